@@ -1,0 +1,109 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from chainboard.models import AuditedModel, ScopedQuerySet
+
+from .roles import Role
+
+
+class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):
+    pass
+
+
+class User(AbstractUser, AuditedModel):
+    """A person who logs in. Belongs to an organisation; what they may do comes from their grants."""
+
+    full_name = models.CharField(
+        verbose_name=_("full name"),
+        max_length=100,
+        blank=True,
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+
+    objects = ScopedUserManager()
+    audit_exclude = ("created_at", "updated_at", "password", "last_login")
+    detail_fields = ("username", "full_name", "organisation", "email", "is_active")
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or super().get_full_name()
+
+
+class Grant(AuditedModel):
+    """A role held within a scope: chain (or all), region subtree (or the whole city), or one enterprise."""
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="grants",
+    )
+    role = models.CharField(
+        verbose_name=_("role"),
+        max_length=32,
+        choices=Role.choices,
+    )
+    chain = models.ForeignKey(
+        "chains.Chain",
+        verbose_name=_("chain"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="grants",
+        help_text=_("Empty: every chain."),
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grants",
+        help_text=_("The region and everything below it. Empty: the whole city."),
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="grants",
+        help_text=_("For enterprise users: their own enterprise."),
+    )
+
+    detail_fields = ("user", "role", "chain", "region", "enterprise")
+
+    class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+        ordering = ["user", "role"]
+
+    def __str__(self) -> str:
+        parts = [self.get_role_display()]
+        for item in (self.chain, self.region, self.enterprise):
+            if item is not None:
+                parts.append(str(item))
+        return " · ".join(str(p) for p in parts)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role == Role.ENTERPRISE and self.enterprise_id is None:
+            raise ValidationError({"enterprise": _("An enterprise user's grant names their enterprise.")})
+        if self.role != Role.ENTERPRISE and self.enterprise_id is not None:
+            raise ValidationError({"enterprise": _("Only the enterprise role is limited to one enterprise.")})

@@ -1,0 +1,130 @@
+"""Roles and what each may do (``rules.md``, Scope). Permissions read ``<app>.<action>_<model>``.
+
+Scope (which rows) comes from the grant; these sets say which kinds of record and which actions.
+Individual enterprises' figures (``enterprises.indicator``) are confidential: only the chiefs, the
+chain office, county staff and the enterprise itself hold ``view_indicator``.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CHIEF = "chief", _("chain chief")
+    DEPUTY_CHIEF = "deputy_chief", _("deputy chain chief")
+    OFFICE = "office", _("chain office")
+    COUNTY = "county", _("county or town staff")
+    INVESTMENT = "investment", _("investment team")
+    ENTERPRISE = "enterprise", _("enterprise user")
+    AUDITOR = "auditor", _("auditor")
+    ADMIN = "admin", _("administrator")
+
+
+ALL = ("view", "add", "change", "delete")
+VIEW = ("view",)
+REFERENCE = {"regions.region": VIEW, "industries.industryclass": VIEW}
+CHAIN_READ = {
+    "chains.chain": VIEW,
+    "chains.segment": VIEW,
+    "chains.segmentlink": VIEW,
+    "chains.position": VIEW,
+    "chains.chainattribute": VIEW,
+    "chains.chainstatistic": VIEW,
+}
+ENTERPRISE_READ = {
+    "enterprises.enterprise": VIEW,
+    "enterprises.membership": VIEW,
+    "enterprises.product": VIEW,
+    "enterprises.contact": VIEW,
+    "enterprises.abovesizestatus": VIEW,
+}
+CONFIDENTIAL_READ = {"enterprises.indicator": VIEW}
+COLLAB = {"chainboard.journalentry": ("view", "add"), "chainboard.attachment": ("view", "add", "delete")}
+ORG_READ = {"organisations.organisation": VIEW, "organisations.person": VIEW}
+
+
+def _all(*labels: str) -> dict[str, tuple[str, ...]]:
+    return dict.fromkeys(labels, ALL)
+
+
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    Role.CHIEF: {
+        **REFERENCE,
+        **CHAIN_READ,
+        **ENTERPRISE_READ,
+        **CONFIDENTIAL_READ,
+        **ORG_READ,
+        "chainboard.journalentry": ("view", "add"),
+        "chainboard.attachment": VIEW,
+    },
+    Role.OFFICE: {
+        **REFERENCE,
+        **ORG_READ,
+        **COLLAB,
+        **_all(
+            "chains.chain",
+            "chains.segment",
+            "chains.segmentlink",
+            "chains.position",
+            "chains.chainattribute",
+            "chains.chainstatistic",
+            "enterprises.enterprise",
+            "enterprises.membership",
+            "enterprises.product",
+            "enterprises.contact",
+            "enterprises.abovesizestatus",
+            "enterprises.indicator",
+            "organisations.person",
+        ),
+    },
+    Role.COUNTY: {
+        **REFERENCE,
+        **CHAIN_READ,
+        **ORG_READ,
+        **COLLAB,
+        **CONFIDENTIAL_READ,
+        **_all(
+            "enterprises.enterprise",
+            "enterprises.product",
+            "enterprises.contact",
+            "enterprises.abovesizestatus",
+            "enterprises.indicator",
+        ),
+        "enterprises.membership": VIEW,
+    },
+    Role.INVESTMENT: {**REFERENCE, **CHAIN_READ, **ENTERPRISE_READ, **ORG_READ, **COLLAB},
+    Role.ENTERPRISE: {
+        **REFERENCE,
+        **COLLAB,
+        "chains.chain": VIEW,
+        "chains.segment": VIEW,
+        "chains.segmentlink": VIEW,
+        "enterprises.enterprise": ("view", "change"),
+        "enterprises.membership": VIEW,
+        "enterprises.abovesizestatus": VIEW,
+        **_all("enterprises.product", "enterprises.contact", "enterprises.indicator"),
+    },
+    Role.AUDITOR: {"chainboard.auditentry": VIEW},
+    Role.ADMIN: {
+        **REFERENCE,
+        **_all("accounts.user", "accounts.grant", "organisations.organisation", "organisations.person"),
+    },
+}
+ROLE_PERMISSIONS[Role.DEPUTY_CHIEF] = ROLE_PERMISSIONS[Role.CHIEF]
+
+
+def permissions_for(role: str) -> frozenset[str]:
+    out = set()
+    for label, actions in ROLE_PERMISSIONS.get(role, {}).items():
+        app_label, model_name = label.split(".")
+        out.update(f"{app_label}.{action}_{model_name}" for action in actions)
+    return frozenset(out)
+
+
+# Holding a governance position grants this role on the position's chain (rules.md).
+POSITION_ROLES = {
+    "chief": Role.CHIEF,
+    "deputy_chief": Role.DEPUTY_CHIEF,
+    "chief_assistant": Role.OFFICE,
+    "office_member": Role.OFFICE,
+}

@@ -1,0 +1,29 @@
+"""Answer ``chainboard.scope``: turn a user's grants and positions into ``GrantSpec``s."""
+
+from chainboard.scope import GrantSpec
+
+from .roles import POSITION_ROLES, permissions_for
+
+
+def grants_for(user) -> list[GrantSpec]:
+    from chains.models import Position
+
+    from .models import Grant
+
+    specs = []
+    for grant in Grant.objects.filter(user=user).select_related("region"):
+        specs.append(
+            GrantSpec(
+                role=grant.role,
+                permissions=permissions_for(grant.role),
+                chain_ids=frozenset([grant.chain_id]) if grant.chain_id else None,
+                region_path=grant.region.path if grant.region_id else None,
+                enterprise_id=grant.enterprise_id,
+            )
+        )
+    for position in Position.objects.filter(user=user).only("chain_id", "kind"):
+        role = POSITION_ROLES[position.kind]
+        specs.append(
+            GrantSpec(role=role, permissions=permissions_for(role), chain_ids=frozenset([position.chain_id]))
+        )
+    return specs

@@ -1,0 +1,4 @@
+from .views import GrantViewSet, UserViewSet
+
+app_name = "accounts"
+urlpatterns = [*UserViewSet.urls(), *GrantViewSet.urls()]

@@ -1,0 +1,122 @@
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from chainboard.filters import ScopedFilterSet
+from chainboard.forms import LookupChoiceField, ScopedModelForm
+from chainboard.tables import Column, Table
+from chainboard.views.generic import ViewSet
+from regions.models import Region
+
+from .models import Grant, User
+
+
+class UserForm(ScopedModelForm):
+    new_password = forms.CharField(
+        label=_("new password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "Leave empty to keep the current password. At least 10 characters, three kinds of character."
+        ),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "organisation", "email", "is_active"]
+
+    def clean_new_password(self):
+        password = self.cleaned_data.get("new_password")
+        if password:
+            validate_password(password, self.instance)
+        elif self.instance.pk is None:
+            raise forms.ValidationError(_("A new user needs a password."))
+        return password
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        if self.cleaned_data.get("new_password"):
+            user.set_password(self.cleaned_data["new_password"])
+        if commit:
+            user.save()
+        return user
+
+
+class UserFilterSet(ScopedFilterSet):
+    search_fields = ("username", "full_name")
+
+    class Meta:
+        model = User
+        fields = ["organisation", "is_active"]
+
+
+class UserViewSet(ViewSet):
+    model = User
+    url_prefix = "users"
+    form_class = UserForm
+    filterset_class = UserFilterSet
+    table = Table(
+        columns=[
+            Column("username", order_by="username", link=True),
+            Column("full_name", order_by="full_name"),
+            Column("organisation.name", label=_("organisation")),
+            Column("is_active"),
+            Column("last_login", order_by="last_login"),
+        ],
+        select_related=("organisation",),
+        default_order=("username",),
+    )
+    detail_related = [
+        (
+            _("Grants"),
+            "grants",
+            Table(
+                columns=[Column("role", link=True), Column("chain"), Column("region"), Column("enterprise")],
+                select_related=("chain", "region", "enterprise"),
+                default_order=("role",),
+            ),
+        ),
+    ]
+
+
+class GrantForm(ScopedModelForm):
+    region = LookupChoiceField(
+        Region.objects.all(), "regions:region_lookup", required=False, label=_("region")
+    )
+
+    class Meta:
+        model = Grant
+        fields = ["user", "role", "chain", "region", "enterprise"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The administrator sees no business data, but must be able to name a chain or an enterprise.
+        from chains.models import Chain
+        from enterprises.models import Enterprise
+
+        self.fields["chain"].queryset = Chain.objects.all()
+        self.fields["enterprise"].queryset = Enterprise.objects.all()
+
+
+class GrantFilterSet(ScopedFilterSet):
+    class Meta:
+        model = Grant
+        fields = ["role", "user"]
+
+
+class GrantViewSet(ViewSet):
+    model = Grant
+    url_prefix = "grants"
+    form_class = GrantForm
+    filterset_class = GrantFilterSet
+    table = Table(
+        columns=[
+            Column("user", link=True, order_by="user__username"),
+            Column("role", order_by="role"),
+            Column("chain"),
+            Column("region"),
+            Column("enterprise"),
+        ],
+        select_related=("user", "chain", "region", "enterprise"),
+        default_order=("user__username", "role"),
+    )

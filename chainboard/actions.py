@@ -1,0 +1,226 @@
+"""One write path. Web views, the API, importers and commands all call these actions.
+
+Each action checks permission and scope, validates with the entity's form, saves in a transaction,
+re-checks scope on the saved row (so a user cannot move a record out of their own reach) and writes
+the audit row. Updates carry the version the user started from: a newer version in the database
+means someone else saved first, and the save is refused with what they changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from chainboard import audit, scope
+from chainboard.models.audit import AuditAction
+
+
+class ActionError(Exception):
+    pass
+
+
+class InvalidData(ActionError):
+    """The data did not validate; ``errors`` maps field names to messages (``__all__`` for the form)."""
+
+    def __init__(self, errors: dict[str, list[str]], form: forms.BaseForm | None = None):
+        super().__init__(errors)
+        self.errors = errors
+        self.form = form
+
+
+class Conflict(ActionError):
+    """Someone else saved the record after the user opened it."""
+
+    def __init__(self, instance: models.Model, entries: list, current_version: int):
+        super().__init__(_("This record was changed by someone else while you were editing it."))
+        self.instance = instance
+        self.entries = entries
+        self.current_version = current_version
+
+    def changes(self) -> list[tuple[str, str, Any, Any]]:
+        """(who, field label, old, new) for each change made after the user's version."""
+        rows = []
+        model = type(self.instance)
+        for entry in self.entries:
+            for name, old, new in entry.changes():
+                rows.append((entry.user_name, field_label(model, name), old, new))
+        return rows
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    for f in model._meta.get_fields():
+        if getattr(f, "attname", None) == name or f.name == name:
+            return str(getattr(f, "verbose_name", name))
+    return name
+
+
+def form_errors(form: forms.BaseForm) -> dict[str, list[str]]:
+    return {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+
+
+def _require(user, action: str, model: type[models.Model]) -> None:
+    if not scope.has_permission(user, action, model):
+        raise PermissionDenied(_("You may not do this."))
+
+
+def _recheck_scope(user, action: str, instance: models.Model) -> None:
+    # After the save, inside the transaction: a change that moves the row out of the user's scope
+    # (another county, another chain) is refused and rolled back.
+    if not scope.can(user, action, instance):
+        raise PermissionDenied(_("The result would be outside your scope."))
+
+
+def _build_form(form_class, user, data, files, instance=None):
+    kwargs: dict[str, Any] = {"data": data, "files": files, "instance": instance}
+    if getattr(form_class, "takes_user", False):
+        kwargs["user"] = user
+    return form_class(**kwargs)
+
+
+def create(user, form_class: type[forms.ModelForm], data, files=None, *, parent=None, **extra):
+    """Validate ``data`` with ``form_class`` and create the record. ``extra`` sets fields the form hides."""
+    model = form_class._meta.model
+    _require(user, "add", model)
+    form = _build_form(form_class, user, data, files)
+    if not form.is_valid():
+        raise InvalidData(form_errors(form), form)
+    with transaction.atomic():
+        instance = form.save(commit=False)
+        for key, value in extra.items():
+            setattr(instance, key, value)
+        _full_clean(instance, form)
+        instance.save()
+        form.save_m2m()
+        _recheck_scope(user, "add", instance)
+        audit.record(AuditAction.CREATE, instance, before=None, after=audit.snapshot(instance), parent=parent)
+    return instance
+
+
+def update(user, instance: models.Model, form_class, data, files=None, *, version: int | None, parent=None):
+    """Validate and save changes to ``instance``, refusing when ``version`` is stale."""
+    model = type(instance)
+    _require(user, "change", model)
+    if not scope.can(user, "change", instance):
+        raise PermissionDenied(_("You may not change this record."))
+    with transaction.atomic():
+        # Lock the row so that two concurrent saves serialise; the version then tells who was first.
+        locked = model._base_manager.select_for_update().get(pk=instance.pk)
+        if version is not None and locked.version != int(version):
+            raise _conflict(locked, int(version))
+        before = audit.snapshot(locked)
+        form = _build_form(form_class, user, data, files, instance=locked)
+        if not form.is_valid():
+            raise InvalidData(form_errors(form), form)
+        instance = form.save(commit=False)
+        _full_clean(instance, form)
+        changed = [
+            name for name in form.changed_data if name in {f.name for f in model._meta.concrete_fields}
+        ]
+        instance.version = locked.version + 1
+        # Write only the changed fields: a concurrent writer's other fields are not overwritten.
+        instance.save(
+            update_fields=[*changed, "version", "updated_at"] if changed else ["version", "updated_at"]
+        )
+        form.save_m2m()
+        _recheck_scope(user, "change", instance)
+        after = audit.snapshot(instance)
+        if audit.diff(before, after):
+            audit.record(AuditAction.UPDATE, instance, before=before, after=after, parent=parent)
+    return instance
+
+
+def save_fields(actor, instance: models.Model, *, version: int | None = None, parent=None, **values):
+    """Set fields directly (no form) with the same checks: for commands and state transitions."""
+    model = type(instance)
+    _require(actor, "change", model)
+    if not scope.can(actor, "change", instance):
+        raise PermissionDenied(_("You may not change this record."))
+    with transaction.atomic():
+        locked = model._base_manager.select_for_update().get(pk=instance.pk)
+        if version is not None and locked.version != int(version):
+            raise _conflict(locked, int(version))
+        before = audit.snapshot(locked)
+        for key, value in values.items():
+            setattr(locked, key, value)
+        locked.full_clean()
+        locked.version += 1
+        locked.save(update_fields=[*values.keys(), "version", "updated_at"])
+        _recheck_scope(actor, "change", locked)
+        audit.record(AuditAction.UPDATE, locked, before=before, after=audit.snapshot(locked), parent=parent)
+    return locked
+
+
+def create_direct(user, instance: models.Model, *, parent=None):
+    """Create an already-built instance with the same checks (for set-up commands and importers)."""
+    _require(user, "add", type(instance))
+    with transaction.atomic():
+        instance.full_clean()
+        instance.save()
+        _recheck_scope(user, "add", instance)
+        audit.record(AuditAction.CREATE, instance, before=None, after=audit.snapshot(instance), parent=parent)
+    return instance
+
+
+def delete(user, instance: models.Model, *, version: int | None = None, parent=None):
+    model = type(instance)
+    _require(user, "delete", model)
+    if not scope.can(user, "delete", instance):
+        raise PermissionDenied(_("You may not delete this record."))
+    with transaction.atomic():
+        locked = model._base_manager.select_for_update().get(pk=instance.pk)
+        if version is not None and hasattr(locked, "version") and locked.version != int(version):
+            raise _conflict(locked, int(version))
+        before = audit.snapshot(locked)
+        pk = locked.pk
+        audit.record(AuditAction.DELETE, locked, before=before, after=None, parent=parent)
+        try:
+            locked.delete()
+        except models.ProtectedError as exc:
+            raise InvalidData(
+                {"__all__": [_("This record is still used by other records and cannot be deleted.")]}
+            ) from exc
+        locked.pk = pk
+    return locked
+
+
+def _full_clean(instance: models.Model, form: forms.BaseForm) -> None:
+    # The form validated the fields it shows; the model validates the rest (constraints included).
+    try:
+        instance.full_clean(exclude=[f for f in form.fields if f in form.cleaned_data], validate_unique=True)
+    except ValidationError as exc:
+        raise InvalidData(exc.message_dict, form) from exc
+
+
+def _conflict(locked: models.Model, version: int) -> Conflict:
+    from django.contrib.contenttypes.models import ContentType
+
+    from chainboard.models import AuditEntry
+
+    entries = [
+        e
+        for e in AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(locked), object_id=str(locked.pk)
+        ).order_by("time", "id")
+        if (e.after or {}).get("version", 0) > version
+    ]
+    return Conflict(locked, entries, locked.version)
+
+
+def set_related(user, instance: models.Model, name: str, values, *, parent=None):
+    """Replace a many-to-many field's values, audited like any update."""
+    _require(user, "change", type(instance))
+    if not scope.can(user, "change", instance):
+        raise PermissionDenied(_("You may not change this record."))
+    with transaction.atomic():
+        before = audit.snapshot(instance)
+        getattr(instance, name).set(values)
+        type(instance)._base_manager.filter(pk=instance.pk).update(version=models.F("version") + 1)
+        instance.refresh_from_db(fields=["version"])
+        after = audit.snapshot(instance)
+        if audit.diff(before, after):
+            audit.record(AuditAction.UPDATE, instance, before=before, after=after, parent=parent)
+    return instance

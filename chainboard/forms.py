@@ -1,0 +1,183 @@
+"""Form bases: scoped choices, the UI kit's classes, searchable pickers, attachments and comments."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from chainboard.models import Attachment, JournalEntry
+from chainboard.models.attachments import AttachmentKind
+
+
+class LookupSelect(forms.Select):
+    """A select that searches the server as the user types (tom-select), for long lists.
+
+    Only the chosen option is rendered, so a form over 40,000 towns does not ship them all.
+    """
+
+    def __init__(self, lookup_url_name: str, attrs=None):
+        super().__init__(attrs)
+        self.lookup_url_name = lookup_url_name
+
+    def get_context(self, name, value, attrs):
+        attrs = {
+            **(attrs or {}),
+            "data-lookup": reverse(self.lookup_url_name),
+            "class": "form-select lookup-select",
+        }
+        return super().get_context(name, value, attrs)
+
+    def optgroups(self, name, value, attrs=None):
+        chosen = {str(v) for v in value if v not in (None, "")}
+        groups = []
+        if not chosen:
+            groups.append((None, [self.create_option(name, "", "—", False, 0)], 0))
+        index = 1
+        for option_value, label in self.choices:
+            key = str(getattr(option_value, "value", option_value))
+            if key in chosen:
+                groups.append((None, [self.create_option(name, key, label, True, index)], index))
+                index += 1
+        return groups
+
+
+class LookupChoiceIterator(forms.models.ModelChoiceIterator):
+    """Iterate only the chosen rows of a lookup field (the widget asks for nothing else)."""
+
+    def __iter__(self):
+        value = getattr(self.field, "_lookup_value", None)
+        if value in (None, ""):
+            return
+        for obj in self.queryset.filter(pk=value):
+            yield self.choice(obj)
+
+
+class LookupChoiceField(forms.ModelChoiceField):
+    iterator = LookupChoiceIterator
+
+    def __init__(self, queryset, lookup_url_name: str, **kwargs):
+        kwargs.setdefault("widget", LookupSelect(lookup_url_name))
+        super().__init__(queryset, **kwargs)
+
+
+class StyledFormMixin:
+    """Give widgets the UI kit's classes so templates can render fields plainly."""
+
+    def style_fields(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            css = widget.attrs.get("class", "")
+            if isinstance(widget, forms.CheckboxInput):
+                css = f"{css} form-check-input".strip()
+            elif isinstance(widget, forms.Select | forms.SelectMultiple) and "lookup-select" not in css:
+                css = f"{css} form-select".strip()
+            elif not isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                css = f"{css} form-control".strip()
+            widget.attrs["class"] = css
+            if isinstance(widget, forms.Textarea):
+                widget.attrs.setdefault("rows", 3)
+
+
+class ScopedModelForm(StyledFormMixin, forms.ModelForm):
+    """A model form whose relation choices are limited to what the user may see."""
+
+    takes_user = True
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for name, field in self.fields.items():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and hasattr(queryset, "restrict"):
+                field.queryset = queryset.restrict(user, "view")
+            if isinstance(field, LookupChoiceField):
+                field._lookup_value = self._lookup_initial(name)
+        self.style_fields()
+
+    def _lookup_initial(self, name: str):
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name))
+        value = self.initial.get(name)
+        return getattr(value, "pk", value)
+
+
+def validate_upload(upload, kind: str) -> None:
+    """Refuse files of a type or size the settings do not allow, naming the file."""
+    suffix = PurePath(upload.name).suffix.lower()
+    allowed = settings.ATTACHMENT_EXTENSIONS.get(kind, [])
+    if suffix not in allowed:
+        raise forms.ValidationError(
+            _("%(name)s: files of type %(suffix)s are not allowed here; allowed: %(allowed)s."),
+            params={"name": upload.name, "suffix": suffix or "?", "allowed": ", ".join(allowed)},
+            code="file_type",
+        )
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise forms.ValidationError(
+            _("%(name)s is %(size)s; the limit is %(limit)s."),
+            params={
+                "name": upload.name,
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+            },
+            code="file_size",
+        )
+    if kind == AttachmentKind.PHOTO:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(upload) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError) as exc:
+            raise forms.ValidationError(
+                _("%(name)s is not a readable image."), params={"name": upload.name}, code="file_type"
+            ) from exc
+        finally:
+            upload.seek(0)
+
+
+class AttachmentForm(StyledFormMixin, forms.ModelForm):
+    takes_user = True
+
+    class Meta:
+        model = Attachment
+        fields = ["kind", "title", "file"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None and hasattr(upload, "size"):
+            try:
+                validate_upload(upload, data.get("kind") or AttachmentKind.DOCUMENT)
+            except forms.ValidationError as exc:
+                self.add_error("file", exc)
+        return data
+
+    def save(self, commit=True):
+        instance = super().save(commit=False)
+        instance.file_name = PurePath(self.cleaned_data["file"].name).name[:255]
+        instance.size = self.cleaned_data["file"].size
+        if commit:
+            instance.save()
+        return instance
+
+
+class JournalForm(StyledFormMixin, forms.ModelForm):
+    takes_user = True
+
+    class Meta:
+        model = JournalEntry
+        fields = ["text"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].widget.attrs["rows"] = 2
+        self.style_fields()

@@ -1,0 +1,76 @@
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .base import AuditedModel
+
+
+class AttachmentKind(models.TextChoices):
+    DOCUMENT = "document", _("document")
+    PHOTO = "photo", _("photo")
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # A random name on disk: the user's file name is kept in a field, never trusted as a path.
+    return f"attachments/{instance.content_type_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class Attachment(AuditedModel):
+    """A document or photo attached to any record; visible to whoever may view that record."""
+
+    content_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("kind of record"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    object_id = models.CharField(
+        verbose_name=_("record id"),
+        max_length=64,
+    )
+    target = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(
+        verbose_name=_("type"),
+        max_length=16,
+        choices=AttachmentKind.choices,
+        default=AttachmentKind.DOCUMENT,
+    )
+    file = models.FileField(
+        verbose_name=_("file"),
+        upload_to=attachment_path,
+        max_length=255,
+    )
+    file_name = models.CharField(
+        verbose_name=_("file name"),
+        max_length=255,
+    )
+    size = models.PositiveBigIntegerField(
+        verbose_name=_("size (bytes)"),
+    )
+    title = models.CharField(
+        verbose_name=_("title"),
+        max_length=200,
+        blank=True,
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="attachment_target_idx")]
+
+    def __str__(self) -> str:
+        return self.title or self.file_name

@@ -1,0 +1,71 @@
+"""The abstract base every domain record stands on.
+
+``AuditedModel`` gives timestamps, a version for optimistic locking, the sample-data flag and the
+source of the record, and a manager whose querysets know ``restrict(user, action)``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ScopedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> ScopedQuerySet:
+        """Only the rows ``user`` may ``action`` (view, add, change, delete) by role and scope."""
+        from chainboard.scope import restrict
+
+        return restrict(self, user, action)
+
+
+class AuditedModel(models.Model):
+    """Timestamped, versioned, audited and scoped.
+
+    Subclasses declare ``scope_paths``: for each scope dimension they have ("chain", "region",
+    "enterprise") the ORM path from the model to the chain id, the region path or the enterprise id.
+    A dimension a model does not declare does not restrict it (see ``chainboard.scope``).
+    """
+
+    created_at = models.DateTimeField(
+        verbose_name=_("created"),
+        auto_now_add=True,
+    )
+    updated_at = models.DateTimeField(
+        verbose_name=_("updated"),
+        auto_now=True,
+    )
+    version = models.PositiveIntegerField(
+        verbose_name=_("version"),
+        default=1,
+        editable=False,
+    )
+    is_sample = models.BooleanField(
+        verbose_name=_("sample data"),
+        default=False,
+        db_index=True,
+        help_text=_("Invented to make the demo alive; not taken from a source document."),
+    )
+    source = models.CharField(
+        verbose_name=_("source"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where this record comes from, e.g. a document and its section."),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    scope_paths: ClassVar[dict[str, str]] = {}
+    audit_exclude: ClassVar[tuple[str, ...]] = ("created_at", "updated_at")
+    # Fields shown on the detail page in this order; empty means every editable field.
+    detail_fields: ClassVar[tuple[str, ...]] = ()
+
+    class Meta:
+        abstract = True
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        meta = self._meta
+        return reverse(f"{meta.app_label}:{meta.model_name}_detail", kwargs={"pk": self.pk})

@@ -1,0 +1,56 @@
+"""The navigation menu: apps add their entries in ``AppConfig.ready``; a user sees only what they may view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from chainboard import scope
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    group: str
+    label: str
+    url_name: str
+    model: str  # "app_label.ModelName": the item shows when the user may view that model
+    icon: str = "circle"
+    order: int = 100
+
+
+GROUPS: dict[str, tuple[str, int]] = {}
+ITEMS: list[MenuItem] = []
+
+
+def register_group(key: str, label, order: int) -> None:
+    GROUPS[key] = (label, order)
+
+
+def register(item: MenuItem) -> None:
+    if item not in ITEMS:
+        ITEMS.append(item)
+
+
+def menu_for(user) -> list[dict]:
+    from django.apps import apps
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    groups: dict[str, list[dict]] = {}
+    for item in sorted(ITEMS, key=lambda i: i.order):
+        model = apps.get_model(item.model)
+        if not scope.has_permission(user, "view", model):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue  # navigation shows only what exists
+        groups.setdefault(item.group, []).append({"label": item.label, "url": url, "icon": item.icon})
+    ordered = sorted(groups.items(), key=lambda kv: GROUPS.get(kv[0], ("", 999))[1])
+    return [{"label": GROUPS.get(key, (key, 0))[0], "items": items} for key, items in ordered]
+
+
+def context(request) -> dict:
+    user = getattr(request, "user", None)
+    return {"menu": menu_for(user) if user is not None else []}

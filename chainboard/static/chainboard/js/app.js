@@ -1,0 +1,189 @@
+/*
+ * chainboard front-end glue. Plain JS, no build step.
+ *
+ * - select.lookup-select: tom-select searching the server (data-lookup URL, GET ?q=, JSON {results: [{id, text}]}).
+ * - select[multiple] (other than lookups): tom-select with remove buttons.
+ * - form[data-confirm]: ask before submitting.
+ * - form[data-next-current]: the language switch returns to the URL shown now (htmx may have pushed a new one).
+ * Everything runs on page load and on content htmx swaps in, and is safe to run twice.
+ */
+(function () {
+  "use strict";
+
+  function text(key, fallback) {
+    var value = document.body && document.body.dataset[key];
+    return value || fallback;
+  }
+
+  function escapeHtml(value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function messages() {
+    return {
+      no_results: function () {
+        return '<div class="no-results">' + escapeHtml(text("i18nNoResults", "No matches")) + "</div>";
+      },
+      loading: function () {
+        return '<div class="spinner-border spinner-border-sm text-secondary m-2" role="status"></div>';
+      },
+      not_loading: function () {
+        return '<div class="no-results text-secondary">' + escapeHtml(text("i18nTypeToSearch", "Type to search")) + "</div>";
+      },
+    };
+  }
+
+  // htmx keeps a copy of the page for the back button. A restored copy holds tom-select's markup
+  // but not its JavaScript: drop the dead wrapper so the select can be set up again.
+  function revive(select) {
+    if (select.tomselect || !select.classList.contains("tomselected")) return;
+    var next = select.nextElementSibling;
+    if (next && next.classList.contains("ts-wrapper")) next.remove();
+    select.classList.remove("tomselected", "ts-hidden-accessible");
+    select.removeAttribute("tabindex");
+  }
+
+  function lookupUrl(base, query) {
+    var url = new URL(base, window.location.href);
+    url.searchParams.set("q", query);
+    return url.toString();
+  }
+
+  function initLookup(select) {
+    var base = select.dataset.lookup;
+    if (!base) return;
+    var latest = 0;
+    var plugins = {};
+    if (!select.required && !select.multiple) plugins.clear_button = { title: text("i18nRemove", "Remove") };
+    if (select.multiple) plugins.remove_button = { title: text("i18nRemove", "Remove") };
+    new TomSelect(select, {
+      valueField: "id",
+      labelField: "text",
+      searchField: ["text"],
+      plugins: plugins,
+      preload: "focus",
+      loadThrottle: 250,
+      maxOptions: null,
+      // One character is a useful query in Chinese (and for pinyin initials).
+      shouldLoad: function (query) {
+        return query.length >= 1;
+      },
+      // The server decides what matches (substring, pinyin initials): show what it sent, in its order.
+      score: function () {
+        return function () {
+          return 1;
+        };
+      },
+      load: function (query, callback) {
+        var self = this;
+        var ticket = ++latest;
+        fetch(lookupUrl(base, query), {
+          credentials: "same-origin",
+          headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
+        })
+          .then(function (response) {
+            if (!response.ok) throw new Error(response.status);
+            return response.json();
+          })
+          .then(function (data) {
+            if (ticket !== latest) return callback(); // a newer query is on its way
+            self.clearOptions(); // keeps the selected option(s)
+            callback((data && data.results) || []);
+          })
+          .catch(function () {
+            callback();
+          });
+      },
+      render: messages(),
+    });
+  }
+
+  function initMultiple(select) {
+    new TomSelect(select, {
+      plugins: { remove_button: { title: text("i18nRemove", "Remove") } },
+      maxOptions: null,
+      hidePlaceholder: true,
+      render: { no_results: messages().no_results },
+    });
+  }
+
+  // Django (5.0+) marks fields with errors aria-invalid="true"; give them Bootstrap's class as well.
+  function markInvalid(root) {
+    root.querySelectorAll('[aria-invalid="true"]').forEach(function (el) {
+      el.classList.add("is-invalid");
+    });
+  }
+
+  // Filter forms come from django-filter and may carry bare widgets: give them the UI kit's classes.
+  function styleFilterWidgets(root) {
+    root.querySelectorAll(".filter-form").forEach(function (form) {
+      form.querySelectorAll("input, select, textarea").forEach(function (el) {
+        if (el.type === "hidden" || el.type === "submit" || el.type === "button") return;
+        if (el.type === "checkbox" || el.type === "radio") {
+          el.classList.add("form-check-input");
+        } else if (el.tagName === "SELECT") {
+          if (!el.classList.contains("lookup-select")) el.classList.add("form-select");
+        } else if (!el.classList.contains("form-control")) {
+          el.classList.add("form-control");
+        }
+      });
+    });
+  }
+
+  function init(root) {
+    if (!root || !root.querySelectorAll) return;
+    markInvalid(root);
+    styleFilterWidgets(root);
+    if (typeof TomSelect === "undefined") return;
+    var selects = root.matches && root.matches("select") ? [root] : root.querySelectorAll("select");
+    Array.prototype.forEach.call(selects, function (select) {
+      revive(select);
+      if (select.tomselect || select.classList.contains("no-tom-select")) return;
+      try {
+        if (select.classList.contains("lookup-select")) {
+          initLookup(select);
+        } else if (select.multiple) {
+          initMultiple(select);
+        }
+      } catch (err) {
+        // A broken widget must not take the rest of the page down; the plain select still works.
+        if (window.console) console.error(err);
+      }
+    });
+  }
+
+  // Capture phase: runs before htmx's own submit handler, so a cancelled confirm stops both.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement)) return;
+      var question = form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        return;
+      }
+      if (form.hasAttribute("data-next-current") && form.elements.next) {
+        form.elements.next.value = window.location.pathname + window.location.search;
+      }
+    },
+    true
+  );
+
+  if (window.htmx) {
+    // htmx.onLoad runs for the initial page and for every piece of content swapped in.
+    window.htmx.onLoad(init);
+    document.body.addEventListener("htmx:historyRestore", function () {
+      init(document.body);
+    });
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      init(document.body);
+    });
+  } else {
+    init(document.body);
+  }
+})();

@@ -1,0 +1,32 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from chainboard.views import audit, home
+
+audit_patterns = (
+    [
+        path("", audit.audit_list, name="auditentry_list"),
+        path("export.csv", audit.audit_export, name="auditentry_export"),
+        path("<int:pk>/", audit.audit_detail, name="auditentry_detail"),
+    ],
+    "audit",
+)
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", include(audit_patterns)),
+    path("", include("regions.urls")),
+    path("", include("industries.urls")),
+    path("", include("organisations.urls")),
+    path("", include("accounts.urls")),
+    path("", include("chains.urls")),
+    path("", include("enterprises.urls")),
+]
+
+handler403 = "chainboard.views.errors.forbidden"
+handler404 = "chainboard.views.errors.not_found"

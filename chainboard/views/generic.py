@@ -1,0 +1,412 @@
+"""Generic views for every entity: list, detail, create, edit, delete, history, attachments, journal.
+
+An entity declares a :class:`ViewSet` (model, form, filter set, table) and includes ``viewset.urls()``
+in its app's ``urls.py``; URL names are ``<app_label>:<model_name>_<action>``. Every view reads through
+``restrict`` and writes through :mod:`chainboard.actions`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from chainboard import actions, scope
+from chainboard.audit import diff
+from chainboard.forms import AttachmentForm, JournalForm
+from chainboard.models import Attachment, AuditEntry, JournalEntry
+from chainboard.tables import Table
+
+PAGE_SIZES = (25, 50, 100)
+
+
+def display_value(model: type[models.Model], obj: models.Model, name: str) -> Any:
+    field = model._meta.get_field(name)
+    if field.many_to_many:
+        return ", ".join(str(o) for o in getattr(obj, name).all()) or None
+    display = getattr(obj, f"get_{name}_display", None)
+    if callable(display):
+        return display()
+    return getattr(obj, name)
+
+
+class ViewSet:
+    model: ClassVar[type[models.Model]]
+    form_class: ClassVar[type | None] = None
+    filterset_class: ClassVar[type | None] = None
+    table: ClassVar[Table]
+    detail_template: ClassVar[str] = "chainboard/generic/detail.html"
+    list_template: ClassVar[str] = "chainboard/generic/list.html"
+    # Related lists shown on the detail page: (label, related manager name, Table)
+    detail_related: ClassVar[list[tuple[Any, str, Table]]] = []
+    icon: ClassVar[str] = "circle"
+    detail_view: ClassVar[type | None] = None  # a DetailView subclass with extra_context(obj)
+    url_prefix: ClassVar[str]  # plural snake case, as the API's collection: "enterprises", "segment_links"
+
+    @classmethod
+    def names(cls) -> dict[str, str]:
+        meta = cls.model._meta
+        return {
+            a: f"{meta.app_label}:{meta.model_name}_{a}"
+            for a in (
+                "list",
+                "add",
+                "detail",
+                "edit",
+                "delete",
+                "history",
+                "attachments",
+                "attachment",
+                "journal",
+            )
+        }
+
+    @classmethod
+    def urls(cls) -> list:
+        name = cls.model._meta.model_name
+        plural = cls.url_prefix
+        views = [
+            ("", ListView, "list"),
+            ("add/", CreateView, "add"),
+            ("<str:pk>/", cls.detail_view or DetailView, "detail"),
+            ("<str:pk>/edit/", EditView, "edit"),
+            ("<str:pk>/delete/", DeleteView, "delete"),
+            ("<str:pk>/history/", HistoryView, "history"),
+            ("<str:pk>/attachments/", AttachmentsView, "attachments"),
+            ("<str:pk>/attachments/<int:attachment_id>/", AttachmentDownloadView, "attachment"),
+            ("<str:pk>/journal/", JournalView, "journal"),
+        ]
+        return [
+            path(f"{plural}/{route}", view.as_view(viewset=cls), name=f"{name}_{action}")
+            for route, view, action in views
+        ]
+
+
+class EntityView(LoginRequiredMixin, View):
+    viewset: type[ViewSet] | None = None
+
+    @property
+    def model(self) -> type[models.Model]:
+        return self.viewset.model
+
+    def context(self, **extra) -> dict:
+        meta = self.model._meta
+        user = self.request.user
+        return {
+            "viewset": self.viewset,
+            "model_meta": meta,
+            "verbose_name": meta.verbose_name,
+            "verbose_name_plural": meta.verbose_name_plural,
+            "urls": self.viewset.names(),
+            "can_add": scope.has_permission(user, "add", self.model) and self.viewset.form_class is not None,
+            **extra,
+        }
+
+    def get_object(self, action: str = "view") -> models.Model:
+        queryset = self.model.objects.restrict(self.request.user, "view")
+        obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
+        if action != "view" and not scope.can(self.request.user, action, obj):
+            raise PermissionDenied
+        return obj
+
+
+class ListView(EntityView):
+    def get(self, request):
+        if not scope.has_permission(request.user, "view", self.model):
+            raise PermissionDenied
+        table = self.viewset.table
+        queryset = self.model.objects.restrict(request.user, "view")
+        filterset = None
+        if self.viewset.filterset_class is not None:
+            filterset = self.viewset.filterset_class(request.GET or None, queryset=queryset, request=request)
+            if filterset.form.is_bound and filterset.is_valid():
+                queryset = filterset.qs
+            elif filterset.form.is_bound:
+                queryset = queryset.none()
+        sort = request.GET.get("sort", "")
+        orderings = table.orderings()
+        key = sort.lstrip("-")
+        if key in orderings:
+            field = orderings[key]
+            queryset = queryset.order_by(f"-{field}" if sort.startswith("-") else field, "-pk")
+        else:
+            sort = ""
+            queryset = queryset.order_by(*table.default_order)
+        try:
+            page_size = int(request.GET.get("page_size", PAGE_SIZES[0]))
+        except ValueError:
+            page_size = PAGE_SIZES[0]
+        page_size = page_size if page_size in PAGE_SIZES else PAGE_SIZES[0]
+        paginator = Paginator(table.prepare(queryset), page_size)
+        page = paginator.get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        sort_query = query.copy()
+        sort_query.pop("sort", None)
+        ctx = self.context(
+            filterset=filterset,
+            page=page,
+            headers=[
+                {"label": label, "key": col.name if col.order_by else None}
+                for label, col in zip(table.labels(self.model), table.columns, strict=True)
+            ],
+            rows=table.rows(page.object_list),
+            sort=sort,
+            query=query.urlencode(),
+            sort_query=sort_query.urlencode(),
+            page_sizes=PAGE_SIZES,
+            page_size=page_size,
+        )
+        template = (
+            "chainboard/generic/_table.html"
+            if request.headers.get("HX-Request")
+            else self.viewset.list_template
+        )
+        return render(request, template, ctx)
+
+
+class DetailView(EntityView):
+    def get(self, request, pk):
+        obj = self.get_object()
+        fields = self.detail_fields(obj)
+        related = []
+        for label, accessor, table in self.viewset.detail_related:
+            manager = getattr(obj, accessor)
+            rel_qs = manager.all()
+            if hasattr(rel_qs, "restrict"):
+                rel_qs = rel_qs.restrict(request.user, "view")
+                if not scope.has_permission(request.user, "view", rel_qs.model):
+                    continue
+            rows = table.rows(table.prepare(rel_qs).order_by(*table.default_order)[:200])
+            related.append(
+                {
+                    "label": label,
+                    "headers": table.labels(rel_qs.model),
+                    "rows": rows,
+                    "model_meta": rel_qs.model._meta,
+                }
+            )
+        ctx = self.context(
+            object=obj,
+            fields=fields,
+            related=related,
+            can_change=self.viewset.form_class is not None and scope.can(request.user, "change", obj),
+            can_delete=scope.can(request.user, "delete", obj),
+            **attachment_and_journal_context(request, obj),
+            **self.extra_context(obj),
+        )
+        return render(request, self.viewset.detail_template, ctx)
+
+    def extra_context(self, obj) -> dict:
+        return {}
+
+    def detail_fields(self, obj) -> list[tuple[Any, Any]]:
+        model = self.model
+        names = list(getattr(model, "detail_fields", ()) or [])
+        if not names:
+            names = [
+                f.name
+                for f in model._meta.get_fields()
+                if getattr(f, "editable", False)
+                and not f.auto_created
+                and f.concrete
+                and f.name not in {"version", "created_at", "updated_at", "password"}
+            ]
+        return [(model._meta.get_field(n).verbose_name, display_value(model, obj, n)) for n in names]
+
+
+def attachment_and_journal_context(request, obj) -> dict:
+    ct = ContentType.objects.get_for_model(obj)
+    can_change = scope.can(request.user, "change", obj)
+    return {
+        "attachments": Attachment.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related(
+            "uploaded_by"
+        ),
+        "journal": JournalEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related(
+            "author"
+        )[:50],
+        "attachment_form": AttachmentForm() if can_change else None,
+        "journal_form": JournalForm() if scope.has_permission(request.user, "add", JournalEntry) else None,
+    }
+
+
+class FormView(EntityView):
+    template = "chainboard/generic/form.html"
+
+    def render_form(self, form, obj=None, conflict=None, status=200):
+        ctx = self.context(form=form, object=obj, conflict=conflict)
+        return render(self.request, self.template, ctx, status=status)
+
+
+class CreateView(FormView):
+    def get(self, request):
+        if not scope.has_permission(request.user, "add", self.model) or self.viewset.form_class is None:
+            raise PermissionDenied
+        return self.render_form(self.viewset.form_class(user=request.user, initial=request.GET.dict()))
+
+    def post(self, request):
+        if self.viewset.form_class is None:
+            raise PermissionDenied
+        try:
+            obj = actions.create(request.user, self.viewset.form_class, request.POST, request.FILES)
+        except actions.InvalidData as exc:
+            return self.render_form(
+                exc.form or self.viewset.form_class(request.POST, user=request.user), status=400
+            )
+        messages.success(request, _("%(name)s saved.") % {"name": obj})
+        return HttpResponseRedirect(obj.get_absolute_url())
+
+
+class EditView(FormView):
+    def get(self, request, pk):
+        obj = self.get_object("change")
+        if self.viewset.form_class is None:
+            raise PermissionDenied
+        form = self.viewset.form_class(instance=obj, user=request.user)
+        return self.render_form(form, obj)
+
+    def post(self, request, pk):
+        obj = self.get_object("change")
+        version = request.POST.get("_version")
+        try:
+            obj = actions.update(
+                request.user,
+                obj,
+                self.viewset.form_class,
+                request.POST,
+                request.FILES,
+                version=int(version) if version and version.isdigit() else None,
+            )
+        except actions.InvalidData as exc:
+            return self.render_form(exc.form, obj, status=400)
+        except actions.Conflict as exc:
+            form = self.viewset.form_class(
+                request.POST, request.FILES, instance=exc.instance, user=request.user
+            )
+            return self.render_form(form, exc.instance, conflict=exc, status=409)
+        messages.success(request, _("%(name)s saved.") % {"name": obj})
+        return HttpResponseRedirect(obj.get_absolute_url())
+
+
+class DeleteView(EntityView):
+    def get(self, request, pk):
+        obj = self.get_object("delete")
+        return render(request, "chainboard/generic/delete.html", self.context(object=obj))
+
+    def post(self, request, pk):
+        obj = self.get_object("delete")
+        try:
+            actions.delete(request.user, obj, version=request.POST.get("_version") or None)
+        except actions.InvalidData as exc:
+            for message in exc.errors.get("__all__", []):
+                messages.error(request, message)
+            return HttpResponseRedirect(obj.get_absolute_url())
+        except actions.Conflict:
+            messages.error(request, _("This record was changed by someone else; review it before deleting."))
+            return HttpResponseRedirect(obj.get_absolute_url())
+        messages.success(request, _("%(name)s deleted.") % {"name": obj})
+        return HttpResponseRedirect(reverse(self.viewset.names()["list"]))
+
+
+def history_entries(obj: models.Model):
+    ct = ContentType.objects.get_for_model(obj)
+    return AuditEntry.objects.filter(
+        Q(content_type=ct, object_id=str(obj.pk)) | Q(parent_content_type=ct, parent_object_id=str(obj.pk))
+    ).select_related("content_type")
+
+
+class HistoryView(EntityView):
+    def get(self, request, pk):
+        obj = self.get_object()
+        paginator = Paginator(history_entries(obj).order_by("-time", "-id"), 50)
+        page = paginator.get_page(request.GET.get("page"))
+        entries = []
+        for entry in page.object_list:
+            model = entry.content_type.model_class()
+            changes = [
+                (actions.field_label(model, name) if model else name, old, new)
+                for name, (old, new) in diff(entry.before, entry.after).items()
+                if name not in getattr(model, "audit_exclude", ())
+            ]
+            entries.append(
+                {"entry": entry, "changes": changes, "model_name": model._meta.verbose_name if model else ""}
+            )
+        return render(
+            request, "chainboard/generic/history.html", self.context(object=obj, page=page, entries=entries)
+        )
+
+
+class AttachmentsView(EntityView):
+    def post(self, request, pk):
+        obj = self.get_object("change")
+        ct = ContentType.objects.get_for_model(obj)
+        try:
+            actions.create(
+                request.user,
+                AttachmentForm,
+                request.POST,
+                request.FILES,
+                parent=obj,
+                content_type=ct,
+                object_id=str(obj.pk),
+                uploaded_by=request.user,
+            )
+        except actions.InvalidData as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    messages.error(request, f"{actions.field_label(Attachment, field)}: {error}")
+        else:
+            messages.success(request, _("Attachment uploaded."))
+        return HttpResponseRedirect(obj.get_absolute_url() + "#attachments")
+
+
+class AttachmentDownloadView(EntityView):
+    def get(self, request, pk, attachment_id):
+        obj = self.get_object()
+        ct = ContentType.objects.get_for_model(obj)
+        attachment = get_object_or_404(Attachment, pk=attachment_id, content_type=ct, object_id=str(obj.pk))
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        return FileResponse(handle, as_attachment=True, filename=attachment.file_name)
+
+    def post(self, request, pk, attachment_id):
+        obj = self.get_object("change")
+        ct = ContentType.objects.get_for_model(obj)
+        attachment = get_object_or_404(Attachment, pk=attachment_id, content_type=ct, object_id=str(obj.pk))
+        actions.delete(request.user, attachment, parent=obj)
+        messages.success(request, _("Attachment removed."))
+        return HttpResponseRedirect(obj.get_absolute_url() + "#attachments")
+
+
+class JournalView(EntityView):
+    def post(self, request, pk):
+        obj = self.get_object()
+        ct = ContentType.objects.get_for_model(obj)
+        try:
+            actions.create(
+                request.user,
+                JournalForm,
+                request.POST,
+                parent=obj,
+                content_type=ct,
+                object_id=str(obj.pk),
+                author=request.user,
+            )
+        except actions.InvalidData as exc:
+            for errors in exc.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+        return HttpResponseRedirect(obj.get_absolute_url() + "#journal")

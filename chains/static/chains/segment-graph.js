@@ -1,0 +1,42 @@
+// Draw a chain's segments as a left-to-right graph: upstream on the left, downstream on the right.
+(function () {
+  function layers(nodes, links) {
+    const depth = {};
+    nodes.forEach(function (n) { depth[n.id] = 0; });
+    // Longest-path layering; the graph is acyclic (the server refuses cycles), so |nodes| passes suffice.
+    for (let i = 0; i < nodes.length; i++) {
+      links.forEach(function (l) { depth[l.target] = Math.max(depth[l.target], depth[l.source] + 1); });
+    }
+    return depth;
+  }
+  function draw(el) {
+    const graph = JSON.parse(el.dataset.graph);
+    const depth = layers(graph.nodes, graph.links);
+    const perLayer = {};
+    const data = graph.nodes.map(function (n) {
+      const d = depth[n.id];
+      perLayer[d] = (perLayer[d] || 0) + 1;
+      return {
+        id: n.id, name: n.name, x: d * 160, y: perLayer[d] * 70,
+        itemStyle: { color: n.weak ? "#d63939" : "#206bc4" },
+        symbolSize: 44,
+      };
+    });
+    const chart = echarts.init(el);
+    chart.setOption({
+      tooltip: { formatter: function (p) { return p.dataType === "node" ? p.name : ""; } },
+      series: [{
+        type: "graph", layout: "none", roam: true, data: data,
+        links: graph.links.map(function (l) { return { source: l.source, target: l.target }; }),
+        edgeSymbol: ["none", "arrow"], edgeSymbolSize: 10,
+        label: { show: true, position: "bottom", fontSize: 13 },
+        lineStyle: { width: 2, color: "#9aa0ac", curveness: 0.1 },
+      }],
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    const el = document.getElementById("segment-graph");
+    if (el && window.echarts) { draw(el); }
+  });
+})();

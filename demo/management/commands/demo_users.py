@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from chainboard import audit
+from chainboard.scope import SystemActor
+from demo import users
+
+
+class Command(BaseCommand):
+    help = "Create the demo log-ins (one per role) if missing, and print user names and passwords."
+
+    def handle(self, *args, **options):
+        actor = SystemActor("command:demo_users")
+        with (
+            audit.operation(user=actor, source=audit.Source.COMMAND, label="command:demo_users"),
+            transaction.atomic(),
+        ):
+            rows = users.ensure(actor)
+        width = max(len(r[0]) for r in rows)
+        self.stdout.write("Demo log-ins (http://127.0.0.1:8000/login/):")
+        for username, password, description in rows:
+            self.stdout.write(f"  {username.ljust(width)}  {password}  {description}")

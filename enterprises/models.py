@@ -1,0 +1,400 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from chainboard.models import AuditedModel
+from chainboard.periods import PeriodFields
+
+from .uscc import normalise, uscc_problem
+
+NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("Enter a value of zero or more."))]
+ENTERPRISE_SCOPE = {"chain": "memberships__chain", "region": "region__path", "enterprise": "pk"}
+CHILD_SCOPE = {
+    "chain": "enterprise__memberships__chain",
+    "region": "enterprise__region__path",
+    "enterprise": "enterprise",
+}
+
+
+def validate_uscc(value: str) -> None:
+    problem = uscc_problem(normalise(value))
+    messages = {
+        "length": _("A unified social credit code has 18 characters; this one has %(n)s."),
+        "character": _(
+            "A unified social credit code uses digits and capital letters except I, O, S, V and Z."
+        ),
+        "region": _("Characters 3 to 8 of a unified social credit code are the region's digits."),
+        "check": _("The check character (the 18th) does not match: this code has a typing error."),
+    }
+    if problem is not None:
+        raise ValidationError(messages[problem], code=f"uscc_{problem}", params={"n": len(normalise(value))})
+
+
+class Enterprise(AuditedModel):
+    """A company on one or more chains. Its statistical figures are confidential (see ``Indicator``)."""
+
+    name = models.CharField(
+        verbose_name=_("name"),
+        max_length=200,
+    )
+    short_name = models.CharField(
+        verbose_name=_("short name"),
+        max_length=50,
+        blank=True,
+        db_index=True,
+    )
+    uscc = models.CharField(
+        verbose_name=_("unified social credit code"),
+        max_length=18,
+        null=True,  # unknown stays unknown; unique only when present
+        blank=True,
+        unique=True,
+        validators=[validate_uscc],
+        error_messages={"unique": _("Another enterprise has this unified social credit code.")},
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="enterprises",
+        help_text=_("The county or town; the city when the county is unknown."),
+    )
+    address = models.CharField(
+        verbose_name=_("address"),
+        max_length=200,
+        blank=True,
+    )
+    longitude = models.DecimalField(
+        verbose_name=_("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("73")), MaxValueValidator(Decimal("136"))],
+    )
+    latitude = models.DecimalField(
+        verbose_name=_("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("3")), MaxValueValidator(Decimal("54"))],
+    )
+    industry_class = models.ForeignKey(
+        "industries.IndustryClass",
+        verbose_name=_("industry class"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enterprises",
+    )
+    chains = models.ManyToManyField(
+        "chains.Chain",
+        verbose_name=_("chains"),
+        through="Membership",
+        related_name="enterprises",
+        blank=True,
+    )
+    segments = models.ManyToManyField(
+        "chains.Segment",
+        verbose_name=_("segments"),
+        related_name="enterprises",
+        blank=True,
+    )
+    description = models.TextField(
+        verbose_name=_("description"),
+        blank=True,
+    )
+
+    scope_paths = ENTERPRISE_SCOPE
+    detail_fields = (
+        "name",
+        "short_name",
+        "uscc",
+        "region",
+        "address",
+        "longitude",
+        "latitude",
+        "industry_class",
+        "chains",
+        "segments",
+        "description",
+    )
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.uscc is not None:
+            self.uscc = normalise(self.uscc) or None
+        if (self.longitude is None) != (self.latitude is None):
+            raise ValidationError({"latitude": _("Enter both longitude and latitude, or neither.")})
+
+    @property
+    def is_chain_leader(self) -> bool:
+        return any(m.role == MembershipRole.LEADER for m in self.memberships.all())
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", _("member")
+    CORE = "core", _("chain-core")
+    LEADER = "leader", _("chain-leader")
+
+    @property
+    def colour(self) -> str:
+        return {"member": "secondary", "core": "cyan", "leader": "orange"}[self.value]
+
+
+class Membership(AuditedModel):
+    """An enterprise's place on a chain: member, chain-core (链核) or chain-leader (链主)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    chain = models.ForeignKey(
+        "chains.Chain",
+        verbose_name=_("chain"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    role = models.CharField(
+        verbose_name=_("role on the chain"),
+        max_length=16,
+        choices=MembershipRole.choices,
+        default=MembershipRole.MEMBER,
+    )
+    note = models.CharField(
+        verbose_name=_("note"),
+        max_length=200,
+        blank=True,
+    )
+
+    scope_paths = {"chain": "chain", "region": "enterprise__region__path", "enterprise": "enterprise"}
+    detail_fields = ("enterprise", "chain", "role", "note")
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["chain", "enterprise__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "chain"],
+                name="membership_unique_enterprise_chain",
+                violation_error_message=_("This enterprise is on this chain already."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.chain} · {self.get_role_display()}"
+
+
+class Product(AuditedModel):
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="products",
+    )
+    name = models.CharField(
+        verbose_name=_("product"),
+        max_length=200,
+    )
+    brand = models.CharField(
+        verbose_name=_("brand"),
+        max_length=100,
+        blank=True,
+    )
+    applications = models.CharField(
+        verbose_name=_("applications"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the product is used."),
+    )
+    description = models.TextField(
+        verbose_name=_("description"),
+        blank=True,
+    )
+
+    scope_paths = CHILD_SCOPE
+    detail_fields = ("enterprise", "name", "brand", "applications", "description")
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["enterprise", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(AuditedModel):
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="contacts",
+    )
+    name = models.CharField(
+        verbose_name=_("name"),
+        max_length=100,
+    )
+    title = models.CharField(
+        verbose_name=_("title"),
+        max_length=100,
+        blank=True,
+    )
+    phone = models.CharField(
+        verbose_name=_("phone"),
+        max_length=32,
+        blank=True,
+    )
+    email = models.EmailField(
+        verbose_name=_("e-mail"),
+        blank=True,
+    )
+
+    scope_paths = CHILD_SCOPE
+    detail_fields = ("enterprise", "name", "title", "phone", "email")
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["enterprise", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AboveSizeStatus(AuditedModel):
+    """Whether the statistics bureau counted the enterprise above size (规上) in a year. Never derived."""
+
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="above_size_statuses",
+    )
+    year = models.PositiveSmallIntegerField(
+        verbose_name=_("year"),
+        validators=[MinValueValidator(1949), MaxValueValidator(2100)],
+    )
+    is_above_size = models.BooleanField(
+        verbose_name=_("above size"),
+        default=True,
+    )
+
+    scope_paths = CHILD_SCOPE
+    detail_fields = ("enterprise", "year", "is_above_size")
+
+    class Meta:
+        verbose_name = _("above-size status")
+        verbose_name_plural = _("above-size statuses")
+        ordering = ["enterprise", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "year"],
+                name="abovesize_unique_year",
+                violation_error_message=_("This enterprise has a status for this year already."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.year}"
+
+
+class Indicator(PeriodFields, AuditedModel):
+    """An enterprise's figures for one period. Confidential statistical data (统计法): only the chiefs,
+    the chain office, county staff for their county and the enterprise itself hold ``view_indicator``."""
+
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
+    output_value = models.DecimalField(
+        verbose_name=_("output value (yuan)"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+    )
+    revenue = models.DecimalField(
+        verbose_name=_("revenue (yuan)"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+    )
+    tax = models.DecimalField(
+        verbose_name=_("tax (yuan)"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+    )
+    employees = models.PositiveIntegerField(
+        verbose_name=_("employees"),
+        null=True,
+        blank=True,
+    )
+    electricity = models.DecimalField(
+        verbose_name=_("electricity (kWh)"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+    )
+
+    scope_paths = CHILD_SCOPE
+    detail_fields = (
+        "enterprise",
+        "period_type",
+        "year",
+        "month",
+        "output_value",
+        "revenue",
+        "tax",
+        "employees",
+        "electricity",
+    )
+    METRICS = ("output_value", "revenue", "tax", "employees", "electricity")
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["enterprise", "-year", "-month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "period_type", "year"],
+                condition=models.Q(month__isnull=True),
+                name="indicator_unique_year",
+                violation_error_message=_("This enterprise has figures for this period already."),
+            ),
+            models.UniqueConstraint(
+                fields=["enterprise", "period_type", "year", "month"],
+                condition=models.Q(month__isnull=False),
+                name="indicator_unique_month",
+                violation_error_message=_("This enterprise has figures for this period already."),
+            ),
+        ]
+        indexes = [models.Index(fields=["period_type", "year", "month"], name="indicator_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.period}"

@@ -1,0 +1,214 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from chainboard.filters import ScopedFilterSet
+from chainboard.tables import Column, Table
+from chainboard.views.generic import ViewSet
+
+from . import forms
+from .models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, Product
+
+
+class EnterpriseFilterSet(ScopedFilterSet):
+    search_fields = ("name", "short_name", "uscc")
+    chain = django_filters.ModelChoiceFilter(
+        field_name="memberships__chain",
+        label=_("chain"),
+        queryset=None,
+        distinct=True,
+    )
+    role = django_filters.ChoiceFilter(
+        field_name="memberships__role",
+        label=_("role on the chain"),
+        choices=Membership._meta.get_field("role").choices,
+        distinct=True,
+    )
+    region = django_filters.CharFilter(label=_("region code"), method="filter_region")
+
+    class Meta:
+        model = Enterprise
+        fields = ["industry_class", "is_sample"]
+
+    def __init__(self, *args, **kwargs):
+        from chains.models import Chain
+
+        self.base_filters["chain"].extra["queryset"] = Chain.objects.all()
+        super().__init__(*args, **kwargs)
+
+    def filter_region(self, queryset, name, value):
+        from regions.models import Region
+
+        region = Region.objects.filter(code=value.strip()).first()
+        if region is None:
+            return queryset.none()
+        return queryset.filter(region__path__startswith=region.path)
+
+
+def region_label(enterprise):
+    region = enterprise.region
+    if region is None:
+        return None
+    if region.level == 2:
+        return _("%(city)s (county unknown)") % {"city": region.name}
+    return region.name
+
+
+class EnterpriseViewSet(ViewSet):
+    model = Enterprise
+    url_prefix = "enterprises"
+    form_class = forms.EnterpriseForm
+    filterset_class = EnterpriseFilterSet
+    table = Table(
+        columns=[
+            Column("name", order_by="name", link=True),
+            Column("uscc", order_by="uscc"),
+            Column("region", render=region_label, order_by="region__code"),
+            Column("industry_class.code", label=_("industry class"), order_by="industry_class__code"),
+        ],
+        select_related=("region", "industry_class"),
+        default_order=("name",),
+    )
+    detail_related = [
+        (
+            _("Chains"),
+            "memberships",
+            Table(
+                columns=[Column("chain.name", label=_("chain"), link=True), Column("role")],
+                select_related=("chain",),
+                default_order=("chain__name",),
+            ),
+        ),
+        (
+            _("Products"),
+            "products",
+            Table(
+                columns=[Column("name", link=True), Column("brand"), Column("applications")],
+                default_order=("name",),
+            ),
+        ),
+        (
+            _("Contacts"),
+            "contacts",
+            Table(
+                columns=[Column("name", link=True), Column("title"), Column("phone")], default_order=("name",)
+            ),
+        ),
+        (
+            _("Above-size status by year"),
+            "above_size_statuses",
+            Table(columns=[Column("year", link=True), Column("is_above_size")], default_order=("-year",)),
+        ),
+        (
+            _("Indicators"),
+            "indicators",
+            Table(
+                columns=[
+                    Column("period", label=_("period"), link=True),
+                    Column("output_value"),
+                    Column("revenue"),
+                    Column("tax"),
+                    Column("employees"),
+                    Column("electricity"),
+                ],
+                default_order=("-year", "-month"),
+            ),
+        ),
+    ]
+
+
+def child_table(*columns: Column) -> Table:
+    return Table(
+        columns=[*columns, Column("enterprise.name", label=_("enterprise"), order_by="enterprise__name")],
+        select_related=("enterprise",),
+        default_order=("enterprise__name",),
+    )
+
+
+class MembershipFilterSet(ScopedFilterSet):
+    class Meta:
+        model = Membership
+        fields = ["chain", "role"]
+
+
+class MembershipViewSet(ViewSet):
+    model = Membership
+    url_prefix = "memberships"
+    form_class = forms.MembershipForm
+    filterset_class = MembershipFilterSet
+    table = Table(
+        columns=[
+            Column("enterprise.name", label=_("enterprise"), link=True, order_by="enterprise__name"),
+            Column("chain.name", label=_("chain"), order_by="chain__name"),
+            Column("role", order_by="role"),
+        ],
+        select_related=("enterprise", "chain"),
+        default_order=("chain__name", "enterprise__name"),
+    )
+
+
+class ProductFilterSet(ScopedFilterSet):
+    search_fields = ("name", "brand")
+
+    class Meta:
+        model = Product
+        fields = ["is_sample"]
+
+
+class ProductViewSet(ViewSet):
+    model = Product
+    url_prefix = "products"
+    form_class = forms.ProductForm
+    filterset_class = ProductFilterSet
+    table = child_table(Column("name", order_by="name", link=True), Column("brand", order_by="brand"))
+
+
+class ContactFilterSet(ScopedFilterSet):
+    search_fields = ("name", "title")
+
+    class Meta:
+        model = Contact
+        fields = ["is_sample"]
+
+
+class ContactViewSet(ViewSet):
+    model = Contact
+    url_prefix = "contacts"
+    form_class = forms.ContactForm
+    filterset_class = ContactFilterSet
+    table = child_table(Column("name", order_by="name", link=True), Column("title"), Column("phone"))
+
+
+class AboveSizeStatusFilterSet(ScopedFilterSet):
+    class Meta:
+        model = AboveSizeStatus
+        fields = ["year", "is_above_size"]
+
+
+class AboveSizeStatusViewSet(ViewSet):
+    model = AboveSizeStatus
+    url_prefix = "above_size_statuses"
+    form_class = forms.AboveSizeStatusForm
+    filterset_class = AboveSizeStatusFilterSet
+    table = child_table(
+        Column("year", order_by="year", link=True), Column("is_above_size", order_by="is_above_size")
+    )
+
+
+class IndicatorFilterSet(ScopedFilterSet):
+    class Meta:
+        model = Indicator
+        fields = ["period_type", "year", "month", "is_sample"]
+
+
+class IndicatorViewSet(ViewSet):
+    model = Indicator
+    url_prefix = "indicators"
+    form_class = forms.IndicatorForm
+    filterset_class = IndicatorFilterSet
+    table = child_table(
+        Column("period", label=_("period"), order_by="year", link=True),
+        Column("output_value", order_by="output_value"),
+        Column("revenue", order_by="revenue"),
+        Column("tax", order_by="tax"),
+        Column("employees", order_by="employees"),
+    )

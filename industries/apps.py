@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IndustriesConfig(AppConfig):
+    name = "industries"
+    verbose_name = _("Industry classes")
+
+    def ready(self) -> None:
+        from chainboard.navigation import MenuItem, register
+
+        register(
+            MenuItem(
+                "reference",
+                _("Industry classes"),
+                "industries:industryclass_list",
+                "industries.IndustryClass",
+                "building-factory",
+                20,
+            )
+        )

@@ -1,0 +1,47 @@
+from django.utils.translation import gettext_lazy as _
+
+from chainboard.filters import ScopedFilterSet
+from chainboard.lookups import lookup_view
+from chainboard.tables import Column, Table
+from chainboard.views.generic import ViewSet
+
+from .models import IndustryClass
+
+
+class IndustryClassFilterSet(ScopedFilterSet):
+    search_fields = ("name", "code")
+
+    class Meta:
+        model = IndustryClass
+        fields = ["level"]
+
+
+class IndustryClassViewSet(ViewSet):
+    model = IndustryClass
+    url_prefix = "industry_classes"
+    filterset_class = IndustryClassFilterSet
+    table = Table(
+        columns=[
+            Column("code", order_by="code", link=True),
+            Column("name", order_by="name", link=True),
+            Column("level", order_by="level"),
+            Column("parent"),
+        ],
+        select_related=("parent",),
+        default_order=("code",),
+    )
+    detail_related = [
+        (
+            _("Subclasses"),
+            "children",
+            Table(columns=[Column("code", link=True), Column("name")], default_order=("code",)),
+        ),
+    ]
+
+
+industry_lookup = lookup_view(
+    lambda user: IndustryClass.objects.restrict(user, "view"),
+    fields=("name",),
+    prefix_fields=("code",),
+    order=("-level", "code"),
+)
