@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from chainboard.forms import StyledFormMixin
+from chainboard.forms import LookupChoiceField, StyledFormMixin
 
 
 class ScopedFilterSet(django_filters.FilterSet):
@@ -30,6 +30,9 @@ class ScopedFilterSet(django_filters.FilterSet):
         form = super().form
         if not getattr(form, "_styled", False):
             StyledFormMixin.style_fields(form)
+            for name, field in form.fields.items():
+                if isinstance(field, LookupChoiceField):
+                    field._lookup_value = form.data.get(form.add_prefix(name)) if form.is_bound else None
             form._styled = True
         return form
 
@@ -41,3 +44,25 @@ class ScopedFilterSet(django_filters.FilterSet):
         for field in self.search_fields:
             condition |= Q(**{f"{field}__icontains": value})
         return queryset.filter(condition)
+
+
+class LookupFilter(django_filters.ModelChoiceFilter):
+    """A relation filter with a searchable picker (only the chosen option is rendered).
+
+    ``subtree_path`` names the field holding a region-like path: the filter then matches the chosen
+    row and everything below it (a prefix match) instead of the row alone.
+    """
+
+    field_class = LookupChoiceField
+
+    def __init__(self, *args, lookup_url_name: str, subtree_path: str | None = None, **kwargs):
+        kwargs["lookup_url_name"] = lookup_url_name
+        self.subtree_path = subtree_path
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, "") or self.subtree_path is None:
+            return super().filter(qs, value)
+        return qs.filter(
+            **{f"{self.field_name}__{self.subtree_path}__startswith": getattr(value, self.subtree_path)}
+        )

@@ -1,7 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from chainboard.api import api
 from chainboard.views import audit, home
+
+# Each app declares its API resources in api.py; importing them registers their routers.
+for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises"):
+    __import__(f"{_module}.api")
 
 audit_patterns = (
     [
@@ -20,6 +25,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include(audit_patterns)),
+    path("api/v1/", api.urls),
     path("", include("regions.urls")),
     path("", include("industries.urls")),
     path("", include("organisations.urls")),

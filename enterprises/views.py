@@ -1,12 +1,14 @@
 import django_filters
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from chainboard.filters import ScopedFilterSet
+from chainboard.filters import LookupFilter, ScopedFilterSet
 from chainboard.tables import Column, Table
 from chainboard.views.generic import ViewSet
+from regions.models import Region
 
 from . import forms
-from .models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, Product
+from .models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, MembershipRole, Product
 
 
 class EnterpriseFilterSet(ScopedFilterSet):
@@ -23,11 +25,23 @@ class EnterpriseFilterSet(ScopedFilterSet):
         choices=Membership._meta.get_field("role").choices,
         distinct=True,
     )
-    region = django_filters.CharFilter(label=_("region code"), method="filter_region")
+    region = LookupFilter(
+        queryset=Region.objects.all(),
+        lookup_url_name="regions:region_lookup",
+        subtree_path="path",
+        label=_("region"),
+        help_text=_("The region and everything below it."),
+    )
+    industry = django_filters.CharFilter(
+        label=_("industry code"),
+        method="filter_industry",
+        help_text=_("A prefix: C17 finds every textile class."),
+    )
+    is_chain_leader = django_filters.BooleanFilter(label=_("chain-leader"), method="filter_leader")
 
     class Meta:
         model = Enterprise
-        fields = ["industry_class", "is_sample"]
+        fields = ["is_sample"]
 
     def __init__(self, *args, **kwargs):
         from chains.models import Chain
@@ -35,13 +49,20 @@ class EnterpriseFilterSet(ScopedFilterSet):
         self.base_filters["chain"].extra["queryset"] = Chain.objects.all()
         super().__init__(*args, **kwargs)
 
-    def filter_region(self, queryset, name, value):
-        from regions.models import Region
+    def filter_industry(self, queryset, name, value):
+        value = value.strip().upper()
+        return queryset.filter(industry_class_id__startswith=value) if value else queryset
 
-        region = Region.objects.filter(code=value.strip()).first()
-        if region is None:
-            return queryset.none()
-        return queryset.filter(region__path__startswith=region.path)
+    def filter_leader(self, queryset, name, value):
+        if value is None:
+            return queryset
+        leaders = Membership.objects.filter(role=MembershipRole.LEADER).values("enterprise_id")
+        return queryset.filter(pk__in=leaders) if value else queryset.exclude(pk__in=leaders)
+
+
+def chain_roles(enterprise) -> str:
+    # Uses the prefetched memberships: one query for the page, whatever its size.
+    return "、".join(f"{m.chain.name}·{m.get_role_display()}" for m in enterprise.memberships.all()) or None
 
 
 def region_label(enterprise):
@@ -64,8 +85,10 @@ class EnterpriseViewSet(ViewSet):
             Column("uscc", order_by="uscc"),
             Column("region", render=region_label, order_by="region__code"),
             Column("industry_class.code", label=_("industry class"), order_by="industry_class__code"),
+            Column("chains", label=_("chains and roles"), render=chain_roles),
         ],
         select_related=("region", "industry_class"),
+        prefetch_related=(Prefetch("memberships", queryset=Membership.objects.select_related("chain")),),
         default_order=("name",),
     )
     detail_related = [

@@ -3,5 +3,14 @@ from .audit import AuditEntry
 from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .journal import JournalEntry
+from .tokens import ApiToken
 
-__all__ = ["Attachment", "AuditEntry", "CityConfig", "AuditedModel", "JournalEntry", "ScopedQuerySet"]
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "AuditEntry",
+    "CityConfig",
+    "AuditedModel",
+    "JournalEntry",
+    "ScopedQuerySet",
+]

@@ -1,0 +1,5 @@
+from chainboard.api import register
+
+from .views import IndustryClassViewSet
+
+register(IndustryClassViewSet)
