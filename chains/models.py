@@ -85,7 +85,7 @@ class Segment(AuditedModel):
         max_length=100,
     )
     stream = models.CharField(
-        verbose_name=_("position"),
+        verbose_name=_("place in the chain"),
         max_length=16,
         choices=[("upstream", _("upstream")), ("midstream", _("midstream")), ("downstream", _("downstream"))],
         blank=True,

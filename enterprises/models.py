@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chainboard.models import AuditedModel
 from chainboard.periods import PeriodFields
@@ -247,7 +248,7 @@ class Contact(AuditedModel):
         related_name="contacts",
     )
     name = models.CharField(
-        verbose_name=_("name"),
+        verbose_name=pgettext_lazy("person", "name"),
         max_length=100,
     )
     title = models.CharField(
@@ -375,6 +376,7 @@ class Indicator(PeriodFields, AuditedModel):
         "electricity",
     )
     METRICS = ("output_value", "revenue", "tax", "employees", "electricity")
+    money_fields = ("output_value", "revenue", "tax")
 
     class Meta:
         verbose_name = _("indicator")

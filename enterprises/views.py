@@ -3,12 +3,18 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.filters import LookupFilter, ScopedFilterSet
+from chainboard.formatting import yuan
 from chainboard.tables import Column, Table
 from chainboard.views.generic import ViewSet
 from regions.models import Region
 
 from . import forms
 from .models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, MembershipRole, Product
+
+MONEY_COLUMNS = [
+    Column(name, order_by=name, render=lambda row, name=name: yuan(getattr(row, name)))
+    for name in ("output_value", "revenue", "tax")
+]
 
 
 class EnterpriseFilterSet(ScopedFilterSet):
@@ -230,8 +236,6 @@ class IndicatorViewSet(ViewSet):
     filterset_class = IndicatorFilterSet
     table = child_table(
         Column("period", label=_("period"), order_by="year", link=True),
-        Column("output_value", order_by="output_value"),
-        Column("revenue", order_by="revenue"),
-        Column("tax", order_by="tax"),
+        *MONEY_COLUMNS,
         Column("employees", order_by="employees"),
     )

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chainboard.models import AuditedModel
 
@@ -76,7 +77,7 @@ class Person(AuditedModel):
         related_name="people",
     )
     name = models.CharField(
-        verbose_name=_("name"),
+        verbose_name=pgettext_lazy("person", "name"),
         max_length=100,
     )
     title = models.CharField(

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chainboard.models import ScopedQuerySet
 
@@ -44,7 +45,7 @@ class Region(models.Model):
         unique=True,
     )
     full_name = models.CharField(
-        verbose_name=_("full name"),
+        verbose_name=pgettext_lazy("region", "full name"),
         max_length=200,
         blank=True,
     )

@@ -6,6 +6,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .base import AuditedModel
 
@@ -53,7 +54,7 @@ class Attachment(AuditedModel):
         verbose_name=_("size (bytes)"),
     )
     title = models.CharField(
-        verbose_name=_("title"),
+        verbose_name=pgettext_lazy("document", "title"),
         max_length=200,
         blank=True,
     )

@@ -38,6 +38,10 @@ def display_value(model: type[models.Model], obj: models.Model, name: str) -> An
     display = getattr(obj, f"get_{name}_display", None)
     if callable(display):
         return display()
+    if name in getattr(model, "money_fields", ()):
+        from chainboard.formatting import yuan
+
+        return yuan(getattr(obj, name))
     return getattr(obj, name)
 
 
@@ -143,6 +147,17 @@ class ListView(EntityView):
         else:
             sort = ""
             queryset = queryset.order_by(*table.default_order)
+        export = request.GET.get("export")
+        if export in {"csv", "xlsx"}:
+            from chainboard.exports import export_response
+
+            return export_response(
+                export,
+                str(self.model._meta.verbose_name_plural),
+                table.labels(self.model),
+                table,
+                table.prepare(queryset),
+            )
         try:
             page_size = int(request.GET.get("page_size", PAGE_SIZES[0]))
         except ValueError:
