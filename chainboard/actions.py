@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from chainboard import audit, scope
+from chainboard import audit, scope, search
 from chainboard.models.audit import AuditAction
 
 
@@ -72,6 +72,8 @@ def _recheck_scope(user, action: str, instance: models.Model) -> None:
     # (another county, another chain) is refused and rolled back.
     if not scope.can(user, action, instance):
         raise PermissionDenied(_("The result would be outside your scope."))
+    # Inside the transaction: the search keys change with the row, or not at all.
+    search.reindex(instance)
 
 
 def _build_form(form_class, user, data, files, instance=None):
@@ -184,6 +186,7 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
                 {"__all__": [_("This record is still used by other records and cannot be deleted.")]}
             ) from exc
         locked.pk = pk
+        search.remove(locked)
     return locked
 
 

@@ -52,8 +52,10 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
-if getattr(settings, "CHAINBOARD_API_SCHEMA_NEEDS_TOKEN", False):
-    api.docs_decorator = None
+if not settings.CHAINBOARD_API_SCHEMA_PUBLIC:
+    from django.contrib.auth.decorators import login_required
+
+    api.docs_decorator = login_required
 
 
 def problem(status: int, title: str, detail: str = "", **extra) -> JsonResponse:

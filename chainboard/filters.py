@@ -6,11 +6,17 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from chainboard import search
 from chainboard.forms import LookupChoiceField, StyledFormMixin
 
 
 class ScopedFilterSet(django_filters.FilterSet):
-    """Choices in relation filters are limited to what the user may see; ``q`` searches ``search_fields``."""
+    """Choices in relation filters are limited to what the user may see; ``q`` searches ``search_fields``.
+
+    When the model itself declares ``search_fields`` and has search keys, ``q`` is answered from the
+    index (:mod:`chainboard.search`: Chinese substrings, pinyin prefixes); otherwise by ``icontains`` on
+    the filter set's ``search_fields``.
+    """
 
     search_fields: tuple[str, ...] = ()
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
@@ -40,6 +46,10 @@ class ScopedFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        model = queryset.model
+        if search.is_indexed(model):
+            # Keys in chainboard.search; the queryset is already restricted, so scope still applies.
+            return queryset.filter(pk__in=search.matching_ids(model, value))
         condition = Q()
         for field in self.search_fields:
             condition |= Q(**{f"{field}__icontains": value})

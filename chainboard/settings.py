@@ -171,7 +171,11 @@ ATTACHMENT_EXTENSIONS = {
 
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"
-CHAINBOARD_CITY_NAME = env_str("CHAINBOARD_CITY_NAME", "")
+# rules.md: the OpenAPI document is readable without a token by default; false asks for a log-in.
+CHAINBOARD_API_SCHEMA_PUBLIC = env_bool("CHAINBOARD_API_SCHEMA_PUBLIC", True)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+if env_bool("CHAINBOARD_BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {

@@ -111,6 +111,7 @@ class Enterprise(AuditedModel):
     )
 
     scope_paths = ENTERPRISE_SCOPE
+    search_fields = ("name", "short_name", "uscc")  # indexed by chainboard.search
     detail_fields = (
         "name",
         "short_name",

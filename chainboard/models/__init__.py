@@ -3,6 +3,7 @@ from .audit import AuditEntry
 from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .journal import JournalEntry
+from .search import SearchKey
 from .tokens import ApiToken
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "AuditedModel",
     "JournalEntry",
     "ScopedQuerySet",
+    "SearchKey",
 ]

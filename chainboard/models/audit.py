@@ -30,7 +30,9 @@ class AuditEntry(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
-        on_delete=models.SET_NULL,  # the name survives in user_name
+        # DO_NOTHING: the table is append-only (a SET_NULL would be an UPDATE the trigger refuses);
+        # the name survives in user_name.
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="audit_entries",

@@ -65,10 +65,9 @@ def audit_list(request):
 def audit_detail(request, pk):
     _require_auditor(request.user)
     entry = get_object_or_404(AuditEntry.objects.select_related("content_type"), pk=pk)
-    model = entry.content_type.model_class()
-    from chainboard.actions import field_label
+    from chainboard.history import humanise
 
-    changes = [(field_label(model, n) if model else n, old, new) for n, old, new in entry.changes()]
+    changes = humanise([entry])[0]
     return render(request, "chainboard/audit/detail.html", {"entry": entry, "changes": changes})
 
 

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from chainboard import actions, scope
-from chainboard.audit import diff
 from chainboard.forms import AttachmentForm, JournalForm
+from chainboard.history import humanise
 from chainboard.models import Attachment, AuditEntry, JournalEntry
 from chainboard.tables import Table
 
@@ -346,14 +346,10 @@ class HistoryView(EntityView):
         obj = self.get_object()
         paginator = Paginator(history_entries(obj).order_by("-time", "-id"), 50)
         page = paginator.get_page(request.GET.get("page"))
+        page_entries = list(page.object_list)
         entries = []
-        for entry in page.object_list:
+        for entry, changes in zip(page_entries, humanise(page_entries), strict=True):
             model = entry.content_type.model_class()
-            changes = [
-                (actions.field_label(model, name) if model else name, old, new)
-                for name, (old, new) in diff(entry.before, entry.after).items()
-                if name not in getattr(model, "audit_exclude", ())
-            ]
             entries.append(
                 {"entry": entry, "changes": changes, "model_name": model._meta.verbose_name if model else ""}
             )

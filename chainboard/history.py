@@ -1,0 +1,73 @@
+"""Audit changes for people: related records by name, lists of names, 是/否, "—" for empty.
+
+Related names are fetched with one query per related model for the whole page, so a history page's
+query count does not grow with the number of entries shown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from chainboard.actions import field_label
+from chainboard.audit import diff
+
+
+def _field(model, name: str):
+    if model is None:
+        return None
+    for f in model._meta.get_fields():
+        if getattr(f, "attname", None) == name or f.name == name:
+            return f
+    return None
+
+
+def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
+    """For each audit entry, its changes as (field label, old, new) ready to show."""
+    raw = []
+    wanted: dict[type[models.Model], set] = defaultdict(set)
+    for entry in entries:
+        model = entry.content_type.model_class()
+        excluded = set(getattr(model, "audit_exclude", ()))
+        changes = []
+        for name, (old, new) in diff(entry.before, entry.after).items():
+            if name in excluded:
+                continue
+            field = _field(model, name)
+            changes.append((field, name, old, new))
+            if field is not None and field.is_relation and field.related_model is not None:
+                for value in (old, new):
+                    for pk in value if isinstance(value, list) else [value]:
+                        if pk not in (None, ""):
+                            wanted[field.related_model].add(pk)
+        raw.append((model, changes))
+    names: dict[type[models.Model], dict[str, str]] = {}
+    for related, pks in wanted.items():
+        names[related] = {str(o.pk): str(o) for o in related._base_manager.filter(pk__in=pks)}
+
+    def show(field, value):
+        if value in (None, "", []):
+            return "—"
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if field is not None and field.is_relation and field.related_model in names:
+            lookup = names[field.related_model]
+            if isinstance(value, list):
+                return "、".join(lookup.get(str(v), f"#{v}") for v in value)
+            return lookup.get(str(value), f"#{value}")
+        if field is not None and getattr(field, "choices", None):
+            return dict(field.flatchoices).get(value, value)
+        return value
+
+    out = []
+    for model, changes in raw:
+        out.append(
+            [
+                (field_label(model, name) if model else name, show(field, old), show(field, new))
+                for field, name, old, new in changes
+            ]
+        )
+    return out

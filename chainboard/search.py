@@ -1,0 +1,365 @@
+"""Indexed text search: Chinese substrings of any length and pinyin by prefix, the same on SQLite and
+PostgreSQL, without scanning the table.
+
+Why keys in a table of our own: SQLite's FTS5 trigram tokenizer finds nothing below three characters and
+PostgreSQL's pg_trgm is PostgreSQL only; neither knows pinyin. A plain table of keys with one B-tree
+answers every case on both databases with the same SQL, so both give the same results.
+
+A model opts in by declaring ``search_fields`` (its own text fields) on the model class. For each of
+those values of an object, :func:`keys_for` stores:
+
+- every character bigram of the text (ASCII letters lower-cased), plus the last character followed by
+  ``END``, so that every character starts at least one key;
+- ``PINYIN`` + the initials of the text's pinyin, and ``PINYIN`` + its full pinyin (ASCII letters and
+  digits of the text are kept as they are, other characters dropped), once per combination of the
+  readings of polyphonic characters (pypinyin ``heteronym=True``; the phrase reading comes first, the
+  earliest characters vary first, at most ``MAX_COMBINATIONS``). Pinyin keys are cut at ``PINYIN_MAX``
+  letters: prefixes longer than that match on their first ``PINYIN_MAX`` letters.
+
+The markers are control characters, which :func:`normalise` removes from text and queries alike, so a
+query can never reach them and a marker key never collides with a bigram.
+
+A term (the whole query, stripped) matches an object when any rule matches:
+
+- 1 character ``c``: a range over the keys that start with ``c`` (its bigrams and ``c`` + ``END``);
+- 2 characters: the bigram key itself;
+- 3 or more: every bigram of the term must be a key of the object; the rarest bigram (one small probe
+  query, each count capped at ``PROBE``) drives, the others are checked by ``EXISTS`` on the index, and
+  the few candidates are confirmed with ``icontains`` (the bigrams can occur apart). When every bigram is
+  that common (``PROBE`` objects or more each) the matches are many anyway and a plain ``icontains`` scan
+  is the cheaper plan, so that is what runs;
+- letters and digits only (spaces and apostrophes ignored, any case): also a prefix of the initials or
+  of the full pinyin, as the range ``PINYIN+term <= key < PINYIN+next(term)``. A range is answered from
+  the index on both databases; ``LIKE 'x%'`` would be on SQLite only under conditions.
+
+:func:`matching_ids` returns a subquery of ids for ``pk__in`` on a queryset that is already restricted,
+so scope applies as everywhere else. Case folding is ASCII only, as SQLite's ``LIKE`` does.
+
+Keeping keys current: :mod:`chainboard.actions` calls :func:`reindex` after each create and update and
+:func:`remove` after each delete, inside the write's transaction, so keys never disagree with the rows
+after a commit or a rollback. There are no signals: the explicit call is the one write path. Loads that
+bypass the actions (raw inserts, benchmarks) run :func:`rebuild` (``manage.py rebuild_search``).
+Until a model has any key at all, ``ScopedFilterSet`` falls back to ``icontains`` (see
+:func:`is_indexed`). Keys of objects deleted by a cascade linger until the next rebuild; they are
+harmless because ids are always applied to the live table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from functools import lru_cache
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef, Q
+
+from chainboard.models import SearchKey
+
+END = "\x03"
+PINYIN = "\x1f"
+MAX_COMBINATIONS = 32
+PINYIN_MAX = 40
+PROBE = 5000
+BATCH = 5000
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PINYIN_TERM = re.compile(r"[a-z0-9]+")
+_PINYIN_NOISE = re.compile(r"[\s']+")
+
+
+def search_fields(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(getattr(model, "search_fields", ()) or ())
+
+
+def normalise(text: str) -> str:
+    """ASCII lower case, control characters removed (they are the key markers)."""
+    return _CONTROL.sub("", text.translate(_ASCII_LOWER))
+
+
+# --- keys -------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def _readings(char: str) -> tuple[str, ...]:
+    """All toneless readings of one Chinese character (``()`` for anything else)."""
+    from pypinyin import Style, pinyin
+
+    result = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return tuple(dict.fromkeys(r for r in result[0] if r.isascii() and r.isalpha())) if result else ()
+
+
+def _slots(text: str) -> list[tuple[str, ...]]:
+    """Per kept character, its possible syllables: the phrase reading first, then the other readings."""
+    from pypinyin import Style, lazy_pinyin
+
+    slots: list[tuple[str, ...]] = []
+    run: list[str] = []  # consecutive characters with readings, read as a phrase
+
+    def flush():
+        if not run:
+            return
+        phrase = lazy_pinyin("".join(run), style=Style.NORMAL, errors="ignore")
+        if len(phrase) != len(run):
+            phrase = [_readings(c)[0] for c in run]
+        for char, first in zip(run, phrase, strict=True):
+            slots.append(tuple(dict.fromkeys((first, *_readings(char)))))
+        run.clear()
+
+    for char in text:
+        if char.isascii():
+            flush()
+            if char.isalnum():
+                slots.append((char.lower(),))
+        elif _readings(char):
+            run.append(char)
+        else:
+            flush()
+    flush()
+    return slots
+
+
+def _combinations(slots: list[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
+    # itertools.product varies its last argument fastest; reversed, the first character varies fastest,
+    # so the cap cuts the readings of the last characters, which prefixes reach least.
+    for combo in itertools.islice(itertools.product(*reversed(slots)), MAX_COMBINATIONS):
+        yield combo[::-1]
+
+
+def pinyin_keys(text: str) -> set[str]:
+    slots = _slots(text)
+    if not slots:
+        return set()
+    keys = set()
+    initial_slots = [tuple(dict.fromkeys(s[0] for s in slot)) for slot in slots]
+    for combo in _combinations(initial_slots):
+        keys.add(PINYIN + "".join(combo)[:PINYIN_MAX])
+    # Only the characters within the first PINYIN_MAX letters matter for the full pinyin.
+    upto, length = 0, 0
+    while upto < len(slots) and length < PINYIN_MAX:
+        length += min(len(s) for s in slots[upto])
+        upto += 1
+    for combo in _combinations(slots[:upto]):
+        keys.add(PINYIN + "".join(combo)[:PINYIN_MAX])
+    return keys
+
+
+def text_keys(text: str) -> set[str]:
+    """The keys of one value (see the module docstring)."""
+    norm = normalise(text)
+    if not norm:
+        return set()
+    keys = {norm[i : i + 2] for i in range(len(norm) - 1)}
+    keys.add(norm[-1] + END)
+    keys |= pinyin_keys(text)
+    return keys
+
+
+def keys_for(instance: models.Model) -> set[str]:
+    keys: set[str] = set()
+    for name in search_fields(type(instance)):
+        value = getattr(instance, name)
+        if value not in (None, ""):
+            keys |= text_keys(str(value))
+    return keys
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+def _content_type(model: type[models.Model]) -> ContentType:
+    return ContentType.objects.get_for_model(model)
+
+
+_deferred: ContextVar[dict | None] = ContextVar("chainboard_search_deferred", default=None)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Collect the re-indexing of a bulk operation (an import) and write it at the end in batches.
+
+    Use inside the operation's transaction, so that the keys commit or roll back with the rows.
+    """
+    if _deferred.get() is not None:  # nested: the outer block writes
+        yield
+        return
+    pending: dict = {}
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for (model, _pk), instance in pending.items():
+        _write(instance, model)
+
+
+def reindex(instance: models.Model) -> None:
+    """Make the keys of ``instance`` match its current values (no-op for models without search)."""
+    model = type(instance)
+    if not search_fields(model) or instance.pk is None:
+        return
+    pending = _deferred.get()
+    if pending is not None:
+        pending[(model, instance.pk)] = instance
+        return
+    _write(instance, model)
+
+
+def _write(instance: models.Model, model: type[models.Model]) -> None:
+    ct = _content_type(model)
+    wanted = keys_for(instance)
+    rows = SearchKey.objects.filter(content_type=ct, object_id=instance.pk)
+    with transaction.atomic():
+        existing = set(rows.values_list("key", flat=True))
+        stale = existing - wanted
+        if stale:
+            rows.filter(key__in=stale).delete()
+        SearchKey.objects.bulk_create(
+            [SearchKey(content_type=ct, object_id=instance.pk, key=k) for k in wanted - existing],
+            batch_size=BATCH,
+        )
+
+
+def remove(instance: models.Model) -> None:
+    """Drop the keys of a deleted object (call with its primary key still set)."""
+    model = type(instance)
+    if not search_fields(model) or instance.pk is None:
+        return
+    pending = _deferred.get()
+    if pending is not None:
+        pending.pop((model, instance.pk), None)
+    SearchKey.objects.filter(content_type=_content_type(model), object_id=instance.pk).delete()
+
+
+def _insert(rows: Iterable[tuple[int, int, str]]) -> int:
+    table = connection.ops.quote_name(SearchKey._meta.db_table)
+    sql = f'INSERT INTO {table} ("content_type_id", "object_id", "key") VALUES (%s, %s, %s)'  # noqa: S608
+    count = 0
+    batch: list[tuple[int, int, str]] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH * 10:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch.clear()
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def rebuild(model: type[models.Model]) -> int:
+    """Replace every key of ``model`` from its rows; returns the number of keys written."""
+    fields = search_fields(model)
+    if not fields:
+        raise ValueError(f"{model._meta.label} declares no search_fields")
+    ct = _content_type(model)
+
+    def rows():
+        values = model._base_manager.order_by().values_list("pk", *fields)
+        for pk, *texts in values.iterator(chunk_size=BATCH):
+            keys: set[str] = set()
+            for text in texts:
+                if text not in (None, ""):
+                    keys |= text_keys(str(text))
+            # Sorted within the object: index pages are touched in order, not at random.
+            for key in sorted(keys):
+                yield (ct.pk, pk, key)
+
+    with transaction.atomic():
+        SearchKey.objects.filter(content_type=ct).delete()
+        return _insert(rows())
+
+
+def searchable_models() -> list[type[models.Model]]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if search_fields(m)]
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def is_indexed(model: type[models.Model]) -> bool:
+    """Does ``model`` opt in and hold keys (so that the index, not a scan, answers its searches)?"""
+    return bool(search_fields(model)) and SearchKey.objects.filter(content_type=_content_type(model)).exists()
+
+
+def _after(prefix: str) -> str:
+    """The smallest string greater than every string that starts with ``prefix``."""
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return _after(prefix[:-1]) if len(prefix) > 1 else prefix + "\U0010ffff"
+    return prefix[:-1] + chr(last + 1)
+
+
+def _probe(ct: ContentType, bigrams: list[str]) -> list[int]:
+    """How many objects hold each bigram, each count capped at ``PROBE`` (one query, index only)."""
+    # Only the table name (from the model) and constants are formatted in; the values are parameters.
+    table = connection.ops.quote_name(SearchKey._meta.db_table)
+    one = f'SELECT 1 FROM {table} WHERE "content_type_id" = %s AND "key" = %s LIMIT {PROBE:d}'  # noqa: S608
+    parts = [f"(SELECT COUNT(*) FROM ({one}) AS p{i})" for i in range(len(bigrams))]  # noqa: S608
+    params: list = []
+    for b in bigrams:
+        params += [ct.pk, b]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return list(cursor.fetchone())
+
+
+def _contains(model: type[models.Model], text: str) -> Q:
+    condition = Q()
+    for name in search_fields(model):
+        condition |= Q(**{f"{name}__icontains": text})
+    return condition
+
+
+def _substring(model: type[models.Model], ct: ContentType, term: str, raw: str) -> models.QuerySet | None:
+    keys = SearchKey.objects.filter(content_type=ct).order_by()
+    bigrams = list(dict.fromkeys(term[i : i + 2] for i in range(len(term) - 1)))
+    counts = _probe(ct, bigrams)
+    if min(counts) == 0:
+        return None
+    if min(counts) >= PROBE:
+        return model._base_manager.filter(_contains(model, raw)).order_by().values("pk")
+    ranked = [b for _, b in sorted(zip(counts, bigrams, strict=True))]
+    candidates = keys.filter(key=ranked[0])
+    for b in ranked[1:]:
+        candidates = candidates.filter(Exists(keys.filter(key=b, object_id=OuterRef("object_id"))))
+    return (
+        model._base_manager.filter(pk__in=candidates.values("object_id"))
+        .filter(_contains(model, raw))
+        .order_by()
+        .values("pk")
+    )
+
+
+def matching_ids(model: type[models.Model], text: str) -> models.QuerySet:
+    """A subquery of the ids of ``model`` whose ``search_fields`` match ``text``; use as ``pk__in``."""
+    ct = _content_type(model)
+    keys = SearchKey.objects.filter(content_type=ct).order_by()
+    raw = text.strip()
+    term = normalise(raw)
+    rules: list[models.QuerySet] = []
+    if len(term) == 1:
+        rules.append(keys.filter(key__gte=term, key__lt=_after(term)).values("object_id"))
+    elif len(term) == 2:
+        rules.append(keys.filter(key=term).values("object_id"))
+    elif len(term) > 2:
+        found = _substring(model, ct, term, raw)
+        if found is not None:
+            rules.append(found)
+    spelled = _PINYIN_NOISE.sub("", term)
+    if spelled and _PINYIN_TERM.fullmatch(spelled):
+        prefix = PINYIN + spelled[:PINYIN_MAX]
+        rules.append(keys.filter(key__gte=prefix, key__lt=_after(prefix)).values("object_id"))
+    if not rules:
+        return keys.none().values("object_id")
+    if len(rules) == 1:
+        return rules[0]
+    return rules[0].union(*rules[1:])

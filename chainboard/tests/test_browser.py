@@ -1,0 +1,195 @@
+"""End to end in a real browser: Debian's chromium, driven by Playwright, against the live test server.
+
+Two roles log in through the login form and see only what their grants allow; the county user edits an
+enterprise through the edit form and finds the change, old value and new, on the record's history page.
+
+Elements are found by name, id and href, never by visible text: the interface is translated (zh-hans by
+default) and its wording may change. Playwright's ``expect`` waits for each condition; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the ORM calls
+# the test makes between browser steps ("You cannot call this from an async context").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium; "
+        "`make test` installs it)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+expect = sync_api.expect
+
+from chainboard.testing import PASSWORD  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 15_000
+
+# The audit table is append-only by database triggers (chainboard/migrations/0002_audit_append_only.py).
+# A live-server test runs on transactional_db, which empties every table with DELETE after each test; on
+# SQLite the triggers abort that DELETE. So the triggers are lifted just for the flush and put back before
+# the next test and after the module. (PostgreSQL flushes with TRUNCATE, which the row trigger ignores.)
+_append_only = importlib.import_module("chainboard.migrations.0002_audit_append_only")
+
+
+def _set_audit_triggers(present: bool) -> None:
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for sql in _append_only.SQLITE_REVERSE:
+            cursor.execute(sql)
+        if present:
+            for sql in _append_only.SQLITE:
+                cursor.execute(sql)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _audit_triggers_back_after_module(django_db_setup, django_db_blocker):
+    yield
+    with django_db_blocker.unblock():
+        _set_audit_triggers(True)
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_lifted_for_flush(transactional_db):
+    _set_audit_triggers(True)
+    yield
+    _set_audit_triggers(False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page, username: str) -> None:
+    """Log in through the form, as a person would, and land on the overview."""
+    page.goto(reverse("login"))
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator(f"form[action='{reverse('login')}'] button[type=submit]").click()
+    expect(page).to_have_url(re.compile(re.escape(reverse("home")) + "$"))
+    expect(page.locator("#sidebar-menu")).to_be_attached()
+
+
+def list_rows(page):
+    return page.locator("#list-table tbody tr")
+
+
+def nav_link(page, url_name: str):
+    return page.locator(f"#sidebar-menu a[href='{reverse(url_name)}']")
+
+
+@pytest.mark.browser
+def test_county_staff_see_their_county_only_and_no_system_menu(page, world):
+    log_in(page, "county")
+    expect(nav_link(page, "enterprises:enterprise_list")).to_have_count(1)
+    expect(nav_link(page, "accounts:user_list")).to_have_count(0)
+    expect(nav_link(page, "accounts:grant_list")).to_have_count(0)
+    expect(nav_link(page, "audit:auditentry_list")).to_have_count(0)
+
+    nav_link(page, "enterprises:enterprise_list").click()
+    expect(page).to_have_url(re.compile(re.escape(reverse("enterprises:enterprise_list")) + "$"))
+    table = page.locator("#list-table")
+    expect(table).to_contain_text("潞安府潞绸")
+    expect(table).to_contain_text("高平其他企业")
+    expect(table).not_to_contain_text("景柏服饰")
+    expect(table).not_to_contain_text("泽州其他企业")
+    expect(list_rows(page)).to_have_count(2)
+
+    # An enterprise in another county is not there at all, even by its address.
+    response = page.goto(world.enterprises["jingbai"].get_absolute_url())
+    assert response is not None and response.status == 404
+
+
+@pytest.mark.browser
+def test_an_enterprise_user_sees_only_their_own_enterprise(page, world):
+    log_in(page, "enterprise")
+    expect(nav_link(page, "accounts:user_list")).to_have_count(0)
+    expect(nav_link(page, "audit:auditentry_list")).to_have_count(0)
+    expect(nav_link(page, "organisations:organisation_list")).to_have_count(0)
+    expect(nav_link(page, "enterprises:enterprise_list")).to_have_count(1)
+
+    page.goto(reverse("enterprises:enterprise_list"))
+    expect(list_rows(page)).to_have_count(1)
+    expect(page.locator("#list-table")).to_contain_text("景柏服饰")
+
+    own = world.enterprises["jingbai"]
+    page.locator(f"#list-table a[href='{own.get_absolute_url()}']").click()
+    expect(page).to_have_url(re.compile(re.escape(own.get_absolute_url()) + "$"))
+    # It may keep its own profile: the record's actions (in the page header) offer the edit form.
+    expect(page.locator(".page-header a[href$='/edit/']")).to_have_count(1)
+
+    response = page.goto(world.enterprises["luanfu"].get_absolute_url())
+    assert response is not None and response.status == 404
+
+
+@pytest.mark.browser
+def test_an_edit_through_the_form_shows_on_the_history_page_with_old_and_new_value(page, world):
+    from chainboard import actions, audit
+    from chainboard.scope import SystemActor
+    from enterprises.models import Enterprise
+
+    luanfu = world.enterprises["luanfu"]
+    actor = SystemActor("test")
+    with audit.operation(user=actor, source=audit.Source.COMMAND, label="test:address"):
+        actions.save_fields(actor, luanfu, address="高平市旧址路1号")
+
+    log_in(page, "county")
+    page.goto(reverse("enterprises:enterprise_list"))
+    page.locator(f"#list-table a[href='{luanfu.get_absolute_url()}']").click()
+    expect(page).to_have_url(re.compile(re.escape(luanfu.get_absolute_url()) + "$"))
+
+    page.locator(".page-header a[href$='/edit/']").click()
+    expect(page).to_have_url(re.compile(re.escape(reverse("enterprises:enterprise_edit", args=[luanfu.pk]))))
+    address = page.locator("input[name=address]")
+    expect(address).to_have_value("高平市旧址路1号")
+    address.fill("高平市新址路8号")
+    page.locator("main form[method=post] button[type=submit]").click()
+
+    # Saved: back on the detail page, which shows the new address.
+    expect(page).to_have_url(re.compile(re.escape(luanfu.get_absolute_url()) + "$"))
+    expect(page.locator(".datagrid")).to_contain_text("高平市新址路8号")
+    assert Enterprise.objects.get(pk=luanfu.pk).address == "高平市新址路8号"
+
+    page.locator(
+        f".page-header a[href='{reverse('enterprises:enterprise_history', args=[luanfu.pk])}']"
+    ).click()
+    change = page.locator(
+        ".diff-table tbody tr", has=page.locator("ins.diff-new", has_text="高平市新址路8号")
+    )
+    expect(change).to_have_count(1)
+    expect(change.locator("del.diff-old")).to_have_text("高平市旧址路1号")
+    # The newest entry comes first and names who made the change.
+    expect(page.locator(".timeline-event").first).to_contain_text("county")

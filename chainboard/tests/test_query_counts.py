@@ -1,0 +1,252 @@
+"""Query-count baselines for every list page: the number of queries a list page makes does not grow with
+the number of rows it shows (style.md, Tests; netbox/utilities/testing/query_counts.py).
+
+Each list is loaded twice: with a few rows in scope (5, or what the world has when that is more, less
+than a page) and with more than a page in scope (a full first page shown). Both must make exactly the baseline
+number of queries. When a deliberate change moves a baseline, update BASELINES in the same commit and
+say why; an unexplained rise is an N+1 query.
+
+The office user (the chain office of the silk chain, by position) reads every list it may; users and
+grants are read by the administrator and the audit trail by the auditor, who alone may.
+"""
+
+import importlib
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Grant, User
+from chainboard import actions, scope
+from chainboard.models import AuditEntry
+from chainboard.scope import SystemActor
+from chainboard.views.generic import ViewSet
+from chains.models import Chain, ChainAttribute, ChainStatistic, Position, PositionKind, Segment, SegmentLink
+from enterprises.models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, Product
+from industries.models import IndustryClass
+from organisations.models import Organisation, Person
+from regions.models import Region
+
+FEW = 5
+PAGE = 25  # the list pages' first page size
+AUDIT_PAGE = 50  # the audit trail's page size
+
+# Queries per list page, the same for FEW and MANY rows. Common to every page: the session (read and,
+# as SESSION_SAVE_EVERY_REQUEST is on, written), the user, the user's grants and positions.
+BASELINES = {
+    "regions:region_list": 9,
+    "industries:industryclass_list": 9,
+    "organisations:organisation_list": 9,
+    "organisations:person_list": 10,
+    "accounts:user_list": 10,
+    "accounts:grant_list": 10,
+    "chains:chain_list": 9,
+    "chains:segment_list": 10,
+    "chains:segmentlink_list": 10,
+    "chains:position_list": 10,
+    "chains:chainattribute_list": 10,
+    "chains:chainstatistic_list": 10,
+    "enterprises:enterprise_list": 11,
+    "enterprises:membership_list": 10,
+    "enterprises:product_list": 9,
+    "enterprises:contact_list": 9,
+    "enterprises:abovesizestatus_list": 9,
+    "enterprises:indicator_list": 9,
+    "audit:auditentry_list": 10,
+}
+
+ACTOR = SystemActor("test:query-counts")
+
+
+def make(instance):
+    return actions.create_direct(ACTOR, instance)
+
+
+# One row in the reader's scope per call; ``i`` keeps names and periods unique.
+def region(w, i):
+    code = f"140581{200 + i:03d}"
+    return Region.objects.create(
+        code=code, name=f"镇{i}", level=4, parent=w.regions["140581"], path=code, full_name=f"镇{i}"
+    )
+
+
+def industry_class(w, i):
+    return IndustryClass.objects.create(code=f"C17{10 + i:02d}", name=f"类{i}", level=4, parent_id="C")
+
+
+def organisation(w, i):
+    return make(Organisation(name=f"单位{i}", kind="city_bureau", parent=w.organisations["bureau"]))
+
+
+def person(w, i):
+    return make(Person(organisation=w.organisations["bureau"], name=f"联系人{i}"))
+
+
+def user(w, i):
+    u = User(username=f"user{i}", full_name=f"用户{i}", organisation=w.organisations["bureau"])
+    u.set_unusable_password()
+    return make(u)
+
+
+def grant(w, i):
+    return make(Grant(user=user(w, 100 + i), role="county", region=w.regions["140581"]))
+
+
+def chain(w, i):
+    c = make(Chain(name=f"产业链{i}", region=w.regions["140500"]))
+    # The office user runs it: a position on the chain puts it in their scope.
+    make(Position(chain=c, kind=PositionKind.OFFICE_MEMBER, user=w.users["office"]))
+    return c
+
+
+def segment(w, i):
+    return make(Segment(chain=w.chains["silk"], name=f"环节{i}", order=10 + i))
+
+
+def segment_link(w, i):
+    # A path 服装 → s0 → s1 → ...: every new link is new and closes no cycle.
+    upstream = (
+        w.segments["服装"] if i == 0 else Segment.objects.get(chain=w.chains["silk"], name=f"链环{i - 1}")
+    )
+    downstream = make(Segment(chain=w.chains["silk"], name=f"链环{i}", order=20 + i))
+    return make(SegmentLink(upstream=upstream, downstream=downstream))
+
+
+def position(w, i):
+    return make(Position(chain=w.chains["silk"], kind=PositionKind.CHIEF_ASSISTANT, title=f"助理{i}"))
+
+
+def chain_attribute(w, i):
+    return make(ChainAttribute(chain=w.chains["silk"], kind="fact", name=f"事实{i}", order=i))
+
+
+def chain_statistic(w, i):
+    return make(
+        ChainStatistic(
+            chain=w.chains["silk"], metric="output_value", period_type="year", year=1990 + i, value=i
+        )
+    )
+
+
+def enterprise(w, i):
+    e = make(Enterprise(name=f"丝绸企业{i}", region=w.regions["140581"], industry_class_id="C1741"))
+    make(Membership(enterprise=e, chain=w.chains["silk"]))
+    return e
+
+
+def membership(w, i):
+    return enterprise(w, i).memberships.get()
+
+
+def product(w, i):
+    return make(Product(enterprise=w.enterprises["jingbai"], name=f"产品{i}"))
+
+
+def contact(w, i):
+    return make(Contact(enterprise=w.enterprises["luanfu"], name=f"联系人{i}"))
+
+
+def above_size_status(w, i):
+    return make(AboveSizeStatus(enterprise=w.enterprises["jingbai"], year=1990 + i))
+
+
+def indicator(w, i):
+    return make(
+        Indicator(
+            enterprise=w.enterprises["luanfu"], period_type="year", year=1990 + i, output_value=Decimal(i)
+        )
+    )
+
+
+def audit_entry(w, i):
+    return product(w, 1000 + i)  # every write adds a row to the trail
+
+
+LISTS = [
+    # (list URL name, reader, model, factory)
+    ("regions:region_list", "office", Region, region),
+    ("industries:industryclass_list", "office", IndustryClass, industry_class),
+    ("organisations:organisation_list", "office", Organisation, organisation),
+    ("organisations:person_list", "office", Person, person),
+    ("accounts:user_list", "admin", User, user),
+    ("accounts:grant_list", "admin", Grant, grant),
+    ("chains:chain_list", "office", Chain, chain),
+    ("chains:segment_list", "office", Segment, segment),
+    ("chains:segmentlink_list", "office", SegmentLink, segment_link),
+    ("chains:position_list", "office", Position, position),
+    ("chains:chainattribute_list", "office", ChainAttribute, chain_attribute),
+    ("chains:chainstatistic_list", "office", ChainStatistic, chain_statistic),
+    ("enterprises:enterprise_list", "office", Enterprise, enterprise),
+    ("enterprises:membership_list", "office", Membership, membership),
+    ("enterprises:product_list", "office", Product, product),
+    ("enterprises:contact_list", "office", Contact, contact),
+    ("enterprises:abovesizestatus_list", "office", AboveSizeStatus, above_size_status),
+    ("enterprises:indicator_list", "office", Indicator, indicator),
+    ("audit:auditentry_list", "auditor", AuditEntry, audit_entry),
+]
+
+
+def test_every_list_page_has_a_baseline():
+    assert {name for name, *_ in LISTS} == set(BASELINES)
+
+
+def test_every_registered_entitys_list_page_is_measured():
+    lists = set()
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.views")
+        except ModuleNotFoundError:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, ViewSet) and value is not ViewSet:
+                lists.add(value.names()["list"])
+    assert lists | {"audit:auditentry_list"} == set(BASELINES)
+
+
+def fill(w, reader, model, factory, target: int, start: int) -> int:
+    """Create rows until ``reader`` has ``target`` in scope; return the next free index."""
+    i = start
+    while model.objects.restrict(reader, "view").count() < target:
+        assert i < start + AUDIT_PAGE + 10, f"{factory.__name__} makes rows outside the reader's scope"
+        factory(w, i)
+        scope.forget(reader)  # a new position changes the reader's grants
+        i += 1
+    return i
+
+
+def queries_for(client, url) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response
+
+
+@pytest.mark.parametrize(("url_name", "reader", "model", "factory"), LISTS, ids=[name for name, *_ in LISTS])
+def test_a_list_page_makes_the_same_number_of_queries_for_a_few_rows_and_a_full_page(
+    client, world, url_name, reader, model, factory
+):
+    user = world.users[reader]
+    client.force_login(user)
+    url = reverse(url_name)
+    client.get(url)  # warm caches that are filled once per process (content types)
+
+    page_size = AUDIT_PAGE if model is AuditEntry else PAGE
+    next_index = fill(world, user, model, factory, FEW, 0)
+    few, response = queries_for(client, url)
+    in_scope = model.objects.restrict(user, "view").count()
+    assert response.context["page"].paginator.count == in_scope
+    assert len(response.context["page"].object_list) == in_scope < page_size
+
+    fill(world, user, model, factory, page_size + 5, next_index)
+    many, response = queries_for(client, url)
+    assert response.context["page"].paginator.count == model.objects.restrict(user, "view").count()
+    assert len(response.context["page"].object_list) == page_size
+
+    assert few == many, f"{url_name}: {few} queries for a few rows, {many} for a full page"
+    assert many == BASELINES[url_name], (
+        f"{url_name} makes {many} queries; the baseline is {BASELINES[url_name]}. "
+        "Update BASELINES only for a deliberate change."
+    )

@@ -1,0 +1,924 @@
+"""The permission-and-scope matrix: every registered entity × every role × list, detail, add, edit, delete
+and history, for records inside and outside the role's scope (style.md, Tests).
+
+The expectations are written out below by hand from rules.md (Scope) and accounts/roles.py, not computed
+with the scope code under test. Outcomes:
+
+- list: 200 with exactly the rows in scope, or 403 without the view permission;
+- detail, history: 200 in scope, 404 outside it (or without any view permission: the record's existence
+  is not revealed);
+- add form: 200 with the add permission, else 403;
+- edit (GET and POST), delete (POST): 404 outside scope, 403 in scope without the permission, else the
+  form (200) or the save / deletion (302);
+- anonymous visitors are sent to the log-in page;
+- the API (/api/v1) lists and serves exactly the same rows, 403 without the permission, 401 without a
+  token.
+
+The data is built once per module (``cast``); each test runs in a savepoint that is rolled back.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import pytest
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.db import connection, models, transaction
+from django.test import override_settings
+from django.urls import NoReverseMatch, reverse
+
+from chainboard import actions
+from chainboard.models import AuditEntry
+from chainboard.scope import SystemActor
+from chainboard.testing import build_world
+from chainboard.views.generic import ViewSet
+
+# Every test here runs against the test database, each in a savepoint rolled back afterwards. Without
+# this mark pytest-django would not set the test database up for tests that only use ``cast``.
+pytestmark = pytest.mark.django_db
+
+# ---- the cast: the shared world plus a few rows so every entity has rows in and out of each scope -----
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CONFIGURED_DATABASE = settings.DATABASES["default"]["NAME"]  # as configured, before the test database
+
+
+@dataclass
+class Cast:
+    world: object
+    keys: dict[str, dict[str, tuple[type[models.Model], object]]]  # entity → key → (model, pk)
+
+    def get(self, entity: str, key: str) -> models.Model:
+        model, pk = self.keys[entity][key]
+        return model._base_manager.get(pk=pk)
+
+    def key_of(self, entity: str, obj: models.Model) -> str:
+        for key, (_model, pk) in self.keys[entity].items():
+            if pk == obj.pk:
+                return key
+        raise AssertionError(f"{entity} row {obj!r} has no key in the cast")
+
+    def user(self, role: str):
+        return self.world.users[role]
+
+
+def _extend(w) -> dict[str, dict[str, tuple[type[models.Model], object]]]:
+    from accounts.models import Grant
+    from chains.models import ChainAttribute, ChainStatistic, Position, PositionKind, Segment, SegmentLink
+    from enterprises.models import AboveSizeStatus, Contact, Indicator, Membership, Product
+    from organisations.models import Organisation, Person
+
+    actor = SystemActor("test:matrix")
+    silk, other = w.chains["silk"], w.chains["other"]
+    college = actions.create_direct(
+        actor, Organisation(name="晋城职业技术学院", kind="college", region=w.regions["140500"])
+    )
+    person = actions.create_direct(actor, Person(organisation=w.organisations["bureau"], name="工信局联络员"))
+    downstream = actions.create_direct(actor, Segment(chain=other, name="其他下游", order=2))
+    other_link = actions.create_direct(
+        actor, SegmentLink(upstream=w.segments["other"], downstream=downstream)
+    )
+    silk_assistant = actions.create_direct(
+        actor, Position(chain=silk, kind=PositionKind.CHIEF_ASSISTANT, title="链长助理")
+    )
+    other_chief = actions.create_direct(
+        actor, Position(chain=other, kind=PositionKind.CHIEF, title="其他链链长")
+    )
+    attributes = {
+        "silk": actions.create_direct(actor, ChainAttribute(chain=silk, kind="fact", name="丝绸之乡")),
+        "other": actions.create_direct(actor, ChainAttribute(chain=other, kind="fact", name="其他事实")),
+    }
+    statistics = {
+        key: actions.create_direct(
+            actor,
+            ChainStatistic(chain=chain, metric="output_value", period_type="year", year=2023, value=value),
+        )
+        for key, chain, value in (("silk", silk, 430000000), ("other", other, 1))
+    }
+    for e in w.enterprises.values():
+        actions.create_direct(actor, AboveSizeStatus(enterprise=e, year=2023))
+
+    User = get_user_model()
+    per_enterprise = {
+        "enterprise": lambda e: e,
+        "membership": lambda e: Membership.objects.get(enterprise=e),
+        "product": lambda e: Product.objects.get(enterprise=e),
+        "contact": lambda e: Contact.objects.get(enterprise=e),
+        "abovesizestatus": lambda e: AboveSizeStatus.objects.get(enterprise=e),
+        "indicator": lambda e: Indicator.objects.get(enterprise=e),
+    }
+    rows: dict[str, dict[str, models.Model]] = {
+        "region": {r.name: r for r in w.regions.values()},
+        "industryclass": {c.code: c for c in ENTITIES["industryclass"].objects.all()},
+        "organisation": {"工信局": w.organisations["bureau"], "职业学院": college},
+        "person": {"工信局联络员": person},
+        "user": {u.username: u for u in User.objects.all()},
+        "grant": {g.user.username: g for g in Grant.objects.select_related("user")},
+        "chain": dict(w.chains),
+        "segment": {
+            "缫丝": w.segments["缫丝"],
+            "织造": w.segments["织造"],
+            "服装": w.segments["服装"],
+            "其他环节": w.segments["other"],
+            "其他下游": downstream,
+        },
+        "segmentlink": {
+            "缫丝→织造": SegmentLink.objects.get(upstream=w.segments["缫丝"]),
+            "织造→服装": SegmentLink.objects.get(upstream=w.segments["织造"]),
+            "其他环节→其他下游": other_link,
+        },
+        "position": {
+            "silk_chief": Position.objects.get(chain=silk, kind=PositionKind.CHIEF),
+            "silk_office": Position.objects.get(chain=silk, kind=PositionKind.OFFICE_MEMBER),
+            "silk_assistant": silk_assistant,
+            "other_chief": other_chief,
+        },
+        "chainattribute": attributes,
+        "chainstatistic": statistics,
+    }
+    for entity, get in per_enterprise.items():
+        rows[entity] = {}
+        for key, e in w.enterprises.items():
+            rows[entity][key] = get(e)
+    return {entity: {k: (type(o), o.pk) for k, o in objs.items()} for entity, objs in rows.items()}
+
+
+@pytest.fixture(scope="module")
+def cast(django_db_setup, django_db_blocker):
+    """The world, built once for this module inside a transaction that is rolled back at the end; each
+    test runs in a savepoint of its own (pytest-django's ``db``), so writes never leak between tests."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        assert connection.settings_dict["NAME"] != CONFIGURED_DATABASE, "not the test database"
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            world = build_world()
+            yield Cast(world=world, keys=_extend(world))
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+# ---- entities ------------------------------------------------------------------------------------------
+
+
+def _model(label: str) -> type[models.Model]:
+    return apps.get_model(label)
+
+
+ENTITIES: dict[str, type[models.Model]] = {
+    name: _model(label)
+    for name, label in [
+        ("region", "regions.Region"),
+        ("industryclass", "industries.IndustryClass"),
+        ("organisation", "organisations.Organisation"),
+        ("person", "organisations.Person"),
+        ("user", "accounts.User"),
+        ("grant", "accounts.Grant"),
+        ("chain", "chains.Chain"),
+        ("segment", "chains.Segment"),
+        ("segmentlink", "chains.SegmentLink"),
+        ("position", "chains.Position"),
+        ("chainattribute", "chains.ChainAttribute"),
+        ("chainstatistic", "chains.ChainStatistic"),
+        ("enterprise", "enterprises.Enterprise"),
+        ("membership", "enterprises.Membership"),
+        ("product", "enterprises.Product"),
+        ("contact", "enterprises.Contact"),
+        ("abovesizestatus", "enterprises.AboveSizeStatus"),
+        ("indicator", "enterprises.Indicator"),
+    ]
+}
+
+
+def registered_viewsets() -> set[type[ViewSet]]:
+    found = set()
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.views")
+        except ModuleNotFoundError:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, ViewSet) and value is not ViewSet:
+                found.add(value)
+    return found
+
+
+def test_the_matrix_covers_every_registered_entity():
+    registered = {viewset.model for viewset in registered_viewsets()}
+    assert registered == set(ENTITIES.values())
+
+
+# ---- the expectation table -----------------------------------------------------------------------------
+
+ROLES = ["chief", "office", "county", "investment", "enterprise", "auditor", "admin", "outsider"]
+
+REGIONS = {"山西省", "晋城市", "高平市", "泽州县", "米山镇"}
+CLASSES = {"C", "C1741"}
+ORGANISATIONS = {"工信局", "职业学院"}
+PEOPLE = {"工信局联络员"}
+USERS = {"chief", "office", "county", "investment", "enterprise", "auditor", "admin", "outsider"}
+GRANTS = {"county", "investment", "enterprise", "auditor", "admin"}  # chief and office hold positions
+
+SILK_SEGMENTS = {"缫丝", "织造", "服装"}
+ALL_SEGMENTS = SILK_SEGMENTS | {"其他环节", "其他下游"}
+SILK_LINKS = {"缫丝→织造", "织造→服装"}
+ALL_LINKS = SILK_LINKS | {"其他环节→其他下游"}
+SILK_POSITIONS = {"silk_chief", "silk_office", "silk_assistant"}
+ALL_POSITIONS = SILK_POSITIONS | {"other_chief"}
+SILK, BOTH = {"silk"}, {"silk", "other"}
+
+# Enterprises (and their memberships, products, contacts, statuses, indicators), by key:
+#   jingbai 景柏服饰 (silk chain, 泽州县), luanfu 潞安府潞绸 (silk, 高平市),
+#   gaoping_other 高平其他企业 (other chain, 高平市米山镇), zezhou_other 泽州其他企业 (other, 泽州县).
+ON_SILK = {"jingbai", "luanfu"}
+IN_GAOPING = {"luanfu", "gaoping_other"}
+JINGBAI = {"jingbai"}
+
+# role → entity → (keys the role may see, actions it may take: v(iew) a(dd) c(hange) d(elete)).
+# An entity missing from a role's row: no permission at all.
+EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
+    "chief": {  # chief of the silk chain (by position): reads the chain and its enterprises' figures
+        "region": (REGIONS, "v"),
+        "industryclass": (CLASSES, "v"),
+        "organisation": (ORGANISATIONS, "v"),
+        "person": (PEOPLE, "v"),
+        "chain": (SILK, "v"),
+        "segment": (SILK_SEGMENTS, "v"),
+        "segmentlink": (SILK_LINKS, "v"),
+        "position": (SILK_POSITIONS, "v"),
+        "chainattribute": (SILK, "v"),
+        "chainstatistic": (SILK, "v"),
+        "enterprise": (ON_SILK, "v"),
+        "membership": (ON_SILK, "v"),
+        "product": (ON_SILK, "v"),
+        "contact": (ON_SILK, "v"),
+        "abovesizestatus": (ON_SILK, "v"),
+        "indicator": (ON_SILK, "v"),
+    },
+    "office": {  # the silk chain's office (by position): runs the chain and its enterprises
+        "region": (REGIONS, "v"),
+        "industryclass": (CLASSES, "v"),
+        "organisation": (ORGANISATIONS, "v"),
+        "person": (PEOPLE, "vacd"),
+        "chain": (SILK, "vacd"),
+        "segment": (SILK_SEGMENTS, "vacd"),
+        "segmentlink": (SILK_LINKS, "vacd"),
+        "position": (SILK_POSITIONS, "vacd"),
+        "chainattribute": (SILK, "vacd"),
+        "chainstatistic": (SILK, "vacd"),
+        "enterprise": (ON_SILK, "vacd"),
+        "membership": (ON_SILK, "vacd"),
+        "product": (ON_SILK, "vacd"),
+        "contact": (ON_SILK, "vacd"),
+        "abovesizestatus": (ON_SILK, "vacd"),
+        "indicator": (ON_SILK, "vacd"),
+    },
+    "county": {  # 高平市 staff: every chain (chains have no region), their county's enterprises
+        "region": (REGIONS, "v"),
+        "industryclass": (CLASSES, "v"),
+        "organisation": (ORGANISATIONS, "v"),
+        "person": (PEOPLE, "v"),
+        "chain": (BOTH, "v"),
+        "segment": (ALL_SEGMENTS, "v"),
+        "segmentlink": (ALL_LINKS, "v"),
+        "position": (ALL_POSITIONS, "v"),
+        "chainattribute": (BOTH, "v"),
+        "chainstatistic": (BOTH, "v"),
+        "enterprise": (IN_GAOPING, "vacd"),
+        "membership": (IN_GAOPING, "v"),
+        "product": (IN_GAOPING, "vacd"),
+        "contact": (IN_GAOPING, "vacd"),
+        "abovesizestatus": (IN_GAOPING, "vacd"),
+        "indicator": (IN_GAOPING, "vacd"),
+    },
+    "investment": {  # the silk chain's investment team: reads, but no enterprise's figures (统计法)
+        "region": (REGIONS, "v"),
+        "industryclass": (CLASSES, "v"),
+        "organisation": (ORGANISATIONS, "v"),
+        "person": (PEOPLE, "v"),
+        "chain": (SILK, "v"),
+        "segment": (SILK_SEGMENTS, "v"),
+        "segmentlink": (SILK_LINKS, "v"),
+        "position": (SILK_POSITIONS, "v"),
+        "chainattribute": (SILK, "v"),
+        "chainstatistic": (SILK, "v"),
+        "enterprise": (ON_SILK, "v"),
+        "membership": (ON_SILK, "v"),
+        "product": (ON_SILK, "v"),
+        "contact": (ON_SILK, "v"),
+        "abovesizestatus": (ON_SILK, "v"),
+    },
+    "enterprise": {  # 景柏服饰's own user: its record and children, and the chains it is on
+        "region": (REGIONS, "v"),
+        "industryclass": (CLASSES, "v"),
+        "chain": (SILK, "v"),
+        "segment": (SILK_SEGMENTS, "v"),
+        "segmentlink": (SILK_LINKS, "v"),
+        "enterprise": (JINGBAI, "vc"),
+        "membership": (JINGBAI, "v"),
+        "product": (JINGBAI, "vacd"),
+        "contact": (JINGBAI, "vacd"),
+        "abovesizestatus": (JINGBAI, "v"),
+        "indicator": (JINGBAI, "vacd"),
+    },
+    "auditor": {},  # the audit trail only (tested below)
+    "admin": {  # users and configuration; no business data
+        "region": (REGIONS, "v"),
+        "industryclass": (CLASSES, "v"),
+        "organisation": (ORGANISATIONS, "vacd"),
+        "person": (PEOPLE, "vacd"),
+        "user": (USERS, "vacd"),
+        "grant": (GRANTS, "vacd"),
+    },
+    "outsider": {},  # logged in, no grant: nothing
+}
+
+# Records each per-record action is tried on: for every role with access, a row inside its scope and,
+# where the scope leaves rows out, a row outside it (the list test checks every row).
+PROBES: dict[str, list[str]] = {
+    "region": ["高平市", "泽州县"],
+    "industryclass": ["C1741"],
+    "organisation": ["工信局", "职业学院"],
+    "person": ["工信局联络员"],
+    "user": ["county", "outsider"],
+    "grant": ["county", "enterprise"],
+    "chain": ["silk", "other"],
+    "segment": ["缫丝", "其他环节"],
+    "segmentlink": ["缫丝→织造", "其他环节→其他下游"],
+    "position": ["silk_assistant", "other_chief"],
+    "chainattribute": ["silk", "other"],
+    "chainstatistic": ["silk", "other"],
+    # 景柏服饰 is in the silk roles' and the enterprise user's scope and outside the county's; 高平其他企业
+    # the other way round; 潞安府潞绸 is in both the silk roles' and the county's.
+    "enterprise": ["jingbai", "luanfu", "gaoping_other"],
+    **dict.fromkeys(
+        ["membership", "product", "contact", "abovesizestatus", "indicator"], ["jingbai", "gaoping_other"]
+    ),
+}
+
+# Deleting these is refused by the database's protection (rows still refer to them): the page says so.
+PROTECTED = {("chain", "silk"), ("chain", "other"), ("organisation", "工信局")}
+
+
+def test_the_expectation_table_names_every_role_and_entity():
+    assert set(EXPECTED) == set(ROLES)
+    for role, row in EXPECTED.items():
+        assert set(row) <= set(ENTITIES), role
+        for entity, (keys, perms) in row.items():
+            assert "v" in perms and set(perms) <= set("vacd"), (role, entity)
+            assert keys, (role, entity)
+    assert set(PROBES) == set(ENTITIES)
+
+
+def test_the_probes_try_rows_inside_and_outside_every_scope(cast):
+    for role, row in EXPECTED.items():
+        for entity, (visible, _perms) in row.items():
+            probes = set(PROBES[entity])
+            assert probes & visible, (role, entity)
+            if visible != set(cast.keys[entity]):
+                assert probes - visible, (role, entity)
+
+
+def test_the_cast_has_exactly_the_rows_the_table_names(cast):
+    for entity, model in ENTITIES.items():
+        assert model._base_manager.count() == len(cast.keys[entity]), entity
+
+
+CASES = [(role, entity) for role in ROLES for entity in ENTITIES]
+IDS = [f"{role}-{entity}" for role, entity in CASES]
+
+
+def expected(role: str, entity: str) -> tuple[set[str], str]:
+    return EXPECTED[role].get(entity, (set(), ""))
+
+
+def url(entity: str, action: str, pk=None) -> str:
+    model = ENTITIES[entity]
+    name = f"{model._meta.app_label}:{model._meta.model_name}_{action}"
+    return reverse(name, kwargs={"pk": pk}) if pk is not None else reverse(name)
+
+
+def viewset_for(entity: str) -> type[ViewSet]:
+    (viewset,) = [v for v in registered_viewsets() if v.model is ENTITIES[entity]]
+    return viewset
+
+
+def post_data(entity: str, obj) -> dict:
+    """The record's own values as its edit form would post them (built with every choice available, so
+    that a refusal below is the permission's doing, not the data's)."""
+    form_class = viewset_for(entity).form_class
+    form = form_class(instance=obj, user=SystemActor())
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if isinstance(field.widget, forms.CheckboxInput):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, list | tuple):
+            data[name] = [str(v) for v in value]
+        else:
+            data[name] = "" if value is None else str(value)
+    data["_version"] = str(obj.version)
+    return data
+
+
+@pytest.fixture
+def login(client, cast):
+    def as_role(role: str):
+        client.force_login(cast.user(role))
+        return client
+
+    return as_role
+
+
+# ---- list ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_a_list_shows_exactly_the_rows_in_the_users_scope(login, cast, role, entity):
+    visible, perms = expected(role, entity)
+    response = login(role).get(url(entity, "list"))
+    if "v" not in perms:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    listed = {cast.key_of(entity, row["object"]) for row in response.context["rows"]}
+    assert listed == visible
+    assert response.context["page"].paginator.count == len(visible)
+
+
+# ---- detail and history --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_a_record_is_shown_in_scope_and_not_found_outside_it(login, cast, role, entity):
+    visible, _perms = expected(role, entity)
+    client = login(role)
+    for key in PROBES[entity]:
+        obj = cast.get(entity, key)
+        response = client.get(url(entity, "detail", obj.pk))
+        assert response.status_code == (200 if key in visible else 404), key
+        if key in visible:
+            assert response.context["object"].pk == obj.pk
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_a_records_history_is_shown_in_scope_and_not_found_outside_it(login, cast, role, entity):
+    visible, _perms = expected(role, entity)
+    client = login(role)
+    for key in PROBES[entity]:
+        obj = cast.get(entity, key)
+        response = client.get(url(entity, "history", obj.pk))
+        assert response.status_code == (200 if key in visible else 404), key
+
+
+# ---- add -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_the_add_form_opens_only_with_the_add_permission(login, role, entity):
+    _visible, perms = expected(role, entity)
+    response = login(role).get(url(entity, "add"))
+    assert response.status_code == (200 if "a" in perms else 403)
+    if "a" in perms:
+        assert response.context["form"] is not None
+
+
+# ---- edit ----------------------------------------------------------------------------------------------
+
+
+def refusal(key: str, visible: set[str], perms: str, letter: str) -> int | None:
+    """The status a refused request gets, or None when it is allowed."""
+    if key not in visible:
+        return 404
+    if letter not in perms:
+        return 403
+    return None
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_the_edit_form_opens_only_in_scope_with_the_change_permission(login, cast, role, entity):
+    visible, perms = expected(role, entity)
+    client = login(role)
+    for key in PROBES[entity]:
+        obj = cast.get(entity, key)
+        response = client.get(url(entity, "edit", obj.pk))
+        assert response.status_code == (refusal(key, visible, perms, "c") or 200), key
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_an_edit_is_saved_only_in_scope_with_the_change_permission(login, cast, role, entity):
+    visible, perms = expected(role, entity)
+    client = login(role)
+    model = ENTITIES[entity]
+    has_form = viewset_for(entity).form_class is not None
+    for key in PROBES[entity]:
+        obj = cast.get(entity, key)
+        data = post_data(entity, obj) if has_form else {}
+        response = client.post(url(entity, "edit", obj.pk), data)
+        refused = refusal(key, visible, perms, "c")
+        if refused:
+            assert response.status_code == refused, key
+            if has_form:
+                assert model._base_manager.get(pk=obj.pk).version == obj.version, f"{key} changed"
+        else:
+            assert response.status_code == 302, (key, response.context and response.context["form"].errors)
+            assert response["Location"] == obj.get_absolute_url()
+            assert model._base_manager.get(pk=obj.pk).version == obj.version + 1
+
+
+# ---- delete --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_a_record_is_deleted_only_in_scope_with_the_delete_permission(login, cast, role, entity):
+    visible, perms = expected(role, entity)
+    client = login(role)
+    model = ENTITIES[entity]
+    for key in PROBES[entity]:
+        obj = cast.get(entity, key)
+        audit_rows = AuditEntry.objects.count()
+        response = client.post(url(entity, "delete", obj.pk))
+        still_there = model._base_manager.filter(pk=obj.pk).exists()
+        refused = refusal(key, visible, perms, "d")
+        if refused:
+            assert response.status_code == refused, key
+            assert still_there, key
+            assert AuditEntry.objects.count() == audit_rows
+        elif (entity, key) in PROTECTED:
+            assert response.status_code == 302, key
+            assert response["Location"] == obj.get_absolute_url()
+            assert still_there, key
+            assert AuditEntry.objects.count() == audit_rows
+            assert [m for m in get_messages(response.wsgi_request) if m.level_tag == "error"], key
+        else:
+            assert response.status_code == 302, key
+            assert response["Location"] == url(entity, "list")
+            assert not still_there, key
+            assert AuditEntry.objects.filter(object_id=str(obj.pk), action="delete").exists()
+
+
+# ---- anonymous visitors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entity", list(ENTITIES))
+def test_anonymous_visitors_are_sent_to_log_in_for_every_action(client, cast, entity):
+    obj = cast.get(entity, PROBES[entity][0])
+    requests = [
+        ("get", url(entity, "list")),
+        ("get", url(entity, "add")),
+        ("get", url(entity, "detail", obj.pk)),
+        ("get", url(entity, "history", obj.pk)),
+        ("get", url(entity, "edit", obj.pk)),
+        ("post", url(entity, "edit", obj.pk)),
+        ("post", url(entity, "delete", obj.pk)),
+    ]
+    login_url = reverse(settings.LOGIN_URL)
+    for method, address in requests:
+        response = getattr(client, method)(address)
+        assert response.status_code == 302, (method, address)
+        assert response["Location"].startswith(f"{login_url}?next="), (method, address)
+    assert ENTITIES[entity]._base_manager.filter(pk=obj.pk).exists()
+
+
+# ---- the API reads through the same scope ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tokens(cast, django_db_blocker):
+    """A bearer token per role, made once (inside the module's transaction)."""
+    from chainboard.models import ApiToken
+    from chainboard.models.tokens import hash_token
+
+    raws = {}
+    with django_db_blocker.unblock():
+        for role in ROLES:
+            raw = ApiToken.generate()
+            actions.create_direct(
+                SystemActor("test:matrix"),
+                ApiToken(user=cast.user(role), prefix=raw[:8], key_hash=hash_token(raw)),
+            )
+            raws[role] = raw
+    return raws
+
+
+def api_get(client, path: str, token: str | None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    return client.get(f"/api/v1/{path}", **headers)
+
+
+def api_pk(entity: str, item: dict):
+    model = ENTITIES[entity]
+    return item["id"] if "id" in item else item[model._meta.pk.name]
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_the_api_lists_exactly_the_rows_in_the_users_scope(client, cast, tokens, role, entity):
+    visible, perms = expected(role, entity)
+    response = api_get(client, f"{viewset_for(entity).url_prefix}?page_size=500", tokens[role])
+    if "v" not in perms:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    body = response.json()
+    by_pk = {pk: key for key, (_model, pk) in cast.keys[entity].items()}
+    assert {by_pk[api_pk(entity, item)] for item in body["items"]} == visible
+    assert body["count"] == len(visible)
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_the_api_serves_a_record_in_scope_and_not_found_outside_it(client, cast, tokens, role, entity):
+    visible, _perms = expected(role, entity)
+    for key in PROBES[entity]:
+        obj = cast.get(entity, key)
+        response = api_get(client, f"{viewset_for(entity).url_prefix}/{obj.pk}", tokens[role])
+        assert response.status_code == (200 if key in visible else 404), key
+
+
+@pytest.mark.parametrize("entity", list(ENTITIES))
+def test_the_api_refuses_requests_without_a_token(client, cast, entity):
+    obj = cast.get(entity, PROBES[entity][0])
+    assert api_get(client, viewset_for(entity).url_prefix, None).status_code == 401
+    assert api_get(client, f"{viewset_for(entity).url_prefix}/{obj.pk}", None).status_code == 401
+
+
+# ---- the audit trail -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_auditor_reads_the_audit_trail(login, role):
+    client = login(role)
+    entry = AuditEntry.objects.order_by("id").first()
+    expected_status = 200 if role == "auditor" else 403
+    assert client.get(reverse("audit:auditentry_list")).status_code == expected_status
+    assert (
+        client.get(reverse("audit:auditentry_detail", kwargs={"pk": entry.pk})).status_code == expected_status
+    )
+    assert client.get(reverse("audit:auditentry_export")).status_code == expected_status
+
+
+def test_the_auditor_sees_the_whole_trail(login):
+    response = login("auditor").get(reverse("audit:auditentry_list"))
+    assert response.context["page"].paginator.count == AuditEntry.objects.count()
+
+
+def test_anonymous_visitors_are_sent_to_log_in_before_the_audit_trail(client, cast):
+    for name in ("audit:auditentry_list", "audit:auditentry_export"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse(settings.LOGIN_URL))
+
+
+@pytest.mark.parametrize("action", ["add", "edit", "delete"])
+def test_the_product_offers_no_way_to_write_to_the_audit_trail(action):
+    with pytest.raises(NoReverseMatch):
+        reverse(f"audit:auditentry_{action}", kwargs={} if action == "add" else {"pk": 1})
+
+
+# ---- counts on the overview ----------------------------------------------------------------------------
+
+# role → list URL name → the count its widget shows. Widgets without the view permission are absent.
+WIDGETS = {
+    "chief": {
+        "chains:chain_list": 1,
+        "chains:segment_list": 3,
+        "enterprises:enterprise_list": 2,
+        "organisations:organisation_list": 2,
+    },
+    "office": {
+        "chains:chain_list": 1,
+        "chains:segment_list": 3,
+        "enterprises:enterprise_list": 2,
+        "organisations:organisation_list": 2,
+    },
+    "county": {
+        "chains:chain_list": 2,
+        "chains:segment_list": 5,
+        "enterprises:enterprise_list": 2,
+        "organisations:organisation_list": 2,
+    },
+    "investment": {
+        "chains:chain_list": 1,
+        "chains:segment_list": 3,
+        "enterprises:enterprise_list": 2,
+        "organisations:organisation_list": 2,
+    },
+    "enterprise": {"chains:chain_list": 1, "chains:segment_list": 3, "enterprises:enterprise_list": 1},
+    "auditor": {"audit:auditentry_list": None},  # None: every audit row
+    "admin": {"organisations:organisation_list": 2, "accounts:user_list": 8},
+    "outsider": {},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_overview_counts_only_what_the_user_may_see(login, role):
+    response = login(role).get(reverse("home"))
+    assert response.status_code == 200
+    shown = {w["url"]: w["value"] for w in response.context["widgets"]}
+    wanted = {
+        reverse(name): (AuditEntry.objects.count() if count is None else count)
+        for name, count in WIDGETS[role].items()
+    }
+    assert shown == wanted
+
+
+def test_the_overview_sends_anonymous_visitors_to_log_in(client, cast):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+
+
+# ---- the things the rules single out --------------------------------------------------------------------
+
+
+def test_county_staff_never_see_enterprises_of_another_county(login, cast):
+    response = login("county").get(url("enterprise", "list"))
+    names = {row["object"].name for row in response.context["rows"]}
+    assert names == {"潞安府潞绸", "高平其他企业"}
+    html = response.content.decode()
+    assert "景柏服饰" not in html and "泽州其他企业" not in html
+
+
+def test_county_staff_find_enterprises_of_their_towns_too(login, cast):
+    # 高平其他企业 is registered in 米山镇, a town of 高平市: the grant covers the region's subtree.
+    obj = cast.get("enterprise", "gaoping_other")
+    assert login("county").get(url("enterprise", "detail", obj.pk)).status_code == 200
+
+
+def test_the_investment_team_sees_no_enterprises_figures_anywhere(login, cast):
+    client = login("investment")
+    assert client.get(url("indicator", "list")).status_code == 403
+    for key in ON_SILK:
+        indicator = cast.get("indicator", key)
+        assert client.get(url("indicator", "detail", indicator.pk)).status_code == 404
+        enterprise = cast.get("enterprise", key)
+        response = client.get(url("enterprise", "detail", enterprise.pk))
+        assert response.status_code == 200  # the enterprise itself is visible …
+        related = {rel["model_meta"].model_name for rel in response.context["related"]}
+        assert "indicator" not in related  # … its figures are not
+        assert "2023年" not in response.content.decode()
+
+
+def test_the_enterprise_user_sees_only_its_own_enterprise_and_children(login, cast):
+    client = login("enterprise")
+    for entity in ("enterprise", "product", "contact", "indicator", "membership", "abovesizestatus"):
+        response = client.get(url(entity, "list"))
+        assert {cast.key_of(entity, row["object"]) for row in response.context["rows"]} == {"jingbai"}, entity
+
+
+def test_the_administrator_sees_no_enterprise_or_chain(login):
+    client = login("admin")
+    for entity in ("enterprise", "chain", "indicator", "segment", "membership", "product"):
+        assert client.get(url(entity, "list")).status_code == 403, entity
+
+
+def test_the_outsider_sees_nothing(login, cast):
+    client = login("outsider")
+    for entity in ENTITIES:
+        assert client.get(url(entity, "list")).status_code == 403, entity
+    assert client.get(reverse("home")).context["widgets"] == []
+
+
+# ---- form choices ----------------------------------------------------------------------------------------
+
+
+def test_the_county_users_indicator_form_offers_only_their_countys_enterprises(login, cast):
+    response = login("county").get(url("indicator", "add"))
+    choices = set(response.context["form"].fields["enterprise"].queryset.values_list("name", flat=True))
+    assert choices == {"潞安府潞绸", "高平其他企业"}
+    html = response.content.decode()
+    assert "景柏服饰" not in html
+
+
+def test_an_indicator_for_an_enterprise_outside_the_county_is_refused_and_nothing_saved(login, cast):
+    from enterprises.models import Indicator
+
+    jingbai = cast.get("enterprise", "jingbai")
+    indicators, audit_rows = Indicator.objects.count(), AuditEntry.objects.count()
+    response = login("county").post(
+        url("indicator", "add"),
+        {"enterprise": jingbai.pk, "period_type": "year", "year": "2024", "output_value": "1"},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].has_error("enterprise", "invalid_choice")
+    assert Indicator.objects.count() == indicators
+    assert AuditEntry.objects.count() == audit_rows
+
+
+def test_the_enterprise_users_product_form_offers_only_its_own_enterprise(login, cast):
+    response = login("enterprise").get(url("product", "add"))
+    assert list(response.context["form"].fields["enterprise"].queryset.values_list("name", flat=True)) == [
+        "景柏服饰"
+    ]
+
+
+def test_the_offices_membership_form_offers_only_its_own_chain(login, cast):
+    response = login("office").get(url("membership", "add"))
+    form = response.context["form"]
+    assert set(form.fields["chain"].queryset.values_list("name", flat=True)) == {"丝麻纺织服装产业链"}
+    assert set(form.fields["enterprise"].queryset.values_list("name", flat=True)) == {
+        "景柏服饰",
+        "潞安府潞绸",
+    }
+
+
+def test_moving_a_product_to_an_enterprise_outside_scope_is_refused(login, cast):
+    product = cast.get("product", "jingbai")
+    luanfu = cast.get("enterprise", "luanfu")
+    response = login("enterprise").post(
+        url("product", "edit", product.pk),
+        {"enterprise": luanfu.pk, "name": product.name, "_version": product.version},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].has_error("enterprise", "invalid_choice")
+    product.refresh_from_db()
+    assert product.enterprise_id == cast.get("enterprise", "jingbai").pk
+
+
+# ---- moving a record out of one's own scope -----------------------------------------------------------
+
+
+def test_county_staff_cannot_move_an_enterprise_to_another_county(login, cast):
+    luanfu = cast.get("enterprise", "luanfu")
+    audit_rows = AuditEntry.objects.count()
+    response = login("county").post(
+        url("enterprise", "edit", luanfu.pk),
+        {"name": luanfu.name, "region": "140525", "_version": luanfu.version},
+    )
+    assert response.status_code == 403
+    after = cast.get("enterprise", "luanfu")
+    assert (after.region_id, after.version) == ("140581", luanfu.version)
+    assert AuditEntry.objects.count() == audit_rows
+
+
+def test_county_staff_may_move_an_enterprise_within_their_county(login, cast):
+    luanfu = cast.get("enterprise", "luanfu")
+    response = login("county").post(
+        url("enterprise", "edit", luanfu.pk),
+        {"name": luanfu.name, "region": "140581101", "_version": luanfu.version},
+    )
+    assert response.status_code == 302
+    assert cast.get("enterprise", "luanfu").region_id == "140581101"
+
+
+def test_the_office_cannot_take_an_enterprise_off_its_own_chain_by_editing_it(login, cast):
+    jingbai = cast.get("enterprise", "jingbai")
+    response = login("office").post(
+        url("enterprise", "edit", jingbai.pk),
+        {"name": jingbai.name, "region": jingbai.region_id, "chains": [], "_version": jingbai.version},
+    )
+    assert response.status_code == 403
+    assert cast.get("enterprise", "jingbai").chains.filter(name="丝麻纺织服装产业链").exists()
+
+
+def test_county_staff_cannot_create_an_enterprise_in_another_county(login, cast):
+    from enterprises.models import Enterprise
+
+    count = Enterprise.objects.count()
+    response = login("county").post(url("enterprise", "add"), {"name": "越界企业", "region": "140525"})
+    assert response.status_code == 403
+    assert Enterprise.objects.count() == count
+
+
+# ---- a form must not silently drop a value the editor may not see ----------------------------------------
+
+
+def browser_data(response) -> dict:
+    """What a browser posts back from the rendered form untouched: a select whose current value is not
+    among the options it may show falls back to its first option."""
+    form = response.context["form"]
+    data = {"_version": str(response.context["object"].version)}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if isinstance(field.widget, forms.CheckboxInput):
+            if value:
+                data[name] = "on"
+        elif isinstance(field.widget, forms.Select):
+            options = [str(getattr(v, "value", v)) for v, _label in field.choices]
+            data[name] = str(value) if str(value) in options else options[0]
+        else:
+            data[name] = "" if value is None else str(value)
+    return data
+
+
+@pytest.mark.xfail(
+    reason="BUG: PositionForm's user field is limited to users the editor may view; the chain office may "
+    "view no user, so the chief's own position renders with an empty user choice and saving any change "
+    "(here the title) unlinks the chief, who thereby loses the chief role (PersonForm.user: same cause)",
+    strict=True,
+)
+def test_the_office_editing_the_chiefs_position_keeps_the_chief_on_it(login, cast):
+    position = cast.get("position", "silk_chief")
+    client = login("office")
+    response = client.get(url("position", "edit", position.pk))
+    assert response.status_code == 200
+    response = client.post(url("position", "edit", position.pk), {**browser_data(response), "title": "链长"})
+    assert response.status_code == 302
+    position.refresh_from_db()
+    assert position.title == "链长"
+    assert position.user_id == cast.user("chief").pk

@@ -1,0 +1,190 @@
+"""Indexed search (chainboard.search): Chinese substrings of any length, pinyin prefixes, polyphones, scope."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from chainboard import actions, search
+from chainboard.models import SearchKey
+from chainboard.scope import SystemActor
+from enterprises.models import Enterprise
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def indexed(world):
+    # World objects are written through the actions; rebuilding also covers a checkout where the
+    # actions do not index yet.
+    call_command("rebuild_search", stdout=io.StringIO())
+    return world
+
+
+def names(text, queryset=None):
+    queryset = Enterprise.objects.all() if queryset is None else queryset
+    return set(queryset.filter(pk__in=search.matching_ids(Enterprise, text)).values_list("name", flat=True))
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "景柏",
+        "柏",
+        "服饰",
+        "景柏服饰",
+        "柏服饰",
+        "jb",
+        "jingbai",
+        "JingBai",
+        "jbfs",
+        "j",
+        "jing bai",
+        "jingb",
+    ],
+)
+def test_jingbai_is_found(indexed, term):
+    assert "景柏服饰" in names(term)
+
+
+@pytest.mark.parametrize("term", ["柏景", "xyz", "服饰景", "bj", "jingbaj", "景柏服饰有"])
+def test_jingbai_is_not_found(indexed, term):
+    assert "景柏服饰" not in names(term)
+
+
+def test_a_term_matches_only_what_contains_it(indexed):
+    assert names("其他") == {"高平其他企业", "泽州其他企业"}
+    assert names("其他企业") == {"高平其他企业", "泽州其他企业"}
+    assert names("高平其他") == {"高平其他企业"}
+    assert names("潞") == {"潞安府潞绸"}
+    assert names("lafl") == {"潞安府潞绸"}
+    assert names("gpqt") == {"高平其他企业"}
+    assert names("业") == {"高平其他企业", "泽州其他企业"}  # the last character of a name
+    assert names("") == set()
+
+
+def test_bigrams_that_occur_apart_do_not_match(indexed):
+    # 景柏 and 柏服 are both keys of 景柏服饰 only when they overlap; "柏服景柏" has both bigrams' pieces
+    # in another order and must be confirmed against the text.
+    actor = SystemActor("test")
+    actions.create_direct(actor, Enterprise(name="服饰景柏", region=indexed.regions["140525"]))
+    call_command("rebuild_search", stdout=io.StringIO())
+    assert names("景柏服饰") == {"景柏服饰"}
+    assert names("饰景柏") == {"服饰景柏"}
+
+
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        ("chang", True),
+        ("zhang", True),
+        ("changcheng", True),
+        ("zhangchengzhong", True),
+        ("changchengchong", True),
+        ("cczg", True),
+        ("zccg", True),
+        ("zhangcheng", True),
+        ("chengchang", False),
+    ],
+)
+def test_polyphonic_characters_match_on_every_reading(indexed, term, found):
+    actions.create_direct(SystemActor("test"), Enterprise(name="长城重工", region=indexed.regions["140525"]))
+    call_command("rebuild_search", stdout=io.StringIO())
+    assert ("长城重工" in names(term)) is found
+
+
+def test_short_name_and_uscc_are_searched(indexed):
+    e = indexed.enterprises["luanfu"]
+    e.short_name = "潞绸集团"
+    e.uscc = "91140581MA0K123456"
+    e.save()
+    search.reindex(e)
+    assert names("lcjt") == {"潞安府潞绸"}
+    assert names("集团") == {"潞安府潞绸"}
+    assert names("ma0k12") == {"潞安府潞绸"}  # a substring of the code
+    assert names("91140581") == {"潞安府潞绸"}  # a prefix of the code
+
+
+def test_reindex_and_remove_follow_the_object(indexed):
+    e = indexed.enterprises["jingbai"]
+    e.name = "景柏丝绸"
+    e.save()
+    search.reindex(e)
+    assert "景柏丝绸" in names("丝绸")
+    assert names("服饰") == set()
+    assert names("jbsc") == {"景柏丝绸"}
+    search.remove(e)
+    assert not SearchKey.objects.filter(object_id=e.pk, content_type__model="enterprise").exists()
+
+
+def test_deferred_reindexing_writes_at_the_end(indexed):
+    e = indexed.enterprises["jingbai"]
+    with search.deferred():
+        e.name = "景柏纺织"
+        e.save()
+        search.reindex(e)
+        assert names("纺织") == set()
+    assert names("纺织") == {"景柏纺织"}
+
+
+def test_rebuild_is_idempotent(indexed):
+    before = SearchKey.objects.count()
+    assert before > 0
+    call_command("rebuild_search", "enterprises.Enterprise", stdout=io.StringIO())
+    assert SearchKey.objects.count() == before
+
+
+def test_the_list_searches_the_index_within_scope(client, indexed):
+    url = reverse("enterprises:enterprise_list")
+    client.force_login(indexed.users["office"])
+    response = client.get(url, {"q": "jb"})  # icontains could not find this: the index answers
+    assert [e.name for e in response.context["page"].object_list] == ["景柏服饰"]
+
+    client.force_login(indexed.users["county"])  # 高平市 only
+    for term, expected in [("其他", ["高平其他企业"]), ("jb", []), ("景柏", []), ("gp", ["高平其他企业"])]:
+        response = client.get(url, {"q": term})
+        assert response.status_code == 200
+        assert [e.name for e in response.context["page"].object_list] == expected, term
+
+
+def test_without_keys_the_list_falls_back_to_icontains(client, world):
+    SearchKey.objects.all().delete()
+    assert not search.is_indexed(Enterprise)
+    client.force_login(world.users["office"])
+    response = client.get(reverse("enterprises:enterprise_list"), {"q": "景柏"})
+    assert [e.name for e in response.context["page"].object_list] == ["景柏服饰"]
+
+
+def test_a_three_character_search_does_not_scan(indexed):
+    # The plan starts from the key index, never from a scan of the enterprise table.
+    ids = search.matching_ids(Enterprise, "景柏服")
+    sql, params = Enterprise.objects.filter(pk__in=ids).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "SCAN enterprises_enterprise" not in plan, plan
+    assert names("景柏服") == {"景柏服饰"}
+
+
+def test_keys_of_a_name():
+    keys = search.text_keys("景柏服饰")
+    assert {"景柏", "柏服", "服饰", "饰" + search.END} <= keys
+    assert {search.PINYIN + "jbfs", search.PINYIN + "jingbaifushi"} <= keys
+    many = search.text_keys("长重行长重行长重行长重行")  # 3**12 combinations, capped
+    assert len([k for k in many if k.startswith(search.PINYIN)]) <= 2 * search.MAX_COMBINATIONS
+
+
+@pytest.mark.skipif(not hasattr(actions, "search"), reason="chainboard.actions does not index yet")
+def test_the_actions_keep_the_keys_current(world):
+    # No rebuild here: the world was written through the actions, which index as they write.
+    actor = SystemActor("test")
+    assert names("jb") == {"景柏服饰"}
+    e = actions.save_fields(actor, world.enterprises["jingbai"], name="景柏丝绸")
+    assert names("丝绸") == {"景柏丝绸"}
+    assert names("服饰") == set()
+    actions.delete(actor, e)
+    assert names("jb") == set()
+    assert not SearchKey.objects.filter(object_id=e.pk, content_type__model="enterprise").exists()
