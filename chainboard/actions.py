@@ -179,6 +179,7 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
         before = audit.snapshot(locked)
         pk = locked.pk
         audit.record(AuditAction.DELETE, locked, before=before, after=None, parent=parent)
+        _audit_cascade(locked)
         try:
             locked.delete()
         except models.ProtectedError as exc:
@@ -188,6 +189,30 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
         locked.pk = pk
         search.remove(locked)
     return locked
+
+
+def _audit_cascade(instance: models.Model) -> None:
+    """Write a delete row for every row the database cascade will remove with ``instance``.
+
+    Django's Collector finds them the same way ``delete()`` will; each row names the deleted record as
+    its parent, so nothing disappears without a trace (house rules).
+    """
+    from django.db.models.deletion import Collector
+
+    collector = Collector(using=instance._state.db or "default")
+    try:
+        collector.collect([instance])
+    except models.ProtectedError:
+        return  # delete() will refuse, and nothing is removed
+    for model, rows in collector.data.items():
+        for row in rows:
+            if model is type(instance) and row.pk == instance.pk:
+                continue
+            audit.record(AuditAction.DELETE, row, before=audit.snapshot(row), after=None, parent=instance)
+            search.remove(row)
+    for qs in collector.fast_deletes:
+        for row in qs:
+            audit.record(AuditAction.DELETE, row, before=audit.snapshot(row), after=None, parent=instance)
 
 
 def _full_clean(instance: models.Model, form: forms.BaseForm) -> None:

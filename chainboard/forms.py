@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -94,10 +95,28 @@ class ScopedModelForm(StyledFormMixin, forms.ModelForm):
         for name, field in self.fields.items():
             queryset = getattr(field, "queryset", None)
             if queryset is not None and hasattr(queryset, "restrict"):
-                field.queryset = queryset.restrict(user, "view")
+                restricted = queryset.restrict(user, "view")
+                current = self._current_pks(name)
+                if current:
+                    # The record's present value stays a choice even if the editor may not see it
+                    # elsewhere, so saving another field never silently unlinks it.
+                    restricted = queryset.filter(Q(pk__in=restricted.values("pk")) | Q(pk__in=current))
+                field.queryset = restricted
             if isinstance(field, LookupChoiceField):
                 field._lookup_value = self._lookup_initial(name)
         self.style_fields()
+
+    def _current_pks(self, name: str) -> list:
+        if self.instance is None or self.instance.pk is None:
+            return []
+        try:
+            model_field = self.instance._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - a form-only field
+            return []
+        if model_field.many_to_many:
+            return list(getattr(self.instance, name).values_list("pk", flat=True))
+        value = getattr(self.instance, getattr(model_field, "attname", name), None)
+        return [value] if value is not None else []
 
     def _lookup_initial(self, name: str):
         if self.is_bound:

@@ -122,10 +122,12 @@ class Segment(AuditedModel):
     def __str__(self) -> str:
         return f"{self.chain.name} · {self.name}"
 
-    def downstream_ids(self) -> set[int]:
-        """Every segment reachable downstream from this one (a breadth-first walk over the links)."""
-        links = SegmentLink.objects.filter(upstream__chain_id=self.chain_id).values_list(
-            "upstream_id", "downstream_id"
+    def downstream_ids(self, exclude_link: int | None = None) -> set[int]:
+        """Every segment reachable downstream from this one (a walk over the links, ``exclude_link`` aside)."""
+        links = (
+            SegmentLink.objects.filter(upstream__chain_id=self.chain_id)
+            .exclude(pk=exclude_link)
+            .values_list("upstream_id", "downstream_id")
         )
         children: dict[int, list[int]] = {}
         for up, down in links:
@@ -183,9 +185,8 @@ class SegmentLink(AuditedModel):
         if self.upstream.chain_id != self.downstream.chain_id:
             raise ValidationError({"downstream": _("Both segments must belong to the same chain.")})
         # The new edge up → down closes a cycle when up is already reachable downstream from down.
-        if self.upstream_id in self.downstream.downstream_ids() - (
-            {self.downstream_id} if self.pk else set()
-        ):
+        # The edge being edited is left out of the walk: it is about to be replaced by this one.
+        if self.upstream_id in self.downstream.downstream_ids(exclude_link=self.pk):
             raise ValidationError(
                 {
                     "downstream": _("%(down)s is already upstream of %(up)s: this link would close a cycle.")

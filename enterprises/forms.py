@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chainboard import scope
+from chainboard import audit, scope
 from chainboard.forms import LookupChoiceField, ScopedModelForm
+from chainboard.models.audit import AuditAction
 from industries.models import IndustryClass
 from regions.models import Region
 
-from .models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, Product
+from .models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, Product, validate_uscc
 from .uscc import normalise
 
 
@@ -24,6 +25,12 @@ class EnterpriseForm(ScopedModelForm):
         required=False,
         label=_("industry class"),
         error_messages={"invalid_choice": _("Unknown industry code %(value)s.")},
+    )
+
+    uscc = forms.CharField(
+        label=_("unified social credit code"),
+        max_length=40,  # spaces and dashes typed by hand are removed before the 18-character check
+        required=False,
     )
 
     class Meta:
@@ -51,8 +58,11 @@ class EnterpriseForm(ScopedModelForm):
         self.fields["segments"].queryset = self.fields["segments"].queryset.select_related("chain")
 
     def clean_uscc(self):
-        value = self.cleaned_data.get("uscc")
-        return normalise(value) or None if value else None
+        value = normalise(self.cleaned_data.get("uscc") or "").replace("-", "")
+        if not value:
+            return None
+        validate_uscc(value)
+        return value
 
     def clean(self):
         data = super().clean()
@@ -66,6 +76,24 @@ class EnterpriseForm(ScopedModelForm):
                     _("%(segment)s belongs to a chain this enterprise is not on.") % {"segment": outside[0]},
                 )
         return data
+
+    def _save_m2m(self):
+        # Memberships are records of their own: each one joined or left here gets its own audit row
+        # (with the enterprise as parent), instead of vanishing into a many-to-many set().
+        chains = self.cleaned_data.pop("chains", None) if "chains" in self.fields else None
+        super()._save_m2m()
+        if chains is None:
+            return
+        enterprise = self.instance
+        wanted = {c.pk for c in chains}
+        current = {m.chain_id: m for m in enterprise.memberships.all()}
+        for chain_id in wanted - current.keys():
+            membership = Membership.objects.create(enterprise=enterprise, chain_id=chain_id)
+            audit.record(AuditAction.CREATE, membership, after=audit.snapshot(membership), parent=enterprise)
+        for chain_id in current.keys() - wanted:
+            membership = current[chain_id]
+            audit.record(AuditAction.DELETE, membership, before=audit.snapshot(membership), parent=enterprise)
+            membership.delete()
 
     def _already_member(self, chain_id) -> bool:
         return (

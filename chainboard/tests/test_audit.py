@@ -263,11 +263,6 @@ def test_an_administrator_can_delete_a_user_who_has_audit_rows(client, world):
     assert client.get(reverse("audit:auditentry_detail", kwargs={"pk": entry.pk})).status_code == 200
 
 
-@pytest.mark.xfail(
-    reason="BUG: deleting an enterprise deletes its memberships, products, contacts and indicators by "
-    "database cascade; actions.delete audits only the enterprise, so those rows vanish unaudited",
-    strict=True,
-)
 def test_deleting_an_enterprise_audits_every_row_deleted_with_it(client, world):
     jingbai = world.enterprises["jingbai"]
     children = {
@@ -287,11 +282,6 @@ def test_deleting_an_enterprise_audits_every_row_deleted_with_it(client, world):
     assert children <= deleted
 
 
-@pytest.mark.xfail(
-    reason="BUG: the enterprise form's chains field writes Membership rows through the many-to-many "
-    "manager, so a membership created there gets no audit row of its own (only the enterprise's row)",
-    strict=True,
-)
 def test_a_membership_created_from_the_enterprise_form_has_its_own_audit_row(client, world):
     client.force_login(world.users["office"])
     response = client.post(
@@ -430,11 +420,6 @@ def test_anonymous_visitors_are_sent_to_log_in_before_the_trail(client, world):
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.xfail(
-    reason="BUG: chainboard/views/audit.py _filtered() falls back to AuditEntry.objects.all() when the "
-    "filter does not validate, so a mistyped date exports (and lists) the whole trail instead of nothing",
-    strict=True,
-)
 def test_an_export_with_an_invalid_filter_does_not_export_the_whole_trail(client, world, office_change):
     client.force_login(world.users["auditor"])
     response = client.get(reverse("audit:auditentry_export"), {"user_name": "office", "since": "2024-13-45"})

@@ -103,11 +103,6 @@ def test_purge_samples_with_nothing_to_purge_removes_nothing(world):
     assert real_counts() == before
 
 
-@pytest.mark.xfail(
-    reason="BUG: purge deletes a sample enterprise's sample children by database cascade, so they get no "
-    "audit row and are missing from the summary counts (actions.delete audits only the row it is given)",
-    strict=True,
-)
 def test_purge_samples_audits_sample_rows_removed_together_with_their_sample_parent(world):
     actor = SystemActor("test")
     parent = actions.create_direct(

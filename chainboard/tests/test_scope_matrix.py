@@ -906,12 +906,6 @@ def browser_data(response) -> dict:
     return data
 
 
-@pytest.mark.xfail(
-    reason="BUG: PositionForm's user field is limited to users the editor may view; the chain office may "
-    "view no user, so the chief's own position renders with an empty user choice and saving any change "
-    "(here the title) unlinks the chief, who thereby loses the chief role (PersonForm.user: same cause)",
-    strict=True,
-)
 def test_the_office_editing_the_chiefs_position_keeps_the_chief_on_it(login, cast):
     position = cast.get("position", "silk_chief")
     client = login("office")

@@ -43,7 +43,10 @@ def _require_auditor(user):
 
 def _filtered(request):
     filterset = AuditEntryFilterSet(request.GET or None, queryset=AuditEntry.objects.all(), request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else AuditEntry.objects.all()
+    if filterset.is_bound and not filterset.is_valid():
+        qs = AuditEntry.objects.none()  # a mistyped filter shows nothing, never the whole trail
+    else:
+        qs = filterset.qs if filterset.is_bound else AuditEntry.objects.all()
     return filterset, qs.select_related("content_type").order_by("-time", "-id")
 
 

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         actor = SystemActor("command:purge_samples")
         counts: dict[str, int] = {}
         with (
-            audit.operation(user=actor, source=audit.Source.COMMAND, label="command:purge_samples"),
+            audit.operation(user=actor, source=audit.Source.COMMAND, label="command:purge_samples") as op,
             transaction.atomic(),
         ):
             # Several passes: a sample row protected by another sample row goes once its dependant is gone.
@@ -45,6 +45,15 @@ class Command(BaseCommand):
             if not dry_run:
                 from chainboard.models import AuditEntry
 
+                # Count from the audit rows themselves: rows removed by cascade with a sample parent
+                # were audited by actions.delete and are counted too.
+                counts = {}
+                for entry in AuditEntry.objects.filter(
+                    operation_id=op.id, action=AuditAction.DELETE
+                ).select_related("content_type"):
+                    model = entry.content_type.model_class()
+                    label = model._meta.label if model else entry.content_type.model
+                    counts[label] = counts.get(label, 0) + 1
                 audit.record(AuditAction.PURGE, model=AuditEntry, object_repr="sample data", after=counts)
         for label, n in sorted(counts.items()):
             self.stdout.write(f"  {label}: {n}")
