@@ -42,7 +42,16 @@ def computed_value(user, chain: Chain, stat: ChainStatistic) -> tuple[Decimal | 
     return None, 0, False
 
 
+# A sum over fewer enterprises than this would reveal an individual's confidential figure to a role
+# that may only see aggregates (统计法); it is then withheld from that role.
+MIN_GROUP = 3
+
+
 def statistics_rows(user, chain: Chain) -> list[dict]:
+    from chainboard import scope
+    from enterprises.models import Indicator
+
+    sees_individuals = scope.has_permission(user, "view", Indicator)
     rows = []
     for stat in (
         ChainStatistic.objects.restrict(user, "view")
@@ -50,6 +59,9 @@ def statistics_rows(user, chain: Chain) -> list[dict]:
         .order_by("metric", "-year", "-month")
     ):
         value, counted, samples = computed_value(user, chain, stat)
+        withheld = stat.metric in SUMMABLE and not sees_individuals and 0 < counted < MIN_GROUP
+        if withheld:
+            value = None
         rows.append(
             {
                 "statistic": stat,
@@ -57,6 +69,7 @@ def statistics_rows(user, chain: Chain) -> list[dict]:
                 "counted": counted,
                 "includes_samples": samples,
                 "is_money": StatisticMetric(stat.metric).is_money,
+                "withheld": withheld,
             }
         )
     return rows

@@ -137,3 +137,23 @@ def test_county_staff_see_the_sum_over_their_own_county_only(client, world, silk
     row = statistics_row(chain_page(client, world, "county"))
     assert row["computed"] == Decimal("1000000")
     assert row["counted"] == 1
+
+
+def test_a_sum_over_fewer_than_three_enterprises_is_withheld_from_roles_without_individual_figures(client, world):
+    from decimal import Decimal
+
+    from chainboard import actions
+    from chainboard.scope import SystemActor
+    from chains.models import ChainStatistic
+
+    silk = world.chains["silk"]
+    actions.create_direct(
+        SystemActor("test"),
+        ChainStatistic(chain=silk, metric="output_value", period_type="year", year=2023, value=Decimal("430000000")),
+    )
+    client.force_login(world.users["investment"])
+    rows = client.get(silk.get_absolute_url()).context["statistics"]
+    assert rows[0]["withheld"] and rows[0]["computed"] is None  # two enterprises: one could be deduced
+    client.force_login(world.users["office"])
+    rows = client.get(silk.get_absolute_url()).context["statistics"]
+    assert not rows[0]["withheld"] and rows[0]["computed"] == Decimal("2000000")

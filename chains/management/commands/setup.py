@@ -92,7 +92,7 @@ class Command(BaseCommand):
                     SegmentLink(
                         upstream=segments[up],
                         downstream=segments[down],
-                        is_sample=True,
-                        source="示例数据: graph edges inferred from the TA0302 reply",
+                        is_sample=bool(spec.get("links_are_sample", False)),
+                        source=spec.get("links_source", ""),
                     ),
                 )
