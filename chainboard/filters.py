@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,9 @@ class ScopedFilterSet(django_filters.FilterSet):
         if not getattr(form, "_styled", False):
             StyledFormMixin.style_fields(form)
             for name, field in form.fields.items():
+                if isinstance(field.widget, forms.NullBooleanSelect):
+                    # Django labels the empty choice "Unknown"; in a filter it means "any".
+                    field.widget.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
                 if isinstance(field, LookupChoiceField):
                     field._lookup_value = form.data.get(form.add_prefix(name)) if form.is_bound else None
             form._styled = True
