@@ -166,6 +166,7 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             out_fields.append(extra)
     out_fields = list(dict.fromkeys(f for f in out_fields if f not in {"password"}))
     Out = create_schema(model, name=f"{name}Out", fields=out_fields)
+    many_to_many = [f.name for f in model._meta.many_to_many if f.name in out_fields]
     ListOut = create_model(f"{name}List", items=(list[Out], ...), count=(int, ...), __base__=Schema)
     writable = [f for f in _form_fields(viewset) if f in model_fields]
     # Every field optional in the schema: the form decides what is required, with the UI's messages.
@@ -205,7 +206,10 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             if not filterset.is_valid():
                 raise actions.InvalidData({k: [str(m) for m in v] for k, v in filterset.errors.items()})
             queryset = filterset.qs
-        queryset = viewset.table.prepare(queryset.order_by(*viewset.table.default_order))
+        queryset = queryset.order_by(*viewset.table.default_order)
+        if many_to_many:
+            # One query per many-to-many field for the page, not one per row.
+            queryset = queryset.prefetch_related(*many_to_many)
         start = (paging.page - 1) * paging.page_size
         return {"items": list(queryset[start : start + paging.page_size]), "count": queryset.count()}
 

@@ -139,7 +139,9 @@ def test_county_staff_see_the_sum_over_their_own_county_only(client, world, silk
     assert row["counted"] == 1
 
 
-def test_a_sum_over_fewer_than_three_enterprises_is_withheld_from_roles_without_individual_figures(client, world):
+def test_a_sum_over_fewer_than_three_enterprises_is_withheld_from_roles_without_individual_figures(
+    client, world
+):
     from decimal import Decimal
 
     from chainboard import actions
@@ -149,7 +151,9 @@ def test_a_sum_over_fewer_than_three_enterprises_is_withheld_from_roles_without_
     silk = world.chains["silk"]
     actions.create_direct(
         SystemActor("test"),
-        ChainStatistic(chain=silk, metric="output_value", period_type="year", year=2023, value=Decimal("430000000")),
+        ChainStatistic(
+            chain=silk, metric="output_value", period_type="year", year=2023, value=Decimal("430000000")
+        ),
     )
     client.force_login(world.users["investment"])
     rows = client.get(silk.get_absolute_url()).context["statistics"]
