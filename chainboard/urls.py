@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from chainboard.api import api
-from chainboard.views import audit, home
+from chainboard.views import audit, home, search
 
 # Each app declares its API resources in api.py; importing them registers their routers.
 for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises"):
@@ -19,6 +19,7 @@ audit_patterns = (
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("search/", search.global_search, name="search"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

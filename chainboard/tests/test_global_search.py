@@ -1,0 +1,33 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def found(client, q: str) -> dict[str, list[str]]:
+    response = client.get(reverse("search"), {"q": q})
+    assert response.status_code == 200
+    return {str(g["label"]): [str(i) for i in g["items"]] for g in response.context["groups"]}
+
+
+def test_the_search_box_finds_records_of_several_kinds_by_pinyin_and_chinese(client, world):
+    call_command("rebuild_search")
+    client.force_login(world.users["office"])
+    groups = found(client, "jb")
+    assert any("景柏服饰" in items for items in groups.values())
+    groups = found(client, "丝麻")
+    assert any("丝麻纺织服装产业链" in items for items in groups.values())
+
+
+def test_the_search_box_never_shows_records_outside_the_users_scope(client, world):
+    call_command("rebuild_search")
+    client.force_login(world.users["county"])
+    everything = [name for items in found(client, "企业").values() for name in items]
+    assert "高平其他企业" in everything
+    assert "泽州其他企业" not in everything and "景柏服饰" not in everything
+
+
+def test_the_auditor_finds_no_business_record(client, world):
+    client.force_login(world.users["auditor"])
+    assert found(client, "景柏") == {}

@@ -1,0 +1,60 @@
+"""The global search box: every kind of record the user may see, grouped by kind.
+
+Each entity's ViewSet says how its list searches (its filter set's ``q``: the search index where the
+model has one, a substring match on ``search_fields`` otherwise); this view asks every ViewSet in turn,
+through ``restrict``, so results and counts never leave the user's scope.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+
+from chainboard import scope
+from chainboard.views.generic import ViewSet
+
+PER_KIND = 8
+
+
+def _viewsets() -> list[type[ViewSet]]:
+    seen, out = set(), []
+    stack = list(ViewSet.__subclasses__())
+    while stack:
+        cls = stack.pop(0)
+        stack.extend(cls.__subclasses__())
+        if getattr(cls, "model", None) is None or cls.model in seen or cls.filterset_class is None:
+            continue
+        if "q" not in cls.filterset_class.base_filters or not cls.filterset_class.search_fields:
+            continue
+        seen.add(cls.model)
+        out.append(cls)
+    return out
+
+
+@login_required
+def global_search(request):
+    q = request.GET.get("q", "").strip()[:100]
+    groups = []
+    if q:
+        params = QueryDict(mutable=True)
+        params["q"] = q
+        for viewset in _viewsets():
+            model = viewset.model
+            if not scope.has_permission(request.user, "view", model):
+                continue
+            queryset = model.objects.restrict(request.user, "view")
+            filterset = viewset.filterset_class(params, queryset=queryset, request=request)
+            if not filterset.is_valid():
+                continue
+            matches = filterset.qs.order_by(*viewset.table.default_order)
+            count = matches.count()
+            if count:
+                groups.append(
+                    {
+                        "label": model._meta.verbose_name_plural,
+                        "count": count,
+                        "items": list(viewset.table.prepare(matches)[:PER_KIND]),
+                        "more_url": f"{reverse(viewset.names()['list'])}?{params.urlencode()}",
+                    }
+                )
+    return render(request, "chainboard/search.html", {"q": q, "groups": groups})
