@@ -85,6 +85,7 @@ class EnterpriseViewSet(ViewSet):
     url_prefix = "enterprises"
     form_class = forms.EnterpriseForm
     filterset_class = EnterpriseFilterSet
+    facets = (("chain", "memberships__chain"), ("role", "memberships__role"))
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),
@@ -234,6 +235,7 @@ class IndicatorViewSet(ViewSet):
     url_prefix = "indicators"
     form_class = forms.IndicatorForm
     filterset_class = IndicatorFilterSet
+    facets = (("period_type", "period_type"), ("year", "year"))
     table = child_table(
         Column("period", label=_("period"), order_by="year", link=True),
         *MONEY_COLUMNS,

@@ -31,3 +31,24 @@ def test_the_search_box_never_shows_records_outside_the_users_scope(client, worl
 def test_the_auditor_finds_no_business_record(client, world):
     client.force_login(world.users["auditor"])
     assert found(client, "景柏") == {}
+
+
+def test_facet_counts_beside_the_enterprise_filters_count_only_rows_in_scope(client, world):
+    client.force_login(world.users["county"])
+    response = client.get(reverse("enterprises:enterprise_list"))
+    chains = {
+        str(v["label"]): v["count"]
+        for f in response.context["facets"]
+        if f["name"] == "chain"
+        for v in f["values"]
+    }
+    assert chains == {"丝麻纺织服装产业链": 1, "其他产业链": 1}  # 高平市: 潞安府潞绸 and 高平其他企业
+    # A chosen chain narrows the other facets but keeps the alternatives of its own.
+    silk = world.chains["silk"].pk
+    response = client.get(reverse("enterprises:enterprise_list"), {"chain": silk})
+    roles = {
+        v["label"]: v["count"] for f in response.context["facets"] if f["name"] == "role" for v in f["values"]
+    }
+    assert sum(roles.values()) == 1
+    chains = [v for f in response.context["facets"] if f["name"] == "chain" for v in f["values"]]
+    assert len(chains) == 2 and any(v["active"] for v in chains)

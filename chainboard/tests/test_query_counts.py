@@ -49,12 +49,12 @@ BASELINES = {
     "chains:position_list": 10,
     "chains:chainattribute_list": 10,
     "chains:chainstatistic_list": 10,
-    "enterprises:enterprise_list": 11,
+    "enterprises:enterprise_list": 14,  # + facets: chain (counts, names), role
     "enterprises:membership_list": 10,
     "enterprises:product_list": 9,
     "enterprises:contact_list": 9,
     "enterprises:abovesizestatus_list": 9,
-    "enterprises:indicator_list": 9,
+    "enterprises:indicator_list": 11,  # + facets: period type, year
     "audit:auditentry_list": 10,
 }
 

@@ -55,6 +55,8 @@ class ViewSet:
     # Related lists shown on the detail page: (label, related manager name, Table)
     detail_related: ClassVar[list[tuple[Any, str, Table]]] = []
     icon: ClassVar[str] = "circle"
+    # (filter name, ORM path) pairs whose values are counted beside the filters (chainboard/facets.py)
+    facets: ClassVar[tuple[tuple[str, str], ...]] = ()
     detail_view: ClassVar[type | None] = None  # a DetailView subclass with extra_context(obj)
     url_prefix: ClassVar[str]  # plural snake case, as the API's collection: "enterprises", "segment_links"
 
@@ -132,6 +134,7 @@ class ListView(EntityView):
         table = self.viewset.table
         queryset = self.model.objects.restrict(request.user, "view")
         filterset = None
+        base_queryset = queryset
         if self.viewset.filterset_class is not None:
             filterset = self.viewset.filterset_class(request.GET or None, queryset=queryset, request=request)
             if filterset.form.is_bound and filterset.is_valid():
@@ -169,7 +172,11 @@ class ListView(EntityView):
         query.pop("page", None)
         sort_query = query.copy()
         sort_query.pop("sort", None)
+        from chainboard.facets import facet_counts
+
+        facets = facet_counts(self.viewset, request, base_queryset) if filterset is not None else []
         ctx = self.context(
+            facets=facets,
             filterset=filterset,
             page=page,
             headers=[
