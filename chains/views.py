@@ -97,6 +97,7 @@ class SegmentViewSet(ViewSet):
     url_prefix = "segments"
     form_class = SegmentForm
     filterset_class = SegmentFilterSet
+    facets = (("chain", "chain"), ("stream", "stream"))
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),
@@ -214,6 +215,7 @@ class ChainAttributeViewSet(ViewSet):
     url_prefix = "chain_attributes"
     form_class = ChainAttributeForm
     filterset_class = ChainAttributeFilterSet
+    facets = (("kind", "kind"),)
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),

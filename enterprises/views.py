@@ -165,6 +165,7 @@ class MembershipViewSet(ViewSet):
     url_prefix = "memberships"
     form_class = forms.MembershipForm
     filterset_class = MembershipFilterSet
+    facets = (("chain", "chain"), ("role", "role"))
     table = Table(
         columns=[
             Column("enterprise.name", label=_("enterprise"), link=True, order_by="enterprise__name"),

@@ -33,6 +33,7 @@ class OrganisationViewSet(ViewSet):
     url_prefix = "organisations"
     form_class = OrganisationForm
     filterset_class = OrganisationFilterSet
+    facets = (("kind", "kind"),)
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),

@@ -39,18 +39,18 @@ AUDIT_PAGE = 50  # the audit trail's page size
 BASELINES = {
     "regions:region_list": 9,
     "industries:industryclass_list": 9,
-    "organisations:organisation_list": 9,
+    "organisations:organisation_list": 10,  # + facet: kind
     "organisations:person_list": 10,
     "accounts:user_list": 10,
     "accounts:grant_list": 10,
     "chains:chain_list": 9,
-    "chains:segment_list": 10,
+    "chains:segment_list": 13,  # + facets: chain (counts, names), stream
     "chains:segmentlink_list": 10,
     "chains:position_list": 10,
-    "chains:chainattribute_list": 10,
+    "chains:chainattribute_list": 11,  # + facet: kind
     "chains:chainstatistic_list": 10,
     "enterprises:enterprise_list": 14,  # + facets: chain (counts, names), role
-    "enterprises:membership_list": 10,
+    "enterprises:membership_list": 13,  # + facets: chain (counts, names), role
     "enterprises:product_list": 9,
     "enterprises:contact_list": 9,
     "enterprises:abovesizestatus_list": 9,
