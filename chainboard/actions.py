@@ -51,11 +51,19 @@ class Conflict(ActionError):
         return rows
 
 
-def field_label(model: type[models.Model], name: str) -> str:
+def model_field(model: type[models.Model] | None, name: str):
+    """The field called ``name`` or whose column attribute is ``name`` (audit rows store ``region_id``)."""
+    if model is None:
+        return None
     for f in model._meta.get_fields():
         if getattr(f, "attname", None) == name or f.name == name:
-            return str(getattr(f, "verbose_name", name))
-    return name
+            return f
+    return None
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    field = model_field(model, name)
+    return str(getattr(field, "verbose_name", name)) if field is not None else name
 
 
 def form_errors(form: forms.BaseForm) -> dict[str, list[str]]:
@@ -67,12 +75,13 @@ def _require(user, action: str, model: type[models.Model]) -> None:
         raise PermissionDenied(_("You may not do this."))
 
 
-def _recheck_scope(user, action: str, instance: models.Model) -> None:
+def _after_save(user, action: str, instance: models.Model) -> None:
+    """What every write does after its save, inside its transaction: re-check scope, update search keys."""
     # After the save, inside the transaction: a change that moves the row out of the user's scope
     # (another county, another chain) is refused and rolled back.
     if not scope.can(user, action, instance):
         raise PermissionDenied(_("The result would be outside your scope."))
-    # Inside the transaction: the search keys change with the row, or not at all.
+    # The search keys change with the row, or not at all.
     search.reindex(instance)
 
 
@@ -97,7 +106,7 @@ def create(user, form_class: type[forms.ModelForm], data, files=None, *, parent=
         _full_clean(instance, form)
         instance.save()
         form.save_m2m()
-        _recheck_scope(user, "add", instance)
+        _after_save(user, "add", instance)
         audit.record(AuditAction.CREATE, instance, before=None, after=audit.snapshot(instance), parent=parent)
     return instance
 
@@ -128,7 +137,7 @@ def update(user, instance: models.Model, form_class, data, files=None, *, versio
             update_fields=[*changed, "version", "updated_at"] if changed else ["version", "updated_at"]
         )
         form.save_m2m()
-        _recheck_scope(user, "change", instance)
+        _after_save(user, "change", instance)
         after = audit.snapshot(instance)
         if audit.diff(before, after):
             audit.record(AuditAction.UPDATE, instance, before=before, after=after, parent=parent)
@@ -151,7 +160,7 @@ def save_fields(actor, instance: models.Model, *, version: int | None = None, pa
         locked.full_clean()
         locked.version += 1
         locked.save(update_fields=[*values.keys(), "version", "updated_at"])
-        _recheck_scope(actor, "change", locked)
+        _after_save(actor, "change", locked)
         audit.record(AuditAction.UPDATE, locked, before=before, after=audit.snapshot(locked), parent=parent)
     return locked
 
@@ -162,7 +171,7 @@ def create_direct(user, instance: models.Model, *, parent=None):
     with transaction.atomic():
         instance.full_clean()
         instance.save()
-        _recheck_scope(user, "add", instance)
+        _after_save(user, "add", instance)
         audit.record(AuditAction.CREATE, instance, before=None, after=audit.snapshot(instance), parent=parent)
     return instance
 
@@ -176,43 +185,40 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
         locked = model._base_manager.select_for_update().get(pk=instance.pk)
         if version is not None and hasattr(locked, "version") and locked.version != int(version):
             raise _conflict(locked, int(version))
-        before = audit.snapshot(locked)
-        pk = locked.pk
-        audit.record(AuditAction.DELETE, locked, before=before, after=None, parent=parent)
-        _audit_cascade(locked)
-        try:
-            locked.delete()
-        except models.ProtectedError as exc:
-            raise InvalidData(
-                {"__all__": [_("This record is still used by other records and cannot be deleted.")]}
-            ) from exc
-        locked.pk = pk
+        collector = _collect(locked)
+        # Every row the cascade removes is audited, naming the deleted record as its parent, so nothing
+        # disappears without a trace (house rules); the same collector then deletes them.
+        audit.record(AuditAction.DELETE, locked, before=audit.snapshot(locked), after=None, parent=parent)
         search.remove(locked)
+        for row in _cascaded_rows(collector, locked):
+            audit.record(AuditAction.DELETE, row, before=audit.snapshot(row), after=None, parent=locked)
+            search.remove(row)
+        pk = locked.pk
+        collector.delete()
+        locked.pk = pk  # Collector.delete() clears it; callers still name the deleted record
     return locked
 
 
-def _audit_cascade(instance: models.Model) -> None:
-    """Write a delete row for every row the database cascade will remove with ``instance``.
-
-    Django's Collector finds them the same way ``delete()`` will; each row names the deleted record as
-    its parent, so nothing disappears without a trace (house rules).
-    """
+def _collect(instance: models.Model):
     from django.db.models.deletion import Collector
 
     collector = Collector(using=instance._state.db or "default")
     try:
         collector.collect([instance])
-    except models.ProtectedError:
-        return  # delete() will refuse, and nothing is removed
+    except models.ProtectedError as exc:
+        raise InvalidData(
+            {"__all__": [_("This record is still used by other records and cannot be deleted.")]}
+        ) from exc
+    return collector
+
+
+def _cascaded_rows(collector, instance: models.Model):
     for model, rows in collector.data.items():
         for row in rows:
-            if model is type(instance) and row.pk == instance.pk:
-                continue
-            audit.record(AuditAction.DELETE, row, before=audit.snapshot(row), after=None, parent=instance)
-            search.remove(row)
-    for qs in collector.fast_deletes:
-        for row in qs:
-            audit.record(AuditAction.DELETE, row, before=audit.snapshot(row), after=None, parent=instance)
+            if not (model is type(instance) and row.pk == instance.pk):
+                yield row
+    for queryset in collector.fast_deletes:
+        yield from queryset
 
 
 def _full_clean(instance: models.Model, form: forms.BaseForm) -> None:

@@ -12,17 +12,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
-from chainboard.actions import field_label
+from chainboard.actions import field_label, model_field
 from chainboard.audit import diff
-
-
-def _field(model, name: str):
-    if model is None:
-        return None
-    for f in model._meta.get_fields():
-        if getattr(f, "attname", None) == name or f.name == name:
-            return f
-    return None
 
 
 def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
@@ -36,7 +27,7 @@ def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
         for name, (old, new) in diff(entry.before, entry.after).items():
             if name in excluded:
                 continue
-            field = _field(model, name)
+            field = model_field(model, name)
             changes.append((field, name, old, new))
             if field is not None and field.is_relation and field.related_model is not None:
                 for value in (old, new):

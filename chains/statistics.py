@@ -8,8 +8,6 @@ from django.db.models import Count, Sum
 
 from .models import Chain, ChainStatistic, StatisticMetric
 
-SUMMABLE = {"output_value", "revenue", "tax"}
-
 
 def computed_value(user, chain: Chain, stat: ChainStatistic) -> tuple[Decimal | int | None, int, bool]:
     """(computed value, enterprises counted, includes sample rows) for the official figure's period.
@@ -20,7 +18,7 @@ def computed_value(user, chain: Chain, stat: ChainStatistic) -> tuple[Decimal | 
     from enterprises.models import AboveSizeStatus, Enterprise, Indicator
 
     enterprises = Enterprise.objects.restrict(user, "view").filter(memberships__chain=chain)
-    if stat.metric in SUMMABLE:
+    if stat.metric in Indicator.money_fields:
         rows = Indicator.objects.filter(
             enterprise__in=enterprises.values("pk"),
             period_type=stat.period_type,
@@ -59,7 +57,7 @@ def statistics_rows(user, chain: Chain) -> list[dict]:
         .order_by("metric", "-year", "-month")
     ):
         value, counted, samples = computed_value(user, chain, stat)
-        withheld = stat.metric in SUMMABLE and not sees_individuals and 0 < counted < MIN_GROUP
+        withheld = stat.metric in Indicator.money_fields and not sees_individuals and 0 < counted < MIN_GROUP
         if withheld:
             value = None
         rows.append(

@@ -13,7 +13,7 @@ from .models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership,
 
 MONEY_COLUMNS = [
     Column(name, order_by=name, render=lambda row, name=name: yuan(getattr(row, name)))
-    for name in ("output_value", "revenue", "tax")
+    for name in Indicator.money_fields
 ]
 
 

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import secrets
 
@@ -7,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .base import AuditedModel
+
+LAST_USED_PRECISION = datetime.timedelta(minutes=1)
 
 
 def hash_token(raw: str) -> str:
@@ -66,6 +69,9 @@ class ApiToken(AuditedModel):
         token = cls.objects.select_related("user").filter(key_hash=hash_token(raw), revoked=False).first()
         if token is None or not token.user.is_active:
             return None
-        # A plain UPDATE, not audited: using a token is not a change of business data.
-        cls.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        # A plain UPDATE, not audited: using a token is not a change of business data. At most once a
+        # minute, so API reads do not each take SQLite's write lock.
+        now = timezone.now()
+        if token.last_used is None or now - token.last_used > LAST_USED_PRECISION:
+            cls.objects.filter(pk=token.pk).update(last_used=now)
         return token.user

@@ -96,3 +96,14 @@ def test_openapi_is_readable_without_a_token(client, world):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert "/api/v1/enterprises" in response.json()["paths"]
+
+
+def test_a_tokens_last_use_is_recorded_but_not_rewritten_on_every_request(client, world):
+    from chainboard.models import ApiToken
+
+    token = token_for("office")
+    api(client, "get", "chains", token)
+    first = ApiToken.objects.get(user=world.users["office"]).last_used
+    assert first is not None
+    api(client, "get", "chains", token)
+    assert ApiToken.objects.get(user=world.users["office"]).last_used == first
