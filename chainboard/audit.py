@@ -92,8 +92,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def snapshot(instance: models.Model) -> dict[str, Any]:
-    """The audited state of an instance: concrete fields (foreign keys by id) and many-to-many ids."""
+def snapshot(instance: models.Model, related: dict[str, list] | None = None) -> dict[str, Any]:
+    """The audited state of an instance: concrete fields (foreign keys by id) and many-to-many ids.
+
+    ``related`` gives many-to-many ids already known (bulk writes), so they are not queried per row.
+    """
     data: dict[str, Any] = {}
     exclude = set(getattr(instance, "audit_exclude", ()))
     for f in instance._meta.concrete_fields:
@@ -104,7 +107,10 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
         for f in instance._meta.many_to_many:
             if f.name in exclude:
                 continue
-            data[f.name] = sorted(obj.pk for obj in getattr(instance, f.name).all())
+            if related is not None and f.name in related:
+                data[f.name] = sorted(related[f.name])
+            else:
+                data[f.name] = sorted(obj.pk for obj in getattr(instance, f.name).all())
     return data
 
 
@@ -114,7 +120,15 @@ def diff(before: dict | None, after: dict | None) -> dict[str, tuple[Any, Any]]:
     return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
 
 
-def record(
+def record(action: str, instance: models.Model | None = None, **fields):
+    """Write one audit row for ``instance`` (or, for bulk operations, for ``model`` with counts);
+    ``fields`` are those of :func:`entry`."""
+    row = entry(action, instance, **fields)
+    row.save()
+    return row
+
+
+def entry(
     action: str,
     instance: models.Model | None = None,
     *,
@@ -125,7 +139,7 @@ def record(
     object_repr: str = "",
     object_id: str = "",
 ):
-    """Write one audit row for ``instance`` (or, for bulk operations, for ``model`` with counts)."""
+    """An unsaved audit row, for bulk writes that insert many at once (``AuditEntry.objects.bulk_create``)."""
     from django.contrib.contenttypes.models import ContentType
 
     from chainboard.models import AuditEntry
@@ -133,7 +147,7 @@ def record(
     op = current_operation()
     model = model or type(instance)
     user = op.user if isinstance(op.user, models.Model) and op.user.is_authenticated else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         user=user,
         user_name=op.user_name,
         operation_id=op.id,

@@ -169,6 +169,12 @@ ATTACHMENT_EXTENSIONS = {
     "photo": [".jpg", ".jpeg", ".png", ".webp"],
 }
 
+# Imports: checked before parsing (chainboard/tabular.py).
+IMPORT_MAX_BYTES = env_int("CHAINBOARD_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("CHAINBOARD_IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_ZIP_ENTRIES = env_int("CHAINBOARD_IMPORT_MAX_ZIP_ENTRIES", 1_000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("CHAINBOARD_IMPORT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
+
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"
 # rules.md: the OpenAPI document is readable without a token by default; false asks for a log-in.

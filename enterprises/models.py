@@ -112,6 +112,21 @@ class Enterprise(AuditedModel):
 
     scope_paths = ENTERPRISE_SCOPE
     search_fields = ("name", "short_name", "uscc")  # indexed by chainboard.search
+    # Imports (chainboard/imports.py): a USCC that finds an enterprise updates it; other sheets name an
+    # enterprise by USCC, name or short name; headers as the bureau's spreadsheets write them.
+    import_keys = ("uscc",)
+    import_lookup_fields = ("uscc", "name", "short_name")
+    import_aliases = {
+        "name": ("企业名称", "单位名称", "公司名称", "企业"),
+        "short_name": ("简称", "企业简称"),
+        "uscc": ("统一社会信用代码", "社会信用代码", "信用代码", "USCC"),
+        "region": ("所在地区", "所属县区", "所在县区", "县（市、区）", "县市区", "区域", "行政区划代码"),
+        "address": ("地址", "详细地址", "企业地址"),
+        "industry_class": ("行业代码", "国民经济行业", "所属行业", "行业"),
+        "chains": ("产业链", "所属产业链"),
+        "segments": ("环节", "产业链环节", "所属环节"),
+        "description": ("简介", "企业简介", "主营业务"),
+    }
     detail_fields = (
         "name",
         "short_name",
@@ -138,6 +153,10 @@ class Enterprise(AuditedModel):
         super().clean()
         if self.uscc is not None:
             self.uscc = normalise(self.uscc) or None
+
+    @staticmethod
+    def normalise_import_key(name: str, value: str) -> str:
+        return normalise(value).replace("-", "") if name == "uscc" else value
         if (self.longitude is None) != (self.latitude is None):
             raise ValidationError({"latitude": _("Enter both longitude and latitude, or neither.")})
 
@@ -378,6 +397,17 @@ class Indicator(PeriodFields, AuditedModel):
     )
     METRICS = ("output_value", "revenue", "tax", "employees", "electricity")
     money_fields = ("output_value", "revenue", "tax")
+    import_aliases = {
+        "enterprise": ("企业名称", "单位名称", "统一社会信用代码"),
+        "period_type": ("期间", "统计期", "期间类型"),
+        "year": ("年份", "年度"),
+        "month": ("月份", "截至月份"),
+        "output_value": ("产值", "工业总产值", "工业产值"),
+        "revenue": ("营业收入", "营收", "主营业务收入"),
+        "tax": ("税收", "税金", "纳税", "实缴税金"),
+        "employees": ("从业人员", "用工人数", "职工人数", "从业人数"),
+        "electricity": ("用电量", "工业用电量"),
+    }
 
     class Meta:
         verbose_name = _("indicator")

@@ -2,6 +2,7 @@ from .attachments import Attachment
 from .audit import AuditEntry
 from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
+from .imports import ImportJob, ImportMapping, ImportStatus
 from .journal import JournalEntry
 from .search import SearchKey
 from .tokens import ApiToken
@@ -11,6 +12,9 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "CityConfig",
+    "ImportJob",
+    "ImportMapping",
+    "ImportStatus",
     "AuditedModel",
     "JournalEntry",
     "ScopedQuerySet",

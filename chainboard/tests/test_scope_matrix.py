@@ -10,6 +10,8 @@ with the scope code under test. Outcomes:
 - add form: 200 with the add permission, else 403;
 - edit (GET and POST), delete (POST): 404 outside scope, 403 in scope without the permission, else the
   form (200) or the save / deletion (302);
+- bulk edit: the list's checkboxes only with the change permission; the page 403 without it, and 403 for
+  a selection naming a record outside the scope (refused whole, nothing changed), else 200;
 - anonymous visitors are sent to the log-in page;
 - the API (/api/v1) lists and serves exactly the same rows, 403 without the permission, 401 without a
   token.
@@ -20,6 +22,7 @@ The data is built once per module (``cast``); each test runs in a savepoint that
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -564,6 +567,65 @@ def test_a_record_is_deleted_only_in_scope_with_the_delete_permission(login, cas
             assert AuditEntry.objects.filter(object_id=str(obj.pk), action="delete").exists()
 
 
+# ---- bulk edit -----------------------------------------------------------------------------------------
+
+
+def bulk_refusal(key: str, visible: set[str], perms: str, has_form: bool) -> int | None:
+    """Bulk edit: 403 without the change permission (or a form), and 403 for a selection naming a record
+    outside the scope: refused as a whole, without saying which id or whether it exists."""
+    if "c" not in perms or not has_form or key not in visible:
+        return 403
+    return None
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_the_list_offers_bulk_edit_only_with_the_change_permission(login, role, entity):
+    _visible, perms = expected(role, entity)
+    response = login(role).get(url(entity, "list"))
+    if "v" not in perms:
+        assert response.status_code == 403
+        return
+    offered = "c" in perms and viewset_for(entity).form_class is not None
+    assert response.context["can_bulk_edit"] is offered
+    assert ("data-bulk-row" in response.content.decode()) is (offered and bool(response.context["rows"]))
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_bulk_edit_opens_only_for_records_in_scope_with_the_change_permission(login, cast, role, entity):
+    visible, perms = expected(role, entity)
+    client = login(role)
+    has_form = viewset_for(entity).form_class is not None
+    for key in PROBES[entity]:
+        obj = cast.get(entity, key)
+        response = client.get(f"{url(entity, 'bulk_edit')}?pk={obj.pk}")
+        assert response.status_code == (bulk_refusal(key, visible, perms, has_form) or 200), key
+        if response.status_code == 200:
+            assert [r.pk for r in response.context["records"]] == [obj.pk]
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_a_bulk_edit_outside_scope_or_without_permission_is_refused_and_changes_nothing(
+    login, cast, role, entity
+):
+    visible, perms = expected(role, entity)
+    client = login(role)
+    model = ENTITIES[entity]
+    has_form = viewset_for(entity).form_class is not None
+    for key in PROBES[entity]:
+        refused = bulk_refusal(key, visible, perms, has_form)
+        if not refused:
+            continue
+        obj = cast.get(entity, key)
+        audit_rows = AuditEntry.objects.count()
+        version = getattr(obj, "version", None)
+        records = json.dumps([[obj.pk, version or 1]])
+        response = client.post(url(entity, "bulk_edit"), {"_records": records, "_fields": ["source"]})
+        assert response.status_code == refused, key
+        assert AuditEntry.objects.count() == audit_rows, key
+        if version is not None:
+            assert model._base_manager.get(pk=obj.pk).version == version, key
+
+
 # ---- anonymous visitors --------------------------------------------------------------------------------
 
 
@@ -578,6 +640,8 @@ def test_anonymous_visitors_are_sent_to_log_in_for_every_action(client, cast, en
         ("get", url(entity, "edit", obj.pk)),
         ("post", url(entity, "edit", obj.pk)),
         ("post", url(entity, "delete", obj.pk)),
+        ("get", f"{url(entity, 'bulk_edit')}?pk={obj.pk}"),
+        ("post", url(entity, "bulk_edit")),
     ]
     login_url = reverse(settings.LOGIN_URL)
     for method, address in requests:

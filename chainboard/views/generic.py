@@ -75,16 +75,27 @@ class ViewSet:
                 "attachments",
                 "attachment",
                 "journal",
+                "bulk_edit",
+                "import",
+                "import_template",
+                "import_job",
             )
         }
 
     @classmethod
     def urls(cls) -> list:
+        from chainboard.views.bulk import BulkEditView  # it builds on the views below
+        from chainboard.views.imports import ImportJobView, ImportTemplateView, ImportView
+
         name = cls.model._meta.model_name
         plural = cls.url_prefix
         views = [
             ("", ListView, "list"),
             ("add/", CreateView, "add"),
+            ("bulk-edit/", BulkEditView, "bulk_edit"),  # before "<str:pk>/", which would take it
+            ("import/", ImportView, "import"),
+            ("import/template.<str:fmt>", ImportTemplateView, "import_template"),
+            ("import/<int:job_id>/", ImportJobView, "import_job"),
             ("<str:pk>/", cls.detail_view or DetailView, "detail"),
             ("<str:pk>/edit/", EditView, "edit"),
             ("<str:pk>/delete/", DeleteView, "delete"),
@@ -97,6 +108,17 @@ class ViewSet:
             path(f"{plural}/{route}", view.as_view(viewset=cls), name=f"{name}_{action}")
             for route, view, action in views
         ]
+
+
+def viewset_for(model: type[models.Model]) -> type[ViewSet]:
+    """The ViewSet that serves ``model`` (its pages, API and imports)."""
+    stack = list(ViewSet.__subclasses__())
+    while stack:
+        cls = stack.pop(0)
+        if getattr(cls, "model", None) is model:
+            return cls
+        stack.extend(cls.__subclasses__())
+    raise LookupError(f"no ViewSet for {model._meta.label}")
 
 
 class EntityView(LoginRequiredMixin, View):
@@ -116,6 +138,7 @@ class EntityView(LoginRequiredMixin, View):
             "verbose_name_plural": meta.verbose_name_plural,
             "urls": self.viewset.names(),
             "can_add": scope.has_permission(user, "add", self.model) and self.viewset.form_class is not None,
+            "can_import": self.viewset.form_class is not None and scope.has_permission(user, "add", self.model),
             **extra,
         }
 
@@ -173,6 +196,7 @@ class ListView(EntityView):
         sort_query = query.copy()
         sort_query.pop("sort", None)
         from chainboard.facets import facet_counts
+        from chainboard.views.bulk import BULK_EDIT_LIMIT
 
         facets = facet_counts(self.viewset, request, base_queryset) if filterset is not None else []
         ctx = self.context(
@@ -189,6 +213,10 @@ class ListView(EntityView):
             sort_query=sort_query.urlencode(),
             page_sizes=PAGE_SIZES,
             page_size=page_size,
+            # The checkbox column and bulk edit (chainboard/views/bulk.py); no query: grants are cached.
+            can_bulk_edit=self.viewset.form_class is not None
+            and scope.has_permission(request.user, "change", self.model),
+            bulk_edit_limit=BULK_EDIT_LIMIT,
         )
         template = (
             "chainboard/generic/_table.html"

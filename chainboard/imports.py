@@ -1,0 +1,1101 @@
+"""Import rows from a spreadsheet into any entity that has a ViewSet with a form.
+
+The columns are the entity's form fields, found in the file's header by their labels in Chinese or
+English, their field names or aliases the model declares (``import_aliases``). A header may carry a
+money unit, "总投资（万元）": the value is multiplied into yuan. A title row above the header, a
+two-row (merged) header and a 序号 column are recognised; blank rows and 合计 rows are skipped.
+
+A key column means update: ``id`` (or the primary key the form shows, such as a region code) and any
+field the model lists in ``import_keys`` (the enterprise's USCC). A row whose key finds a record the
+user may change updates it, using only the columns the file fills in (a blank cell leaves the value
+as it is); a row without a key, or whose natural key finds nothing, creates a record.
+
+Every row is validated by the entity's own form (the same messages as the web page), with the
+relation columns resolved in one query per column instead of one per row, and uniqueness checked in
+bulk. :meth:`Importer.run` writes all rows in one transaction, checks that every written row lies in
+the user's scope, and writes one audit row per record and the search keys; with ``commit=False`` it
+does all of that except the audit and search work and rolls back (the preview is a dry run, so scope
+and database constraints are checked before the user commits). Any error means nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from chainboard import audit, scope, search
+from chainboard.models.audit import AuditAction
+
+UNITS = {"元": 1, "千元": 1_000, "万元": 10_000, "亿元": 100_000_000}
+IGNORED_HEADERS = {"序号", "no", "no.", "#", "行号"}
+TOTAL_MARKERS = {"合计", "总计", "小计", "total"}
+NUMBER_BLANKS = {"—", "－", "-", "--", "/", "／", "——"}
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "√", "✓", "有", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "×", "无", "f"}
+LIST_SPLIT = re.compile(r"\s*[;；,，、|\n]\s*")
+HEADER_SCAN_ROWS = 20
+MAX_ERRORS = 1_000
+PREVIEW_ROWS = 20
+CHUNK = 500
+BATCH = 1_000
+_HEADER_SPACE = re.compile(r"[\s\u3000]+")
+_UNIT = re.compile(r"^(.*?)[(（\[【]\s*(元|千元|万元|亿元)\s*[)）\]】]$")
+
+
+def normalise_header(text: str) -> tuple[str, str]:
+    """("总投资", "万元") for "总投资（万元）*"; lower-cased, spaces and required-markers removed."""
+    text = _HEADER_SPACE.sub("", str(text or "")).strip("*＊")
+    unit = ""
+    match = _UNIT.match(text)
+    if match:
+        text, unit = match.group(1), match.group(2)
+    return text.replace("（", "(").replace("）", ")").lower(), unit
+
+
+class ImportError_(Exception):
+    """The import cannot go on (no header found, nothing mapped); the message is for the user."""
+
+
+@dataclass
+class Column:
+    """One field of the entity that a file column can fill."""
+
+    name: str
+    label: str
+    form_field: forms.Field
+    required: bool
+    key: bool = False
+    money: bool = False
+    many: bool = False
+    related: type[models.Model] | None = None
+    boolean: bool = False
+    numeric: bool = False
+    choices: dict[str, str] = field(default_factory=dict)
+    help: str = ""
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    field: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    preview: list[dict] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _labels(value) -> list[str]:
+    """A lazy label in every language the UI speaks."""
+    out = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            out.append(str(value))
+    return out
+
+
+class Spec:
+    """What a file may fill for one entity, as one user sees it (their form's fields)."""
+
+    def __init__(self, viewset, user):
+        self.viewset = viewset
+        self.model = viewset.model
+        self.user = user
+        self.form = viewset.form_class(user=user)
+        meta = self.model._meta
+        self.pk_name = meta.pk.name
+        self.auto_pk = isinstance(meta.pk, models.AutoField | models.BigAutoField)
+        model_fields = {f.name: f for f in meta.get_fields() if getattr(f, "concrete", False)}
+        money = set(getattr(self.model, "money_fields", ()))
+        self.columns: dict[str, Column] = {}
+        if self.auto_pk:
+            self.columns["id"] = Column(
+                name="id",
+                label=_("ID"),
+                form_field=forms.IntegerField(required=False, min_value=1),
+                required=False,
+                key=True,
+                numeric=True,
+                help=_("Fill in to update that record; leave blank to add a new one."),
+            )
+        for name, form_field in self.form.fields.items():
+            model_field = model_fields.get(name)
+            if model_field is None:
+                continue
+            column = Column(
+                name=name,
+                label=str(form_field.label or model_field.verbose_name),
+                form_field=form_field,
+                required=form_field.required,
+                key=name in getattr(self.model, "import_keys", ()) or name == self.pk_name,
+                money=name in money,
+                many=bool(model_field.many_to_many),
+                related=model_field.related_model if model_field.is_relation else None,
+                boolean=isinstance(form_field, forms.BooleanField),
+                numeric=isinstance(form_field, forms.IntegerField | forms.DecimalField | forms.FloatField),
+                help=str(form_field.help_text or ""),
+            )
+            if isinstance(form_field, forms.ChoiceField) and not isinstance(
+                form_field, forms.ModelChoiceField
+            ):
+                for value, label in form_field.choices:
+                    if value in ("", None):
+                        continue
+                    for text in [str(value), *_labels(label)]:
+                        column.choices[text.strip().lower()] = str(value)
+            self.columns[name] = column
+        self.keys = [c.name for c in self.columns.values() if c.key]
+        self._by_header: dict[str, str] = {}
+        for column in self.columns.values():
+            candidates = [column.name, column.label]
+            model_field = model_fields.get(column.name)
+            if model_field is not None:
+                candidates += _labels(model_field.verbose_name)
+            if column.name == "id":
+                candidates += ["id", "ID", "编号"]
+            candidates += list(getattr(self.model, "import_aliases", {}).get(column.name, ()))
+            for text in candidates:
+                key, _unit = normalise_header(text)
+                self._by_header.setdefault(key, column.name)
+
+    def match(self, header: str) -> str | None:
+        key, _unit = normalise_header(header)
+        return self._by_header.get(key)
+
+    def template_headers(self) -> list[str]:
+        out = []
+        for column in self.columns.values():
+            label = column.label
+            if column.money:
+                # "产值（元）" is stored in yuan; the template asks for 万元, as the bureau's sheets do.
+                match = _UNIT.match(_HEADER_SPACE.sub("", label))
+                label = f"{match.group(1) if match else label}（万元）"
+            out.append(f"{label}*" if column.required else label)
+        return out
+
+
+def find_header(rows: list[list[str]], spec: Spec) -> tuple[int, list[str]]:
+    """The header row (0-based) and its column titles, merged headers resolved.
+
+    The header is the row among the first ones whose cells name the most fields. Where the row above
+    it holds group titles (a merged cell spans its children: only the first cell has the text), each
+    child is tried alone, then as group + child, then the group alone for a blank child.
+    """
+    best, best_score = -1, 0
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = sum(1 for cell in row if cell and spec.match(cell))
+        if score > best_score:
+            best, best_score = index, score
+    if best < 0:
+        # No title names a field: the first row with several cells is the header, mapped by hand.
+        best = next((i for i, row in enumerate(rows[:HEADER_SCAN_ROWS]) if sum(1 for c in row if c) > 1), -1)
+        if best < 0:
+            raise ImportError_(
+                _("The file has no header row: no row among the first %(n)s has two or more cells.")
+                % {"n": HEADER_SCAN_ROWS}
+            )
+        return best, list(rows[best])
+    headers = list(rows[best])
+    if best > 0:
+        above = rows[best - 1]
+        # A title row (one cell of text) is not a group header.
+        if sum(1 for c in above if c) > 1:
+            group = ""
+            for i in range(len(headers)):
+                group = above[i] if i < len(above) and above[i] else group
+                child = headers[i]
+                if child and spec.match(child):
+                    continue
+                if not group:
+                    continue
+                if child and spec.match(group + child):
+                    headers[i] = group + child
+                elif not child:
+                    headers[i] = group
+    return best, headers
+
+
+def auto_mapping(spec: Spec, headers: list[str], remembered: dict[str, str] | None = None) -> dict[str, str]:
+    """Column index (string) -> field name: the user's remembered choice, else the header's field."""
+    remembered = remembered or {}
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for index, header in enumerate(headers):
+        if not header:
+            continue
+        key, _unit = normalise_header(header)
+        if key in remembered:
+            name = remembered[key]
+            if name and name in spec.columns and name not in used:
+                mapping[str(index)] = name
+                used.add(name)
+            continue
+        if key in IGNORED_HEADERS:
+            continue
+        name = spec.match(header)
+        if name and name not in used:
+            mapping[str(index)] = name
+            used.add(name)
+    return mapping
+
+
+class _Lookup:
+    """Resolve a relation column's values (primary key, code or name) with one query per column."""
+
+    def __init__(self, column: Column, values: set[str]):
+        self.column = column
+        model = column.related
+        queryset = column.form_field.queryset
+        self.fields = list(getattr(model, "import_lookup_fields", None) or _default_lookup_fields(model))
+        self.by_value: dict[str, list[models.Model]] = defaultdict(list)
+        values = {v for v in values if v}
+        pk_name = model._meta.pk.name
+        pk_field = model._meta.pk
+        values_list = sorted(values)
+        for start in range(0, len(values_list), CHUNK):
+            chunk = values_list[start : start + CHUNK]
+            condition = models.Q()
+            pk_values = []
+            for v in chunk:
+                try:
+                    pk_values.append(pk_field.to_python(v))
+                except ValidationError:
+                    continue
+            if pk_values:
+                condition |= models.Q(pk__in=pk_values)
+            for name in self.fields:
+                condition |= models.Q(**{f"{name}__in": chunk})
+            if not condition:
+                continue
+            for obj in queryset.filter(condition):
+                keys = {str(getattr(obj, pk_name))}
+                keys |= {str(getattr(obj, name)) for name in self.fields if getattr(obj, name, None)}
+                for key in keys & values:
+                    if obj not in self.by_value[key]:
+                        self.by_value[key].append(obj)
+        self.extra: dict[str, models.Model] = {}
+
+    def resolve(self, value: str) -> models.Model:
+        found = self.by_value.get(value) or ([self.extra[value]] if value in self.extra else [])
+        if not found:
+            message = self.column.form_field.error_messages.get("invalid_choice", "")
+            if "%(value)s" in message:
+                raise ValidationError(message % {"value": value})
+            raise ValidationError(
+                _("%(value)s is not a %(what)s you may choose.")
+                % {"value": value, "what": self.column.related._meta.verbose_name}
+            )
+        if len(found) > 1:
+            by_pk = [o for o in found if str(o.pk) == value]
+            if len(by_pk) == 1:
+                return by_pk[0]
+            raise ValidationError(
+                _("Several %(what)s are called %(value)s; give the code instead: %(codes)s.")
+                % {
+                    "what": self.column.related._meta.verbose_name_plural,
+                    "value": value,
+                    "codes": ", ".join(str(o.pk) for o in found[:5]),
+                }
+            )
+        return found[0]
+
+
+def _default_lookup_fields(model) -> list[str]:
+    names = {f.name for f in model._meta.concrete_fields}
+    return [n for n in ("code", "name") if n in names and n != model._meta.pk.name]
+
+
+class RowValidator:
+    """The entity's form, built once and re-bound per row (forms copy their fields when built, which
+    costs more than validating a row). Relation fields resolve through :class:`_Lookup`; uniqueness
+    is checked in bulk by the importer, so the form's per-row unique queries are switched off."""
+
+    def __init__(self, spec: Spec, lookups: dict[str, _Lookup]):
+        self.spec = spec
+        self.form = spec.viewset.form_class(user=spec.user)
+        self.form.validate_unique = lambda: None
+        # The lookups already proved that each related row exists (and is one the user may pick):
+        # the model's own check would ask the database again, once per row and field.
+        exclusions = self.form._get_validation_exclusions
+        self.form._get_validation_exclusions = lambda: exclusions() | set(lookups)
+        for name, lookup in lookups.items():
+            form_field = self.form.fields[name]
+            if spec.columns[name].many:
+                form_field.clean = _many_cleaner(lookup, form_field)
+            else:
+                form_field.clean = _one_cleaner(lookup, form_field)
+
+    def validate(self, data: dict, instance: models.Model) -> forms.BaseForm:
+        form = self.form
+        form.data = data
+        form.files = {}
+        form.is_bound = True
+        form._errors = None
+        form._bound_fields_cache = {}
+        form.instance = instance
+        form.full_clean()
+        return form
+
+
+def _one_cleaner(lookup: _Lookup, form_field) -> Callable:
+    def clean(value):
+        if value in (None, ""):
+            if form_field.required:
+                raise ValidationError(form_field.error_messages["required"], code="required")
+            return None
+        return lookup.resolve(str(value))
+
+    return clean
+
+
+def _many_cleaner(lookup: _Lookup, form_field) -> Callable:
+    def clean(value):
+        values = value if isinstance(value, list) else ([value] if value else [])
+        if not values:
+            if form_field.required:
+                raise ValidationError(form_field.error_messages["required"], code="required")
+            return []
+        return [lookup.resolve(str(v)) for v in values]
+
+    return clean
+
+
+@dataclass
+class _Row:
+    number: int
+    cells: dict[str, str]  # field name -> raw text
+    instance: models.Model | None = None
+    existing: bool = False
+    before: dict | None = None
+    related: dict[str, list] = field(default_factory=dict)  # m2m field -> objects
+    changed: list[str] = field(default_factory=list)
+    action: str = "create"
+    label: str = ""  # the record's name before the file changed it
+
+
+class Importer:
+    """Check and write the rows of one file. ``rows`` are the file's rows as strings."""
+
+    def __init__(
+        self,
+        viewset,
+        user,
+        rows: list[list[str]],
+        header_row: int,
+        mapping: dict[str, str],
+        *,
+        headers: list[str] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        on_phase: Callable[[str], None] | None = None,
+    ):
+        self.viewset = viewset
+        self.model = viewset.model
+        self.user = user
+        self.spec = Spec(viewset, user)
+        self.header_row = header_row
+        self.headers = headers if headers is not None else list(rows[header_row])
+        self.mapping = {int(k): v for k, v in mapping.items() if v and v in self.spec.columns}
+        self.rows = rows
+        self.progress = progress
+        self.on_phase = on_phase
+        self.outcome = Outcome()
+        self.units = {}
+        for index, name in self.mapping.items():
+            header = self.headers[index] if index < len(self.headers) else ""
+            self.units[index] = UNITS.get(normalise_header(header)[1], 1)
+
+    # -- errors -----------------------------------------------------------------------------------
+    def _column_title(self, name: str) -> str:
+        for index, mapped in self.mapping.items():
+            if mapped == name:
+                return self.headers[index] if index < len(self.headers) else name
+        return ""
+
+    def error(self, row: int, name: str, message: str, value: str = "") -> None:
+        self.outcome.error_count += 1
+        if len(self.outcome.errors) < MAX_ERRORS:
+            column = self.spec.columns.get(name)
+            label = column.label if column else ""
+            self.outcome.errors.append(
+                RowError(row, self._column_title(name) if column else "", label, value[:100], message)
+            )
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _data_rows(self) -> list[_Row]:
+        out = []
+        for offset, raw in enumerate(self.rows[self.header_row + 1 :]):
+            number = self.header_row + 2 + offset  # as the spreadsheet numbers it
+            cells = {}
+            for index, name in self.mapping.items():
+                cells[name] = raw[index].strip() if index < len(raw) and raw[index] else ""
+            if not any(cells.values()):
+                continue
+            first = next((c for c in raw if c), "")
+            if _HEADER_SPACE.sub("", first).lower() in TOTAL_MARKERS:
+                continue
+            out.append(_Row(number, cells))
+        return out
+
+    def _convert(self, row: _Row, name: str, text: str, index: int | None):
+        """The raw text as the form expects it, or None to leave the field out (blank on update)."""
+        column = self.spec.columns[name]
+        if column.many:
+            return [v for v in LIST_SPLIT.split(text) if v]
+        if column.boolean:
+            word = text.strip().lower()
+            if word in TRUE_WORDS:
+                return "true"
+            if word in FALSE_WORDS or word == "":
+                return "false"
+            raise ValidationError(_("Enter 是 or 否 (yes or no)."))
+        if column.choices and text:
+            return column.choices.get(text.strip().lower(), text)
+        if column.numeric:
+            if text in NUMBER_BLANKS:
+                return ""
+            text = text.replace(",", "").replace("，", "")
+            factor = self.units.get(index, 1) if index is not None else 1
+            if column.money and factor != 1 and text:
+                try:
+                    return str((Decimal(text) * factor).quantize(Decimal("0.01")))
+                except InvalidOperation:
+                    return text
+        return text
+
+    # -- checking ---------------------------------------------------------------------------------
+    def check(self) -> list[_Row]:
+        if not self.mapping:
+            raise ImportError_(_("Map at least one column to a field."))
+        rows = self._data_rows()
+        self.outcome.total = len(rows)
+        existing = self._existing(rows)
+        # Every relation field of the form resolves from memory, mapped or not (an unmapped one holds
+        # nothing on a new record and the current values on an update).
+        lookups = {}
+        for name, column in self.spec.columns.items():
+            if column.related is not None and hasattr(column.form_field, "queryset"):
+                values: set[str] = set()
+                for row in rows:
+                    text = row.cells.get(name, "")
+                    if column.many:
+                        values.update(v for v in LIST_SPLIT.split(text) if v)
+                    elif text:
+                        values.add(text)
+                lookups[name] = _Lookup(column, values)
+        # Relation values the records already hold stay valid even where the user could not pick them.
+        validator = RowValidator(self.spec, lookups)
+        form_fields = [n for n in self.spec.columns if n != "id"]
+        index_of = {name: index for index, name in self.mapping.items()}
+        seen_targets: dict[Any, int] = {}
+        for count, row in enumerate(rows, 1):
+            if self.progress and count % 1000 == 0:
+                self.progress(count, len(rows))
+            target = existing.get(row.number)
+            if isinstance(target, RowError):
+                self.outcome.error_count += 1
+                if len(self.outcome.errors) < MAX_ERRORS:
+                    self.outcome.errors.append(target)
+                continue
+            data: dict[str, Any] = {}
+            if target is not None:
+                if target.pk in seen_targets:
+                    self.error(
+                        row.number,
+                        self.spec.keys[0],
+                        _("Row %(other)s already updates this record.") % {"other": seen_targets[target.pk]},
+                    )
+                    continue
+                seen_targets[target.pk] = row.number
+                row.label = str(target)
+                row.existing = True
+                row.before = audit.snapshot(target)
+                data = _form_data(target, form_fields)
+                self._allow_current(lookups, target)
+            failed = False
+            for name, text in row.cells.items():
+                if name == "id":
+                    continue
+                if target is not None and text == "":
+                    continue  # a blank cell leaves the value as it is
+                try:
+                    data[name] = self._convert(row, name, text, index_of.get(name))
+                except ValidationError as exc:
+                    self.error(row.number, name, " ".join(exc.messages), text)
+                    failed = True
+            if failed:
+                continue
+            instance = target if target is not None else self.model()
+            form = validator.validate(data, instance)
+            if form.errors:
+                for name, messages in form.errors.items():
+                    text = row.cells.get(name, "")
+                    for message in messages:
+                        self.error(row.number, name if name != "__all__" else "", message, text)
+                continue
+            row.instance = form.instance
+            for name in self.spec.columns:
+                column = self.spec.columns[name]
+                if column.many and name in form.cleaned_data:
+                    row.related[name] = list(form.cleaned_data[name] or [])
+            if target is not None:
+                after = audit.snapshot(row.instance, {k: [o.pk for o in v] for k, v in row.related.items()})
+                changes = audit.diff(row.before, after)
+                row.changed = list(changes)
+                row.action = "update" if changes else "unchanged"
+            if len(self.outcome.preview) < PREVIEW_ROWS:
+                self.outcome.preview.append(self._preview(row, form))
+        if self.progress:
+            self.progress(len(rows), len(rows))
+        good = [r for r in rows if r.instance is not None]
+        self._check_unique(good)
+        for row in good:
+            if row.action == "update":
+                self.outcome.versions[str(row.instance.pk)] = row.instance.version
+        self.outcome.created = sum(1 for r in good if r.action == "create")
+        self.outcome.updated = sum(1 for r in good if r.action == "update")
+        self.outcome.unchanged = sum(1 for r in good if r.action == "unchanged")
+        return good
+
+    def _allow_current(self, lookups: dict[str, _Lookup], target: models.Model) -> None:
+        """Relation values the record already holds stay valid even where the user could not pick them."""
+        for name, lookup in lookups.items():
+            if lookup.column.many:
+                for current in getattr(target, name).all():  # prefetched
+                    lookup.extra.setdefault(str(current.pk), current)
+                continue
+            current = getattr(target, name, None)
+            if current is not None:
+                lookup.extra.setdefault(str(current.pk), current)
+
+    def _preview(self, row: _Row, form) -> dict:
+        cells = []
+        for name in dict.fromkeys(self.mapping.values()):
+            if name == "id":
+                cells.append(str(row.instance.pk or ""))
+                continue
+            value = form.cleaned_data.get(name)
+            if isinstance(value, list):
+                value = "、".join(str(v) for v in value)
+            elif isinstance(value, bool):
+                value = _("Yes") if value else _("No")
+            elif name in getattr(self.model, "money_fields", ()) and value is not None:
+                from chainboard.formatting import yuan
+
+                value = yuan(value)
+            cells.append("" if value is None else str(value))
+        return {"row": row.number, "action": row.action, "cells": cells}
+
+    def _existing(self, rows: list[_Row]) -> dict[int, Any]:
+        """Row number -> the record its key names (or a RowError), for rows that carry a key."""
+        out: dict[int, Any] = {}
+        keys = [k for k in self.spec.keys if k in self.mapping.values()]
+        if not keys:
+            return out
+        changeable = self.model.objects.restrict(self.user, "change")
+        anywhere = self.model._base_manager.all()
+        many = [f.name for f in self.model._meta.many_to_many]
+        single = [
+            c.name
+            for c in self.spec.columns.values()
+            if c.related is not None and not c.many and c.name != "id"
+        ]
+        normalise = getattr(self.model, "normalise_import_key", None)
+        for key in keys:
+            model_key = self.pk_or(key)
+            values: dict[str, list[_Row]] = defaultdict(list)
+            for row in rows:
+                if row.number in out:
+                    continue
+                text = row.cells.get(key, "")
+                if not text:
+                    continue
+                if normalise is not None:
+                    text = normalise(key, text)
+                values[text].append(row)
+            found: dict[str, models.Model] = {}
+            texts = sorted(values)
+            for start in range(0, len(texts), CHUNK):
+                chunk = texts[start : start + CHUNK]
+                try:
+                    typed = [self.model._meta.get_field(model_key).to_python(t) for t in chunk]
+                except ValidationError:
+                    typed = []
+                    for t in chunk:
+                        try:
+                            typed.append(self.model._meta.get_field(model_key).to_python(t))
+                        except ValidationError:
+                            continue
+                for obj in (
+                    changeable.filter(**{f"{model_key}__in": typed})
+                    .select_related(*single)
+                    .prefetch_related(*many)
+                ):
+                    found[str(getattr(obj, model_key))] = obj
+            missing = [t for t in texts if t not in found]
+            elsewhere = set()
+            for start in range(0, len(missing), CHUNK):
+                chunk = missing[start : start + CHUNK]
+                try:
+                    typed = [self.model._meta.get_field(model_key).to_python(t) for t in chunk]
+                except ValidationError:
+                    continue
+                elsewhere |= {
+                    str(v)
+                    for v in anywhere.filter(**{f"{model_key}__in": typed}).values_list(model_key, flat=True)
+                }
+            for text, key_rows in values.items():
+                for row in key_rows:
+                    if text in found:
+                        out[row.number] = found[text]
+                    elif text in elsewhere:
+                        out[row.number] = RowError(
+                            row.number,
+                            self._column_title(key),
+                            self.spec.columns[key].label,
+                            text,
+                            _("This record is outside what you may change."),
+                        )
+                    elif key == "id":
+                        out[row.number] = RowError(
+                            row.number,
+                            self._column_title(key),
+                            self.spec.columns[key].label,
+                            text,
+                            _("There is no record with this ID; leave the column blank to add one."),
+                        )
+        return out
+
+    def pk_or(self, key: str) -> str:
+        return self.model._meta.pk.name if key == "id" else key
+
+    def _check_unique(self, rows: list[_Row]) -> None:
+        """Unique fields and unique constraints, within the file and against the database, in bulk."""
+        meta = self.model._meta
+        groups: list[tuple[tuple[str, ...], str]] = []
+        for f in meta.concrete_fields:
+            if f.unique and not f.primary_key:
+                message = str(f.error_messages.get("unique", ""))
+                params = _Params(field_label=f.verbose_name, model_name=meta.verbose_name)
+                groups.append(((f.attname,), message % params))
+        if not self.spec.auto_pk:
+            groups.append(
+                (
+                    (meta.pk.attname,),
+                    _("A record with this %(field)s already exists.") % {"field": meta.pk.verbose_name},
+                )
+            )
+        for constraint in meta.constraints:
+            if (
+                isinstance(constraint, models.UniqueConstraint)
+                and constraint.fields
+                and constraint.condition is None
+            ):
+                names = tuple(meta.get_field(n).attname for n in constraint.fields)
+                message = constraint.violation_error_message or _(
+                    "A record with these values already exists."
+                )
+                if constraint.violation_error_message == constraint.default_violation_error_message:
+                    labels = ", ".join(str(meta.get_field(n).verbose_name) for n in constraint.fields)
+                    message = _("A record with the same %(fields)s already exists.") % {"fields": labels}
+                groups.append((names, str(message)))
+        for names, message in groups:
+            column_name = self._field_name(names)
+            seen: dict[tuple, int] = {}
+            candidates: dict[tuple, list[_Row]] = defaultdict(list)
+            for row in rows:
+                values = tuple(getattr(row.instance, n) for n in names)
+                if any(v is None for v in values):
+                    continue
+                if values in seen:
+                    self.error(
+                        row.number,
+                        column_name,
+                        _("Row %(other)s has the same value.") % {"other": seen[values]},
+                        str(values[0]),
+                    )
+                    continue
+                seen[values] = row.number
+                candidates[values].append(row)
+            keys = list(candidates)
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
+                firsts = {k[0] for k in chunk}
+                existing = self.model._base_manager.filter(**{f"{names[0]}__in": firsts}).values_list(
+                    "pk", *names
+                )
+                for pk, *values in existing:
+                    for row in candidates.get(tuple(values), []):
+                        if row.existing and row.instance.pk == pk:
+                            continue
+                        self.error(row.number, column_name, message, str(values[0]))
+
+    def _field_name(self, attnames: tuple[str, ...]) -> str:
+        for f in self.model._meta.concrete_fields:
+            if f.attname in attnames and f.name in self.spec.columns:
+                return f.name
+        return ""
+
+    # -- writing ----------------------------------------------------------------------------------
+    def run(self, *, commit: bool, versions: dict[str, int] | None = None) -> Outcome:
+        """Check every row, then write them all in one transaction, or nothing.
+
+        ``commit=False`` is the dry run behind the preview: rows are written and checked against scope
+        and the database's constraints, then rolled back. ``versions`` are those the preview saw: a
+        record changed since stops the import.
+        """
+        rows = self.check()
+        if not self.outcome.ok:
+            return self.outcome
+        if self.on_phase:
+            self.on_phase("writing")
+        try:
+            with transaction.atomic():
+                written = self._write(rows, commit=commit, versions=versions)
+                if not self.outcome.ok or not commit:
+                    raise _Rollback
+        except _Rollback:
+            return self.outcome
+        except IntegrityError as exc:
+            self.error(0, "", _("The database refused the rows: %(error)s") % {"error": exc})
+            return self.outcome
+        if self.on_phase:
+            self.on_phase("indexing")
+        self._index(*written)
+        return self.outcome
+
+    def _write(self, rows: list[_Row], *, commit: bool, versions: dict[str, int] | None):
+        creates = [r for r in rows if r.action == "create"]
+        updates = [r for r in rows if r.action == "update"]
+        if versions is not None and updates:
+            self._check_versions(updates, versions)
+            if not self.outcome.ok:
+                return
+        for action, wanted in (("add", creates), ("change", updates)):
+            if wanted and not scope.has_permission(self.user, action, self.model):
+                raise PermissionDenied(_("You may not do this."))
+        for start in range(0, len(creates), BATCH):
+            batch = creates[start : start + BATCH]
+            self.model.objects.bulk_create([r.instance for r in batch], batch_size=BATCH)
+        for start in range(0, len(updates), BATCH):
+            batch = updates[start : start + BATCH]
+            fields = sorted(
+                {n for r in batch for n in r.changed} & {f.attname for f in self.model._meta.concrete_fields}
+            )
+            names = [self.model._meta.get_field(_field_for(self.model, a)).name for a in fields]
+            now = timezone.now()
+            for r in batch:
+                r.instance.version += 1
+                r.instance.updated_at = now
+            self.model.objects.bulk_update(
+                [r.instance for r in batch],
+                [*names, "version", "updated_at"] if names else ["version", "updated_at"],
+            )
+        through_rows = self._write_related(creates + updates)
+        # Scope after the write, as every action does: a row the user could not reach rolls all back.
+        self._check_scope(creates, "add")
+        self._check_scope(updates, "change")
+        if not self.outcome.ok:
+            return
+        if not commit:
+            return
+        entries = []
+        for r in creates:
+            related = {k: [o.pk for o in v] for k, v in r.related.items()}
+            entries.append(
+                audit.entry(
+                    AuditAction.CREATE,
+                    r.instance,
+                    after=audit.snapshot(r.instance, _all_related(self.model, related)),
+                )
+            )
+        for r in updates:
+            related = {k: [o.pk for o in v] for k, v in r.related.items()}
+            after = audit.snapshot(r.instance, {**_current_related(r.before, self.model), **related})
+            entries.append(audit.entry(AuditAction.UPDATE, r.instance, before=r.before, after=after))
+        entries += through_rows
+        from chainboard.models import AuditEntry
+
+        AuditEntry.objects.bulk_create(entries, batch_size=BATCH)
+        return creates, updates
+
+    def _check_versions(self, updates: list[_Row], versions: dict[str, int]) -> None:
+        pks = [r.instance.pk for r in updates]
+        current = {}
+        for start in range(0, len(pks), CHUNK):
+            chunk = pks[start : start + CHUNK]
+            current.update(
+                self.model._base_manager.select_for_update().filter(pk__in=chunk).values_list("pk", "version")
+            )
+        for r in updates:
+            seen = versions.get(str(r.instance.pk))
+            if seen is not None and current.get(r.instance.pk) != seen:
+                self.error(
+                    r.number,
+                    self.spec.keys[0] if self.spec.keys else "",
+                    _("%(record)s was changed by someone else after the check; check the file again.")
+                    % {"record": r.label or r.instance},
+                )
+
+    def _check_scope(self, rows: list[_Row], action: str) -> None:
+        pks = [r.instance.pk for r in rows]
+        allowed: set = set()
+        restricted = self.model.objects.restrict(self.user, action)
+        for start in range(0, len(pks), CHUNK):
+            chunk = pks[start : start + CHUNK]
+            allowed.update(restricted.filter(pk__in=chunk).values_list("pk", flat=True))
+        for r in rows:
+            if r.instance.pk not in allowed:
+                self.error(r.number, "", _("The result would be outside your scope."))
+
+    def _write_related(self, rows: list[_Row]) -> list:
+        """Many-to-many values. A custom through model (an enterprise's memberships) is a record of
+        its own: each row added or removed gets its own audit row with the record as parent."""
+        entries = []
+        for f in self.model._meta.many_to_many:
+            mine = [r for r in rows if f.name in r.related]
+            if not mine:
+                continue
+            through = f.remote_field.through
+            source = f.m2m_field_name()
+            target = f.m2m_reverse_field_name()
+            source_att = through._meta.get_field(source).attname
+            target_att = through._meta.get_field(target).attname
+            current: dict[Any, set] = defaultdict(set)
+            existing_pks = [r.instance.pk for r in mine if r.existing]
+            for start in range(0, len(existing_pks), CHUNK):
+                chunk = existing_pks[start : start + CHUNK]
+                for s, t in through._base_manager.filter(**{f"{source_att}__in": chunk}).values_list(
+                    source_att, target_att
+                ):
+                    current[s].add(t)
+            add, remove = [], []
+            owners = {}
+            for r in mine:
+                wanted = {o.pk for o in r.related[f.name]}
+                have = current.get(r.instance.pk, set())
+                owners[r.instance.pk] = r.instance
+                targets = {o.pk: o for o in r.related[f.name]}
+                add += [through(**{source: r.instance, target: targets[t]}) for t in sorted(wanted - have)]
+                remove += [(r.instance.pk, t) for t in sorted(have - wanted)]
+            audited = not through._meta.auto_created
+            if remove:
+                by_source = defaultdict(list)
+                for s, t in remove:
+                    by_source[s].append(t)
+                for s, targets in by_source.items():
+                    gone = through._base_manager.filter(**{source_att: s, f"{target_att}__in": targets})
+                    if audited:
+                        for obj in gone:
+                            entries.append(
+                                audit.entry(
+                                    AuditAction.DELETE, obj, before=audit.snapshot(obj), parent=owners[s]
+                                )
+                            )
+                    gone.delete()
+            if add:
+                through._base_manager.bulk_create(add, batch_size=BATCH)
+                if audited:
+                    entries += [
+                        audit.entry(
+                            AuditAction.CREATE,
+                            obj,
+                            after=audit.snapshot(obj),
+                            parent=owners[getattr(obj, source_att)],
+                        )
+                        for obj in add
+                    ]
+        return entries
+
+    def _index(self, creates: list[_Row], updates: list[_Row]) -> None:
+        """Search keys of the written rows, after the commit, in batches of their own transactions.
+
+        Computing and inserting the keys costs more than the rows themselves (about 60 keys per
+        enterprise), so it does not hold the import's transaction open: a 100,000-row import commits
+        its rows and audit first and is searchable moments later. Were the process to die in between,
+        ``chainboard rebuild-search`` restores the keys.
+        """
+        fields = search.search_fields(self.model)
+        if not fields:
+            return
+        todo = [(r.instance, True) for r in creates]
+        todo += [(r.instance, False) for r in updates if set(r.changed) & set(fields)]
+        for start in range(0, len(todo), BATCH * 2):
+            batch = todo[start : start + BATCH * 2]
+            with transaction.atomic():
+                _index_rows(self.model, [o for o, fresh in batch if fresh], fresh=True)
+                _index_rows(self.model, [o for o, fresh in batch if not fresh], fresh=False)
+            if self.progress:
+                self.progress(min(start + BATCH * 2, len(todo)), len(todo))
+
+
+def _index_rows(model, instances: list[models.Model], *, fresh: bool) -> None:
+    """Search keys for many rows at once: new rows only insert, changed rows drop their old keys first."""
+    if not instances:
+        return
+    from chainboard.models import SearchKey
+
+    ct = search._content_type(model)
+    if not fresh:
+        pks = [o.pk for o in instances]
+        for start in range(0, len(pks), CHUNK):
+            SearchKey.objects.filter(content_type=ct, object_id__in=pks[start : start + CHUNK]).delete()
+    search._insert((ct.pk, obj.pk, key) for obj in instances for key in search.keys_for(obj))
+
+
+class _Params(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def _field_for(model, attname: str) -> str:
+    for f in model._meta.concrete_fields:
+        if f.attname == attname:
+            return f.name
+    return attname
+
+
+def _all_related(model, known: dict[str, list]) -> dict[str, list]:
+    """A new record's many-to-many ids: what the file gave, empty for the rest (nothing to query)."""
+    return {f.name: known.get(f.name, []) for f in model._meta.many_to_many}
+
+
+def _current_related(before: dict | None, model) -> dict[str, list]:
+    before = before or {}
+    return {f.name: before.get(f.name, []) for f in model._meta.many_to_many}
+
+
+def _form_data(instance: models.Model, fields: list[str]) -> dict:
+    """The record's current values as form data (so unmapped and blank columns keep their values)."""
+    data: dict[str, Any] = {}
+    for key, value in model_to_dict(instance, fields=fields).items():
+        if value is None or value is False:
+            continue
+        if isinstance(value, list):
+            data[key] = [str(getattr(v, "pk", v)) for v in value]
+        elif isinstance(value, bool):
+            data[key] = "true"
+        else:
+            data[key] = str(value)
+    return data
+
+
+# -- jobs: the web flow's background work ---------------------------------------------------------
+
+
+def start_job(job, *, commit: bool) -> None:
+    """Queue the check (a dry run) or the import of ``job`` on the task worker."""
+    from chainboard.models import ImportStatus
+    from chainboard.tasks import check_import, commit_import
+
+    job.status = ImportStatus.WRITING if commit else ImportStatus.CHECKING
+    job.processed_rows = 0
+    job.message = ""
+    job.save(update_fields=["status", "processed_rows", "message", "updated_at"])
+    result = (commit_import if commit else check_import).enqueue(job.pk)
+    type(job).objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+
+
+def run_job(job_id: int, *, commit: bool) -> None:
+    """Check or import one uploaded file (the task body). Progress is written as it goes."""
+    import logging
+
+    from chainboard import tabular
+    from chainboard.models import ImportJob, ImportStatus
+    from chainboard.views.generic import viewset_for
+
+    job = ImportJob.objects.select_related("user", "content_type").get(pk=job_id)
+    jobs = ImportJob.objects.filter(pk=job.pk)
+
+    def progress(done: int, total: int) -> None:
+        jobs.update(processed_rows=done, total_rows=total, updated_at=timezone.now())
+
+    def on_phase(phase: str) -> None:
+        status = {"writing": ImportStatus.WRITING, "indexing": ImportStatus.INDEXING}[phase]
+        if commit:
+            jobs.update(status=status, processed_rows=0, updated_at=timezone.now())
+
+    label = f"import:{job.file_name}"[:150]
+    try:
+        viewset = viewset_for(job.content_type.model_class())
+        with translation.override(job.language):
+            rows = tabular.read(job.file.path, job.file_name)
+            with audit.operation(user=job.user, source=audit.Source.IMPORT, label=label) as op:
+                importer = Importer(
+                    viewset,
+                    job.user,
+                    rows,
+                    job.header_row,
+                    job.mapping,
+                    headers=job.headers,
+                    progress=progress,
+                    on_phase=on_phase,
+                )
+                outcome = importer.run(commit=commit, versions=job.versions if commit else None)
+    except (tabular.FileProblem, ImportError_, PermissionDenied) as exc:
+        jobs.update(status=ImportStatus.FAILED, message=str(exc), finished_at=timezone.now())
+        return
+    except Exception:
+        logging.getLogger(__name__).exception("import %s failed", job.pk)
+        jobs.update(
+            status=ImportStatus.FAILED,
+            message=_("The import stopped on an unexpected error; nothing was written."),
+            finished_at=timezone.now(),
+        )
+        raise
+    fields = {
+        "total_rows": outcome.total,
+        "processed_rows": outcome.total,
+        "created_count": outcome.created,
+        "updated_count": outcome.updated,
+        "unchanged_count": outcome.unchanged,
+        "error_count": outcome.error_count,
+        "errors": [e.as_dict() for e in outcome.errors],
+        "updated_at": timezone.now(),
+    }
+    if not outcome.ok:
+        fields["status"] = ImportStatus.FAILED if commit else ImportStatus.INVALID
+        if commit:
+            fields["message"] = _("Nothing was written: the file no longer passes the check.")
+    elif commit:
+        fields.update(status=ImportStatus.DONE, finished_at=timezone.now(), operation_id=op.id)
+    else:
+        fields.update(status=ImportStatus.READY, preview=outcome.preview, versions=outcome.versions)
+    jobs.update(**fields)

@@ -1,0 +1,391 @@
+"""Imports through the web flow: upload, mapping, check, preview, import; formats, errors, scope, safety."""
+
+import csv
+import io
+import zipfile
+from decimal import Decimal
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from chainboard import actions, imports
+from chainboard.models import AuditEntry, ImportJob, ImportMapping, SearchKey
+from enterprises.models import Enterprise, Indicator, Membership
+from enterprises.uscc import check_character
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = reverse("enterprises:enterprise_import")
+HEADER = ["序号", "企业名称", "统一社会信用代码", "所在县区", "产业链"]
+
+
+def uscc(serial: int, region: str = "140581") -> str:
+    first = f"91{region}MA{serial:07d}"
+    return first + check_character(first)
+
+
+def csv_bytes(rows, encoding="utf-8", bom=False) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    data = buffer.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def xlsx_bytes(rows, title=None, groups=None) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    if title:
+        sheet.append([title])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))
+    if groups:
+        sheet.append(groups)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, name, content, url=IMPORT):
+    return client.post(url, {"file": SimpleUploadedFile(name, content)})
+
+
+def job_of(response) -> ImportJob:
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return ImportJob.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[-1]))
+
+
+def check(client, job, mapping=None):
+    url = reverse("enterprises:enterprise_import_job", args=[job.pk])
+    data = {"action": "check"}
+    for index, field in (mapping or job.mapping).items():
+        data[f"column-{index}"] = field
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job.refresh_from_db()
+    return job
+
+
+def commit(client, job):
+    response = client.post(reverse("enterprises:enterprise_import_job", args=[job.pk]), {"action": "commit"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    return job
+
+
+def good_rows():
+    return [
+        HEADER,
+        ["1", "晋城锦绣丝绸有限公司", uscc(1), "140581", "丝麻纺织服装产业链"],
+        ["2", "高平织锦服饰有限公司", uscc(2), "高平市", "丝麻纺织服装产业链"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("企业-utf8.csv", csv_bytes(good_rows())),
+        ("企业-bom.csv", csv_bytes(good_rows(), bom=True)),
+        ("企业-gb18030.csv", csv_bytes(good_rows(), encoding="gb18030")),
+        ("企业.xlsx", xlsx_bytes(good_rows(), title="晋城市丝麻纺织企业名单（示例）")),
+    ],
+    ids=["utf8", "bom", "gb18030", "xlsx"],
+)
+def test_each_format_imports_through_check_preview_and_commit(client, world, name, content):
+    client.force_login(world.users["office"])
+    job = job_of(upload(client, name, content))
+    assert job.mapping == {"1": "name", "2": "uscc", "3": "region", "4": "chains"}  # 序号 ignored
+    page = client.get(reverse("enterprises:enterprise_import_job", args=[job.pk])).content.decode()
+    assert "晋城锦绣丝绸有限公司" in page  # sample values beside the mapping
+    job = check(client, job)
+    assert job.status == "ready", job.errors
+    assert (job.created_count, job.updated_count, job.error_count) == (2, 0, 0)
+    assert not Enterprise.objects.filter(name="晋城锦绣丝绸有限公司").exists()  # the check is a dry run
+    page = client.get(reverse("enterprises:enterprise_import_job", args=[job.pk])).content.decode()
+    assert "高平织锦服饰有限公司" in page and "import-commit" in page
+    job = commit(client, job)
+    assert job.status == "done", job.message
+    made = Enterprise.objects.get(uscc=uscc(2))
+    assert made.name == "高平织锦服饰有限公司" and made.region_id == "140581"  # 高平市 by name
+    assert list(made.chains.values_list("name", flat=True)) == ["丝麻纺织服装产业链"]
+    entries = AuditEntry.objects.filter(operation_id=job.operation_id)
+    kind = ContentType.objects.get_for_model(Enterprise)
+    assert entries.filter(action="create", content_type=kind, object_id=str(made.pk)).count() == 1
+    assert entries.filter(source="import").count() == entries.count() == 4  # 2 enterprises, 2 memberships
+    # Searchable at once, by Chinese substring and by pinyin initials.
+    listing = client.get(reverse("enterprises:enterprise_list") + "?q=织锦").content.decode()
+    assert "高平织锦服饰有限公司" in listing
+    listing = client.get(reverse("enterprises:enterprise_list") + "?q=gpzj").content.decode()
+    assert "高平织锦服饰有限公司" in listing
+
+
+def test_merged_two_row_header_and_units_are_read(client, world):
+    """A group header over its columns (联系人 → 姓名) and 万元 in a header, as bureau sheets have."""
+    client.force_login(world.users["office"])
+    rows = [
+        ["", "年份", "期间", "产值（万元）", "营业收入（亿元）"],
+        ["景柏服饰", "2024", "年度", "92", "0.43"],
+    ]
+    url = reverse("enterprises:indicator_import")
+    response = upload(client, "指标.xlsx", xlsx_bytes(rows, groups=["企业名称", "统计期", "", "主要指标", ""]), url=url)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    job = ImportJob.objects.latest("pk")
+    assert job.mapping == {"0": "enterprise", "1": "year", "2": "period_type", "3": "output_value", "4": "revenue"}
+    response = client.post(
+        reverse("enterprises:indicator_import_job", args=[job.pk]),
+        {"action": "check", **{f"column-{k}": v for k, v in job.mapping.items()}},
+    )
+    job.refresh_from_db()
+    assert job.status == "ready", job.errors
+    client.post(reverse("enterprises:indicator_import_job", args=[job.pk]), {"action": "commit"})
+    job.refresh_from_db()
+    assert job.status == "done", job.message
+    made = Indicator.objects.get(enterprise=world.enterprises["jingbai"], year=2024)
+    assert made.output_value == Decimal("920000.00")  # 92万元
+    assert made.revenue == Decimal("43000000.00")  # 0.43亿元
+
+
+def test_bad_rows_are_named_by_row_and_field_and_nothing_is_written(client, world):
+    client.force_login(world.users["office"])
+    rows = [
+        HEADER,
+        ["1", "好企业", uscc(3), "140581", "丝麻纺织服装产业链"],
+        ["2", "", uscc(4), "140581", "丝麻纺织服装产业链"],  # no name
+        ["3", "坏代码企业", "91140581MA0000000X", "140581", "丝麻纺织服装产业链"],  # check character
+        ["4", "无此地区企业", uscc(5), "999999", "丝麻纺织服装产业链"],
+        ["5", "重复代码企业", uscc(3), "140581", "丝麻纺织服装产业链"],  # same USCC as row 2
+    ]
+    job = check(client, job_of(upload(client, "坏.csv", csv_bytes(rows))))
+    assert job.status == "invalid"
+    found = {(e["row"], e["column"]) for e in job.errors}
+    assert {(3, "企业名称"), (4, "统一社会信用代码"), (5, "所在县区"), (6, "统一社会信用代码")} <= found
+    by_row = {e["row"]: e["message"] for e in job.errors}
+    assert by_row[5] == "行政区划代码 999999 不存在。"
+    assert by_row[6] == "与第 2 行的值重复。"  # the first row with that USCC
+    assert not Enterprise.objects.filter(name="好企业").exists()
+    page = client.get(reverse("enterprises:enterprise_import_job", args=[job.pk])).content.decode()
+    assert "import-commit" not in page  # nothing to import until the file is fixed
+    response = client.get(reverse("enterprises:enterprise_import_job", args=[job.pk]) + "?errors=csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "无此地区企业" not in text and "999999" in text
+    # Trying to commit anyway is refused.
+    commit(client, job)
+    assert not Enterprise.objects.filter(name="好企业").exists()
+
+
+def test_english_page_gets_english_messages(client, world):
+    client.force_login(world.users["office"])
+    client.cookies["django_language"] = "en"
+    rows = [HEADER, ["1", "X公司", uscc(6), "999999", "丝麻纺织服装产业链"]]
+    job = check(client, job_of(upload(client, "bad.csv", csv_bytes(rows))))
+    assert job.errors[0]["message"] == "Unknown region code 999999."
+
+
+def test_a_key_column_updates_only_the_filled_cells(client, world):
+    enterprise = world.enterprises["luanfu"]
+    actions.save_fields(world.users["office"], enterprise, uscc=uscc(7), address="高平市原地址")
+    enterprise.refresh_from_db()
+    version = enterprise.version
+    client.force_login(world.users["office"])
+    rows = [["统一社会信用代码", "简称", "地址"], [uscc(7).lower(), "潞绸", ""]]
+    job = check(client, job_of(upload(client, "更新.csv", csv_bytes(rows))))
+    assert (job.status, job.created_count, job.updated_count) == ("ready", 0, 1), job.errors
+    job = commit(client, job)
+    enterprise.refresh_from_db()
+    assert enterprise.short_name == "潞绸"
+    assert enterprise.address == "高平市原地址"  # blank cell: unchanged
+    assert enterprise.name == "潞安府潞绸"  # unmapped: unchanged
+    assert enterprise.version == version + 1
+    entry = AuditEntry.objects.get(operation_id=job.operation_id, object_id=str(enterprise.pk), action="update")
+    assert entry.before["short_name"] == "" and entry.after["short_name"] == "潞绸"
+    assert Membership.objects.filter(enterprise=enterprise).count() == 1  # memberships untouched
+
+
+def test_an_edit_between_check_and_import_stops_the_import(client, world):
+    enterprise = world.enterprises["luanfu"]
+    actions.save_fields(world.users["office"], enterprise, uscc=uscc(8))
+    client.force_login(world.users["office"])
+    rows = [["统一社会信用代码", "简称"], [uscc(8), "潞绸"]]
+    job = check(client, job_of(upload(client, "更新.csv", csv_bytes(rows))))
+    assert job.status == "ready"
+    enterprise.refresh_from_db()
+    actions.save_fields(world.users["county"], enterprise, short_name="别人改的")
+    job = commit(client, job)
+    assert job.status == "failed"
+    assert job.errors[0]["row"] == 2 and "别人改的" in job.errors[0]["message"]  # named as it is now
+    enterprise.refresh_from_db()
+    assert enterprise.short_name == "别人改的"
+
+
+def test_an_out_of_scope_row_rolls_the_whole_import_back(client, world):
+    """The county user (高平市) may add enterprises in 高平市 only: one 泽州县 row stops all."""
+    client.force_login(world.users["county"])
+    rows = [
+        ["企业名称", "所在县区"],
+        ["高平新企业甲", "140581"],
+        ["泽州新企业乙", "140525"],
+        ["高平新企业丙", "140581101"],
+    ]
+    job = check(client, job_of(upload(client, "县.csv", csv_bytes(rows))))
+    assert job.status == "invalid"
+    assert [e["row"] for e in job.errors] == [3]
+    assert not Enterprise.objects.filter(name__contains="新企业").exists()
+    # Without the bad row it goes through.
+    del rows[2]
+    job = commit(client, check(client, job_of(upload(client, "县.csv", csv_bytes(rows)))))
+    assert job.status == "done"
+    assert Enterprise.objects.filter(name__contains="新企业").count() == 2
+
+
+def test_updating_a_record_outside_scope_is_refused(client, world):
+    other = world.enterprises["jingbai"]  # 泽州县: outside the county user's 高平市
+    actions.save_fields(world.users["office"], other, uscc=uscc(9, "140525"))
+    client.force_login(world.users["county"])
+    rows = [["统一社会信用代码", "企业名称", "所在县区"], [uscc(9, "140525"), "改名", "140581"]]
+    job = check(client, job_of(upload(client, "越权.csv", csv_bytes(rows))))
+    assert job.status == "invalid"
+    other.refresh_from_db()
+    assert other.name == "景柏服饰"
+
+
+def test_an_interrupted_import_leaves_nothing_behind(client, world, monkeypatch):
+    client.force_login(world.users["office"])
+    job = check(client, job_of(upload(client, "中断.csv", csv_bytes(good_rows()))))
+    assert job.status == "ready"
+    enterprises, audits, keys = Enterprise.objects.count(), AuditEntry.objects.count(), SearchKey.objects.count()
+    members = Membership.objects.count()
+
+    def crash(self, *args, **kwargs):
+        raise RuntimeError("worker lost")
+
+    # The enterprises are written, then the process dies while writing the memberships.
+    monkeypatch.setattr(imports.Importer, "_write_related", crash)
+    job = commit(client, job)
+    assert job.status == "failed"
+    assert "nothing was written" in job.message or "未写入" in job.message
+    assert Enterprise.objects.count() == enterprises
+    assert Membership.objects.count() == members
+    assert AuditEntry.objects.count() == audits
+    assert SearchKey.objects.count() == keys
+
+
+def test_mapping_is_remembered_per_entity(client, world):
+    client.force_login(world.users["office"])
+    rows = [["单位全称", "区划"], ["记忆企业", "140581"]]
+    job = job_of(upload(client, "记忆.csv", csv_bytes(rows)))
+    assert job.mapping == {}  # neither title is known
+    response = client.post(
+        reverse("enterprises:enterprise_import_job", args=[job.pk]), {"action": "check", "column-0": "name"}
+    )
+    assert response.status_code == 400  # region is required and has no column
+    assert "行政区划" in response.content.decode() or "region" in response.content.decode()
+    check(client, job, {"0": "name", "1": "region"})
+    remembered = ImportMapping.objects.get(
+        user=world.users["office"], content_type=ContentType.objects.get_for_model(Enterprise)
+    )
+    assert remembered.columns == {"单位全称": "name", "区划": "region"}
+    again = job_of(upload(client, "记忆2.csv", csv_bytes(rows)))
+    assert again.mapping == {"0": "name", "1": "region"}
+
+
+def test_templates_list_every_column_and_read_back(client, world):
+    client.force_login(world.users["office"])
+    response = client.get(reverse("enterprises:enterprise_import_template", args=["xlsx"]))
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    headers = [c.value for c in workbook.worksheets[0][1]]
+    assert "名称*" in headers and "统一社会信用代码" in headers and "行政区划*" in headers
+    assert len(workbook.worksheets) == 2  # the instructions sheet
+    response = client.get(reverse("enterprises:enterprise_import_template", args=["csv"]))
+    assert response.content.startswith("\ufeff".encode())
+    assert "filename*=utf-8''" in response["Content-Disposition"]
+
+
+def test_every_entity_with_a_form_imports_its_own_template(world):
+    """Every ViewSet with a form: the template's headers map back onto every one of its columns."""
+    from chainboard.tests.test_scope_matrix import registered_viewsets
+
+    user = world.users["office"]
+    count = 0
+    for viewset in registered_viewsets():
+        if viewset.form_class is None:
+            continue
+        spec = imports.Spec(viewset, user)
+        headers = spec.template_headers()
+        header_row, found = imports.find_header([["标题"], headers], spec)
+        assert header_row == 1
+        mapping = imports.auto_mapping(spec, found)
+        assert sorted(mapping.values()) == sorted(spec.columns), viewset
+        count += 1
+    assert count >= 15
+
+
+@pytest.mark.parametrize("role", ["auditor", "enterprise", "outsider", "investment"])
+def test_roles_that_may_not_add_get_no_import(client, world, role):
+    client.force_login(world.users[role])
+    assert client.get(IMPORT).status_code == 403
+    response = upload(client, "x.csv", csv_bytes(good_rows()))
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_someone_elses_import_is_not_found(client, world):
+    client.force_login(world.users["office"])
+    job = job_of(upload(client, "我的.csv", csv_bytes(good_rows())))
+    client.force_login(world.users["county"])  # may import enterprises too, but not see this job
+    assert client.get(reverse("enterprises:enterprise_import_job", args=[job.pk])).status_code == 404
+
+
+def _zip_with(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_files_are_refused_before_parsing(client, world, settings):
+    client.force_login(world.users["office"])
+    # XML entities (billion laughs) in a sheet part.
+    good = xlsx_bytes(good_rows())
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]>' + parts["xl/worksheets/sheet1.xml"][38:]
+    )
+    response = upload(client, "实体.xlsx", _zip_with(parts))
+    assert response.status_code == 400 and "XML" in response.content.decode()
+    # Too many zip entries.
+    settings.IMPORT_MAX_ZIP_ENTRIES = 5
+    response = upload(client, "多.xlsx", good)
+    assert response.status_code == 400
+    settings.IMPORT_MAX_ZIP_ENTRIES = 1000
+    # Too much uncompressed data.
+    settings.IMPORT_MAX_UNCOMPRESSED_BYTES = 1000
+    response = upload(client, "炸弹.xlsx", good)
+    assert response.status_code == 400 and "MB" in response.content.decode()
+    settings.IMPORT_MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+    # Too large.
+    settings.IMPORT_MAX_BYTES = 100
+    response = upload(client, "大.csv", csv_bytes(good_rows() * 10))
+    assert response.status_code == 400 and "MB" in response.content.decode()
+    settings.IMPORT_MAX_BYTES = 50 * 1024 * 1024
+    # A workbook renamed .csv, a text file renamed .xlsx, a type that is not a table.
+    assert upload(client, "伪.csv", good).status_code == 400
+    assert upload(client, "伪.xlsx", csv_bytes(good_rows())).status_code == 400
+    assert upload(client, "x.pdf", b"%PDF-1.4").status_code == 400
+    assert not ImportJob.objects.exists()
+
+
+def test_the_command_imports_a_file(world, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "命令.csv"
+    path.write_bytes(csv_bytes(good_rows()))
+    out = io.StringIO()
+    call_command("import_file", "enterprises", str(path), user="office", stdout=out)
+    assert Enterprise.objects.filter(uscc=uscc(1)).exists()
+    assert "2" in out.getvalue()
