@@ -1,29 +1,35 @@
 """The JSON API under /api/v1/ (rules.md, API conventions), generated from each entity's ViewSet.
 
 An entity joins by ``register(ViewSet)`` in its app's ``api.py``: collection ``/api/v1/<url_prefix>``
-with list (``page``, ``page_size`` ≤ 500, ``q`` and the list page's filters), detail, create, update
-(``PATCH`` with the ``version`` read) and delete. Reads go through ``restrict``; writes go through the
-same actions as the web forms, so they are validated, scoped and audited. Errors are problem+json
-listing every field error at once.
+with list (``page``, ``page_size`` ≤ 500, ``q`` and the list page's filters, each declared in the OpenAPI
+document from the ViewSet's filter set: see :func:`filter_schema`), detail, create, update (``PATCH`` with
+the ``version`` read) and delete. Reads go through ``restrict``, many-to-many values included; writes go
+through the same actions as the web forms, so they are validated, scoped and audited. Errors are
+problem+json listing every field error at once.
 """
 
 import datetime as dt
 import decimal
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
+import django_filters
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
+from django.db.models import Prefetch
 from django.forms.models import model_to_dict
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Router, Schema
+from django_filters.utils import get_model_field, label_for_filter
+from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.orm import create_schema
 from ninja.security import HttpBearer
-from pydantic import Field, create_model
+from pydantic import BeforeValidator, Field, WithJsonSchema, create_model
 
 from chainboard import actions, audit, scope
 from chainboard.models import ApiToken
@@ -152,6 +158,207 @@ def _form_data(instance: models.Model | None, fields: list[str], payload: dict) 
     return {k: v for k, v in data.items() if v is not None and v is not False}
 
 
+# ---- list filters: a query schema generated from the ViewSet's filter set --------------------------------
+#
+# Every list route declares its filter set's parameters in OpenAPI (name, type, English label as the
+# description). The values ninja validates are handed to the same FilterSet the web list uses, written
+# back in the forms it reads, so the API filters exactly the rows the list page does: types are checked
+# here, choices, related rows in the user's scope and the rest by the filter set, and both answer with a
+# problem+json 422 naming the field. A later entity gets all this by declaring its filter set.
+
+_DATE_PARTS = {"year", "iso_year", "quarter", "month", "week", "week_day", "iso_week_day", "day"}
+_DATE_PARTS |= {"hour", "minute", "second"}
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _no_value(value: Any) -> Any:
+    """An empty parameter (``?chain=``) means "not filtered", as in the web list."""
+    if isinstance(value, list):
+        return [v for v in value if not _blank(v)] or None
+    return None if _blank(value) else value
+
+
+def _no_yes_or_no(value: Any) -> Any:
+    """The filter forms' "any" of a yes/no select ("unknown") is no value either."""
+    return None if isinstance(value, str) and value.strip().lower() == "unknown" else _no_value(value)
+
+
+def _pk_kind(model: type[models.Model], to_field: str | None = None) -> tuple[type, dict]:
+    field = model._meta.get_field(to_field) if to_field else model._meta.pk
+    while field.is_relation and getattr(field, "target_field", None) is not None:
+        field = field.target_field  # a primary key that is itself a relation
+    return _field_kind(field)
+
+
+def _field_kind(field) -> tuple[type, dict]:
+    """The Python type and JSON schema of one value of a model field."""
+    if isinstance(field, models.BooleanField):
+        return bool, {"type": "boolean"}
+    if isinstance(field, models.IntegerField):  # AutoField, BigAutoField, SmallIntegerField, … too
+        return int, {"type": "integer"}
+    if isinstance(field, models.DecimalField | models.FloatField):
+        return decimal.Decimal, {"type": "number"}
+    if isinstance(field, models.DateTimeField):
+        return dt.datetime, {"type": "string", "format": "date-time"}
+    if isinstance(field, models.DateField):
+        return dt.date, {"type": "string", "format": "date"}
+    if isinstance(field, models.UUIDField):
+        return uuid.UUID, {"type": "string", "format": "uuid"}
+    return str, {"type": "string"}
+
+
+def _static_choices(filt) -> list | None:
+    """The values of a choice filter whose choices are fixed when the code loads; None when they are not
+    (a callable, a query: they depend on the data or the user)."""
+    choices = filt.extra.get("choices", getattr(filt, "choices", None))
+    if choices is None or callable(choices) or isinstance(choices, models.QuerySet):
+        return None
+    values = []
+    for key, label in choices:
+        if isinstance(label, list | tuple):  # an option group
+            values += [k for k, _label in label]
+        else:
+            values.append(key)
+    values = [getattr(v, "value", v) for v in values if v not in ("", None)]
+    if filt.extra.get("null_label") is not None:
+        values.append(getattr(filt, "null_value", django_filters.conf.settings.NULL_CHOICE_VALUE))
+    return values
+
+
+def _enum(values: list) -> tuple[type, dict]:
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return int, {"type": "integer", "enum": values}
+    return str, {"type": "string", "enum": [str(v) for v in values]}
+
+
+def _related_model(model, filt):
+    queryset = filt.extra.get("queryset")
+    if isinstance(queryset, models.QuerySet):
+        return queryset.model
+    field = get_model_field(model, filt.field_name)
+    return getattr(field, "related_model", None)
+
+
+def _filter_value_kind(model: type[models.Model], filt) -> tuple[type, dict]:
+    """The type and JSON schema of one value of a filter (one item of a multiple-choice filter)."""
+    if isinstance(filt, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter):
+        related = _related_model(model, filt)
+        if related is None:
+            return str, {"type": "string"}
+        return _pk_kind(related, filt.extra.get("to_field_name"))
+    if isinstance(
+        filt,
+        django_filters.ChoiceFilter | django_filters.TypedChoiceFilter | django_filters.MultipleChoiceFilter,
+    ):
+        values = _static_choices(filt)
+        return _enum(values) if values else (str, {"type": "string"})
+    if isinstance(filt, django_filters.BooleanFilter):
+        return bool, {"type": "boolean"}
+    if isinstance(filt, django_filters.IsoDateTimeFilter | django_filters.DateTimeFilter):
+        return dt.datetime, {"type": "string", "format": "date-time"}
+    if isinstance(filt, django_filters.DateFilter):
+        return dt.date, {"type": "string", "format": "date"}
+    if isinstance(filt, django_filters.TimeFilter):
+        return dt.time, {"type": "string", "format": "time"}
+    if isinstance(filt, django_filters.UUIDFilter):
+        return uuid.UUID, {"type": "string", "format": "uuid"}
+    if isinstance(filt, django_filters.NumberFilter):
+        lookups = set(filt.lookup_expr.split("__")) if isinstance(filt.lookup_expr, str) else set()
+        field = get_model_field(model, filt.field_name)
+        if lookups & _DATE_PARTS or isinstance(field, models.IntegerField):
+            return int, {"type": "integer"}
+        return decimal.Decimal, {"type": "number"}
+    if isinstance(filt, django_filters.DateFromToRangeFilter):
+        return dt.date, {"type": "string", "format": "date"}
+    if isinstance(
+        filt, django_filters.DateTimeFromToRangeFilter | django_filters.IsoDateTimeFromToRangeFilter
+    ):
+        return dt.datetime, {"type": "string", "format": "date-time"}
+    if isinstance(filt, django_filters.TimeRangeFilter):
+        return dt.time, {"type": "string", "format": "time"}
+    if isinstance(filt, django_filters.RangeFilter | django_filters.NumericRangeFilter):
+        return decimal.Decimal, {"type": "number"}
+    return str, {"type": "string"}  # CharFilter, CSV filters ("a,b"), anything else: as text
+
+
+def _filter_label(model, name: str, filt) -> str:
+    """The filter's label as its English msgid ("region", "Search"), whatever language is active."""
+    label = filt._label  # read without the ``label`` property, which would cache it on the shared filter
+    with translation.override("en"):
+        if label is None:
+            label = label_for_filter(model, filt.field_name, filt.lookup_expr, filt.exclude) or name
+        text = str(label)
+        help_text = filt.extra.get("help_text")
+        if help_text:
+            text = f"{text}: {help_text}"
+    return text
+
+
+def _filter_params(model: type[models.Model], name: str, filt) -> list[tuple[str, type, dict, str]]:
+    """(parameter name, value type, JSON schema, description) for each query parameter a filter reads."""
+    kind, schema = _filter_value_kind(model, filt)
+    description = _filter_label(model, name, filt)
+    widget = filt.extra.get("widget") or getattr(filt.field_class, "widget", None)
+    suffixes = getattr(widget, "suffixes", None)
+    if suffixes:  # range filters read name_min and name_max (name_after, name_before for dates)
+        params = []
+        for suffix in suffixes:
+            if suffix == "lookup":  # LookupChoiceFilter: the value, and the lookup to apply to it
+                params.append((f"{name}_lookup", str, {"type": "string"}, description))
+            else:
+                params.append((f"{name}_{suffix}" if suffix else name, kind, schema, description))
+        return params
+    if isinstance(filt, django_filters.MultipleChoiceFilter):
+        return [(name, list[kind], {"type": "array", "items": schema}, description)]
+    return [(name, kind, schema, description)]
+
+
+def filter_schema(model: type[models.Model], filterset_class, schema_name: str) -> type[Schema] | None:
+    """A query schema with one optional parameter per filter of ``filterset_class`` (None: no filter).
+
+    ``q`` is declared only where the filter set searches (``search_fields``), as ScopedFilterSet drops
+    it otherwise.
+    """
+    if filterset_class is None:
+        return None
+    fields: dict[str, Any] = {}
+    for name, filt in filterset_class.base_filters.items():
+        if name == "q" and not getattr(filterset_class, "search_fields", ()):
+            continue
+        for param, kind, schema, description in _filter_params(model, name, filt):
+            blank = _no_yes_or_no if kind is bool else _no_value
+            annotation = Annotated[kind | None, BeforeValidator(blank), WithJsonSchema(schema)]
+            # Internal field names: a filter may be called "copy", "json" or "schema".
+            fields[f"filter_{len(fields)}"] = (
+                annotation,
+                Field(None, alias=param, title=param, description=description),
+            )
+    if not fields:
+        return None
+    return create_model(schema_name, __base__=Schema, **fields)
+
+
+def _query_text(value: Any) -> str:
+    """A validated value written back as the filter set's form reads it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def filter_data(filters: Schema | None) -> QueryDict:
+    data = QueryDict(mutable=True)
+    if filters is None:
+        return data
+    for name, value in filters.model_dump(by_alias=True, exclude_none=True).items():
+        data.setlist(name, [_query_text(v) for v in (value if isinstance(value, list) else [value])])
+    return data
+
+
 def register(viewset, *, router_tag: str | None = None) -> Router:
     """Expose a ViewSet's entity at /api/v1/<url_prefix>."""
     model = viewset.model
@@ -166,7 +373,7 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             out_fields.append(extra)
     out_fields = list(dict.fromkeys(f for f in out_fields if f not in {"password"}))
     Out = create_schema(model, name=f"{name}Out", fields=out_fields)
-    many_to_many = [f.name for f in model._meta.many_to_many if f.name in out_fields]
+    many_to_many = [f for f in model._meta.many_to_many if f.name in out_fields]
     ListOut = create_model(f"{name}List", items=(list[Out], ...), count=(int, ...), __base__=Schema)
     writable = [f for f in _form_fields(viewset) if f in model_fields]
     # Every field optional in the schema: the form decides what is required, with the UI's messages.
@@ -186,36 +393,60 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
     class Paging(Schema):
         page: int = Field(1, ge=1)
         page_size: int = Field(25, ge=1, le=MAX_PAGE_SIZE)
-        q: str | None = None
 
-    @router.get(
+    def readable(queryset, user):
+        """Many-to-many values as the user may see them: an enterprise's chains are those of its chains in
+        the user's scope (an office sees its own chain, not the enterprise's other ones), fetched in one
+        query per field for a whole page, not one per row."""
+        lookups = []
+        for field in many_to_many:
+            related = field.related_model._default_manager.all()
+            if hasattr(related, "restrict"):
+                related = related.restrict(user, "view")
+            lookups.append(Prefetch(field.name, queryset=related))
+        return queryset.prefetch_related(*lookups) if lookups else queryset
+
+    def read(user, pk):
+        return get_object_or_404(readable(model.objects.restrict(user, "view"), user), pk=pk)
+
+    # q and the filter set's filters, declared in OpenAPI (filter_schema); None: the list has none.
+    Filters = filter_schema(model, viewset.filterset_class, f"{name}Filters")
+
+    def list_rows(request, paging: Paging, filters: Schema | None):
+        if not scope.has_permission(request.user, "view", model):
+            raise PermissionDenied
+        queryset = model.objects.restrict(request.user, "view")
+        if viewset.filterset_class is not None:
+            # The web list's own filter set, so the API filters exactly the rows the list page shows.
+            filterset = viewset.filterset_class(filter_data(filters), queryset=queryset, request=request)
+            if not filterset.is_valid():
+                raise actions.InvalidData({k: [str(m) for m in v] for k, v in filterset.errors.items()})
+            queryset = filterset.qs
+        queryset = readable(queryset.order_by(*viewset.table.default_order), request.user)
+        start = (paging.page - 1) * paging.page_size
+        return {"items": list(queryset[start : start + paging.page_size]), "count": queryset.count()}
+
+    list_route = router.get(
         "",
         response=ListOut,
         operation_id=f"list_{viewset.url_prefix}",
         summary=f"List {model._meta.verbose_name_plural}",
     )
-    def list_items(request, paging: Query[Paging]):
-        if not scope.has_permission(request.user, "view", model):
-            raise PermissionDenied
-        queryset = model.objects.restrict(request.user, "view")
-        if viewset.filterset_class is not None:
-            params = request.GET.copy()
-            for key in ("page", "page_size"):
-                params.pop(key, None)
-            filterset = viewset.filterset_class(params, queryset=queryset, request=request)
-            if not filterset.is_valid():
-                raise actions.InvalidData({k: [str(m) for m in v] for k, v in filterset.errors.items()})
-            queryset = filterset.qs
-        queryset = queryset.order_by(*viewset.table.default_order)
-        if many_to_many:
-            # One query per many-to-many field for the page, not one per row.
-            queryset = queryset.prefetch_related(*many_to_many)
-        start = (paging.page - 1) * paging.page_size
-        return {"items": list(queryset[start : start + paging.page_size]), "count": queryset.count()}
+    if Filters is not None:
+
+        @list_route
+        def list_items(request, paging: Query[Paging], filters: Query[Filters]):
+            return list_rows(request, paging, filters)
+
+    else:
+
+        @list_route
+        def list_items(request, paging: Query[Paging]):
+            return list_rows(request, paging, None)
 
     @router.get("/{pk}", response=Out, operation_id=f"get_{viewset.url_prefix}", summary=f"Get one {name}")
     def get_item(request, pk: pk_type):
-        return get_object_or_404(model.objects.restrict(request.user, "view"), pk=pk)
+        return read(request.user, pk)
 
     if In is not None:
 
@@ -224,7 +455,7 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
         )
         def create_item(request, payload: In):
             obj = actions.create(request.user, viewset.form_class, _form_data(None, writable, payload.dict()))
-            return 201, obj
+            return Status(201, read(request.user, obj.pk))
 
         @router.patch(
             "/{pk}",
@@ -235,7 +466,8 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
         def update_item(request, pk: pk_type, payload: Patch, version: int):
             obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=pk)
             data = _form_data(obj, writable, payload.dict(exclude_unset=True))
-            return actions.update(request.user, obj, viewset.form_class, data, version=version)
+            obj = actions.update(request.user, obj, viewset.form_class, data, version=version)
+            return read(request.user, obj.pk)
 
     @router.delete(
         "/{pk}", response={204: None}, operation_id=f"delete_{viewset.url_prefix}", summary=f"Delete a {name}"
@@ -243,7 +475,7 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
     def delete_item(request, pk: pk_type, version: int | None = None):
         obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=pk)
         actions.delete(request.user, obj, version=version)
-        return 204, None
+        return Status(204, None)
 
     api.add_router(f"/{viewset.url_prefix}", router)
     return router

@@ -34,7 +34,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chainboard import audit, scope, search
+from chainboard import audit, bulkwrite, scope, search
 from chainboard.models.audit import AuditAction
 
 UNITS = {"元": 1, "千元": 1_000, "万元": 10_000, "亿元": 100_000_000}
@@ -811,9 +811,7 @@ class Importer:
         for action, wanted in (("add", creates), ("change", updates)):
             if wanted and not scope.has_permission(self.user, action, self.model):
                 raise PermissionDenied(_("You may not do this."))
-        for start in range(0, len(creates), BATCH):
-            batch = creates[start : start + BATCH]
-            self.model.objects.bulk_create([r.instance for r in batch], batch_size=BATCH)
+        bulkwrite.insert_new(self.model, [r.instance for r in creates])
         for start in range(0, len(updates), BATCH):
             batch = updates[start : start + BATCH]
             fields = sorted(
@@ -853,7 +851,7 @@ class Importer:
         entries += through_rows
         from chainboard.models import AuditEntry
 
-        AuditEntry.objects.bulk_create(entries, batch_size=BATCH)
+        bulkwrite.insert_new(AuditEntry, entries)
         return creates, updates
 
     def _check_versions(self, updates: list[_Row], versions: dict[str, int]) -> None:
@@ -931,7 +929,7 @@ class Importer:
                             )
                     gone.delete()
             if add:
-                through._base_manager.bulk_create(add, batch_size=BATCH)
+                bulkwrite.insert_new(through, add)
                 if audited:
                     entries += [
                         audit.entry(

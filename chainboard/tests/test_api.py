@@ -107,3 +107,99 @@ def test_a_tokens_last_use_is_recorded_but_not_rewritten_on_every_request(client
     assert first is not None
     api(client, "get", "chains", token)
     assert ApiToken.objects.get(user=world.users["office"]).last_used == first
+
+
+# ---- list filters: the API's are the web list's ----------------------------------------------------------
+
+
+def web_list_names(client, user, url_name: str, params: dict) -> set[str]:
+    from django.urls import reverse
+
+    client.force_login(user)
+    response = client.get(reverse(url_name), {**params, "page_size": 100})
+    assert response.status_code == 200
+    return {str(row["object"]) for row in response.context["rows"]}
+
+
+def api_list_items(client, token: str, collection: str, params: dict) -> set[str]:
+    from urllib.parse import urlencode
+
+    response = api(client, "get", f"{collection}?{urlencode({**params, 'page_size': 500})}", token)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["count"] == len(body["items"])
+    return body["items"]
+
+
+@pytest.mark.parametrize(
+    ("role", "params", "expected"),
+    [
+        ("office", {}, {"景柏服饰", "潞安府潞绸"}),
+        ("office", {"q": "潞安"}, {"潞安府潞绸"}),
+        ("office", {"q": "jb"}, {"景柏服饰"}),  # pinyin initials
+        ("office", {"region": "140581"}, {"潞安府潞绸"}),
+        ("office", {"role": "member", "is_chain_leader": "false"}, {"景柏服饰", "潞安府潞绸"}),
+        ("office", {"role": "leader"}, set()),
+        ("county", {"region": "140581101"}, {"高平其他企业"}),  # a town: the region's subtree
+        ("county", {"chain": "silk"}, {"潞安府潞绸"}),
+        ("county", {"chain": "other", "q": "企业"}, {"高平其他企业"}),
+        ("county", {"q": "景柏"}, set()),  # 景柏服饰 is in 泽州县, outside the county's scope
+        ("county", {"is_sample": "true"}, set()),
+        ("county", {"is_sample": "unknown", "chain": ""}, {"潞安府潞绸", "高平其他企业"}),  # "any", empty
+    ],
+)
+def test_an_api_enterprise_filter_gives_the_rows_of_the_web_list(client, world, role, params, expected):
+    from django.core.management import call_command
+
+    call_command("rebuild_search")
+    if "chain" in params and params["chain"]:
+        params = {**params, "chain": world.chains[params["chain"]].pk}
+    items = api_list_items(client, token_for(role), "enterprises", params)
+    assert {item["name"] for item in items} == expected
+    assert web_list_names(client, world.users[role], "enterprises:enterprise_list", params) == expected
+
+
+def test_filters_of_the_other_lists_give_the_rows_of_the_web_list_too(client, world):
+    from django.apps import apps
+
+    token = token_for("office")
+    silk = world.chains["silk"].pk
+    cases = [
+        ("indicators", "enterprises:indicator_list", {"year": 2023, "period_type": "year"}),
+        ("indicators", "enterprises:indicator_list", {"year": 2022}),
+        ("segments", "chains:segment_list", {"chain": silk, "is_weak": "false", "q": "织"}),
+        ("memberships", "enterprises:membership_list", {"chain": silk, "role": "member"}),
+        ("segment_links", "chains:segmentlink_list", {"upstream__chain": silk}),
+    ]
+    for collection, url_name, params in cases:
+        items = api_list_items(client, token, collection, params)
+        web = web_list_names(client, world.users["office"], url_name, params)
+        app_label, list_name = url_name.split(":")
+        model = apps.get_model(app_label, list_name.removesuffix("_list"))
+        assert {str(model.objects.get(pk=item["id"])) for item in items} == web, (collection, params)
+    assert len(api_list_items(client, token, "indicators", {"year": 2023})) == 2
+    assert api_list_items(client, token, "indicators", {"year": 2022}) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("chain=abc", "chain"),  # not an id
+        ("role=boss", "role"),  # not one of the choices
+        ("is_sample=maybe", "is_sample"),  # not yes or no
+        ("region=999999", "region"),  # no such region
+        ("chain={other}", "chain"),  # a chain outside the office's scope, as in the web list's picker
+    ],
+)
+def test_an_invalid_filter_value_is_a_problem_naming_the_field(client, world, query, field):
+    query = query.format(other=world.chains["other"].pk)
+    response = api(client, "get", f"enterprises?{query}", token_for("office"))
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_an_invalid_year_on_the_indicator_list_is_a_problem_naming_the_field(client, world):
+    response = api(client, "get", "indicators?year=twenty", token_for("office"))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["year"]

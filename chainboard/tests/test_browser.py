@@ -193,3 +193,41 @@ def test_an_edit_through_the_form_shows_on_the_history_page_with_old_and_new_val
     expect(change.locator("del.diff-old")).to_have_text("高平市旧址路1号")
     # The newest entry comes first and names who made the change.
     expect(page.locator(".timeline-event").first).to_contain_text("county")
+
+
+@pytest.mark.browser
+def test_a_file_imported_through_the_pages_is_found_by_pinyin(page, world, tmp_path):
+    """Upload a GB18030 CSV with a title row, check it, import it, then find the new enterprise by its
+    pinyin initials in the list's search box."""
+    from enterprises.models import Enterprise
+
+    path = tmp_path / "新企业名单.csv"
+    path.write_bytes(
+        "晋城市丝麻纺织企业名单（示例数据）\n序号,企业名称,所在县区,产业链\n1,晋城锦绣丝绸有限公司,140581,丝麻纺织服装产业链\n".encode(
+            "gb18030"
+        )
+    )
+    log_in(page, "office")
+    page.goto(reverse("enterprises:enterprise_list"))
+    page.locator(f".page-header a[href='{reverse('enterprises:enterprise_import')}']").click()
+    page.locator("input[name=file]").set_input_files(str(path))
+    page.locator("#import-upload-form button[type=submit]").click()
+
+    # The mapping step: columns matched by their titles, 序号 ignored.
+    expect(page.locator("select[name=column-1]")).to_have_value("name")
+    expect(page.locator("select[name=column-0]")).to_have_value("")
+    page.locator("#import-mapping-form button[type=submit]").click()
+    expect(page.locator("#import-status")).to_have_attribute("data-status", "ready")
+    expect(page.locator("#import-preview")).to_contain_text("晋城锦绣丝绸有限公司")
+    assert not Enterprise.objects.filter(name="晋城锦绣丝绸有限公司").exists()  # the check wrote nothing
+
+    page.locator("#import-commit").click()
+    expect(page.locator("#import-status")).to_have_attribute("data-status", "done")
+    assert Enterprise.objects.filter(name="晋城锦绣丝绸有限公司", region_id="140581").exists()
+
+    page.goto(reverse("enterprises:enterprise_list"))
+    search = page.locator("#cb-filter-form input[name=q]")
+    search.fill("jcjx")
+    search.press("Enter")
+    expect(list_rows(page)).to_have_count(1)
+    expect(page.locator("#list-table")).to_contain_text("晋城锦绣丝绸有限公司")

@@ -49,6 +49,19 @@ def xlsx_bytes(rows, title=None, groups=None) -> bytes:
     return buffer.getvalue()
 
 
+def xls_bytes(rows) -> bytes:
+    import xlwt
+
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("企业")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, int(value) if value.isdigit() and len(value) == 6 else value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def upload(client, name, content, url=IMPORT):
     return client.post(url, {"file": SimpleUploadedFile(name, content)})
 
@@ -91,8 +104,9 @@ def good_rows():
         ("企业-bom.csv", csv_bytes(good_rows(), bom=True)),
         ("企业-gb18030.csv", csv_bytes(good_rows(), encoding="gb18030")),
         ("企业.xlsx", xlsx_bytes(good_rows(), title="晋城市丝麻纺织企业名单（示例）")),
+        ("企业.xls", xls_bytes(good_rows())),  # region codes as numbers, as Excel stores them
     ],
-    ids=["utf8", "bom", "gb18030", "xlsx"],
+    ids=["utf8", "bom", "gb18030", "xlsx", "xls"],
 )
 def test_each_format_imports_through_check_preview_and_commit(client, world, name, content):
     client.force_login(world.users["office"])
@@ -130,10 +144,18 @@ def test_merged_two_row_header_and_units_are_read(client, world):
         ["景柏服饰", "2024", "年度", "92", "0.43"],
     ]
     url = reverse("enterprises:indicator_import")
-    response = upload(client, "指标.xlsx", xlsx_bytes(rows, groups=["企业名称", "统计期", "", "主要指标", ""]), url=url)
+    response = upload(
+        client, "指标.xlsx", xlsx_bytes(rows, groups=["企业名称", "统计期", "", "主要指标", ""]), url=url
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     job = ImportJob.objects.latest("pk")
-    assert job.mapping == {"0": "enterprise", "1": "year", "2": "period_type", "3": "output_value", "4": "revenue"}
+    assert job.mapping == {
+        "0": "enterprise",
+        "1": "year",
+        "2": "period_type",
+        "3": "output_value",
+        "4": "revenue",
+    }
     response = client.post(
         reverse("enterprises:indicator_import_job", args=[job.pk]),
         {"action": "check", **{f"column-{k}": v for k, v in job.mapping.items()}},
@@ -199,7 +221,9 @@ def test_a_key_column_updates_only_the_filled_cells(client, world):
     assert enterprise.address == "高平市原地址"  # blank cell: unchanged
     assert enterprise.name == "潞安府潞绸"  # unmapped: unchanged
     assert enterprise.version == version + 1
-    entry = AuditEntry.objects.get(operation_id=job.operation_id, object_id=str(enterprise.pk), action="update")
+    entry = AuditEntry.objects.get(
+        operation_id=job.operation_id, object_id=str(enterprise.pk), action="update"
+    )
     assert entry.before["short_name"] == "" and entry.after["short_name"] == "潞绸"
     assert Membership.objects.filter(enterprise=enterprise).count() == 1  # memberships untouched
 
@@ -255,7 +279,11 @@ def test_an_interrupted_import_leaves_nothing_behind(client, world, monkeypatch)
     client.force_login(world.users["office"])
     job = check(client, job_of(upload(client, "中断.csv", csv_bytes(good_rows()))))
     assert job.status == "ready"
-    enterprises, audits, keys = Enterprise.objects.count(), AuditEntry.objects.count(), SearchKey.objects.count()
+    enterprises, audits, keys = (
+        Enterprise.objects.count(),
+        AuditEntry.objects.count(),
+        SearchKey.objects.count(),
+    )
     members = Membership.objects.count()
 
     def crash(self, *args, **kwargs):

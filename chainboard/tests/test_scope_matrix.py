@@ -493,6 +493,33 @@ def test_the_add_form_opens_only_with_the_add_permission(login, role, entity):
         assert response.context["form"] is not None
 
 
+# ---- import --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "entity"), CASES, ids=IDS)
+def test_the_import_pages_open_only_with_the_add_permission(login, role, entity):
+    """Importing adds records: the upload page and the templates follow the add permission, and a
+    refused upload leaves no job behind (rows outside scope: chainboard/tests/test_imports.py)."""
+    from chainboard.models import ImportJob
+
+    _visible, perms = expected(role, entity)
+    client = login(role)
+    if viewset_for(entity).form_class is None:
+        assert client.get(url(entity, "import")).status_code == 403
+        return
+    status = 200 if "a" in perms else 403
+    assert client.get(url(entity, "import")).status_code == status
+    model = ENTITIES[entity]
+    template = reverse(f"{model._meta.app_label}:{model._meta.model_name}_import_template", args=["csv"])
+    assert client.get(template).status_code == status
+    if "a" not in perms:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        response = client.post(url(entity, "import"), {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n")})
+        assert response.status_code == 403
+        assert not ImportJob.objects.exists()
+
+
 # ---- edit ----------------------------------------------------------------------------------------------
 
 

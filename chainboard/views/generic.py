@@ -31,10 +31,14 @@ from chainboard.tables import Table
 PAGE_SIZES = (25, 50, 100)
 
 
-def display_value(model: type[models.Model], obj: models.Model, name: str) -> Any:
+def display_value(model: type[models.Model], obj: models.Model, name: str, user=None) -> Any:
     field = model._meta.get_field(name)
     if field.many_to_many:
-        return ", ".join(str(o) for o in getattr(obj, name).all()) or None
+        related = getattr(obj, name).all()
+        if hasattr(related, "restrict"):
+            # Only the related records the reader may see (an enterprise's other chains stay hidden).
+            related = related.restrict(user, "view")
+        return ", ".join(str(o) for o in related) or None
     display = getattr(obj, f"get_{name}_display", None)
     if callable(display):
         return display()
@@ -138,7 +142,8 @@ class EntityView(LoginRequiredMixin, View):
             "verbose_name_plural": meta.verbose_name_plural,
             "urls": self.viewset.names(),
             "can_add": scope.has_permission(user, "add", self.model) and self.viewset.form_class is not None,
-            "can_import": self.viewset.form_class is not None and scope.has_permission(user, "add", self.model),
+            "can_import": self.viewset.form_class is not None
+            and scope.has_permission(user, "add", self.model),
             **extra,
         }
 
@@ -273,7 +278,8 @@ class DetailView(EntityView):
                 and f.concrete
                 and f.name not in {"version", "created_at", "updated_at", "password"}
             ]
-        return [(model._meta.get_field(n).verbose_name, display_value(model, obj, n)) for n in names]
+        user = self.request.user
+        return [(model._meta.get_field(n).verbose_name, display_value(model, obj, n, user)) for n in names]
 
 
 def attachment_and_journal_context(request, obj) -> dict:
