@@ -208,8 +208,16 @@ def main() -> None:
             import pstats
 
             profile = cProfile.Profile()
-            outcome = profile.runcall(importer.run, commit=True)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            phase = os.environ.get("BENCH_PHASE", "_write")  # or "check"
+            method = getattr(importer, phase)
+
+            def profiled(*args, **kwargs):  # that phase alone
+                return profile.runcall(method, *args, **kwargs)
+
+            setattr(importer, phase, profiled)
+            importer._index = lambda *args: None
+            outcome = importer.run(commit=True)
+            pstats.Stats(profile).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
         else:
             outcome = importer.run(commit=True)
     finished = time.perf_counter()

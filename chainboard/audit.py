@@ -161,3 +161,35 @@ def entry(
         before=before,
         after=after,
     )
+
+
+def values(
+    action: str,
+    instance: models.Model,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    parent: models.Model | None = None,
+) -> dict[str, Any]:
+    """An audit row as {column attribute: value}, for bulk inserts that build no model instance
+    (``bulkwrite.insert_values(AuditEntry, rows)``); the same content as :func:`entry`."""
+    from django.contrib.contenttypes.models import ContentType
+
+    op = current_operation()
+    user = op.user if isinstance(op.user, models.Model) and op.user.is_authenticated else None
+    return {
+        "user_id": user.pk if user is not None else None,
+        "user_name": op.user_name,
+        "operation_id": op.id,
+        "source": op.source,
+        "action": action,
+        "content_type_id": ContentType.objects.get_for_model(type(instance), for_concrete_model=False).pk,
+        "object_id": str(instance.pk),
+        "object_repr": str(instance)[:200],
+        "parent_content_type_id": ContentType.objects.get_for_model(parent).pk
+        if parent is not None
+        else None,
+        "parent_object_id": str(parent.pk) if parent is not None else "",
+        "before": before,
+        "after": after,
+    }

@@ -14,7 +14,8 @@ Call inside ``transaction.atomic()``. No signals are sent (the application uses 
 
 from __future__ import annotations
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.utils import timezone
 
 BATCH = 2_000
 
@@ -53,17 +54,102 @@ def insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
     for obj, new_id in zip(objs, _reserve_ids(model, len(objs)), strict=True):
         setattr(obj, pk.attname, new_id)
     fields = list(meta.concrete_fields)
-    qn = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        qn(meta.db_table), ", ".join(qn(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), BATCH):
-            batch = objs[start : start + BATCH]
-            cursor.executemany(
-                sql,
-                [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in batch],
-            )
+    # The wrapper itself, not the ``connection`` proxy: the proxy costs a thread-local lookup per value.
+    conn = connections[DEFAULT_DB_ALIAS]
+    now = timezone.now()
+    plan = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for obj in objs:  # one time for the whole insert, as one statement would have
+                setattr(obj, f.attname, now)
+            prepared = f.get_db_prep_save(now, conn)
+            plan.append((f.attname, lambda value, prepared=prepared: prepared))
+        else:
+            plan.append((f.attname, _preparer(f, conn)))
+    _executemany(model, fields, ([prep(getattr(obj, a)) for a, prep in plan] for obj in objs))
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = conn.alias
+
+
+def insert_values(model: type[models.Model], rows: list[dict]) -> list[int]:
+    """INSERT rows given as {attname: value} without building model instances (the audit rows of an
+    import: 200,000 of them for 100,000 records); missing fields take their default, ``auto_now``
+    fields the present time. Returns the new ids."""
+    if not rows:
+        return []
+    meta = model._meta
+    conn = connections[DEFAULT_DB_ALIAS]
+    now = timezone.now()
+    fields = list(meta.concrete_fields)
+    ids = _reserve_ids(model, len(rows))
+    plan = []
+    for f in fields:
+        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        plan.append((f.attname, _preparer(f, conn), auto, f.get_default if f.has_default() else None))
+    pk_attname = meta.pk.attname
+    prepared_now = {a: prep(now) for a, prep, auto, _d in plan if auto}
+
+    def values():
+        for new_id, row in zip(ids, rows, strict=True):
+            out = []
+            for attname, prep, auto, default in plan:
+                if attname == pk_attname:
+                    value = new_id
+                elif attname in row:
+                    value = row[attname]
+                elif auto:
+                    out.append(prepared_now[attname])
+                    continue
+                else:
+                    value = default() if default else None
+                out.append(prep(value))
+            yield out
+
+    _executemany(model, fields, values())
+    return ids
+
+
+_PLAIN_TYPES = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.IntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.BooleanField: (bool,),
+    models.AutoField: (int,),
+    models.BigAutoField: (int,),
+}
+
+
+def _preparer(field, conn):
+    """``field.get_db_prep_save`` bound to the connection, short-cut for values the database driver
+    takes as they are (a str for a text field, an int for an integer or a foreign key to an integer id):
+    Django's layers of preparation cost several microseconds a value and change nothing for those."""
+    target = field.target_field if field.is_relation else field
+    plain = _PLAIN_TYPES.get(type(target)) if type(field) in _PLAIN_TYPES or field.is_relation else None
+    prep = field.get_db_prep_save
+    if plain is None:
+        return lambda value: prep(value, conn)
+    if plain == (int,):
+        # bool is an int too; an int field given True is prepared properly by the slow path.
+        return lambda value: value if value is None or type(value) is int else prep(value, conn)
+    return lambda value: value if value is None or type(value) in plain else prep(value, conn)
+
+
+def _executemany(model: type[models.Model], fields: list, rows) -> None:
+    qn = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    )
+    batch = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)

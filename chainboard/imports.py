@@ -369,7 +369,8 @@ class RowValidator:
         form.files = {}
         form.is_bound = True
         form._errors = None
-        form._bound_fields_cache = {}
+        # The bound fields are kept from row to row: they read the new data when asked (only their
+        # cached initial value, which cleaning does not use, would be stale).
         form.instance = instance
         form.full_clean()
         return form
@@ -838,7 +839,7 @@ class Importer:
         for r in creates:
             related = {k: [o.pk for o in v] for k, v in r.related.items()}
             entries.append(
-                audit.entry(
+                audit.values(
                     AuditAction.CREATE,
                     r.instance,
                     after=audit.snapshot(r.instance, _all_related(self.model, related)),
@@ -847,11 +848,11 @@ class Importer:
         for r in updates:
             related = {k: [o.pk for o in v] for k, v in r.related.items()}
             after = audit.snapshot(r.instance, {**_current_related(r.before, self.model), **related})
-            entries.append(audit.entry(AuditAction.UPDATE, r.instance, before=r.before, after=after))
+            entries.append(audit.values(AuditAction.UPDATE, r.instance, before=r.before, after=after))
         entries += through_rows
         from chainboard.models import AuditEntry
 
-        bulkwrite.insert_new(AuditEntry, entries)
+        bulkwrite.insert_values(AuditEntry, entries)
         return creates, updates
 
     def _check_versions(self, updates: list[_Row], versions: dict[str, int]) -> None:
@@ -923,7 +924,7 @@ class Importer:
                     if audited:
                         for obj in gone:
                             entries.append(
-                                audit.entry(
+                                audit.values(
                                     AuditAction.DELETE, obj, before=audit.snapshot(obj), parent=owners[s]
                                 )
                             )
@@ -932,7 +933,7 @@ class Importer:
                 bulkwrite.insert_new(through, add)
                 if audited:
                     entries += [
-                        audit.entry(
+                        audit.values(
                             AuditAction.CREATE,
                             obj,
                             after=audit.snapshot(obj),
