@@ -55,6 +55,7 @@ class UserViewSet(ViewSet):
     url_prefix = "users"
     form_class = UserForm
     filterset_class = UserFilterSet
+    facets = (("is_active", "is_active"),)
     table = Table(
         columns=[
             Column("username", order_by="username", link=True),
@@ -109,6 +110,7 @@ class GrantViewSet(ViewSet):
     url_prefix = "grants"
     form_class = GrantForm
     filterset_class = GrantFilterSet
+    facets = (("role", "role"),)
     table = Table(
         columns=[
             Column("user", link=True, order_by="user__username"),

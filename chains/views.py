@@ -63,6 +63,7 @@ class ChainViewSet(ViewSet):
     url_prefix = "chains"
     form_class = ChainForm
     filterset_class = ChainFilterSet
+    facets = (("level", "level"),)
     detail_template = "chains/chain_detail.html"
     detail_view = ChainDetailView
     table = Table(
@@ -153,6 +154,7 @@ class SegmentLinkViewSet(ViewSet):
     url_prefix = "segment_links"
     form_class = SegmentLinkForm
     filterset_class = SegmentLinkFilterSet
+    facets = (("upstream__chain", "upstream__chain"),)
     table = Table(
         columns=[
             Column("upstream.name", label=_("upstream segment"), link=True, order_by="upstream__name"),
@@ -183,6 +185,7 @@ class PositionViewSet(ViewSet):
     url_prefix = "positions"
     form_class = PositionForm
     filterset_class = PositionFilterSet
+    facets = (("chain", "chain"), ("kind", "kind"))
     table = Table(
         columns=[
             Column("kind", order_by="kind", link=True),
@@ -215,7 +218,7 @@ class ChainAttributeViewSet(ViewSet):
     url_prefix = "chain_attributes"
     form_class = ChainAttributeForm
     filterset_class = ChainAttributeFilterSet
-    facets = (("kind", "kind"),)
+    facets = (("chain", "chain"), ("kind", "kind"))
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),
@@ -244,6 +247,7 @@ class ChainStatisticViewSet(ViewSet):
     url_prefix = "chain_statistics"
     form_class = ChainStatisticForm
     filterset_class = ChainStatisticFilterSet
+    facets = (("chain", "chain"), ("metric", "metric"), ("year", "year"))
     table = Table(
         columns=[
             Column("metric", order_by="metric", link=True),

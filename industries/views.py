@@ -20,6 +20,7 @@ class IndustryClassViewSet(ViewSet):
     model = IndustryClass
     url_prefix = "industry_classes"
     filterset_class = IndustryClassFilterSet
+    facets = (("level", "level"),)
     table = Table(
         columns=[
             Column("code", order_by="code", link=True),

@@ -80,6 +80,7 @@ class PersonViewSet(ViewSet):
     url_prefix = "people"
     form_class = PersonForm
     filterset_class = PersonFilterSet
+    facets = (("organisation", "organisation"),)
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),

@@ -21,6 +21,7 @@ class RegionViewSet(ViewSet):
     model = Region
     url_prefix = "regions"
     filterset_class = RegionFilterSet
+    facets = (("level", "level"),)
     table = Table(
         columns=[
             Column("code", order_by="code", link=True),
