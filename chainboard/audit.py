@@ -18,15 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Source(models.TextChoices):
-    WEB = "web", "web"
-    API = "api", "api"
-    IMPORT = "import", "import"
-    COMMAND = "command", "command"
-    TASK = "task", "task"
-    SHELL = "shell", "shell"
+    WEB = "web", _("web page")
+    API = "api", _("API")
+    IMPORT = "import", _("import")
+    COMMAND = "command", _("command")
+    TASK = "task", _("background task")
+    SHELL = "shell", _("shell")
 
 
 @dataclass

@@ -41,6 +41,12 @@ class ScopedFilterSet(django_filters.FilterSet):
                 if isinstance(field.widget, forms.NullBooleanSelect):
                     # Django labels the empty choice "Unknown"; in a filter it means "any".
                     field.widget.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+                if isinstance(field, forms.ModelChoiceField) and not isinstance(field, LookupChoiceField):
+                    field.empty_label = _("Any")
+                elif isinstance(field, forms.ChoiceField):
+                    choices = list(field.choices)
+                    if choices and choices[0][0] == "" and str(choices[0][1]).startswith("---"):
+                        field.choices = [("", _("Any")), *choices[1:]]
                 if isinstance(field, LookupChoiceField):
                     field._lookup_value = form.data.get(form.add_prefix(name)) if form.is_bound else None
             form._styled = True

@@ -327,12 +327,14 @@ class _Lookup:
             by_pk = [o for o in found if str(o.pk) == value]
             if len(by_pk) == 1:
                 return by_pk[0]
+            codes = "、".join(str(o.pk) for o in found[:5]) + ("…" if len(found) > 5 else "")
             raise ValidationError(
-                _("Several %(what)s are called %(value)s; give the code instead: %(codes)s.")
+                _("%(count)s %(what)s are called %(value)s; give the code instead (%(codes)s).")
                 % {
+                    "count": len(found),
                     "what": self.column.related._meta.verbose_name_plural,
                     "value": value,
-                    "codes": ", ".join(str(o.pk) for o in found[:5]),
+                    "codes": codes,
                 }
             )
         return found[0]

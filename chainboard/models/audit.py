@@ -3,6 +3,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from chainboard.audit import Source
+
 from .base import ScopedQuerySet
 
 
@@ -49,6 +51,7 @@ class AuditEntry(models.Model):
     source = models.CharField(
         verbose_name=_("source"),
         max_length=16,
+        choices=Source.choices,
     )
     action = models.CharField(
         verbose_name=_("action"),

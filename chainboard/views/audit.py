@@ -107,7 +107,7 @@ def audit_export(request):
                 [
                     timezone.localtime(e.time).isoformat(),
                     e.user_name,
-                    e.source,
+                    e.get_source_display(),
                     e.action,
                     f"{e.content_type.app_label}.{e.content_type.model}",
                     e.object_id,

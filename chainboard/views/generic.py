@@ -38,7 +38,7 @@ def display_value(model: type[models.Model], obj: models.Model, name: str, user=
         if hasattr(related, "restrict"):
             # Only the related records the reader may see (an enterprise's other chains stay hidden).
             related = related.restrict(user, "view")
-        return ", ".join(str(o) for o in related) or None
+        return "、".join(str(o) for o in related) or None
     display = getattr(obj, f"get_{name}_display", None)
     if callable(display):
         return display()

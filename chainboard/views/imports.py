@@ -286,7 +286,7 @@ class ImportTemplateView(ImportBase):
 def accepted(column: imports.Column) -> str:
     """What a column takes, in a sentence for the template's instructions sheet and the upload page."""
     parts = []
-    if column.key:
+    if column.key and column.name != "id":  # the ID column's help says it already
         parts.append(_("A value that finds a record updates it."))
     if column.help:
         parts.append(column.help)
@@ -310,4 +310,5 @@ def accepted(column: imports.Column) -> str:
         parts.append(_("是 or 否."))
     if column.money:
         parts.append(_("In 万元 as the header says; a header in 元 or 亿元 is read in that unit."))
-    return " ".join(parts)
+    # Chinese sentences follow each other without a space.
+    return ("" if (translation.get_language() or "").startswith("zh") else " ").join(parts)
