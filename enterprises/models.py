@@ -153,12 +153,12 @@ class Enterprise(AuditedModel):
         super().clean()
         if self.uscc is not None:
             self.uscc = normalise(self.uscc) or None
+        if (self.longitude is None) != (self.latitude is None):
+            raise ValidationError({"latitude": _("Enter both longitude and latitude, or neither.")})
 
     @staticmethod
     def normalise_import_key(name: str, value: str) -> str:
         return normalise(value).replace("-", "") if name == "uscc" else value
-        if (self.longitude is None) != (self.latitude is None):
-            raise ValidationError({"latitude": _("Enter both longitude and latitude, or neither.")})
 
     @property
     def is_chain_leader(self) -> bool:
