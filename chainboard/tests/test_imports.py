@@ -417,3 +417,12 @@ def test_the_command_imports_a_file(world, tmp_path):
     call_command("import_file", "enterprises", str(path), user="office", stdout=out)
     assert Enterprise.objects.filter(uscc=uscc(1)).exists()
     assert "2" in out.getvalue()
+
+
+def test_model_rules_apply_to_imported_rows(client, world):
+    """The model's own rules run too: a longitude without a latitude is refused, naming the row."""
+    client.force_login(world.users["office"])
+    rows = [["企业名称", "所在县区", "经度"], ["坐标企业", "140581", "112.9"]]
+    job = check(client, job_of(upload(client, "坐标.csv", csv_bytes(rows))))
+    assert job.status == "invalid"
+    assert [(e["row"], e["field"]) for e in job.errors] == [(2, "纬度")]
