@@ -658,3 +658,15 @@ def test_the_enterprise_page_names_only_the_chains_in_the_readers_scope(login, c
     response = login("office").get(url("enterprise", "detail", on_two_chains.pk))
     assert response.status_code == 200
     assert "其他产业链" not in response.content.decode()
+
+
+def test_facets_count_only_memberships_in_the_readers_scope(login, cast, on_two_chains):
+    """The chain and role facets of the enterprise list count memberships the reader may see: the
+    office (silk chain) sees no 其他产业链 value and counts 景柏服饰 once, as a silk member."""
+    response = login("office").get(url("enterprise", "list"))
+    facets = {f["name"]: {v["label"]: v["count"] for v in f["values"]} for f in response.context["facets"]}
+    silk = cast.get("chain", "silk")
+    assert set(facets["chain"]) == {str(silk)}
+    in_scope = silk.memberships.count()
+    assert facets["chain"][str(silk)] == in_scope
+    assert sum(facets["role"].values()) == in_scope
