@@ -82,6 +82,8 @@ class AuditOperationMiddleware:
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in (str, int, bool):
+        return value
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):

@@ -132,7 +132,15 @@ def _preparer(field, conn):
     plain = _PLAIN_TYPES.get(type(target)) if type(field) in _PLAIN_TYPES or field.is_relation else None
     prep = field.get_db_prep_save
     if plain is None:
-        return lambda value: prep(value, conn)
+        last: list = [object(), None]  # the value prepared last and what it gave
+
+        def prepare(value):
+            # Rows of one insert often share a value object (the operation id, a time): prepare it once.
+            if value is not last[0]:
+                last[0], last[1] = value, prep(value, conn)
+            return last[1]
+
+        return prepare
     if plain == (int,):
         # bool is an int too; an int field given True is prepared properly by the slow path.
         return lambda value: value if value is None or type(value) is int else prep(value, conn)
