@@ -218,7 +218,10 @@ class Membership(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.enterprise} · {self.chain} · {self.get_role_display()}"
+        # MembershipRole(...).label, not get_role_display(): that rebuilds the choices per call, which an
+        # import's 100,000 audit rows feel.
+        role = MembershipRole(self.role).label if self.role in MembershipRole.values else self.role
+        return f"{self.enterprise} · {self.chain} · {role}"
 
 
 class Product(AuditedModel):
