@@ -234,7 +234,7 @@ def main() -> None:
         SearchKey.objects.count(),
     )
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    version = connection.cursor().connection.server_version if engine != "sqlite3" else None
+    version = connection.pg_version if engine != "sqlite3" else None
     load = os.getloadavg()
     print(f"database: {engine} {version or ''}  rows: {args.n:,}  file: {size / 1024 / 1024:.1f} MiB")
     print(f"load average before/after: {load[0]:.1f}")
