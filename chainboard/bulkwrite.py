@@ -149,11 +149,18 @@ def _preparer(field, conn):
 
 def _executemany(model: type[models.Model], fields: list, rows) -> None:
     qn = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    )
+    table = qn(model._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in fields)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
     batch = []
     with connection.cursor() as cursor:
+        copy = getattr(cursor.cursor, "copy", None)  # psycopg 3
+        if connection.vendor == "postgresql" and copy is not None:
+            # COPY: several times faster than INSERTs on PostgreSQL, inside the same transaction.
+            with copy(f"COPY {table} ({columns}) FROM STDIN") as stream:  # noqa: S608
+                for row in rows:
+                    stream.write_row(row)
+            return
         for row in rows:
             batch.append(row)
             if len(batch) >= BATCH:
