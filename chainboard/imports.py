@@ -20,6 +20,7 @@ and database constraints are checked before the user commits). Any error means n
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -885,7 +886,9 @@ class Importer:
             # New rows got consecutive ids reserved for this transaction (chainboard/bulkwrite.py):
             # one count over that range answers for all of them; only a shortfall is looked at row by row.
             low, high = min(pks), max(pks)
-            if high - low + 1 == len(pks) and restricted.filter(pk__gte=low, pk__lte=high).count() == len(pks):
+            if high - low + 1 == len(pks) and restricted.filter(pk__gte=low, pk__lte=high).count() == len(
+                pks
+            ):
                 return
         for start in range(0, len(pks), CHUNK):
             chunk = pks[start : start + CHUNK]
@@ -1040,6 +1043,33 @@ def start_job(job, *, commit: bool) -> None:
     job.save(update_fields=["status", "processed_rows", "message", "updated_at"])
     result = (commit_import if commit else check_import).enqueue(job.pk)
     type(job).objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+
+
+def settle_stalled(job) -> None:
+    """A job that has shown no progress for ``IMPORT_STALL_SECONDS`` lost its worker (killed, machine
+    restarted). A check or an import that died wrote nothing (its transaction never committed); a job
+    that died while indexing has its rows, and ``chainboard rebuild-search`` restores their keys."""
+    from django.conf import settings
+
+    from chainboard.models import ImportStatus
+
+    if not job.running or job.updated_at > timezone.now() - dt.timedelta(
+        seconds=settings.IMPORT_STALL_SECONDS
+    ):
+        return
+    if job.status == ImportStatus.INDEXING:
+        job.status = ImportStatus.DONE
+        job.message = _(
+            "The rows were imported, but making them searchable stopped; "
+            "an administrator runs “chainboard rebuild-search”."
+        )
+    else:
+        job.status = ImportStatus.FAILED
+        job.message = _(
+            "The import stopped without finishing (the task worker was interrupted); nothing was written."
+        )
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "message", "finished_at", "updated_at"])
 
 
 def run_job(job_id: int, *, commit: bool) -> None:

@@ -174,6 +174,8 @@ IMPORT_MAX_BYTES = env_int("CHAINBOARD_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("CHAINBOARD_IMPORT_MAX_ROWS", 200_000)
 IMPORT_MAX_ZIP_ENTRIES = env_int("CHAINBOARD_IMPORT_MAX_ZIP_ENTRIES", 1_000)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("CHAINBOARD_IMPORT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
+# A running import with no progress for this long lost its worker and is shown as stopped.
+IMPORT_STALL_SECONDS = env_int("CHAINBOARD_IMPORT_STALL_SECONDS", 15 * 60)
 
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"

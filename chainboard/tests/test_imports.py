@@ -426,3 +426,23 @@ def test_model_rules_apply_to_imported_rows(client, world):
     job = check(client, job_of(upload(client, "坐标.csv", csv_bytes(rows))))
     assert job.status == "invalid"
     assert [(e["row"], e["field"]) for e in job.errors] == [(2, "纬度")]
+
+
+def test_an_import_whose_worker_died_is_shown_as_stopped(client, world, settings):
+    """A job left 'importing' by a killed worker is not stuck forever: after IMPORT_STALL_SECONDS
+    without progress its page says it stopped and nothing was written, and it can be checked again."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client.force_login(world.users["office"])
+    job = check(client, job_of(upload(client, "停.csv", csv_bytes(good_rows()))))
+    ImportJob.objects.filter(pk=job.pk).update(status="writing")  # as a killed worker leaves it
+    url = reverse("enterprises:enterprise_import_job", args=[job.pk])
+    assert client.get(url).context["job"].status == "writing"  # still within the stall time
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
+    page = client.get(url)
+    assert page.context["job"].status == "failed"
+    assert not Enterprise.objects.filter(uscc=uscc(1)).exists()
+    job = check(client, ImportJob.objects.get(pk=job.pk))  # and it can be checked again
+    assert job.status == "ready"

@@ -111,6 +111,7 @@ class ImportJobView(ImportBase):
     def get(self, request, job_id):
         self.check_permission()
         job = self.get_job(job_id)
+        imports.settle_stalled(job)
         if request.GET.get("errors") == "csv":
             return self.errors_csv(job)
         template = "chainboard/imports/_status.html" if request.headers.get("HX-Request") else self.template
@@ -149,6 +150,7 @@ class ImportJobView(ImportBase):
     def post(self, request, job_id):
         self.check_permission()
         job = self.get_job(job_id)
+        imports.settle_stalled(job)
         action = request.POST.get("action")
         if job.running:
             messages.error(request, _("This import is still running."))
