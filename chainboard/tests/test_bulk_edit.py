@@ -97,7 +97,7 @@ def test_the_office_changes_region_and_short_name_of_every_selected_enterprise(a
 def test_one_invalid_record_saves_nothing_and_the_error_names_the_record_and_the_field(as_user, world):
     jingbai, luanfu = world.enterprises["jingbai"], world.enterprises["luanfu"]
     # A latitude from before the bounds were checked: the record no longer validates as it is.
-    Enterprise.objects.filter(pk=luanfu.pk).update(latitude=Decimal("99"))
+    Enterprise.objects.filter(pk=luanfu.pk).update(longitude=Decimal("112.9"), latitude=Decimal("99"))
     client = as_user("office")
     page = open_page(client, jingbai, luanfu)
     before, audit_rows = snapshot(jingbai, luanfu), AuditEntry.objects.count()
@@ -125,7 +125,7 @@ def test_one_invalid_record_saves_nothing_and_the_error_names_the_record_and_the
 
 def test_the_error_is_shown_in_the_users_language(as_user, world):
     luanfu = world.enterprises["luanfu"]
-    Enterprise.objects.filter(pk=luanfu.pk).update(latitude=Decimal("99"))
+    Enterprise.objects.filter(pk=luanfu.pk).update(longitude=Decimal("112.9"), latitude=Decimal("99"))
     client = as_user("office")
     client.cookies["django_language"] = "zh-hans"
     page = open_page(client, luanfu)
