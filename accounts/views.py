@@ -100,6 +100,9 @@ class GrantForm(ScopedModelForm):
 
 
 class GrantFilterSet(ScopedFilterSet):
+    search_fields = ("user__username", "user__full_name")
+    in_global_search = False
+
     class Meta:
         model = Grant
         fields = ["role", "user"]

@@ -20,6 +20,9 @@ class ScopedFilterSet(django_filters.FilterSet):
     """
 
     search_fields: tuple[str, ...] = ()
+    # False for records found by their parent's name (an enterprise's indicators): the global search box
+    # shows the parent instead of every one of its child records.
+    in_global_search = True
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
@@ -61,9 +64,28 @@ class ScopedFilterSet(django_filters.FilterSet):
             # Keys in chainboard.search; the queryset is already restricted, so scope still applies.
             return queryset.filter(pk__in=search.matching_ids(model, value))
         condition = Q()
+        through: set[str] = set()
         for field in self.search_fields:
+            head, _sep, tail = field.rpartition("__")
+            related = _related_model(model, head) if head else None
+            if related is not None and tail in search.search_fields(related) and search.is_indexed(related):
+                # A record found through its parent (an indicator by its enterprise's name): the parent's
+                # keys answer, pinyin included.
+                if head not in through:
+                    through.add(head)
+                    condition |= Q(**{f"{head}__in": search.matching_ids(related, value)})
+                continue
             condition |= Q(**{f"{field}__icontains": value})
         return queryset.filter(condition)
+
+
+def _related_model(model, path: str):
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        if not field.is_relation or field.related_model is None:
+            return None
+        model = field.related_model
+    return model
 
 
 class LookupFilter(django_filters.ModelChoiceFilter):

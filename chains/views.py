@@ -144,6 +144,9 @@ class SegmentLinkForm(ScopedModelForm):
 
 
 class SegmentLinkFilterSet(ScopedFilterSet):
+    search_fields = ("upstream__name", "downstream__name")
+    in_global_search = False
+
     class Meta:
         model = SegmentLink
         fields = {"upstream__chain": ["exact"]}
@@ -237,6 +240,9 @@ class ChainStatisticForm(ScopedModelForm):
 
 
 class ChainStatisticFilterSet(ScopedFilterSet):
+    search_fields = ("chain__name", "note", "source")
+    in_global_search = False
+
     class Meta:
         model = ChainStatistic
         fields = ["chain", "metric", "year"]

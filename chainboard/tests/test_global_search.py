@@ -52,3 +52,19 @@ def test_facet_counts_beside_the_enterprise_filters_count_only_rows_in_scope(cli
     assert sum(roles.values()) == 1
     chains = [v for f in response.context["facets"] if f["name"] == "chain" for v in f["values"]]
     assert len(chains) == 2 and any(v["active"] for v in chains)
+
+
+def test_child_lists_search_by_their_enterprise_by_chinese_and_pinyin(client, world):
+    """Every list searches: an enterprise's indicators, memberships and above-size statuses are found
+    by the enterprise's name or its pinyin initials, within the reader's scope."""
+    call_command("rebuild_search")
+    client.force_login(world.users["office"])
+    for url_name in ("enterprises:indicator_list", "enterprises:membership_list"):
+        for term in ("景柏", "jb", "jingbai"):
+            rows = client.get(reverse(url_name), {"q": term}).context["rows"]
+            assert {r["object"].enterprise.name for r in rows} == {"景柏服饰"}, (url_name, term)
+    client.force_login(world.users["county"])  # 高平市: 景柏服饰 (泽州县) is outside
+    rows = client.get(reverse("enterprises:indicator_list"), {"q": "jb"}).context["rows"]
+    assert rows == []
+    rows = client.get(reverse("enterprises:indicator_list"), {"q": "潞安"}).context["rows"]
+    assert [r["object"].enterprise.name for r in rows] == ["潞安府潞绸"]

@@ -94,7 +94,7 @@ def test_numbers_and_choices_are_typed_in_other_lists_too(client):
     indicators = list_parameters(document, "indicators")
     assert indicators["year"]["schema"]["type"] == "integer"
     assert indicators["period_type"]["schema"]["enum"] == ["year", "month", "ytd"]
-    assert "q" not in indicators  # the indicator list does not search: q would be ignored
+    assert indicators["q"]["schema"]["type"] == "string"  # by the enterprise's name, pinyin too
     regions = list_parameters(document, "regions")
     assert regions["level"]["schema"] == {
         "description": "Level",

@@ -26,6 +26,8 @@ def _viewsets() -> list[type[ViewSet]]:
             continue
         if "q" not in cls.filterset_class.base_filters or not cls.filterset_class.search_fields:
             continue
+        if not cls.filterset_class.in_global_search:
+            continue
         seen.add(cls.model)
         out.append(cls)
     return out
