@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.db.models import Prefetch
 from django.utils.html import format_html
 
 
@@ -56,12 +57,23 @@ class Table:
     def orderings(self) -> dict[str, str]:
         return {c.name: c.order_by for c in self.columns if c.order_by}
 
-    def prepare(self, queryset: models.QuerySet) -> models.QuerySet:
+    def prepare(self, queryset: models.QuerySet, user=None) -> models.QuerySet:
+        """The queryset with what the columns read joined or prefetched. Given the reader, prefetched
+        related rows are limited to those the reader may see too (an enterprise's memberships on a
+        chain outside the reader's scope do not show in its row)."""
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         if self.prefetch_related:
-            queryset = queryset.prefetch_related(*self.prefetch_related)
+            queryset = queryset.prefetch_related(*(self._scoped(p, user) for p in self.prefetch_related))
         return queryset
+
+    @staticmethod
+    def _scoped(lookup, user):
+        if user is None or not isinstance(lookup, Prefetch) or not hasattr(lookup.queryset, "restrict"):
+            return lookup
+        return Prefetch(
+            lookup.prefetch_through, queryset=lookup.queryset.restrict(user, "view"), to_attr=lookup.to_attr
+        )
 
     def rows(self, objects) -> list[dict]:
         out = []

@@ -644,11 +644,6 @@ def test_an_api_update_keeps_the_chains_the_editor_cannot_see(client, cast, toke
     assert set(on_two_chains.chains.values_list("pk", flat=True)) == {silk, other}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the enterprise list's 'chains and roles' column (enterprises/views.py chain_roles) shows "
-    "memberships on chains outside the reader's scope; so do its exports",
-)
 @pytest.mark.parametrize("fmt", [None, "csv"])
 def test_the_enterprise_list_names_only_the_chains_in_the_readers_scope(login, cast, on_two_chains, fmt):
     client = login("office")

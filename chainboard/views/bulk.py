@@ -149,7 +149,9 @@ class BulkEditView(EntityView):
         return form_class()
 
     def changeable(self) -> models.QuerySet:
-        return self.viewset.table.prepare(self.model.objects.restrict(self.request.user, "change"))
+        return self.viewset.table.prepare(
+            self.model.objects.restrict(self.request.user, "change"), self.request.user
+        )
 
     def records(self, raw_pks: list) -> list[models.Model]:
         """The records with these ids, re-read within what the user may change; every one or Refused."""

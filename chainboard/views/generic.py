@@ -187,14 +187,14 @@ class ListView(EntityView):
                 str(self.model._meta.verbose_name_plural),
                 table.labels(self.model),
                 table,
-                table.prepare(queryset),
+                table.prepare(queryset, request.user),
             )
         try:
             page_size = int(request.GET.get("page_size", PAGE_SIZES[0]))
         except ValueError:
             page_size = PAGE_SIZES[0]
         page_size = page_size if page_size in PAGE_SIZES else PAGE_SIZES[0]
-        paginator = Paginator(table.prepare(queryset), page_size)
+        paginator = Paginator(table.prepare(queryset, request.user), page_size)
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -243,7 +243,7 @@ class DetailView(EntityView):
                 rel_qs = rel_qs.restrict(request.user, "view")
                 if not scope.has_permission(request.user, "view", rel_qs.model):
                     continue
-            rows = table.rows(table.prepare(rel_qs).order_by(*table.default_order)[:200])
+            rows = table.rows(table.prepare(rel_qs, request.user).order_by(*table.default_order)[:200])
             related.append(
                 {
                     "label": label,

@@ -55,7 +55,7 @@ def global_search(request):
                     {
                         "label": model._meta.verbose_name_plural,
                         "count": count,
-                        "items": list(viewset.table.prepare(matches)[:PER_KIND]),
+                        "items": list(viewset.table.prepare(matches, request.user)[:PER_KIND]),
                         "more_url": f"{reverse(viewset.names()['list'])}?{params.urlencode()}",
                     }
                 )
