@@ -44,8 +44,9 @@ class ScopedFilterSet(django_filters.FilterSet):
                 if isinstance(field.widget, forms.NullBooleanSelect):
                     # Django labels the empty choice "Unknown"; in a filter it means "any".
                     field.widget.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
-                if isinstance(field, forms.ModelChoiceField) and not isinstance(field, LookupChoiceField):
-                    field.empty_label = _("Any")
+                if isinstance(field, forms.ModelChoiceField):
+                    if not isinstance(field, LookupChoiceField):
+                        field.empty_label = _("Any")
                 elif isinstance(field, forms.ChoiceField):
                     choices = list(field.choices)
                     if choices and choices[0][0] == "" and str(choices[0][1]).startswith("---"):

@@ -1,5 +1,5 @@
 import django_filters
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.filters import LookupFilter, ScopedFilterSet
@@ -66,18 +66,47 @@ class EnterpriseFilterSet(ScopedFilterSet):
         return queryset.filter(pk__in=leaders) if value else queryset.exclude(pk__in=leaders)
 
 
+ROLE_LABELS = dict(MembershipRole.choices)
+
+
+class EnterpriseTable(Table):
+    """The enterprise list's table. An export runs it over every row (100,000 and more at province
+    scale), so each row loads only what the columns, the row's link and its sample badge read, and no
+    object per region or chain: region and chain names come as annotations (bench/README.md)."""
+
+    fields = ("name", "short_name", "uscc", "is_sample", "version", "industry_class_id", "region_id")
+
+    def prepare(self, queryset, user=None):
+        return (
+            super()
+            .prepare(queryset, user)
+            .only(*self.fields)
+            .annotate(region_name=F("region__name"), region_level=F("region__level"))
+        )
+
+
 def chain_roles(enterprise) -> str:
-    # Uses the prefetched memberships: one query for the page, whatever its size.
-    return "、".join(f"{m.chain.name}·{m.get_role_display()}" for m in enterprise.memberships.all()) or None
+    # The memberships the table prefetched (one query for the page or chunk, whatever its size) as a
+    # plain list with the chain's name annotated; otherwise through the related manager.
+    prefetched = getattr(enterprise, "table_memberships", None)
+    if prefetched is not None:
+        pairs = [(m.chain_name, m.role) for m in prefetched]
+    else:
+        pairs = [(m.chain.name, m.role) for m in enterprise.memberships.select_related("chain")]
+    return "、".join(f"{name}·{ROLE_LABELS.get(role, role)}" for name, role in pairs) or None
 
 
 def region_label(enterprise):
-    region = enterprise.region
-    if region is None:
-        return None
-    if region.level == 2:
-        return _("%(city)s (county unknown)") % {"city": region.name}
-    return region.name
+    if hasattr(enterprise, "region_name"):  # annotated by EnterpriseTable
+        name, level = enterprise.region_name, enterprise.region_level
+    else:
+        region = enterprise.region
+        if region is None:
+            return None
+        name, level = region.name, region.level
+    if level == 2:
+        return _("%(city)s (county unknown)") % {"city": name}
+    return name
 
 
 class EnterpriseViewSet(ViewSet):
@@ -86,16 +115,30 @@ class EnterpriseViewSet(ViewSet):
     form_class = forms.EnterpriseForm
     filterset_class = EnterpriseFilterSet
     facets = (("chain", "memberships__chain"), ("role", "memberships__role"))
-    table = Table(
+    table = EnterpriseTable(
         columns=[
             Column("name", order_by="name", link=True),
             Column("uscc", order_by="uscc"),
             Column("region", render=region_label, order_by="region__code"),
-            Column("industry_class.code", label=_("industry class"), order_by="industry_class__code"),
+            # The class's code is its primary key: read from the row, no join.
+            Column(
+                "industry_class.code",
+                label=_("industry class"),
+                order_by="industry_class__code",
+                render=lambda row: row.industry_class_id,
+            ),
             Column("chains", label=_("chains and roles"), render=chain_roles),
         ],
-        select_related=("region", "industry_class"),
-        prefetch_related=(Prefetch("memberships", queryset=Membership.objects.select_related("chain")),),
+        prefetch_related=(
+            Prefetch(
+                "memberships",
+                # Ordered by chain as before, without the default ordering's join to the enterprise.
+                queryset=Membership.objects.only("enterprise_id", "role")
+                .annotate(chain_name=F("chain__name"))
+                .order_by("chain"),
+                to_attr="table_memberships",
+            ),
+        ),
         default_order=("name",),
     )
     detail_related = [
@@ -155,6 +198,9 @@ def child_table(*columns: Column) -> Table:
 
 
 class MembershipFilterSet(ScopedFilterSet):
+    search_fields = ("enterprise__name", "enterprise__short_name", "chain__name")
+    in_global_search = False
+
     class Meta:
         model = Membership
         fields = ["chain", "role"]
@@ -190,6 +236,7 @@ class ProductViewSet(ViewSet):
     url_prefix = "products"
     form_class = forms.ProductForm
     filterset_class = ProductFilterSet
+    facets = (("is_sample", "is_sample"),)
     table = child_table(Column("name", order_by="name", link=True), Column("brand", order_by="brand"))
 
 
@@ -206,10 +253,14 @@ class ContactViewSet(ViewSet):
     url_prefix = "contacts"
     form_class = forms.ContactForm
     filterset_class = ContactFilterSet
+    facets = (("is_sample", "is_sample"),)
     table = child_table(Column("name", order_by="name", link=True), Column("title"), Column("phone"))
 
 
 class AboveSizeStatusFilterSet(ScopedFilterSet):
+    search_fields = ("enterprise__name", "enterprise__short_name")  # by the enterprise's keys, pinyin too
+    in_global_search = False
+
     class Meta:
         model = AboveSizeStatus
         fields = ["year", "is_above_size"]
@@ -220,12 +271,16 @@ class AboveSizeStatusViewSet(ViewSet):
     url_prefix = "above_size_statuses"
     form_class = forms.AboveSizeStatusForm
     filterset_class = AboveSizeStatusFilterSet
+    facets = (("year", "year"), ("is_above_size", "is_above_size"))
     table = child_table(
         Column("year", order_by="year", link=True), Column("is_above_size", order_by="is_above_size")
     )
 
 
 class IndicatorFilterSet(ScopedFilterSet):
+    search_fields = ("enterprise__name", "enterprise__short_name")  # by the enterprise's keys, pinyin too
+    in_global_search = False
+
     class Meta:
         model = Indicator
         fields = ["period_type", "year", "month", "is_sample"]
