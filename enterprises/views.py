@@ -177,9 +177,7 @@ class EnterpriseViewSet(ViewSet):
             Table(
                 columns=[
                     Column("period", label=_("period"), link=True),
-                    Column("output_value"),
-                    Column("revenue"),
-                    Column("tax"),
+                    *MONEY_COLUMNS,  # 4.3亿元, 92万元, as everywhere else
                     Column("employees"),
                     Column("electricity"),
                 ],
