@@ -49,7 +49,7 @@ BASELINES = {
     "chains:position_list": 13,  # + facets: chain (counts, names), kind
     "chains:chainattribute_list": 13,  # + facets: chain (counts, names), kind
     "chains:chainstatistic_list": 14,  # + facets: chain (counts, names), metric, year
-    "enterprises:enterprise_list": 14,  # + facets: chain (counts, names), role
+    "enterprises:enterprise_list": 13,  # + facets: chain (counts, names), role; chains and roles by subquery
     "enterprises:membership_list": 13,  # + facets: chain (counts, names), role
     "enterprises:product_list": 10,  # + facet: sample data
     "enterprises:contact_list": 10,  # + facet: sample data
