@@ -428,3 +428,11 @@ def test_an_export_with_an_invalid_filter_does_not_export_the_whole_trail(client
         assert len(list(csv.reader(io.StringIO(text)))) <= 1  # the header at most
     else:
         assert response.status_code == 400
+
+
+def test_a_creation_shows_its_values_without_an_empty_before_column(client, world):
+    enterprise = world.enterprises["luanfu"]  # created (with its children), never changed
+    client.force_login(world.users["county"])
+    html = client.get(reverse("enterprises:enterprise_history", args=[enterprise.pk])).content.decode()
+    assert 'class="diff-new"' in html and "潞安府潞绸" in html
+    assert 'class="diff-old"' not in html
