@@ -294,12 +294,7 @@ class _Lookup:
         for start in range(0, len(values_list), CHUNK):
             chunk = values_list[start : start + CHUNK]
             condition = models.Q()
-            pk_values = []
-            for v in chunk:
-                try:
-                    pk_values.append(pk_field.to_python(v))
-                except ValidationError:
-                    continue
+            pk_values = _typed(pk_field, chunk)
             if pk_values:
                 condition |= models.Q(pk__in=pk_values)
             for name in self.fields:
@@ -341,6 +336,17 @@ class _Lookup:
         return found[0]
 
 
+def _typed(field, texts) -> list:
+    """The texts that ``field`` can hold, as its Python values (the others cannot match anything)."""
+    out = []
+    for text in texts:
+        try:
+            out.append(field.to_python(text))
+        except ValidationError:
+            continue
+    return out
+
+
 def _default_lookup_fields(model) -> list[str]:
     names = {f.name for f in model._meta.concrete_fields}
     return [n for n in ("code", "name") if n in names and n != model._meta.pk.name]
@@ -353,7 +359,7 @@ class RowValidator:
 
     def __init__(self, spec: Spec, lookups: dict[str, _Lookup]):
         self.spec = spec
-        self.form = spec.viewset.form_class(user=spec.user)
+        self.form = spec.form  # its fields are the columns' (their cleaning is replaced below)
         self.form.validate_unique = lambda: None
         # The lookups already proved that each related row exists (and is one the user may pick):
         # the model's own check would ask the database again, once per row and field.
@@ -454,13 +460,14 @@ class Importer:
         return ""
 
     def error(self, row: int, name: str, message: str, value: str = "") -> None:
+        column = self.spec.columns.get(name)
+        title, label = (self._column_title(name), column.label) if column else ("", "")
+        self._record(RowError(row, title, label, value[:100], message))
+
+    def _record(self, error: RowError) -> None:
         self.outcome.error_count += 1
         if len(self.outcome.errors) < MAX_ERRORS:
-            column = self.spec.columns.get(name)
-            label = column.label if column else ""
-            self.outcome.errors.append(
-                RowError(row, self._column_title(name) if column else "", label, value[:100], message)
-            )
+            self.outcome.errors.append(error)
 
     # -- reading ----------------------------------------------------------------------------------
     def _data_rows(self) -> list[_Row]:
@@ -534,10 +541,11 @@ class Importer:
                 self.progress(count, len(rows))
             target = existing.get(row.number)
             if isinstance(target, RowError):
-                self.outcome.error_count += 1
-                if len(self.outcome.errors) < MAX_ERRORS:
-                    self.outcome.errors.append(target)
+                self._record(target)
                 continue
+            for lookup in lookups.values():
+                if lookup.extra:  # values another row's record held are not this row's to pick
+                    lookup.extra = {}
             data: dict[str, Any] = {}
             if target is not None:
                 if target.pk in seen_targets:
@@ -654,19 +662,11 @@ class Importer:
                 if normalise is not None:
                     text = normalise(key, text)
                 values[text].append(row)
+            field = self.model._meta.get_field(model_key)
             found: dict[str, models.Model] = {}
             texts = sorted(values)
             for start in range(0, len(texts), CHUNK):
-                chunk = texts[start : start + CHUNK]
-                try:
-                    typed = [self.model._meta.get_field(model_key).to_python(t) for t in chunk]
-                except ValidationError:
-                    typed = []
-                    for t in chunk:
-                        try:
-                            typed.append(self.model._meta.get_field(model_key).to_python(t))
-                        except ValidationError:
-                            continue
+                typed = _typed(field, texts[start : start + CHUNK])
                 for obj in (
                     changeable.filter(**{f"{model_key}__in": typed})
                     .select_related(*single)
@@ -674,37 +674,30 @@ class Importer:
                 ):
                     found[str(getattr(obj, model_key))] = obj
             missing = [t for t in texts if t not in found]
-            elsewhere = set()
+            elsewhere: set[str] = set()
             for start in range(0, len(missing), CHUNK):
-                chunk = missing[start : start + CHUNK]
-                try:
-                    typed = [self.model._meta.get_field(model_key).to_python(t) for t in chunk]
-                except ValidationError:
-                    continue
+                typed = _typed(field, missing[start : start + CHUNK])
                 elsewhere |= {
                     str(v)
                     for v in anywhere.filter(**{f"{model_key}__in": typed}).values_list(model_key, flat=True)
                 }
             for text, key_rows in values.items():
+                if text in found:
+                    message = None
+                elif text in elsewhere:
+                    message = _("This record is outside what you may change.")
+                elif key == "id":
+                    message = _("There is no record with this ID; leave the column blank to add one.")
+                else:
+                    continue  # a natural key that finds nothing: the row adds a record
                 for row in key_rows:
-                    if text in found:
-                        out[row.number] = found[text]
-                    elif text in elsewhere:
-                        out[row.number] = RowError(
-                            row.number,
-                            self._column_title(key),
-                            self.spec.columns[key].label,
-                            text,
-                            _("This record is outside what you may change."),
+                    out[row.number] = (
+                        found[text]
+                        if message is None
+                        else RowError(
+                            row.number, self._column_title(key), self.spec.columns[key].label, text, message
                         )
-                    elif key == "id":
-                        out[row.number] = RowError(
-                            row.number,
-                            self._column_title(key),
-                            self.spec.columns[key].label,
-                            text,
-                            _("There is no record with this ID; leave the column blank to add one."),
-                        )
+                    )
         return out
 
     def pk_or(self, key: str) -> str:

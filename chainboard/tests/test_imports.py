@@ -446,3 +446,21 @@ def test_an_import_whose_worker_died_is_shown_as_stopped(client, world, settings
     assert not Enterprise.objects.filter(uscc=uscc(1)).exists()
     job = check(client, ImportJob.objects.get(pk=job.pk))  # and it can be checked again
     assert job.status == "ready"
+
+
+def test_a_value_one_record_holds_is_not_offered_to_another_row(client, world):
+    """景柏服饰 is also on 其他产业链, which the silk office may not see: updating it keeps that chain,
+    but a new row in the same file cannot pick 其他产业链 by naming it."""
+    jingbai = world.enterprises["jingbai"]
+    actions.save_fields(world.users["office"], jingbai, uscc=uscc(11, "140525"))
+    other = world.chains["other"]
+    Membership.objects.create(enterprise=jingbai, chain=other)
+    client.force_login(world.users["office"])
+    rows = [
+        ["统一社会信用代码", "企业名称", "所在县区", "产业链"],
+        [uscc(11, "140525"), "景柏服饰", "140525", f"丝麻纺织服装产业链、{other.pk}"],
+        ["", "借道企业", "140581", f"丝麻纺织服装产业链、{other.pk}"],
+    ]
+    job = check(client, job_of(upload(client, "借道.csv", csv_bytes(rows))))
+    assert job.status == "invalid"
+    assert [(e["row"], e["column"]) for e in job.errors] == [(3, "产业链")]
