@@ -20,6 +20,7 @@ from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -38,7 +39,9 @@ class ImportBase(EntityView):
         if self.viewset.form_class is None or not scope.has_permission(user, "add", self.model):
             raise PermissionDenied
 
+    @cached_property
     def spec(self) -> imports.Spec:
+        """The entity's columns as this user sees them (one form built per request)."""
         return imports.Spec(self.viewset, self.request.user)
 
     def content_type(self) -> ContentType:
@@ -55,7 +58,7 @@ class ImportView(ImportBase):
         return self.page()
 
     def page(self, error: str = "", status: int = 200):
-        spec = self.spec()
+        spec = self.spec
         jobs = ImportJob.objects.filter(user=self.request.user, content_type=self.content_type())[:10]
         columns = [{"column": c, "accepted": accepted(c)} for c in spec.columns.values()]
         ctx = self.context(columns=columns, keys=spec.keys, jobs=jobs, error=error)
@@ -75,13 +78,13 @@ class ImportView(ImportBase):
             try:
                 tabular.check(handle.name, name)
                 rows = tabular.read(handle.name, name)
-                header_row, headers = imports.find_header(rows, self.spec())
+                header_row, headers = imports.find_header(rows, self.spec)
             except (tabular.FileProblem, imports.ImportError_) as exc:
                 return self.page(str(exc), status=400)
             handle.seek(0)
             content = handle.read()
         remembered = ImportMapping.objects.filter(user=request.user, content_type=self.content_type()).first()
-        mapping = imports.auto_mapping(self.spec(), headers, remembered.columns if remembered else None)
+        mapping = imports.auto_mapping(self.spec, headers, remembered.columns if remembered else None)
         samples = [row for row in rows[header_row + 1 :] if any(row)][:SAMPLE_ROWS]
         job = ImportJob(
             user=request.user,
@@ -118,7 +121,7 @@ class ImportJobView(ImportBase):
         return render(request, template, self.job_context(job))
 
     def job_context(self, job: ImportJob, mapping_error: str = "") -> dict:
-        spec = self.spec()
+        spec = self.spec
         columns = []
         width = max([len(job.headers), *(len(r) for r in job.samples)] or [0])
         for index in range(width):
@@ -166,7 +169,7 @@ class ImportJobView(ImportBase):
         return HttpResponseRedirect(reverse(self.viewset.names()["import_job"], args=[job.pk]))
 
     def save_mapping_and_check(self, job: ImportJob):
-        spec = self.spec()
+        spec = self.spec
         mapping: dict[str, str] = {}
         used: dict[str, str] = {}
         for key, value in self.request.POST.items():
@@ -239,7 +242,7 @@ class ImportTemplateView(ImportBase):
 
     def get(self, request, fmt):
         self.check_permission()
-        spec = self.spec()
+        spec = self.spec
         headers = spec.template_headers()
         title = str(self.model._meta.verbose_name_plural)
         stamp = timezone.localtime().strftime("%Y%m%d")
