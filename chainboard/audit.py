@@ -125,13 +125,15 @@ def diff(before: dict | None, after: dict | None) -> dict[str, tuple[Any, Any]]:
 
 def record(action: str, instance: models.Model | None = None, **fields):
     """Write one audit row for ``instance`` (or, for bulk operations, for ``model`` with counts);
-    ``fields`` are those of :func:`entry`."""
-    row = entry(action, instance, **fields)
+    ``fields`` are those of :func:`values`."""
+    from chainboard.models import AuditEntry
+
+    row = AuditEntry(**values(action, instance, **fields))
     row.save()
     return row
 
 
-def entry(
+def values(
     action: str,
     instance: models.Model | None = None,
     *,
@@ -141,54 +143,23 @@ def entry(
     model: type[models.Model] | None = None,
     object_repr: str = "",
     object_id: str = "",
-):
-    """An unsaved audit row, for bulk writes that insert many at once (``AuditEntry.objects.bulk_create``)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from chainboard.models import AuditEntry
-
-    op = current_operation()
-    model = model or type(instance)
-    user = op.user if isinstance(op.user, models.Model) and op.user.is_authenticated else None
-    return AuditEntry(
-        user=user,
-        user_name=op.user_name,
-        operation_id=op.id,
-        source=op.source,
-        action=action,
-        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
-        object_id=str(instance.pk) if instance is not None else object_id,
-        object_repr=(str(instance) if instance is not None else object_repr)[:200],
-        parent_content_type=ContentType.objects.get_for_model(parent) if parent is not None else None,
-        parent_object_id=str(parent.pk) if parent is not None else "",
-        before=before,
-        after=after,
-    )
-
-
-def values(
-    action: str,
-    instance: models.Model,
-    *,
-    before: dict | None = None,
-    after: dict | None = None,
-    parent: models.Model | None = None,
 ) -> dict[str, Any]:
-    """An audit row as {column attribute: value}, for bulk inserts that build no model instance
-    (``bulkwrite.insert_values(AuditEntry, rows)``); the same content as :func:`entry`."""
+    """An audit row as {column attribute: value}: what :func:`record` saves, and what bulk writes insert
+    without building model instances (``bulkwrite.insert_values(AuditEntry, rows)``)."""
     from django.contrib.contenttypes.models import ContentType
 
     op = current_operation()
     user = op.user if isinstance(op.user, models.Model) and op.user.is_authenticated else None
+    model = model or type(instance)
     return {
         "user_id": user.pk if user is not None else None,
         "user_name": op.user_name,
         "operation_id": op.id,
         "source": op.source,
         "action": action,
-        "content_type_id": ContentType.objects.get_for_model(type(instance), for_concrete_model=False).pk,
-        "object_id": str(instance.pk),
-        "object_repr": str(instance)[:200],
+        "content_type_id": ContentType.objects.get_for_model(model, for_concrete_model=False).pk,
+        "object_id": str(instance.pk) if instance is not None else object_id,
+        "object_repr": (str(instance) if instance is not None else object_repr)[:200],
         "parent_content_type_id": ContentType.objects.get_for_model(parent).pk
         if parent is not None
         else None,
