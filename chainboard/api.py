@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Prefetch
-from django.forms.models import model_to_dict
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import translation
@@ -32,6 +31,7 @@ from ninja.security import HttpBearer
 from pydantic import BeforeValidator, Field, WithJsonSchema, create_model
 
 from chainboard import actions, audit, scope
+from chainboard.forms import form_data
 from chainboard.models import ApiToken
 
 PROBLEM = "application/problem+json"
@@ -131,31 +131,8 @@ def _http_error(request, exc: HttpError):
     return problem(exc.status_code, str(exc))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, models.Model):
-        return value.pk
-    if isinstance(value, list | tuple | models.QuerySet):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def _form_fields(viewset) -> list[str]:
     return list(viewset.form_class.base_fields) if viewset.form_class else []
-
-
-def _form_data(instance: models.Model | None, fields: list[str], payload: dict) -> dict:
-    data: dict[str, Any] = {}
-    if instance is not None:
-        for key, value in model_to_dict(instance, fields=fields).items():
-            data[key] = _jsonable(value)
-    for key, value in payload.items():
-        data[key] = _jsonable(value)
-    # Forms read booleans from presence: drop False so the checkbox reads unchecked.
-    return {k: v for k, v in data.items() if v is not None and v is not False}
 
 
 # ---- list filters: a query schema generated from the ViewSet's filter set --------------------------------
@@ -454,7 +431,7 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             "", response={201: Out}, operation_id=f"create_{viewset.url_prefix}", summary=f"Create a {name}"
         )
         def create_item(request, payload: In):
-            obj = actions.create(request.user, viewset.form_class, _form_data(None, writable, payload.dict()))
+            obj = actions.create(request.user, viewset.form_class, form_data(None, writable, payload.dict()))
             return Status(201, read(request.user, obj.pk))
 
         @router.patch(
@@ -465,7 +442,7 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
         )
         def update_item(request, pk: pk_type, payload: Patch, version: int):
             obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=pk)
-            data = _form_data(obj, writable, payload.dict(exclude_unset=True))
+            data = form_data(obj, writable, payload.dict(exclude_unset=True))
             obj = actions.update(request.user, obj, viewset.form_class, data, version=version)
             return read(request.user, obj.pk)
 

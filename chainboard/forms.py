@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from pathlib import PurePath
+from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.db.models import Q
+from django.forms.models import model_to_dict
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -200,3 +205,28 @@ class JournalForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["text"].widget.attrs["rows"] = 2
         self.style_fields()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple | models.QuerySet):
+        return [_plain(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def form_data(instance: models.Model | None, fields: list[str], overlay: dict | None = None) -> dict:
+    """Data for an entity form: ``instance``'s current values of ``fields`` with ``overlay`` on top, so a
+    partial change (an API PATCH, a bulk edit, an import row with some columns) leaves the rest as it is."""
+    data: dict[str, Any] = {}
+    if instance is not None:
+        for key, value in model_to_dict(instance, fields=fields).items():
+            data[key] = _plain(value)
+    for key, value in (overlay or {}).items():
+        data[key] = _plain(value)
+    # Forms read booleans from presence: drop False so the checkbox reads unchecked.
+    return {k: v for k, v in data.items() if v is not None and v is not False}

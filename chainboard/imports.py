@@ -31,11 +31,11 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.forms.models import model_to_dict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chainboard import audit, bulkwrite, scope, search
+from chainboard.forms import form_data
 from chainboard.models.audit import AuditAction
 
 UNITS = {"元": 1, "千元": 1_000, "万元": 10_000, "亿元": 100_000_000}
@@ -559,7 +559,7 @@ class Importer:
                 row.label = str(target)
                 row.existing = True
                 row.before = audit.snapshot(target)
-                data = _form_data(target, form_fields)
+                data = form_data(target, form_fields)
                 self._allow_current(lookups, target)
             failed = False
             for name, text in row.cells.items():
@@ -1005,21 +1005,6 @@ def _all_related(model, known: dict[str, list]) -> dict[str, list]:
 def _current_related(before: dict | None, model) -> dict[str, list]:
     before = before or {}
     return {f.name: before.get(f.name, []) for f in model._meta.many_to_many}
-
-
-def _form_data(instance: models.Model, fields: list[str]) -> dict:
-    """The record's current values as form data (so unmapped and blank columns keep their values)."""
-    data: dict[str, Any] = {}
-    for key, value in model_to_dict(instance, fields=fields).items():
-        if value is None or value is False:
-            continue
-        if isinstance(value, list):
-            data[key] = [str(getattr(v, "pk", v)) for v in value]
-        elif isinstance(value, bool):
-            data[key] = "true"
-        else:
-            data[key] = str(value)
-    return data
 
 
 # -- jobs: the web flow's background work ---------------------------------------------------------

@@ -6,7 +6,7 @@ The change is applied record by record through ``actions.update`` (the same perm
 validation, version check and audit row as the edit form) inside ONE transaction: if any record fails,
 nothing is saved and every error is shown, naming the record and the field.
 
-Each record's data is its current form data with the chosen fields overlaid (``chainboard.api._form_data``,
+Each record's data is its current form data with the chosen fields overlaid (``chainboard.forms.form_data``,
 as an API PATCH builds it), so its other fields stay as they are.
 
 The page carries each record's version from when it was shown; a record saved by someone else meanwhile
@@ -30,8 +30,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from chainboard import actions, scope, search
-from chainboard.api import _form_data, _form_fields
-from chainboard.forms import LookupChoiceField
+from chainboard.api import _form_fields
+from chainboard.forms import LookupChoiceField, form_data
 from chainboard.views.generic import EntityView
 
 # At most this many records in one bulk edit: one transaction holds every row's lock and audit row, and
@@ -327,7 +327,7 @@ class BulkEditView(EntityView):
             # the transaction usable and the next records are still validated, to report every error.
             with transaction.atomic(), search.deferred():
                 for record in records:
-                    data = _form_data(record, writable, values)
+                    data = form_data(record, writable, values)
                     try:
                         actions.update(user, record, form_class, data, version=versions[record.pk])
                     except actions.InvalidData as exc:
