@@ -811,10 +811,9 @@ class Importer:
         bulkwrite.insert_new(self.model, [r.instance for r in creates])
         for start in range(0, len(updates), BATCH):
             batch = updates[start : start + BATCH]
-            fields = sorted(
-                {n for r in batch for n in r.changed} & {f.attname for f in self.model._meta.concrete_fields}
-            )
-            names = [self.model._meta.get_field(_field_for(self.model, a)).name for a in fields]
+            # The snapshot names foreign keys by column attribute (region_id); bulk_update wants names.
+            by_attname = {f.attname: f.name for f in self.model._meta.concrete_fields}
+            names = sorted({by_attname[n] for r in batch for n in r.changed if n in by_attname})
             now = timezone.now()
             for r in batch:
                 r.instance.version += 1
@@ -988,13 +987,6 @@ def _index_rows(model, instances: list[models.Model], *, fresh: bool) -> None:
 class _Params(dict):
     def __missing__(self, key):
         return ""
-
-
-def _field_for(model, attname: str) -> str:
-    for f in model._meta.concrete_fields:
-        if f.attname == attname:
-            return f.name
-    return attname
 
 
 def _all_related(model, known: dict[str, list]) -> dict[str, list]:
