@@ -964,24 +964,10 @@ class Importer:
         for start in range(0, len(todo), BATCH * 2):
             batch = todo[start : start + BATCH * 2]
             with transaction.atomic():
-                _index_rows(self.model, [o for o, fresh in batch if fresh], fresh=True)
-                _index_rows(self.model, [o for o, fresh in batch if not fresh], fresh=False)
+                search.index_many(self.model, [o for o, fresh in batch if fresh], fresh=True)
+                search.index_many(self.model, [o for o, fresh in batch if not fresh], fresh=False)
             if self.progress:
                 self.progress(min(start + BATCH * 2, len(todo)), len(todo))
-
-
-def _index_rows(model, instances: list[models.Model], *, fresh: bool) -> None:
-    """Search keys for many rows at once: new rows only insert, changed rows drop their old keys first."""
-    if not instances:
-        return
-    from chainboard.models import SearchKey
-
-    ct = search._content_type(model)
-    if not fresh:
-        pks = [o.pk for o in instances]
-        for start in range(0, len(pks), CHUNK):
-            SearchKey.objects.filter(content_type=ct, object_id__in=pks[start : start + CHUNK]).delete()
-    search._insert((ct.pk, obj.pk, key) for obj in instances for key in search.keys_for(obj))
 
 
 class _Params(dict):

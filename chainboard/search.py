@@ -37,8 +37,9 @@ so scope applies as everywhere else. Case folding is ASCII only, as SQLite's ``L
 
 Keeping keys current: :mod:`chainboard.actions` calls :func:`reindex` after each create and update and
 :func:`remove` after each delete, inside the write's transaction, so keys never disagree with the rows
-after a commit or a rollback. There are no signals: the explicit call is the one write path. Loads that
-bypass the actions (raw inserts, benchmarks) run :func:`rebuild` (``manage.py rebuild_search``).
+after a commit or a rollback. There are no signals: the explicit call is the one write path. Imports write
+many rows' keys at once with :func:`index_many`. Loads that bypass the actions (raw inserts, benchmarks)
+run :func:`rebuild` (``manage.py rebuild_search``).
 Until a model has any key at all, ``ScopedFilterSet`` falls back to ``icontains`` (see
 :func:`is_indexed`). Keys of objects deleted by a cascade linger until the next rebuild; they are
 harmless because ids are always applied to the live table.
@@ -222,6 +223,19 @@ def _write(instance: models.Model, model: type[models.Model]) -> None:
             [SearchKey(content_type=ct, object_id=instance.pk, key=k) for k in wanted - existing],
             batch_size=BATCH,
         )
+
+
+def index_many(model: type[models.Model], instances: list[models.Model], *, fresh: bool) -> None:
+    """Keys for many rows at once (an import): ``fresh`` rows have none yet and only insert; the others
+    drop their old keys first, in chunks."""
+    if not instances or not search_fields(model):
+        return
+    ct = _content_type(model)
+    if not fresh:
+        pks = [o.pk for o in instances]
+        for start in range(0, len(pks), BATCH):
+            SearchKey.objects.filter(content_type=ct, object_id__in=pks[start : start + BATCH]).delete()
+    _insert((ct.pk, obj.pk, key) for obj in instances for key in keys_for(obj))
 
 
 def remove(instance: models.Model) -> None:
