@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
+import functools
 import getpass
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from django.db import models
@@ -36,6 +38,8 @@ class Operation:
     source: str = Source.SHELL
     label: str = ""
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+    # Audit row values shared by every row of one kind in this operation (see values())
+    common: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def user_name(self) -> str:
@@ -100,21 +104,32 @@ def snapshot(instance: models.Model, related: dict[str, list] | None = None) -> 
 
     ``related`` gives many-to-many ids already known (bulk writes), so they are not queried per row.
     """
-    data: dict[str, Any] = {}
-    exclude = set(getattr(instance, "audit_exclude", ()))
-    for f in instance._meta.concrete_fields:
+    fields, many = _audited_fields(type(instance))
+    data = {key: _jsonable(read(instance)) for key, read in fields}
+    if instance.pk is not None:
+        for name in many:
+            if related is not None and name in related:
+                data[name] = sorted(related[name])
+            else:
+                data[name] = sorted(obj.pk for obj in getattr(instance, name).all())
+    return data
+
+
+@functools.cache
+def _audited_fields(model: type[models.Model]) -> tuple[list[tuple[str, Callable]], list[str]]:
+    """What :func:`snapshot` reads, worked out once per model: (key, reader) per concrete field, and
+    the many-to-many names. A field that reads its value the usual way is read by attribute."""
+    exclude = set(getattr(model, "audit_exclude", ()))
+    fields = []
+    for f in model._meta.concrete_fields:
         if f.name in exclude:
             continue
-        data[f.attname if f.is_relation else f.name] = _jsonable(f.value_from_object(instance))
-    if instance.pk is not None:
-        for f in instance._meta.many_to_many:
-            if f.name in exclude:
-                continue
-            if related is not None and f.name in related:
-                data[f.name] = sorted(related[f.name])
-            else:
-                data[f.name] = sorted(obj.pk for obj in getattr(instance, f.name).all())
-    return data
+        usual = type(f).value_from_object is models.Field.value_from_object
+        fields.append(
+            (f.attname if f.is_relation else f.name, attrgetter(f.attname) if usual else f.value_from_object)
+        )
+    many = [f.name for f in model._meta.many_to_many if f.name not in exclude]
+    return fields, many
 
 
 def diff(before: dict | None, after: dict | None) -> dict[str, tuple[Any, Any]]:
@@ -146,23 +161,29 @@ def values(
 ) -> dict[str, Any]:
     """An audit row as {column attribute: value}: what :func:`record` saves, and what bulk writes insert
     without building model instances (``bulkwrite.insert_values(AuditEntry, rows)``)."""
-    from django.contrib.contenttypes.models import ContentType
-
     op = current_operation()
-    user = op.user if isinstance(op.user, models.Model) and op.user.is_authenticated else None
     model = model or type(instance)
+    key = (model, type(parent) if parent is not None else None)
+    common = op.common.get(key)
+    if common is None:  # the same for every row of this kind in this operation (an import's 200,000)
+        from django.contrib.contenttypes.models import ContentType
+
+        user = op.user if isinstance(op.user, models.Model) and op.user.is_authenticated else None
+        common = op.common[key] = {
+            "user_id": user.pk if user is not None else None,
+            "user_name": op.user_name,
+            "operation_id": op.id,
+            "source": op.source,
+            "content_type_id": ContentType.objects.get_for_model(model, for_concrete_model=False).pk,
+            "parent_content_type_id": ContentType.objects.get_for_model(parent).pk
+            if parent is not None
+            else None,
+        }
     return {
-        "user_id": user.pk if user is not None else None,
-        "user_name": op.user_name,
-        "operation_id": op.id,
-        "source": op.source,
+        **common,
         "action": action,
-        "content_type_id": ContentType.objects.get_for_model(model, for_concrete_model=False).pk,
         "object_id": str(instance.pk) if instance is not None else object_id,
         "object_repr": (str(instance) if instance is not None else object_repr)[:200],
-        "parent_content_type_id": ContentType.objects.get_for_model(parent).pk
-        if parent is not None
-        else None,
         "parent_object_id": str(parent.pk) if parent is not None else "",
         "before": before,
         "after": after,

@@ -1,8 +1,8 @@
 """Insert many new rows fast: values prepared field by field and written with ``executemany``.
 
 Django's ``bulk_create`` builds every value through the SQL compiler (about 30 µs a value here), which
-is most of an import's write time at 100,000 rows. This writes the same values (``pre_save`` runs, so
-``auto_now`` fields are set; ``get_db_prep_save`` adapts them as ``save()`` would) with one statement
+is most of an import's write time at 100,000 rows. This writes the same values (``auto_now`` fields
+are set; ``get_db_prep_save`` adapts them as ``save()`` would, column by column) with one statement
 per batch. Ids are reserved first, so every object knows its id afterwards on both databases:
 
 - PostgreSQL: ``nextval`` of the id column's sequence, N at once;
@@ -57,16 +57,18 @@ def insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
     # The wrapper itself, not the ``connection`` proxy: the proxy costs a thread-local lookup per value.
     conn = connections[DEFAULT_DB_ALIAS]
     now = timezone.now()
-    plan = []
     for f in fields:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             for obj in objs:  # one time for the whole insert, as one statement would have
                 setattr(obj, f.attname, now)
-            prepared = f.get_db_prep_save(now, conn)
-            plan.append((f.attname, lambda value, prepared=prepared: prepared))
-        else:
-            plan.append((f.attname, _preparer(f, conn)))
-    _executemany(model, fields, ([prep(getattr(obj, a)) for a, prep in plan] for obj in objs))
+
+    def rows():
+        for start in range(0, len(objs), BATCH):
+            batch = objs[start : start + BATCH]
+            columns = [_prepare(f, conn, [getattr(obj, f.attname) for obj in batch]) for f in fields]
+            yield from zip(*columns, strict=True)
+
+    _executemany(model, fields, rows())
     for obj in objs:
         obj._state.adding = False
         obj._state.db = conn.alias
@@ -83,68 +85,67 @@ def insert_values(model: type[models.Model], rows: list[dict]) -> list[int]:
     now = timezone.now()
     fields = list(meta.concrete_fields)
     ids = _reserve_ids(model, len(rows))
-    plan = []
-    for f in fields:
-        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        plan.append((f.attname, _preparer(f, conn), auto, f.get_default if f.has_default() else None))
     pk_attname = meta.pk.attname
-    prepared_now = {a: prep(now) for a, prep, auto, _d in plan if auto}
 
-    def values():
-        for new_id, row in zip(ids, rows, strict=True):
-            out = []
-            for attname, prep, auto, default in plan:
-                if attname == pk_attname:
-                    value = new_id
-                elif attname in row:
-                    value = row[attname]
-                elif auto:
-                    out.append(prepared_now[attname])
-                    continue
-                else:
-                    value = default() if default else None
-                out.append(prep(value))
-            yield out
+    def column(f, batch, batch_ids):
+        attname = f.attname
+        if attname == pk_attname:
+            return batch_ids
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            return _prepare(f, conn, [now] * len(batch))
+        if f.has_default():
+            default = f.get_default
+            return _prepare(f, conn, [row[attname] if attname in row else default() for row in batch])
+        return _prepare(f, conn, [row.get(attname) for row in batch])
 
-    _executemany(model, fields, values())
+    def prepared():
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start : start + BATCH]
+            batch_ids = ids[start : start + BATCH]
+            yield from zip(*(column(f, batch, batch_ids) for f in fields), strict=True)
+
+    _executemany(model, fields, prepared())
     return ids
 
 
 _PLAIN_TYPES = {
-    models.CharField: (str,),
-    models.TextField: (str,),
-    models.IntegerField: (int,),
-    models.PositiveIntegerField: (int,),
-    models.PositiveSmallIntegerField: (int,),
-    models.SmallIntegerField: (int,),
-    models.BigIntegerField: (int,),
-    models.BooleanField: (bool,),
-    models.AutoField: (int,),
-    models.BigAutoField: (int,),
+    models.CharField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.SmallIntegerField: int,
+    models.BigIntegerField: int,
+    models.BooleanField: bool,
+    models.AutoField: int,
+    models.BigAutoField: int,
 }
 
 
-def _preparer(field, conn):
-    """``field.get_db_prep_save`` bound to the connection, short-cut for values the database driver
-    takes as they are (a str for a text field, an int for an integer or a foreign key to an integer id):
-    Django's layers of preparation cost several microseconds a value and change nothing for those."""
+def _prepare(field, conn, values: list) -> list:
+    """One column of values as ``field.get_db_prep_save`` gives them, prepared column by column.
+
+    Values the database driver takes as they are (a str for a text field, an int for an integer or a
+    foreign key to an integer id) are passed through: Django's layers of preparation cost several
+    microseconds a value and change nothing for those."""
     target = field.target_field if field.is_relation else field
     plain = _PLAIN_TYPES.get(type(target)) if type(field) in _PLAIN_TYPES or field.is_relation else None
     prep = field.get_db_prep_save
-    if plain is None:
-        last: list = [object(), None]  # the value prepared last and what it gave
-
-        def prepare(value):
-            # Rows of one insert often share a value object (the operation id, a time): prepare it once.
-            if value is not last[0]:
-                last[0], last[1] = value, prep(value, conn)
-            return last[1]
-
-        return prepare
-    if plain == (int,):
+    if plain is str:
+        return [v if v is None or type(v) is str else prep(v, conn) for v in values]
+    if plain is int:
         # bool is an int too; an int field given True is prepared properly by the slow path.
-        return lambda value: value if value is None or type(value) is int else prep(value, conn)
-    return lambda value: value if value is None or type(value) in plain else prep(value, conn)
+        return [v if v is None or type(v) is int else prep(v, conn) for v in values]
+    if plain is bool:
+        return [v if v is None or type(v) is bool else prep(v, conn) for v in values]
+    out = []
+    last, prepared = object(), None
+    for value in values:
+        # Rows of one insert often share a value object (the operation id, a time): prepare it once.
+        if value is not last:
+            last, prepared = value, prep(value, conn)
+        out.append(prepared)
+    return out
 
 
 def _executemany(model: type[models.Model], fields: list, rows) -> None:

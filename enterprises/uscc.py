@@ -4,6 +4,8 @@
 first 17 with weights 3^i mod 31.
 """
 
+import functools
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -16,8 +18,12 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
+@functools.lru_cache(maxsize=1024)
 def uscc_problem(code: str) -> str | None:
-    """None when ``code`` is a well-formed USCC; otherwise what is wrong with it, in English."""
+    """None when ``code`` is a well-formed USCC; otherwise what is wrong with it, in English.
+
+    Remembered for the last codes asked about: a form checks a code and its model field checks it
+    again, once per row of an import."""
     if len(code) != 18:
         return "length"
     bad = [ch for ch in code if ch not in ALPHABET]

@@ -464,3 +464,71 @@ def test_a_value_one_record_holds_is_not_offered_to_another_row(client, world):
     job = check(client, job_of(upload(client, "借道.csv", csv_bytes(rows))))
     assert job.status == "invalid"
     assert [(e["row"], e["column"]) for e in job.errors] == [(3, "产业链")]
+
+
+def test_row_validator_agrees_with_the_form(world):
+    """The import's row validator (the form's steps with the per-form work done once) gives, for every
+    entity, the same errors, cleaned values and instance as the form's own full_clean."""
+    import random
+
+    from chainboard.tests.test_scope_matrix import registered_viewsets
+
+    rng = random.Random(5)
+    user = world.users["office"]
+    samples = [
+        "",
+        "x" * 300,
+        "abc",
+        "-5",
+        "0",
+        "12.5",
+        "2024-01-01",
+        "2024-13-40",
+        "true",
+        "91140581MA0000001X",
+    ]
+    compared = failed = passed = 0
+    for viewset in registered_viewsets():
+        if viewset.form_class is None:
+            continue
+        results = []
+        for standard in (True, False):
+            spec = imports.Spec(viewset, user)
+            lookups = {}
+            values = {}
+            for name, column in spec.columns.items():
+                if column.related is not None and hasattr(column.form_field, "queryset"):
+                    first = column.form_field.queryset.first()
+                    values[name] = ["", "no-such-thing", str(first.pk) if first else ""]
+                    lookups[name] = imports._Lookup(column, set(values[name]))
+                elif column.choices:
+                    values[name] = ["", "not-a-choice", *list(column.choices.values())[:2]]
+                else:
+                    values[name] = samples
+            validator = imports.RowValidator(spec, lookups)
+            if not standard:
+                validator.standard = False
+            rng.seed(viewset.__name__)
+            outcome = []
+            for _ in range(60):
+                data = {}
+                for name, choices in values.items():
+                    if name == "id" or rng.random() < 0.2:
+                        continue
+                    value = rng.choice(choices)
+                    data[name] = [value] if spec.columns[name].many and value else value
+                form = validator.validate(data, viewset.model())
+                instance = {
+                    f.attname: getattr(form.instance, f.attname)
+                    for f in viewset.model._meta.concrete_fields
+                    if not callable(f.default)  # a time of creation differs between any two instances
+                }
+                cleaned = {k: v for k, v in form.cleaned_data.items() if not hasattr(v, "all")}
+                outcome.append((form.errors.get_json_data(), repr(cleaned), repr(instance)))
+            results.append(outcome)
+        assert results[0] == results[1], viewset
+        failed += sum(1 for errors, *_ in results[0] if errors)
+        passed += sum(1 for errors, *_ in results[0] if not errors)
+        compared += 1
+    assert compared >= 15
+    assert failed > 50 and passed > 10, (failed, passed)  # both outcomes were compared, many times
