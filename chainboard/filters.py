@@ -63,7 +63,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         model = queryset.model
         if search.is_indexed(model):
             # Keys in chainboard.search; the queryset is already restricted, so scope still applies.
-            return queryset.filter(pk__in=search.matching_ids(model, value))
+            return queryset.filter(search.matches(model, value))
         condition = Q()
         through: set[str] = set()
         for field in self.search_fields:

@@ -40,6 +40,7 @@ class Enterprise(AuditedModel):
     name = models.CharField(
         verbose_name=_("name"),
         max_length=200,
+        db_index=True,  # lists are sorted by name; a common search term walks it (chainboard.search)
     )
     short_name = models.CharField(
         verbose_name=_("short name"),
@@ -175,6 +176,9 @@ class MembershipRole(models.TextChoices):
         return {"member": "secondary", "core": "cyan", "leader": "orange"}[self.value]
 
 
+_ROLE_LABELS = dict(MembershipRole.choices)  # lazy labels: translated when the string is made
+
+
 class Membership(AuditedModel):
     """An enterprise's place on a chain: member, chain-core (链核) or chain-leader (链主)."""
 
@@ -218,9 +222,9 @@ class Membership(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        # MembershipRole(...).label, not get_role_display(): that rebuilds the choices per call, which an
-        # import's 100,000 audit rows feel.
-        role = MembershipRole(self.role).label if self.role in MembershipRole.values else self.role
+        # A label from a dict made once, not get_role_display() or MembershipRole.values: both rebuild
+        # the choices per call, which an import's 100,000 audit rows feel.
+        role = _ROLE_LABELS.get(self.role, self.role)
         return f"{self.enterprise} · {self.chain} · {role}"
 
 

@@ -1,5 +1,5 @@
 import django_filters
-from django.db.models import F, OuterRef, Subquery, TextField, Value
+from django.db.models import OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
@@ -95,13 +95,16 @@ class EnterpriseTable(Table):
             )
             .values("text")
         )
+        regions = Region.objects.filter(code=OuterRef("region_id")).order_by()
         return (
             super()
             .prepare(queryset, user)
             .only(*self.fields)
             .annotate(
-                region_name=F("region__name"),
-                region_level=F("region__level"),
+                # Looked up per row shown rather than joined: with a join, SQLite may start from the
+                # regions and sort every enterprise, where a page sorted by name walks the name index.
+                region_name=Subquery(regions.values("name")[:1]),
+                region_level=Subquery(regions.values("level")[:1]),
                 chain_roles_text=Subquery(joined, output_field=TextField()),
             )
         )

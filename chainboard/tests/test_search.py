@@ -188,3 +188,67 @@ def test_the_actions_keep_the_keys_current(world):
     actions.delete(actor, e)
     assert names("jb") == set()
     assert not SearchKey.objects.filter(object_id=e.pk, content_type__model="enterprise").exists()
+
+
+def _first_page(text, order="name", size=3):
+    rows = Enterprise.objects.filter(search.matches(Enterprise, text)).order_by(order)
+    return list(rows.values_list("name", flat=True)[:size])
+
+
+@pytest.mark.parametrize("term", ["企业", "有限", "jb", "g", "服饰", "其他企业", "gpqt", "none-such"])
+def test_a_common_term_gives_the_same_rows_by_either_plan(indexed, monkeypatch, term):
+    """A page of a long result walks the name index and probes the keys (EXISTS); counts and short
+    results read the matching ids (IN). Both give the same rows, in the same order."""
+    expected = sorted(names(term))
+    by_ids = _first_page(term, size=100)
+    monkeypatch.setattr(search, "COMMON_MIN", 1)  # every term that matches anything counts as common
+    assert _first_page(term, size=100) == by_ids == expected
+    assert _first_page(term, order="-name", size=2) == sorted(expected, reverse=True)[:2]
+    assert Enterprise.objects.filter(search.matches(Enterprise, term)).count() == len(expected)
+
+
+def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(indexed, monkeypatch):
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    def page_sql(text):
+        with CaptureQueriesContext(conn) as queries:
+            _first_page(text)
+        return queries.captured_queries[-1]["sql"]
+
+    assert " IN (SELECT" in page_sql("企业")  # two per cent of a small table is not common
+    monkeypatch.setattr(search, "COMMON_MIN", 1)
+    assert "IS NOT NULL" in page_sql("企业") and " IN (SELECT" not in page_sql("企业")
+    # Ordered by a column without an index, the walk would read the whole table: not taken.
+    with CaptureQueriesContext(conn) as queries:
+        list(Enterprise.objects.filter(search.matches(Enterprise, "企业")).order_by("address")[:3])
+    assert " IN (SELECT" in queries.captured_queries[-1]["sql"]
+    with CaptureQueriesContext(conn) as queries:
+        Enterprise.objects.filter(search.matches(Enterprise, "企业")).count()
+    assert " IN (SELECT" in queries.captured_queries[-1]["sql"]
+
+
+def _enterprise_group(response):
+    label = str(Enterprise._meta.verbose_name_plural)
+    return next(g for g in response.context["groups"] if str(g["label"]) == label)
+
+
+def test_the_search_box_counts_a_common_term_up_to_a_cap(client, indexed, monkeypatch):
+    from chainboard.views import search as search_view
+
+    from enterprises.models import Membership
+
+    actor = SystemActor("test")
+    second = actions.create_direct(actor, Enterprise(name="景柏织造", region=indexed.regions["140525"]))
+    actions.create_direct(actor, Membership(enterprise=second, chain=indexed.chains["silk"]))
+    client.force_login(indexed.users["office"])  # the silk chain: 景柏服饰 and 景柏织造 match
+    term = "景柏"
+    total = 2
+    group = _enterprise_group(client.get(reverse("search"), {"q": term}))
+    assert group["count"] == total and not group["more"]
+
+    monkeypatch.setattr(search_view, "COUNT_CAP", total - 1)
+    response = client.get(reverse("search"), {"q": term})
+    group = _enterprise_group(response)
+    assert group["count"] == total - 1 and group["more"]
+    assert f"超过 {total - 1} 条" in response.content.decode()

@@ -14,6 +14,10 @@ from chainboard import scope
 from chainboard.views.generic import ViewSet
 
 PER_KIND = 8
+# Counts stop here ("more than 100"): a common term (纺织 matches one enterprise in twelve of a
+# province's million) is counted from its first matches instead of all of them (chainboard.search
+# walks the table for them, so the cap bounds the walk); the list it links to gives the whole count.
+COUNT_CAP = 100
 
 
 def _viewsets() -> list[type[ViewSet]]:
@@ -49,12 +53,13 @@ def global_search(request):
             if not filterset.is_valid():
                 continue
             matches = filterset.qs.order_by(*viewset.table.default_order)
-            count = matches.count()
+            count = matches[: COUNT_CAP + 1].count()
             if count:
                 groups.append(
                     {
                         "label": model._meta.verbose_name_plural,
-                        "count": count,
+                        "count": min(count, COUNT_CAP),
+                        "more": count > COUNT_CAP,
                         "items": list(viewset.table.prepare(matches, request.user)[:PER_KIND]),
                         "more_url": f"{reverse(viewset.names()['list'])}?{params.urlencode()}",
                     }
