@@ -373,11 +373,20 @@ def _substring(model: type[models.Model], ct: ContentType, term: str, raw: str) 
 
 
 class _Rule:
-    """One way a term matches: keys (a condition on the object's search keys), rows (a condition on
-    the object's own text) or ids (a subquery of ids). ``common`` says whether it matches many rows."""
+    """One way a term matches: keys from ``low`` up to ``high`` (a condition on the object's search
+    keys; one key when ``high`` is None), rows (a condition on the object's own text) or ids (a
+    subquery of ids). ``common`` says whether it matches many rows."""
 
-    def __init__(self, *, keys: Q | None = None, rows: Q | None = None, ids=None, common: bool = False):
-        self.keys, self.rows, self.ids, self.common = keys, rows, ids, common
+    def __init__(self, *, low=None, high=None, rows: Q | None = None, ids=None, common: bool = False):
+        self.low, self.high, self.rows, self.ids, self.common = low, high, rows, ids, common
+        self.keys = None
+        if low is not None:
+            self.keys = Q(key=low) if high is None else Q(key__gte=low, key__lt=high)
+
+    def key_sql(self) -> tuple[str, list]:
+        if self.high is None:
+            return '"key" = %s', [self.low]
+        return '"key" >= %s AND "key" < %s', [self.low, self.high]
 
 
 def _rules(model: type[models.Model], text: str) -> list[_Rule]:
@@ -386,9 +395,9 @@ def _rules(model: type[models.Model], text: str) -> list[_Rule]:
     term = normalise(raw)
     rules: list[_Rule] = []
     if len(term) == 1:
-        rules.append(_Rule(keys=Q(key__gte=term, key__lt=_after(term))))
+        rules.append(_Rule(low=term, high=_after(term)))
     elif len(term) == 2:
-        rules.append(_Rule(keys=Q(key=term)))
+        rules.append(_Rule(low=term))
     elif len(term) > 2:
         found = _substring(model, ct, term, raw)
         if found is not None:
@@ -396,7 +405,7 @@ def _rules(model: type[models.Model], text: str) -> list[_Rule]:
     spelled = _PINYIN_NOISE.sub("", term)
     if spelled and _PINYIN_TERM.fullmatch(spelled):
         prefix = PINYIN + spelled[:PINYIN_MAX]
-        rules.append(_Rule(keys=Q(key__gte=prefix, key__lt=_after(prefix))))
+        rules.append(_Rule(low=prefix, high=_after(prefix)))
     return rules
 
 
@@ -454,16 +463,10 @@ class Matches(Expression):
         self.rules: list[_Rule] | None = None  # set when resolved, with the two forms below
         self.by_ids = self.by_probe = None
         self.common: bool | None = None
+        self.counts: list[int] = []
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
-
-    def get_source_expressions(self):
-        return [self.by_ids, self.by_probe] if self.rules is not None else []
-
-    def set_source_expressions(self, exprs):
-        if self.rules is not None:
-            self.by_ids, self.by_probe = exprs
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
         clone = self.copy()
@@ -471,22 +474,50 @@ class Matches(Expression):
         by_ids = Q(pk__in=_ids(self.model, rules))
         clone.by_ids = by_ids.resolve_expression(query, allow_joins, reuse, summarize)
         if rules and all(r.ids is None for r in rules):
+            # Per rule, the two ways a walking page may test a row: the rule's few ids (read once) or a
+            # probe of the row's keys; chosen by the rule's count when compiled (see _walk).
             keys = SearchKey.objects.filter(content_type=_content_type(self.model)).order_by()
-            probe = Q()
+            forms = []
             for rule in rules:
-                if rule.keys is not None:
-                    # "(SELECT object_id … LIMIT 1) IS NOT NULL" rather than EXISTS: PostgreSQL turns an
-                    # EXISTS into a hash of every match (all 92,000 keys of the prefix jh), which is the
-                    # reading of every match this plan avoids; a scalar subquery stays a probe per row.
-                    first = keys.filter(rule.keys, object_id=OuterRef("pk")).values("object_id")[:1]
-                    probe |= IsNull(Subquery(first), False)
-                else:
-                    probe |= rule.rows
-            clone.by_probe = probe.resolve_expression(query, allow_joins, reuse, summarize)
+                if rule.keys is None:
+                    forms.append((rule.rows, rule.rows))
+                    continue
+                # "(SELECT object_id … LIMIT 1) IS NOT NULL" rather than EXISTS: PostgreSQL turns an
+                # EXISTS into a hash of every match (all 92,000 keys of the prefix jh), which is the
+                # reading of every match this plan avoids; a scalar subquery stays a probe per row.
+                first = keys.filter(rule.keys, object_id=OuterRef("pk")).values("object_id")[:1]
+                forms.append(
+                    (Q(pk__in=keys.filter(rule.keys).values("object_id")), IsNull(Subquery(first), False))
+                )
+            clone.by_probe = [
+                (
+                    few.resolve_expression(query, allow_joins, reuse, summarize),
+                    probe.resolve_expression(query, allow_joins, reuse, summarize),
+                )
+                for few, probe in forms
+            ]
         return clone
 
+    def get_source_expressions(self):
+        if self.rules is None:
+            return []
+        return [self.by_ids, *(e for pair in (self.by_probe or []) for e in pair)]
+
+    def set_source_expressions(self, exprs):
+        if self.rules is not None:
+            self.by_ids, rest = exprs[0], exprs[1:]
+            if self.by_probe is not None:
+                self.by_probe = [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
+
     def as_sql(self, compiler, connection):
-        return compiler.compile(self.by_probe if self._walk(compiler.query) else self.by_ids)
+        if not self._walk(compiler.query):
+            return compiler.compile(self.by_ids)
+        parts, params = [], []
+        for (few, probe), count in zip(self.by_probe, self.counts, strict=True):
+            sql, part_params = compiler.compile(few if count < FEW else probe)
+            parts.append(f"({sql})")
+            params += part_params
+        return "(" + " OR ".join(parts) + ")", params
 
     def _walk(self, query) -> bool:
         if self.by_probe is None or not query.is_sliced:
@@ -495,7 +526,7 @@ class Matches(Expression):
         if order and not _indexed_first(query.model, order[0]):
             return False
         if self.common is None:  # asked once per query, however often it is compiled
-            self.common = _common(self.model, self.rules)
+            self.common, self.counts = _common(self.model, self.rules)
         return self.common
 
 
@@ -516,21 +547,36 @@ def _indexed_first(model: type[models.Model], order) -> bool:
 
 
 COMMON_MIN = 2_000
+FEW = 5_000  # a rule with fewer matches is tested against its ids, read once, instead of by probes
 
 
-def _common(model: type[models.Model], rules: list[_Rule]) -> bool:
-    """Do the rules match at least 1 % of the table's rows and ``COMMON_MIN`` (counted on the index,
-    up to that many, so the question costs at most a few milliseconds)?"""
-    if any(rule.common for rule in rules):
-        return True
-    size = model._base_manager.order_by().aggregate(top=models.Max("pk"))["top"] or 0
-    if not isinstance(size, int):
-        return False
-    wanted = max(COMMON_MIN, size // 100)
-    keys = SearchKey.objects.filter(content_type=_content_type(model)).order_by()
-    found = 0
+def _common(model: type[models.Model], rules: list[_Rule]) -> tuple[bool, list[int]]:
+    """Do the rules match at least 1 % of the table's rows and ``COMMON_MIN``? And how many does each
+    match (counted on the index up to that many, in one query, so the question costs a few
+    milliseconds at most)?"""
+    if any(rule.ids is not None for rule in rules) or not isinstance(
+        model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField
+    ):
+        return False, []
+    qn = connection.ops.quote_name
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    keys = qn(SearchKey._meta.db_table)
+    cap = f"(SELECT GREATEST_VALUE(COALESCE(MAX({pk}), 0) / 100, {COMMON_MIN:d}) FROM {table})"  # noqa: S608
+    cap = cap.replace("GREATEST_VALUE", "MAX" if connection.vendor == "sqlite" else "GREATEST")
+    parts, params = [cap], []
     for rule in rules:
-        found += keys.filter(rule.keys)[:wanted].count()
-        if found >= wanted:
-            return True
-    return False
+        if rule.keys is None:
+            parts.append("NULL")
+            continue
+        condition, condition_params = rule.key_sql()
+        parts.append(
+            f'(SELECT COUNT(*) FROM (SELECT 1 FROM {keys} WHERE "content_type_id" = %s AND {condition}'  # noqa: S608
+            f" LIMIT {cap}) AS c)"
+        )
+        params += [_content_type(model).pk, *condition_params]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        wanted, *counts = cursor.fetchone()
+    # A rule on the rows themselves (every bigram common) matches many by construction.
+    counts = [wanted if count is None else count for count in counts]
+    return any(rule.common for rule in rules) or sum(counts) >= wanted, counts

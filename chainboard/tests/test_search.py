@@ -202,9 +202,11 @@ def test_a_common_term_gives_the_same_rows_by_either_plan(indexed, monkeypatch, 
     expected = sorted(names(term))
     by_ids = _first_page(term, size=100)
     monkeypatch.setattr(search, "COMMON_MIN", 1)  # every term that matches anything counts as common
-    assert _first_page(term, size=100) == by_ids == expected
-    assert _first_page(term, order="-name", size=2) == sorted(expected, reverse=True)[:2]
-    assert Enterprise.objects.filter(search.matches(Enterprise, term)).count() == len(expected)
+    for few in (0, 10**9):  # each rule probed per row, or each rule's ids read once
+        monkeypatch.setattr(search, "FEW", few)
+        assert _first_page(term, size=100) == by_ids == expected
+        assert _first_page(term, order="-name", size=2) == sorted(expected, reverse=True)[:2]
+        assert Enterprise.objects.filter(search.matches(Enterprise, term)).count() == len(expected)
 
 
 def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(indexed, monkeypatch):
@@ -218,6 +220,7 @@ def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(i
 
     assert " IN (SELECT" in page_sql("企业")  # two per cent of a small table is not common
     monkeypatch.setattr(search, "COMMON_MIN", 1)
+    monkeypatch.setattr(search, "FEW", 0)
     assert "IS NOT NULL" in page_sql("企业") and " IN (SELECT" not in page_sql("企业")
     # Ordered by a column without an index, the walk would read the whole table: not taken.
     with CaptureQueriesContext(conn) as queries:
