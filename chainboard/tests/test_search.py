@@ -238,7 +238,6 @@ def _enterprise_group(response):
 
 def test_the_search_box_counts_a_common_term_up_to_a_cap(client, indexed, monkeypatch):
     from chainboard.views import search as search_view
-
     from enterprises.models import Membership
 
     actor = SystemActor("test")
