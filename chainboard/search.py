@@ -547,6 +547,7 @@ def _indexed_first(model: type[models.Model], order) -> bool:
 
 
 COMMON_MIN = 2_000
+COMMON_SHARE = 100  # common: matching at least one row in this many (and COMMON_MIN rows)
 FEW = 5_000  # a rule with fewer matches is tested against its ids, read once, instead of by probes
 
 
@@ -561,7 +562,7 @@ def _common(model: type[models.Model], rules: list[_Rule]) -> tuple[bool, list[i
     qn = connection.ops.quote_name
     table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
     keys = qn(SearchKey._meta.db_table)
-    cap = f"(SELECT GREATEST_VALUE(COALESCE(MAX({pk}), 0) / 100, {COMMON_MIN:d}) FROM {table})"  # noqa: S608
+    cap = f"(SELECT GREATEST_VALUE(COALESCE(MAX({pk}), 0) / {COMMON_SHARE:d}, {COMMON_MIN:d}) FROM {table})"  # noqa: S608
     cap = cap.replace("GREATEST_VALUE", "MAX" if connection.vendor == "sqlite" else "GREATEST")
     parts, params = [cap], []
     for rule in rules:
