@@ -35,6 +35,8 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
+from search_bench import median_ms  # this folder is the script's own, first on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT))
@@ -386,16 +388,6 @@ def make_users() -> dict:
 
 
 # --- measuring --------------------------------------------------------------------------------------
-
-
-def median_ms(fn, runs: int) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 class Raw:

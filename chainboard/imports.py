@@ -421,13 +421,13 @@ class RowValidator:
         ]
         self.construct = [f for f in construct if not isinstance(f, models.FileField)]
         self.construct += [f for f in construct if isinstance(f, models.FileField)]
-        standard = (
+        # A form that changes these steps is run as it is, by full_clean.
+        self.standard = (
             type(form)._post_clean is forms.BaseModelForm._post_clean
             and type(form)._clean_fields is forms.BaseForm._clean_fields
             and type(form)._get_validation_exclusions is forms.BaseModelForm._get_validation_exclusions
             and not form.empty_permitted
         )
-        self.standard = standard  # a form that changes these steps is run as it is, by full_clean
         exclusions = form._get_validation_exclusions
         form._get_validation_exclusions = lambda: exclusions() | set(lookups)
 

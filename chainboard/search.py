@@ -359,7 +359,7 @@ def _substring(model: type[models.Model], ct: ContentType, term: str, raw: str) 
     if min(counts) == 0:
         return None
     if min(counts) >= PROBE:
-        return _Rule(rows=_contains(model, raw), common=True)
+        return _Rule(rows=_contains(model, raw))
     ranked = [b for _, b in sorted(zip(counts, bigrams, strict=True))]
     candidates = keys.filter(key=ranked[0])
     for b in ranked[1:]:
@@ -374,11 +374,11 @@ def _substring(model: type[models.Model], ct: ContentType, term: str, raw: str) 
 
 class _Rule:
     """One way a term matches: keys from ``low`` up to ``high`` (a condition on the object's search
-    keys; one key when ``high`` is None), rows (a condition on the object's own text) or ids (a
-    subquery of ids). ``common`` says whether it matches many rows."""
+    keys; one key when ``high`` is None), rows (a condition on the object's own text, used only when
+    every bigram of the term is common, so it matches many) or ids (a subquery of ids)."""
 
-    def __init__(self, *, low=None, high=None, rows: Q | None = None, ids=None, common: bool = False):
-        self.low, self.high, self.rows, self.ids, self.common = low, high, rows, ids, common
+    def __init__(self, *, low=None, high=None, rows: Q | None = None, ids=None):
+        self.low, self.high, self.rows, self.ids = low, high, rows, ids
         self.keys = None
         if low is not None:
             self.keys = Q(key=low) if high is None else Q(key__gte=low, key__lt=high)
@@ -555,15 +555,13 @@ def _common(model: type[models.Model], rules: list[_Rule]) -> tuple[bool, list[i
     """Do the rules match at least 1 % of the table's rows and ``COMMON_MIN``? And how many does each
     match (counted on the index up to that many, in one query, so the question costs a few
     milliseconds at most)?"""
-    if any(rule.ids is not None for rule in rules) or not isinstance(
-        model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField
-    ):
+    if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
         return False, []
     qn = connection.ops.quote_name
     table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
     keys = qn(SearchKey._meta.db_table)
-    cap = f"(SELECT GREATEST_VALUE(COALESCE(MAX({pk}), 0) / {COMMON_SHARE:d}, {COMMON_MIN:d}) FROM {table})"  # noqa: S608
-    cap = cap.replace("GREATEST_VALUE", "MAX" if connection.vendor == "sqlite" else "GREATEST")
+    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"  # of two values
+    cap = f"(SELECT {greatest}(COALESCE(MAX({pk}), 0) / {COMMON_SHARE:d}, {COMMON_MIN:d}) FROM {table})"  # noqa: S608
     parts, params = [cap], []
     for rule in rules:
         if rule.keys is None:
@@ -580,4 +578,4 @@ def _common(model: type[models.Model], rules: list[_Rule]) -> tuple[bool, list[i
         wanted, *counts = cursor.fetchone()
     # A rule on the rows themselves (every bigram common) matches many by construction.
     counts = [wanted if count is None else count for count in counts]
-    return any(rule.common for rule in rules) or sum(counts) >= wanted, counts
+    return sum(counts) >= wanted, counts

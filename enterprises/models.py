@@ -176,7 +176,7 @@ class MembershipRole(models.TextChoices):
         return {"member": "secondary", "core": "cyan", "leader": "orange"}[self.value]
 
 
-_ROLE_LABELS = dict(MembershipRole.choices)  # lazy labels: translated when the string is made
+ROLE_LABELS = dict(MembershipRole.choices)  # lazy labels: translated when the string is made
 
 
 class Membership(AuditedModel):
@@ -224,7 +224,7 @@ class Membership(AuditedModel):
     def __str__(self) -> str:
         # A label from a dict made once, not get_role_display() or MembershipRole.values: both rebuild
         # the choices per call, which an import's 100,000 audit rows feel.
-        role = _ROLE_LABELS.get(self.role, self.role)
+        role = ROLE_LABELS.get(self.role, self.role)
         return f"{self.enterprise} · {self.chain} · {role}"
 
 

@@ -11,7 +11,16 @@ from chainboard.views.generic import ViewSet
 from regions.models import Region
 
 from . import forms
-from .models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, MembershipRole, Product
+from .models import (
+    ROLE_LABELS,
+    AboveSizeStatus,
+    Contact,
+    Enterprise,
+    Indicator,
+    Membership,
+    MembershipRole,
+    Product,
+)
 
 MONEY_COLUMNS = [
     Column(name, order_by=name, render=lambda row, name=name: yuan(getattr(row, name)))
@@ -66,9 +75,6 @@ class EnterpriseFilterSet(ScopedFilterSet):
             return queryset
         leaders = Membership.objects.filter(role=MembershipRole.LEADER).values("enterprise_id")
         return queryset.filter(pk__in=leaders) if value else queryset.exclude(pk__in=leaders)
-
-
-ROLE_LABELS = dict(MembershipRole.choices)
 
 
 class EnterpriseTable(Table):
