@@ -514,6 +514,17 @@ def _many_cleaner(lookup: _Lookup, form_field) -> Callable:
 
 
 @dataclass
+class _CheckContext:
+    """What checking a row needs besides the row: built once per file."""
+
+    validator: RowValidator
+    lookups: dict[str, _Lookup]
+    form_fields: list[str]  # the form's fields a record's current values fill (updates)
+    index_of: dict[str, int]  # field name -> the file's column
+    new: Callable[[], models.Model]  # a new record (bulkwrite.builder)
+
+
+@dataclass
 class _Row:
     number: int
     cells: dict[str, str]  # field name -> raw text
@@ -636,22 +647,22 @@ class Importer:
                     elif text:
                         values.add(text)
                 lookups[name] = _Lookup(column, values)
-        # Relation values the records already hold stay valid even where the user could not pick them.
         validator = RowValidator(self.spec, lookups)
-        form_fields = [n for n in self.spec.columns if n != "id"]
-        index_of = {name: index for index, name in self.mapping.items()}
+        context = _CheckContext(
+            validator,
+            lookups,
+            [n for n in self.spec.columns if n != "id"],
+            {n: i for i, n in self.mapping.items()},
+            bulkwrite.builder(self.model),
+        )
+        # Which record each row updates, in file order (a record updated by two rows is an error).
+        todo: list[tuple[_Row, Any]] = []
         seen_targets: dict[Any, int] = {}
-        for count, row in enumerate(rows, 1):
-            if self.progress and count % 1000 == 0:
-                self.progress(count, len(rows))
+        for row in rows:
             target = existing.get(row.number)
             if isinstance(target, RowError):
                 self._record(target)
                 continue
-            for lookup in lookups.values():
-                if lookup.extra:  # values another row's record held are not this row's to pick
-                    lookup.extra = {}
-            data: dict[str, Any] = {}
             if target is not None:
                 if target.pk in seen_targets:
                     self.error(
@@ -661,48 +672,13 @@ class Importer:
                     )
                     continue
                 seen_targets[target.pk] = row.number
-                row.label = str(target)
-                row.existing = True
-                row.before = audit.snapshot(target)
-                data = form_data(target, form_fields)
-                self._allow_current(lookups, target)
-            failed = False
-            for name, text in row.cells.items():
-                if name == "id":
-                    continue
-                if target is not None and text == "":
-                    continue  # a blank cell leaves the value as it is
-                try:
-                    data[name] = self._convert(row, name, text, index_of.get(name))
-                except ValidationError as exc:
-                    self.error(row.number, name, " ".join(exc.messages), text)
-                    failed = True
-            if failed:
-                continue
-            instance = target if target is not None else self.model()
-            form = validator.validate(data, instance)
-            if form.errors:
-                for name, messages in form.errors.items():
-                    text = row.cells.get(name, "")
-                    for message in messages:
-                        self.error(row.number, name if name != "__all__" else "", message, text)
-                continue
-            row.instance = form.instance
-            for name in self.spec.columns:
-                column = self.spec.columns[name]
-                if column.many and name in form.cleaned_data:
-                    row.related[name] = list(form.cleaned_data[name] or [])
-            if target is not None:
-                after = audit.snapshot(row.instance, {k: [o.pk for o in v] for k, v in row.related.items()})
-                changes = audit.diff(row.before, after)
-                row.changed = list(changes)
-                row.action = "update" if changes else "unchanged"
-            if len(self.outcome.preview) < PREVIEW_ROWS:
-                self.outcome.preview.append(self._preview(row, form))
+            todo.append((row, target))
+        self._validate_rows(todo, context, len(rows))
         if self.progress:
             self.progress(len(rows), len(rows))
         good = [r for r in rows if r.instance is not None]
         self._check_unique(good)
+        self.outcome.errors.sort(key=lambda e: e.row)  # by row, whichever step found them
         for row in good:
             if row.action == "update":
                 self.outcome.versions[str(row.instance.pk)] = row.instance.version
@@ -710,6 +686,68 @@ class Importer:
         self.outcome.updated = sum(1 for r in good if r.action == "update")
         self.outcome.unchanged = sum(1 for r in good if r.action == "unchanged")
         return good
+
+    def _validate_rows(self, todo: list[tuple[_Row, Any]], context: _CheckContext, total: int) -> None:
+        """Validate each (row, the record it updates or None). A large file is split between worker
+        processes (``IMPORT_PROCESSES``): the per-row work is Python through and through, so one
+        process uses one core whatever the machine has."""
+        from django.conf import settings
+
+        processes = settings.IMPORT_PROCESSES if len(todo) >= settings.IMPORT_PARALLEL_ROWS else 1
+        if processes < 2:
+            for count, (row, target) in enumerate(todo, 1):
+                if self.progress and count % 1000 == 0:
+                    self.progress(count, total)
+                self._validate_row(row, target, context)
+            return
+        _parallel_check(self, todo, context, processes, total)
+
+    def _validate_row(self, row: _Row, target: Any, context: _CheckContext) -> None:
+        """One row through the entity's form: ``row.instance`` is set when it passes, errors recorded
+        when it does not."""
+        lookups = context.lookups
+        for lookup in lookups.values():
+            if lookup.extra:  # values another row's record held are not this row's to pick
+                lookup.extra = {}
+        data: dict[str, Any] = {}
+        if target is not None:
+            row.label = str(target)
+            row.existing = True
+            row.before = audit.snapshot(target)
+            data = form_data(target, context.form_fields)
+            self._allow_current(lookups, target)
+        failed = False
+        for name, text in row.cells.items():
+            if name == "id":
+                continue
+            if target is not None and text == "":
+                continue  # a blank cell leaves the value as it is
+            try:
+                data[name] = self._convert(row, name, text, context.index_of.get(name))
+            except ValidationError as exc:
+                self.error(row.number, name, " ".join(exc.messages), text)
+                failed = True
+        if failed:
+            return
+        instance = target if target is not None else context.new()
+        form = context.validator.validate(data, instance)
+        if form.errors:
+            for name, messages in form.errors.items():
+                text = row.cells.get(name, "")
+                for message in messages:
+                    self.error(row.number, name if name != "__all__" else "", message, text)
+            return
+        row.instance = form.instance
+        for name, column in self.spec.columns.items():
+            if column.many and name in form.cleaned_data:
+                row.related[name] = list(form.cleaned_data[name] or [])
+        if target is not None:
+            after = audit.snapshot(row.instance, {k: [o.pk for o in v] for k, v in row.related.items()})
+            changes = audit.diff(row.before, after)
+            row.changed = list(changes)
+            row.action = "update" if changes else "unchanged"
+        if len(self.outcome.preview) < PREVIEW_ROWS:
+            self.outcome.preview.append(self._preview(row, form))
 
     def _allow_current(self, lookups: dict[str, _Lookup], target: models.Model) -> None:
         """Relation values the record already holds stay valid even where the user could not pick them."""
@@ -1020,13 +1058,14 @@ class Importer:
             # Built by id with the two related objects cached (as the descriptors would leave them):
             # at 100,000 rows the descriptors' checks cost more than the rest of the row.
             source_field, target_field = through._meta.get_field(source), through._meta.get_field(target)
+            build = bulkwrite.builder(through)
             for r in mine:
                 wanted = {o.pk for o in r.related[f.name]}
                 have = current.get(r.instance.pk, set())
                 owners[r.instance.pk] = r.instance
                 targets = {o.pk: o for o in r.related[f.name]}
                 for t in sorted(wanted - have):
-                    obj = through(**{source_att: r.instance.pk, target_att: t})
+                    obj = build(**{source_att: r.instance.pk, target_att: t})
                     source_field.set_cached_value(obj, r.instance)
                     target_field.set_cached_value(obj, targets[t])
                     add.append(obj)
@@ -1080,6 +1119,149 @@ class Importer:
                 search.index_many(self.model, [o for o, fresh in batch if not fresh], fresh=False)
             if self.progress:
                 self.progress(min(start + BATCH * 2, len(todo)), len(todo))
+
+
+# -- checking in worker processes -------------------------------------------------------------------
+#
+# Workers are forked, so they start with the importer, its rows and its lookups as the parent holds
+# them, and send back each row's outcome (pickled). They never use the database: the parent's
+# connections are shared with them (the same socket, the same SQLite file handle), so a query there
+# would corrupt the parent's session. A row whose check would need the database (a form that queries)
+# makes its worker give up on its share, which the parent then checks itself.
+
+SHARE_ROWS = 1_000  # the fewest rows a worker is sent at a time
+_FORKED: tuple | None = None  # (importer, todo, context), read by the workers
+
+
+class _NeedsDatabase(Exception):
+    pass
+
+
+def _refuse_queries(*args, **kwargs):
+    raise _NeedsDatabase
+
+
+def _check_share(bounds: tuple[int, int]) -> bytes | None:
+    import pickle
+    from contextlib import ExitStack
+
+    from django.db import connections
+
+    importer, todo, context = _FORKED
+    importer.progress = None  # progress is the parent's to write
+    importer.outcome = Outcome()  # this share's errors and preview only
+    share = todo[bounds[0] : bounds[1]]
+    try:
+        with ExitStack() as stack:
+            for conn in connections.all():
+                stack.enter_context(conn.execute_wrapper(_refuse_queries))
+            for row, target in share:
+                importer._validate_row(row, target, context)
+    except _NeedsDatabase:
+        return None
+    # Plain values, not model instances: pickling an instance costs as much as checking its row.
+    attnames = [f.attname for f in importer.model._meta.concrete_fields]
+    states = [
+        (
+            None if r.instance is None else tuple(r.instance.__dict__.get(a) for a in attnames),
+            {name: [o.pk for o in objs] for name, objs in r.related.items()},
+            r.label,
+            r.existing,
+            r.before,
+            r.changed,
+            r.action,
+        )
+        for r, _target in share
+    ]
+    outcome = importer.outcome
+    result = (states, outcome.errors, outcome.error_count, outcome.preview)
+    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)  # bytes: the parent unpickles them
+
+
+class _Restorer:
+    """Rows as a worker checked them, rebuilt in the parent: the instance from its field values, its
+    relations from the parent's own lookups (the objects the write and the audit then use)."""
+
+    def __init__(self, model, lookups: dict[str, _Lookup]):
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.objects: dict[str, dict] = {}
+        for name, lookup in lookups.items():
+            self.objects[name] = {o.pk: o for found in lookup.by_value.values() for o in found}
+        self.foreign = [
+            (f, self.objects[f.name]) for f in self.fields if f.is_relation and f.name in self.objects
+        ]
+
+    def restore(self, row: _Row, target, state) -> None:
+        values, related, row.label, row.existing, row.before, row.changed, row.action = state
+        if values is None:
+            return
+        if target is None:
+            instance = self.model.__new__(self.model)  # what Model.__init__ leaves, without its checks
+            instance._state = models.base.ModelState()
+        else:
+            instance = target
+        for f, value in zip(self.fields, values, strict=True):
+            instance.__dict__[f.attname] = value
+        for f, objects in self.foreign:
+            value = instance.__dict__[f.attname]
+            if value in objects:
+                f.set_cached_value(instance, objects[value])
+            elif f.is_cached(instance) and getattr(f.get_cached_value(instance), "pk", None) != value:
+                f.delete_cached_value(instance)  # stale: the row changed it to a value not looked up
+        for name, pks in related.items():
+            current = {o.pk: o for o in getattr(target, name).all()} if target is not None else {}
+            objects = self.objects.get(name, {})
+            row.related[name] = [objects.get(pk) or current[pk] for pk in pks]
+        row.instance = instance
+
+
+def _parallel_check(importer: Importer, todo: list, context: _CheckContext, processes: int, total: int):
+    import gc
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED
+    size = max(SHARE_ROWS, -(-len(todo) // (processes * 4)))  # a few shares a worker, for the progress bar
+    shares = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
+    results = []
+    _FORKED = (importer, todo, context)
+    # The parent's objects are left out of the workers' garbage collections, which would otherwise
+    # touch, and so copy, every page of memory they share with the parent.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            for (_start, end), result in zip(shares, pool.map(_check_share, shares), strict=True):
+                results.append(result)
+                if importer.progress:
+                    importer.progress(end, total)
+    finally:
+        _FORKED = None
+        gc.unfreeze()
+    # The rows are rebuilt once the workers are done, so that the parent does not take a core from them.
+    restorer = _Restorer(importer.model, context.lookups)
+    outcome = importer.outcome
+    fallen_back = []
+    # Rebuilding 100,000 rows creates some million objects and no garbage: the collector would run a
+    # thousand times over the whole heap, for nothing.
+    gc.disable()
+    try:
+        for (start, end), result in zip(shares, results, strict=True):
+            if result is None:
+                fallen_back.append((start, end))
+                continue
+            states, errors, error_count, preview = pickle.loads(result)  # noqa: S301 - our own workers'
+            for (row, target), state in zip(todo[start:end], states, strict=True):
+                restorer.restore(row, target, state)
+            outcome.errors += errors[: max(MAX_ERRORS - len(outcome.errors), 0)]
+            outcome.error_count += error_count
+            outcome.preview += preview[: max(PREVIEW_ROWS - len(outcome.preview), 0)]
+    finally:
+        gc.enable()
+    for start, end in fallen_back:
+        for row, target in todo[start:end]:
+            importer._validate_row(row, target, context)
 
 
 class _Params(dict):

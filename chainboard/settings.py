@@ -176,6 +176,12 @@ IMPORT_MAX_ZIP_ENTRIES = env_int("CHAINBOARD_IMPORT_MAX_ZIP_ENTRIES", 1_000)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("CHAINBOARD_IMPORT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
 # A running import with no progress for this long lost its worker and is shown as stopped.
 IMPORT_STALL_SECONDS = env_int("CHAINBOARD_IMPORT_STALL_SECONDS", 15 * 60)
+# A file of at least IMPORT_PARALLEL_ROWS rows is checked by this many worker processes (1: none).
+IMPORT_PROCESSES = env_int(
+    "CHAINBOARD_IMPORT_PROCESSES",
+    min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 8),
+)
+IMPORT_PARALLEL_ROWS = env_int("CHAINBOARD_IMPORT_PARALLEL_ROWS", 10_000)
 
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"

@@ -532,3 +532,139 @@ def test_row_validator_agrees_with_the_form(world):
         compared += 1
     assert compared >= 15
     assert failed > 50 and passed > 10, (failed, passed)  # both outcomes were compared, many times
+
+
+def _mixed_file(world):
+    """New rows, bad rows of every kind and updates (one of a record on a chain the user cannot see)."""
+    jingbai = world.enterprises["jingbai"]
+    actions.save_fields(world.users["office"], jingbai, uscc=uscc(11, "140525"))
+    Membership.objects.create(enterprise=jingbai, chain=world.chains["other"])
+    rows = [["企业名称", "统一社会信用代码", "所在县区", "产业链", "地址"]]
+    for i in range(40):
+        rows.append(
+            [f"晋城分批企业{i}有限公司", uscc(100 + i), "140581", "丝麻纺织服装产业链", f"建设路{i}号"]
+        )
+    rows[5][0] = ""  # no name
+    rows[9][1] = "91140581MA0000000X"  # a wrong check character
+    rows[14][2] = "999999"  # no such region
+    rows[20][1] = rows[3][1]  # the same USCC as an earlier row
+    rows[27][3] = str(world.chains["other"].pk)  # a chain the user may not pick
+    other = world.chains["other"].pk  # the record's own value: it may keep it, though no new row may pick it
+    rows.append(
+        ["景柏服饰（改）", uscc(11, "140525"), "140525", f"丝麻纺织服装产业链、{other}", "陵川县新址"]
+    )
+    return rows
+
+
+def _outcome(world, rows, commit=False):
+    from chainboard import audit
+    from enterprises.views import EnterpriseViewSet
+
+    user = world.users["office"]
+    spec = imports.Spec(EnterpriseViewSet, user)
+    header_row, headers = imports.find_header(rows, spec)
+    mapping = imports.auto_mapping(spec, headers)
+    seen = []
+    with audit.operation(user=user, source=audit.Source.IMPORT, label="test"):
+        importer = imports.Importer(
+            EnterpriseViewSet,
+            user,
+            rows,
+            header_row,
+            mapping,
+            headers=headers,
+            progress=lambda d, t: seen.append(d),
+        )
+        outcome = importer.run(commit=commit)
+    errors = [e.as_dict() for e in outcome.errors]
+    return (errors, outcome.error_count, outcome.preview, outcome.created, outcome.updated), seen
+
+
+def test_a_large_file_is_checked_by_worker_processes_with_the_same_outcome(world, settings, monkeypatch):
+    rows = _mixed_file(world)
+    settings.IMPORT_PROCESSES = 1
+    alone, _ = _outcome(world, rows)
+    errors, error_count, preview, created, updated = alone
+    assert [(e["row"], e["column"]) for e in errors] == [  # listed by row, whichever step found them
+        (6, "企业名称"),
+        (10, "统一社会信用代码"),
+        (15, "所在县区"),
+        (21, "统一社会信用代码"),
+        (28, "产业链"),
+    ]
+    assert (error_count, created, updated) == (5, 36, 1)
+
+    parallel = []
+    real = imports._parallel_check
+    monkeypatch.setattr(imports, "_parallel_check", lambda *a: parallel.append(a[3]) or real(*a))
+    settings.IMPORT_PROCESSES, settings.IMPORT_PARALLEL_ROWS = 2, 10
+    monkeypatch.setattr(imports, "SHARE_ROWS", 5)
+    shared, progress = _outcome(world, rows)
+    assert parallel == [2]  # two worker processes checked the rows
+    assert shared == alone  # the same errors, counts and preview
+    assert progress == [6, 12, 18, 24, 30, 36, 41, 41]  # the bar moved share by share
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_rows_checked_by_workers_are_written_as_checked(world, settings, processes):
+    settings.IMPORT_PROCESSES, settings.IMPORT_PARALLEL_ROWS = processes, 10
+    rows = [r for r in _mixed_file(world) if r[0] and r[1] != "91140581MA0000000X"]
+    rows = [r for r in rows if r[2] != "999999" and not r[3].isdigit()]  # the rows that fail, left out
+    rows = [r for i, r in enumerate(rows) if i == 0 or r[1] not in {x[1] for x in rows[1:i]}]
+    (errors, _count, _preview, created, updated), _ = _outcome(world, rows, commit=True)
+    assert errors == [] and (created, updated) == (35, 1)
+    made = Enterprise.objects.get(uscc=uscc(139))
+    assert (made.name, made.region_id, made.address) == ("晋城分批企业39有限公司", "140581", "建设路39号")
+    assert list(made.chains.values_list("name", flat=True)) == ["丝麻纺织服装产业链"]
+    jingbai = Enterprise.objects.get(pk=world.enterprises["jingbai"].pk)
+    assert (jingbai.name, jingbai.address) == ("景柏服饰（改）", "陵川县新址")
+    # The chain the user cannot see stays, as the row names it (the record's current value).
+    assert set(jingbai.chains.values_list("pk", flat=True)) == {
+        world.chains["silk"].pk,
+        world.chains["other"].pk,
+    }
+    entry = AuditEntry.objects.get(object_id=str(jingbai.pk), action="update", source="import")
+    assert entry.before["name"] == "景柏服饰" and entry.after["name"] == "景柏服饰（改）"
+    assert AuditEntry.objects.filter(source="import", action="create").count() == 35 * 2  # and memberships
+
+
+def test_a_worker_that_would_query_the_database_leaves_its_rows_to_the_parent(world, settings, monkeypatch):
+    """Workers share the parent's connection; a row whose check queries is checked by the parent."""
+    rows = _mixed_file(world)
+    settings.IMPORT_PROCESSES = 1
+    alone, _ = _outcome(world, rows)
+    real = imports.Importer._validate_row
+
+    def querying(self, row, target, context):
+        Enterprise.objects.filter(pk=0).exists()  # a form's clean that asks the database
+        return real(self, row, target, context)
+
+    monkeypatch.setattr(imports.Importer, "_validate_row", querying)
+    settings.IMPORT_PROCESSES, settings.IMPORT_PARALLEL_ROWS = 2, 10
+    shared, _ = _outcome(world, rows)
+    assert shared == alone
+
+
+def test_the_bulk_builder_makes_what_the_constructor_makes():
+    """``bulkwrite.builder`` skips Model.__init__; every model's new instance must come out the same."""
+    from django.apps import apps
+
+    from chainboard import bulkwrite
+
+    compared = 0
+    for model in apps.get_models():
+        if model._meta.abstract or model._meta.proxy:
+            continue
+        usual, built = model(), bulkwrite.builder(model)()
+        for f in model._meta.concrete_fields:
+            a, b = getattr(usual, f.attname), getattr(built, f.attname)
+            if callable(f.default) and f.has_default():
+                assert type(a) is type(b), (model, f.name)  # a fresh value each (a time, a new dict)
+            else:
+                assert a == b, (model, f.name)
+        assert (built._state.adding, built._state.db) == (True, None)
+        assert not built._state.fields_cache
+        compared += 1
+    assert compared > 20
+    made = bulkwrite.builder(Enterprise)(name="甲", region_id="140581")
+    assert (made.name, made.region_id, made.version) == ("甲", "140581", 1)
