@@ -85,8 +85,11 @@ class AuditOperationMiddleware:
             return self.get_response(request)
 
 
+_PLAIN = frozenset((str, int, bool))
+
+
 def _jsonable(value: Any) -> Any:
-    if value is None or type(value) in (str, int, bool):
+    if value is None or type(value) in _PLAIN:
         return value
     if isinstance(value, decimal.Decimal):
         return str(value)
@@ -105,7 +108,11 @@ def snapshot(instance: models.Model, related: dict[str, list] | None = None) -> 
     ``related`` gives many-to-many ids already known (bulk writes), so they are not queried per row.
     """
     fields, many = _audited_fields(type(instance))
-    data = {key: _jsonable(read(instance)) for key, read in fields}
+    # (most values are None, str, int or bool, which _jsonable returns as they are: not called for those)
+    data = {
+        key: value if (value := read(instance)) is None or type(value) in _PLAIN else _jsonable(value)
+        for key, read in fields
+    }
     if instance.pk is not None:
         for name in many:
             if related is not None and name in related:

@@ -14,9 +14,11 @@ Call inside ``transaction.atomic()``. No signals are sent (the application uses 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import signals
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -169,6 +171,11 @@ def _prepare(field, conn, values: list) -> list:
         return [v if v is None or type(v) is int else prep(v, conn) for v in values]
     if plain is bool:
         return [v if v is None or type(v) is bool else prep(v, conn) for v in values]
+    if _plain_json(field, conn):
+        # What JSONField and the backend do (json.dumps with the field's encoder), minus four layers of
+        # calls a value: an import's 200,000 audit rows hold two JSON values each.
+        encode = (field.encoder or json.JSONEncoder)().encode
+        return [v if v is None else encode(v) for v in values]
     out = []
     last, prepared = object(), None
     for value in values:
@@ -177,6 +184,13 @@ def _prepare(field, conn, values: list) -> list:
             last, prepared = value, prep(value, conn)
         out.append(prepared)
     return out
+
+
+def _plain_json(field, conn) -> bool:
+    return (
+        type(field) is models.JSONField
+        and type(conn.ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value
+    )
 
 
 def _executemany(model: type[models.Model], fields: list, rows) -> None:

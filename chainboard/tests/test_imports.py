@@ -1,6 +1,7 @@
 """Imports through the web flow: upload, mapping, check, preview, import; formats, errors, scope, safety."""
 
 import csv
+import gc
 import io
 import zipfile
 from decimal import Decimal
@@ -601,6 +602,7 @@ def test_a_large_file_is_checked_by_worker_processes_with_the_same_outcome(world
     monkeypatch.setattr(imports, "SHARE_ROWS", 5)
     shared, progress = _outcome(world, rows)
     assert parallel == [2]  # two worker processes checked the rows
+    assert gc.get_freeze_count() == 0  # what the import froze is collectable again
     assert shared == alone  # the same errors, counts and preview
     assert progress == [6, 12, 18, 24, 30, 36, 41, 41]  # the bar moved share by share
 
