@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import multiprocessing
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -695,7 +696,7 @@ class Importer:
         from django.conf import settings
 
         processes = settings.IMPORT_PROCESSES if len(todo) >= settings.IMPORT_PARALLEL_ROWS else 1
-        if processes < 2:
+        if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():  # (Windows has no fork)
             for count, (row, target) in enumerate(todo, 1):
                 if count % 1000 == 0:
                     gc.freeze()  # the rows checked so far live on: see run()
@@ -1228,7 +1229,6 @@ class _Restorer:
 
 
 def _parallel_check(importer: Importer, todo: list, context: _CheckContext, processes: int, total: int):
-    import multiprocessing
     import pickle
     from concurrent.futures import ProcessPoolExecutor
 
@@ -1254,6 +1254,7 @@ def _parallel_check(importer: Importer, todo: list, context: _CheckContext, proc
     fallen_back = []
     # Rebuilding 100,000 rows creates some million objects and no garbage: the collector would run a
     # thousand times over the whole heap, for nothing.
+    collecting = gc.isenabled()
     gc.disable()
     try:
         for (start, end), result in zip(shares, results, strict=True):
@@ -1268,7 +1269,8 @@ def _parallel_check(importer: Importer, todo: list, context: _CheckContext, proc
             outcome.preview += preview[: max(PREVIEW_ROWS - len(outcome.preview), 0)]
     finally:
         gc.freeze()  # the rebuilt rows live on, as the rows checked in this process do
-        gc.enable()
+        if collecting:
+            gc.enable()
     for start, end in fallen_back:
         for row, target in todo[start:end]:
             importer._validate_row(row, target, context)
