@@ -12,6 +12,9 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db import connections
+from django.db.models import F, Func
+from django.db.models.expressions import OrderBy
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -43,6 +46,36 @@ def _rows(table, queryset) -> Iterator[list[Any]]:
         yield [neutralise(column.value(obj)) for column in columns]
 
 
+class _Unindexed(Func):
+    """SQLite's unary plus: the same value, compared with the same collation, but not one an index
+    hands out in order."""
+
+    template = "+%(expressions)s"
+
+
+def _sorted_not_walked(queryset):
+    """The same order, got by sorting the matching rows rather than by walking an index in order.
+
+    Without statistics, SQLite's planner prefers walking the index of the first sort column over the
+    whole table, reading each row at random, to sorting what the filters match: that suits a page of 25,
+    but an export reads every match. A city's 100,000 enterprises of 1,000,000: 4.9 s walked, 1.4 s
+    sorted (bench/README.md). Only plain fields of the model itself are rewritten; any other order is
+    left as it is."""
+    if connections[queryset.db].vendor != "sqlite":
+        return queryset
+    meta = queryset.model._meta
+    local = {f.name for f in meta.concrete_fields if not f.is_relation} | {
+        f.attname for f in meta.concrete_fields
+    }
+    terms = []
+    for term in queryset.query.order_by or meta.ordering:
+        name = term.lstrip("-") if isinstance(term, str) else None
+        if name is None or (name != "pk" and name not in local):
+            return queryset
+        terms.append(OrderBy(_Unindexed(F(name)), descending=term.startswith("-")))
+    return queryset.order_by(*terms) if terms else queryset
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -50,6 +83,7 @@ class _Echo:
 
 def export_response(fmt: str, title: str, headers: Iterable[Any], table, queryset):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    queryset = _sorted_not_walked(queryset)
     headers = [force_str(h) for h in headers]
     if fmt == "xlsx":
         from openpyxl import Workbook

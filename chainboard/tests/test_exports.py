@@ -30,3 +30,19 @@ def test_an_xlsx_export_follows_the_search_and_neutralises_formulas(client, worl
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 2  # header and the one match
     assert rows[1][0] == "'=HYPERLINK(1)潞安"
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "-uscc", ""])
+def test_an_export_keeps_the_list_order(client, world, sort):
+    from chainboard.tests.test_imports import uscc
+    from enterprises.models import Enterprise
+
+    for i, name in enumerate(["丙企业", "甲企业", "乙企业", "丙企业"]):  # one name twice: ties by id
+        Enterprise.objects.create(name=name, region_id="140581", uscc=uscc(40 + i))
+    client.force_login(world.users["county"])  # 高平市: these four and two more
+    url = reverse("enterprises:enterprise_list") + (f"?sort={sort}" if sort else "")
+    page = client.get(url + ("&" if sort else "?") + "page_size=100").context["page"]
+    text = b"".join(client.get(url + ("&" if sort else "?") + "export=csv").streaming_content)
+    exported = [row[0] for row in list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))[1:]]
+    assert exported == [e.name for e in page.object_list]
+    assert len(exported) >= 6
