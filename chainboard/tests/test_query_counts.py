@@ -250,3 +250,22 @@ def test_a_list_page_makes_the_same_number_of_queries_for_a_few_rows_and_a_full_
         f"{url_name} makes {many} queries; the baseline is {BASELINES[url_name]}. "
         "Update BASELINES only for a deliberate change."
     )
+
+
+def test_sqlite_reads_the_file_through_memory_mapping(settings, tmp_path, django_db_blocker):
+    """A count over a province's enterprises overflows SQLite's own page cache; mapped pages do not.
+    (The test database lives in memory, so a file database is opened with the same settings.)"""
+    from django.db import connections
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    if connections["default"].vendor != "sqlite":
+        pytest.skip("SQLite only")
+    wrapper = DatabaseWrapper({**connections["default"].settings_dict, "NAME": str(tmp_path / "db.sqlite3")})
+    try:
+        with django_db_blocker.unblock(), wrapper.cursor() as cursor:
+            cursor.execute("PRAGMA mmap_size")
+            assert cursor.fetchone()[0] == settings.SQLITE_MMAP_BYTES > 0
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+    finally:
+        wrapper.close()
