@@ -64,9 +64,7 @@ def _sorted_not_walked(queryset):
     if connections[queryset.db].vendor != "sqlite":
         return queryset
     meta = queryset.model._meta
-    local = {f.name for f in meta.concrete_fields if not f.is_relation} | {
-        f.attname for f in meta.concrete_fields
-    }
+    local = {f.attname for f in meta.concrete_fields}  # a plain field's name, a foreign key's column
     terms = []
     for term in queryset.query.order_by or meta.ordering:
         name = term.lstrip("-") if isinstance(term, str) else None

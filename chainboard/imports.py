@@ -1194,8 +1194,8 @@ class _Restorer:
     """Rows as a worker checked them, rebuilt in the parent: the instance from its field values, its
     relations from the parent's own lookups (the objects the write and the audit then use)."""
 
-    def __init__(self, model, lookups: dict[str, _Lookup]):
-        self.model = model
+    def __init__(self, model, lookups: dict[str, _Lookup], new: Callable[[], models.Model]):
+        self.new = new
         self.fields = list(model._meta.concrete_fields)
         self.objects: dict[str, dict] = {}
         for name, lookup in lookups.items():
@@ -1208,11 +1208,7 @@ class _Restorer:
         values, related, row.label, row.existing, row.before, row.changed, row.action = state
         if values is None:
             return
-        if target is None:
-            instance = self.model.__new__(self.model)  # what Model.__init__ leaves, without its checks
-            instance._state = models.base.ModelState()
-        else:
-            instance = target
+        instance = target if target is not None else self.new()
         for f, value in zip(self.fields, values, strict=True):
             instance.__dict__[f.attname] = value
         for f, objects in self.foreign:
@@ -1222,9 +1218,10 @@ class _Restorer:
             elif f.is_cached(instance) and getattr(f.get_cached_value(instance), "pk", None) != value:
                 f.delete_cached_value(instance)  # stale: the row changed it to a value not looked up
         for name, pks in related.items():
-            current = {o.pk: o for o in getattr(target, name).all()} if target is not None else {}
             objects = self.objects.get(name, {})
-            row.related[name] = [objects.get(pk) or current[pk] for pk in pks]
+            if any(pk not in objects for pk in pks):  # a value only the record held (prefetched)
+                objects = {**objects, **{o.pk: o for o in getattr(target, name).all()}}
+            row.related[name] = [objects[pk] for pk in pks]
         row.instance = instance
 
 
@@ -1249,7 +1246,7 @@ def _parallel_check(importer: Importer, todo: list, context: _CheckContext, proc
     finally:
         _FORKED = None
     # The rows are rebuilt once the workers are done, so that the parent does not take a core from them.
-    restorer = _Restorer(importer.model, context.lookups)
+    restorer = _Restorer(importer.model, context.lookups, context.new)
     outcome = importer.outcome
     fallen_back = []
     # Rebuilding 100,000 rows creates some million objects and no garbage: the collector would run a
