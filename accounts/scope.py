@@ -11,7 +11,9 @@ def grants_for(user) -> list[GrantSpec]:
     from .models import Grant
 
     specs = []
-    for grant in Grant.objects.filter(user=user).select_related("region"):
+    # Ordered by key: the specs are a set of permissions; the models' own orderings would join users and
+    # chains on every request.
+    for grant in Grant.objects.filter(user=user).select_related("region").order_by("pk"):
         specs.append(
             GrantSpec(
                 role=grant.role,
@@ -21,7 +23,7 @@ def grants_for(user) -> list[GrantSpec]:
                 enterprise_id=grant.enterprise_id,
             )
         )
-    for position in Position.objects.filter(user=user).only("chain_id", "kind"):
+    for position in Position.objects.filter(user=user).order_by("pk").only("chain_id", "kind"):
         role = POSITION_ROLES[position.kind]
         specs.append(
             GrantSpec(role=role, permissions=permissions_for(role), chain_ids=frozenset([position.chain_id]))

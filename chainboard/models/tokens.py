@@ -66,7 +66,10 @@ class ApiToken(AuditedModel):
 
     @classmethod
     def user_for(cls, raw: str):
-        token = cls.objects.select_related("user").filter(key_hash=hash_token(raw), revoked=False).first()
+        # The hash is unique: no ordering, no LIMIT to compile.
+        token = next(
+            iter(cls.objects.select_related("user").filter(key_hash=hash_token(raw), revoked=False)), None
+        )
         if token is None or not token.user.is_active:
             return None
         # A plain UPDATE, not audited: using a token is not a change of business data. At most once a

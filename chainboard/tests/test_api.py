@@ -203,3 +203,50 @@ def test_an_invalid_year_on_the_indicator_list_is_a_problem_naming_the_field(cli
     response = api(client, "get", "indicators?year=twenty", token_for("office"))
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["year"]
+
+
+def _as_served(schema, value) -> dict:
+    """What the API sends for one record: the Out schema's JSON, many-to-many ids in order."""
+    data = schema.model_validate(value).model_dump(mode="json")
+    return {k: sorted(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+def test_every_entity_is_served_as_ninja_serves_its_model_instances(world):
+    """The API reads plain values, not model instances; for every registered entity and every record of
+    the test city, what it sends is what ninja's Out schema makes of the instance itself."""
+    from chainboard.api import registered
+    from chainboard.scope import SystemActor
+
+    actor = SystemActor()
+    checked = 0
+    for model, (out, reader) in registered.items():
+        queryset = model._default_manager.order_by("pk")
+        served = [_as_served(out, row) for row in reader.rows(queryset, actor)]
+        assert served == [_as_served(out, obj) for obj in queryset], model.__name__
+        checked += len(served)
+    assert len(registered) >= 10 and checked > 50
+
+
+def test_a_file_is_served_as_its_url_as_ninja_serves_a_file_field(world, settings, tmp_path):
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.files.base import ContentFile
+    from ninja.orm import create_schema
+
+    from chainboard.api import RowReader
+    from chainboard.models.attachments import Attachment
+    from chainboard.scope import SystemActor
+
+    settings.MEDIA_ROOT = tmp_path
+    enterprise = world.enterprises["jingbai"]
+    attachment = Attachment(
+        content_type=ContentType.objects.get_for_model(enterprise),
+        object_id=str(enterprise.pk),
+        file_name="营业执照.pdf",
+        size=3,
+    )
+    attachment.file.save("营业执照.pdf", ContentFile(b"pdf"), save=True)
+    fields = ["id", "file", "file_name", "content_type"]
+    out = create_schema(Attachment, name="AttachmentProbe", fields=fields)
+    (row,) = RowReader(Attachment, fields).rows(Attachment.objects.filter(pk=attachment.pk), SystemActor())
+    assert _as_served(out, row) == _as_served(out, attachment)
+    assert _as_served(out, row)["file"].startswith(settings.MEDIA_URL + "attachments/")
