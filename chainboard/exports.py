@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -20,9 +21,11 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.html import strip_tags
 from django.utils.http import content_disposition_header
+from openpyxl import LXML
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
+MAX_CELL_TEXT = 32767  # Excel's limit on a cell's text
 
 
 def neutralise(value: Any) -> Any:
@@ -74,6 +77,59 @@ def _sorted_not_walked(queryset):
     return queryset.order_by(*terms) if terms else queryset
 
 
+def _xlsx_sheet(workbook, title: str):
+    """A write-only sheet whose rows are built as one lxml element each.
+
+    openpyxl's own ``append`` makes a cell object per value, checks it, and writes it through a context
+    manager per cell: 5.6 s for 100,000 rows of six cells, of an export's 8.7 s. Exports hold only text
+    and numbers, already neutralised (control characters, which openpyxl refuses, are dropped), so each row goes to the same stream as one ``<row>`` element of
+    inline strings and numbers, as openpyxl would write them: 2.8 s (bench/README.md). The workbook,
+    styles and the package around the sheet are openpyxl's. ``test_exports`` reads the file back with
+    openpyxl and python-calamine and compares it with what openpyxl's own ``append`` writes.
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    if not LXML:
+        return workbook.create_sheet(title=title)
+
+    from lxml.etree import Element, SubElement
+
+    preserve = "{http://www.w3.org/XML/1998/namespace}space"
+
+    class RowSheet(WriteOnlyWorksheet):
+        def _write_rows(self):  # the generator openpyxl's append sends each row to
+            xf = self._writer.xf.send(True)
+            with xf.element("sheetData"):
+                index = 1
+                try:
+                    while True:
+                        values = yield
+                        row = Element("row", r=str(index))
+                        for value in values:
+                            if isinstance(value, str):
+                                if not value:
+                                    continue
+                                if ILLEGAL_CHARACTERS_RE.search(value):  # control characters
+                                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                                value = value[:MAX_CELL_TEXT]
+                                text = SubElement(SubElement(SubElement(row, "c", t="inlineStr"), "is"), "t")
+                                if value != value.strip():
+                                    text.set(preserve, "preserve")
+                                text.text = value
+                            elif value is not None and math.isfinite(value):  # as openpyxl formats numbers
+                                SubElement(SubElement(row, "c"), "v").text = "%.16g" % value
+                        xf.write(row)
+                        index += 1
+                except GeneratorExit:
+                    pass
+            self._writer.xf.send(None)
+
+    sheet = RowSheet(parent=workbook, title=title)
+    workbook._sheets.append(sheet)
+    return sheet
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -87,7 +143,7 @@ def export_response(fmt: str, title: str, headers: Iterable[Any], table, queryse
         from openpyxl import Workbook
 
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=title[:31])
+        sheet = _xlsx_sheet(workbook, title[:31])
         sheet.append(headers)
         for row in _rows(table, queryset):
             sheet.append(row)
