@@ -82,12 +82,14 @@ def _xlsx_sheet(workbook, title: str):
 
     openpyxl's own ``append`` makes a cell object per value, checks it, and writes it through a context
     manager per cell: 5.6 s for 100,000 rows of six cells, of an export's 8.7 s. Exports hold only text
-    and numbers, already neutralised (control characters, which openpyxl refuses, are dropped), so each row goes to the same stream as one ``<row>`` element of
-    inline strings and numbers, as openpyxl would write them: 2.8 s (bench/README.md). The workbook,
+    and numbers, already neutralised, so each row goes to the same stream as one ``<row>`` element of
+    inline strings and numbers with their references, as openpyxl writes them: 2.8 s (bench/README.md).
+    Control characters, which a worksheet cannot hold (openpyxl refuses them), are dropped. The workbook,
     styles and the package around the sheet are openpyxl's. ``test_exports`` reads the file back with
     openpyxl and python-calamine and compares it with what openpyxl's own ``append`` writes.
     """
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
     if not LXML:
@@ -105,20 +107,25 @@ def _xlsx_sheet(workbook, title: str):
                 try:
                     while True:
                         values = yield
-                        row = Element("row", r=str(index))
-                        for value in values:
+                        number = str(index)
+                        row = Element("row", r=number)
+                        for column, value in enumerate(values, 1):
                             if isinstance(value, str):
                                 if not value:
                                     continue
                                 if ILLEGAL_CHARACTERS_RE.search(value):  # control characters
                                     value = ILLEGAL_CHARACTERS_RE.sub("", value)
                                 value = value[:MAX_CELL_TEXT]
-                                text = SubElement(SubElement(SubElement(row, "c", t="inlineStr"), "is"), "t")
+                                cell = SubElement(
+                                    row, "c", r=get_column_letter(column) + number, t="inlineStr"
+                                )
+                                text = SubElement(SubElement(cell, "is"), "t")
                                 if value != value.strip():
                                     text.set(preserve, "preserve")
                                 text.text = value
                             elif value is not None and math.isfinite(value):  # as openpyxl formats numbers
-                                SubElement(SubElement(row, "c"), "v").text = "%.16g" % value
+                                cell = SubElement(row, "c", r=get_column_letter(column) + number)
+                                SubElement(cell, "v").text = "%.16g" % value
                         xf.write(row)
                         index += 1
                 except GeneratorExit:

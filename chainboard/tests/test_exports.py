@@ -88,7 +88,8 @@ def test_an_xlsx_sheet_reads_back_as_openpyxls_own_writer_would_write_it():
         1234.5678,
         1e20,
     ]
-    rows = [["名称", "值"]] + [[f"row {i}", value] for i, value in enumerate(values)]
+    rows = [["名称", "值", "备注"]] + [[f"row {i}", value, "after it"] for i, value in enumerate(values)]
+    rows.append(["", None, "third column"])  # empty cells before a value keep it in its column
 
     def ours(workbook):
         sheet = _xlsx_sheet(workbook, "企业")
@@ -105,6 +106,7 @@ def test_an_xlsx_sheet_reads_back_as_openpyxls_own_writer_would_write_it():
     assert read == list(load_workbook(io.BytesIO(expected)).active.iter_rows(values_only=True))
     assert read[1 + 6][1] == "x" * 32_767 and read[1 + 4][1] == "'=SUM(A1:A2)"
     assert read[1 + 1][1] == "  leading and trailing spaces  "
+    assert read[-1] == (None, None, "third column") and read[1 + 7] == ("row 7", None, "after it")
     calamine = CalamineWorkbook.from_filelike(io.BytesIO(written)).get_sheet_by_name("企业").to_python()
     assert (
         calamine == CalamineWorkbook.from_filelike(io.BytesIO(expected)).get_sheet_by_name("企业").to_python()
