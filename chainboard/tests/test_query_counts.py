@@ -252,7 +252,9 @@ def test_a_list_page_makes_the_same_number_of_queries_for_a_few_rows_and_a_full_
     )
 
 
-def test_sqlite_reads_the_file_through_memory_mapping(settings, tmp_path, django_db_blocker):
+def test_sqlite_reads_the_file_through_memory_mapping_and_a_larger_page_cache(
+    settings, tmp_path, django_db_blocker
+):
     """A count over a province's enterprises overflows SQLite's own page cache; mapped pages do not.
     (The test database lives in memory, so a file database is opened with the same settings.)"""
     from django.db import connections
@@ -265,6 +267,8 @@ def test_sqlite_reads_the_file_through_memory_mapping(settings, tmp_path, django
         with django_db_blocker.unblock(), wrapper.cursor() as cursor:
             cursor.execute("PRAGMA mmap_size")
             assert cursor.fetchone()[0] == settings.SQLITE_MMAP_BYTES > 0
+            cursor.execute("PRAGMA cache_size")
+            assert cursor.fetchone()[0] == -settings.SQLITE_CACHE_KIB < -2000  # above SQLite's 2 MB
             cursor.execute("PRAGMA journal_mode")
             assert cursor.fetchone()[0] == "wal"
     finally:
