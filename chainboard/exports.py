@@ -21,7 +21,11 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.html import strip_tags
 from django.utils.http import content_disposition_header
-from openpyxl import LXML
+from lxml.etree import Element, SubElement
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
@@ -77,7 +81,10 @@ def _sorted_not_walked(queryset):
     return queryset.order_by(*terms) if terms else queryset
 
 
-def _xlsx_sheet(workbook, title: str):
+_PRESERVE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
+class _RowSheet(WriteOnlyWorksheet):
     """A write-only sheet whose rows are built as one lxml element each.
 
     openpyxl's own ``append`` makes a cell object per value, checks it, and writes it through a context
@@ -88,51 +95,40 @@ def _xlsx_sheet(workbook, title: str):
     styles and the package around the sheet are openpyxl's. ``test_exports`` reads the file back with
     openpyxl and python-calamine and compares it with what openpyxl's own ``append`` writes.
     """
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-    if not LXML:
-        return workbook.create_sheet(title=title)
+    def _write_rows(self):  # the generator openpyxl's append sends each row to
+        xf = self._writer.xf.send(True)
+        with xf.element("sheetData"):
+            index = 1
+            try:
+                while True:
+                    values = yield
+                    number = str(index)
+                    row = Element("row", r=number)
+                    for column, value in enumerate(values, 1):
+                        if isinstance(value, str):
+                            if not value:
+                                continue
+                            if ILLEGAL_CHARACTERS_RE.search(value):  # control characters
+                                value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                            value = value[:MAX_CELL_TEXT]
+                            cell = SubElement(row, "c", r=get_column_letter(column) + number, t="inlineStr")
+                            text = SubElement(SubElement(cell, "is"), "t")
+                            if value != value.strip():
+                                text.set(_PRESERVE, "preserve")
+                            text.text = value
+                        elif value is not None and math.isfinite(value):  # as openpyxl formats numbers
+                            cell = SubElement(row, "c", r=get_column_letter(column) + number)
+                            SubElement(cell, "v").text = "%.16g" % value
+                    xf.write(row)
+                    index += 1
+            except GeneratorExit:
+                pass
+        self._writer.xf.send(None)
 
-    from lxml.etree import Element, SubElement
 
-    preserve = "{http://www.w3.org/XML/1998/namespace}space"
-
-    class RowSheet(WriteOnlyWorksheet):
-        def _write_rows(self):  # the generator openpyxl's append sends each row to
-            xf = self._writer.xf.send(True)
-            with xf.element("sheetData"):
-                index = 1
-                try:
-                    while True:
-                        values = yield
-                        number = str(index)
-                        row = Element("row", r=number)
-                        for column, value in enumerate(values, 1):
-                            if isinstance(value, str):
-                                if not value:
-                                    continue
-                                if ILLEGAL_CHARACTERS_RE.search(value):  # control characters
-                                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                                value = value[:MAX_CELL_TEXT]
-                                cell = SubElement(
-                                    row, "c", r=get_column_letter(column) + number, t="inlineStr"
-                                )
-                                text = SubElement(SubElement(cell, "is"), "t")
-                                if value != value.strip():
-                                    text.set(preserve, "preserve")
-                                text.text = value
-                            elif value is not None and math.isfinite(value):  # as openpyxl formats numbers
-                                cell = SubElement(row, "c", r=get_column_letter(column) + number)
-                                SubElement(cell, "v").text = "%.16g" % value
-                        xf.write(row)
-                        index += 1
-                except GeneratorExit:
-                    pass
-            self._writer.xf.send(None)
-
-    sheet = RowSheet(parent=workbook, title=title)
+def _xlsx_sheet(workbook, title: str) -> _RowSheet:
+    sheet = _RowSheet(parent=workbook, title=title)
     workbook._sheets.append(sheet)
     return sheet
 
@@ -147,8 +143,6 @@ def export_response(fmt: str, title: str, headers: Iterable[Any], table, queryse
     queryset = _sorted_not_walked(queryset)
     headers = [force_str(h) for h in headers]
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
         workbook = Workbook(write_only=True)
         sheet = _xlsx_sheet(workbook, title[:31])
         sheet.append(headers)
