@@ -148,11 +148,16 @@ def diff(before: dict | None, after: dict | None) -> dict[str, tuple[Any, Any]]:
 def record(action: str, instance: models.Model | None = None, **fields):
     """Write one audit row for ``instance`` (or, for bulk operations, for ``model`` with counts);
     ``fields`` are those of :func:`values`."""
-    from chainboard.models import AuditEntry
+    from chainboard import auditchain
 
-    row = AuditEntry(**values(action, instance, **fields))
-    row.save()
-    return row
+    return auditchain.append(values(action, instance, **fields))
+
+
+def record_many(rows: list[dict[str, Any]]) -> list[int]:
+    """Write many audit rows made by :func:`values` (an import's), chained in one pass; the new ids."""
+    from chainboard import auditchain
+
+    return auditchain.append_many(rows)
 
 
 def values(
@@ -167,7 +172,7 @@ def values(
     object_id: str = "",
 ) -> dict[str, Any]:
     """An audit row as {column attribute: value}: what :func:`record` saves, and what bulk writes insert
-    without building model instances (``bulkwrite.insert_values(AuditEntry, rows)``)."""
+    without building model instances (:func:`record_many`)."""
     op = current_operation()
     model = model or type(instance)
     key = (model, type(parent) if parent is not None else None)

@@ -998,9 +998,7 @@ class Importer:
             after = audit.snapshot(r.instance, {**_current_related(r.before, self.model), **related})
             entries.append(audit.values(AuditAction.UPDATE, r.instance, before=r.before, after=after))
         entries += through_rows
-        from chainboard.models import AuditEntry
-
-        bulkwrite.insert_values(AuditEntry, entries)
+        audit.record_many(entries)  # hash-chained in the same pass (chainboard/auditchain.py)
         return creates, updates
 
     def _check_versions(self, updates: list[_Row], versions: dict[str, int]) -> None:

@@ -191,6 +191,18 @@ IMPORT_PROCESSES = env_int(
 )
 IMPORT_PARALLEL_ROWS = env_int("CHAINBOARD_IMPORT_PARALLEL_ROWS", 10_000)
 
+# The audit trail is kept at least this many days; `chainboard audit purge` refuses anything younger.
+# Six months (183 days) is the floor (网络安全法 第二十一条; 等保 level 3): a smaller value is refused here,
+# and the database's delete trigger refuses younger rows whatever this says (migration 0009).
+CHAINBOARD_AUDIT_RETENTION_DAYS = env_int("CHAINBOARD_AUDIT_RETENTION_DAYS", 183)
+if CHAINBOARD_AUDIT_RETENTION_DAYS < 183:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"CHAINBOARD_AUDIT_RETENTION_DAYS is {CHAINBOARD_AUDIT_RETENTION_DAYS}; audit entries are kept "
+        "for at least 183 days"
+    )
+
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"
 # rules.md: the OpenAPI document is readable without a token by default; false asks for a log-in.

@@ -1,5 +1,5 @@
 from .attachments import Attachment
-from .audit import AuditEntry
+from .audit import AuditEntry, AuditPurgePermit
 from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
@@ -11,6 +11,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEntry",
+    "AuditPurgePermit",
     "CityConfig",
     "ImportJob",
     "ImportMapping",

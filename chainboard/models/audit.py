@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.audit import Source
@@ -22,11 +23,16 @@ class AuditAction(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    """One audited write. Rows are append-only: the database refuses UPDATE and DELETE on them."""
+    """One audited write. Rows are append-only: the database refuses UPDATE, DELETE, TRUNCATE and
+    INSERT OR REPLACE on them (migrations 0002 and 0009), and each row carries a SHA-256 chained over
+    the previous row's, so a change made behind the database's back shows (``chainboard audit verify``,
+    :mod:`chainboard.auditchain`)."""
 
     time = models.DateTimeField(
         verbose_name=_("time"),
-        auto_now_add=True,
+        # Set in Python before the row is hashed (chainboard.auditchain), not by auto_now_add at save.
+        default=timezone.now,
+        editable=False,
         db_index=True,
     )
     user = models.ForeignKey(
@@ -96,6 +102,19 @@ class AuditEntry(models.Model):
         null=True,
         blank=True,
     )
+    prev_hash = models.CharField(
+        verbose_name=_("previous hash"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("The hash of the entry before this one (empty for the first entry ever written)."),
+    )
+    hash = models.CharField(
+        verbose_name=_("hash"),
+        max_length=64,
+        editable=False,
+        help_text=_("SHA-256 of this entry's fields and the previous hash."),
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -116,3 +135,22 @@ class AuditEntry(models.Model):
         from chainboard.audit import diff
 
         return [(name, old, new) for name, (old, new) in diff(self.before, self.after).items()]
+
+
+class AuditPurgePermit(models.Model):
+    """Lets ``chainboard audit purge`` delete audit entries, inside its own transaction only.
+
+    The delete trigger on the audit table refuses every DELETE unless a row here allows it (an entry
+    whose id is below ``below_id``) and the entry is older than the floor of 183 days written into the
+    trigger itself. The purge inserts its permit, deletes, and removes the permit before it commits, so
+    no other transaction ever sees one. In production only the owner role may write this table.
+    """
+
+    below_id = models.BigIntegerField(
+        verbose_name=_("below id"),
+    )
+
+    class Meta:
+        verbose_name = _("audit purge permit")
+        verbose_name_plural = _("audit purge permits")
+        default_permissions = ()

@@ -44,21 +44,23 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 15_000
 
-# The audit table is append-only by database triggers (chainboard/migrations/0002_audit_append_only.py).
-# A live-server test runs on transactional_db, which empties every table with DELETE after each test; on
-# SQLite the triggers abort that DELETE. So the triggers are lifted just for the flush and put back before
-# the next test and after the module. (PostgreSQL flushes with TRUNCATE, which the row trigger ignores.)
-_append_only = importlib.import_module("chainboard.migrations.0002_audit_append_only")
+# The audit table is append-only by database triggers (chainboard/migrations/0009_audit_chain.py). A
+# live-server test runs on transactional_db, which empties every table after each test: with DELETE on
+# SQLite, with TRUNCATE on PostgreSQL, and the triggers refuse both. So the triggers are lifted just for
+# the flush and put back before the next test and after the module.
+_append_only = importlib.import_module("chainboard.migrations.0009_audit_chain")
 
 
 def _set_audit_triggers(present: bool) -> None:
-    if connection.vendor != "sqlite":
-        return
+    lift, install = {
+        "sqlite": (_append_only.SQLITE_REVERSE, _append_only.SQLITE),
+        "postgresql": (_append_only.POSTGRES_REVERSE, _append_only.POSTGRES),
+    }[connection.vendor]
     with connection.cursor() as cursor:
-        for sql in _append_only.SQLITE_REVERSE:
+        for sql in lift:
             cursor.execute(sql)
         if present:
-            for sql in _append_only.SQLITE:
+            for sql in install:
                 cursor.execute(sql)
 
 
