@@ -64,15 +64,45 @@ def _time_text(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def digest(prev_hash: str, row: dict[str, Any], time_text: str | None = None) -> str:
-    """SHA-256 (hex) of ``row``'s hashed fields and ``prev_hash`` as canonical JSON: keys sorted at every
-    level, no spaces, UTF-8, the time in UTC as text, the operation id as its text."""
+def digest(
+    prev_hash: str,
+    row: dict[str, Any],
+    time_text: str | None = None,
+    before_text: str | None = None,
+    after_text: str | None = None,
+) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``row`` after ``prev_hash``: the array
+
+        [prev_hash, time, user_id, user_name, operation_id, source, action, content_type_id, object_id,
+         object_repr, parent_content_type_id, parent_object_id, before, after]
+
+    with the time in UTC (``2026-12-04T13:00:00.000000Z``), the operation id as text, objects' keys
+    sorted at every level, no whitespace, non-ASCII characters as they are, encoded in UTF-8.
+
+    ``time_text``, ``before_text`` and ``after_text`` are those parts already encoded (a bulk write
+    encodes the before and after once, for the hash and the INSERT alike)."""
     operation_id = row["operation_id"]
-    payload = {name: row.get(name) for name in HASHED}
-    payload["time"] = time_text or _time_text(row["time"])
-    payload["operation_id"] = str(operation_id) if isinstance(operation_id, uuid.UUID) else operation_id
-    payload["prev_hash"] = prev_hash
-    return hashlib.sha256(_encode(payload).encode()).hexdigest()
+    head = _encode(
+        [
+            prev_hash,
+            time_text or _time_text(row["time"]),
+            row["user_id"],
+            row["user_name"],
+            str(operation_id) if isinstance(operation_id, uuid.UUID) else operation_id,
+            row["source"],
+            row["action"],
+            row["content_type_id"],
+            row["object_id"],
+            row["object_repr"],
+            row["parent_content_type_id"],
+            row["parent_object_id"],
+        ]
+    )
+    if before_text is None:
+        before_text = _encode(row["before"])
+    if after_text is None:
+        after_text = _encode(row["after"])
+    return hashlib.sha256(f"{head[:-1]},{before_text},{after_text}]".encode()).hexdigest()
 
 
 def _hold_chain() -> None:
@@ -89,17 +119,28 @@ def _head() -> str:
     return last if last is not None else GENESIS
 
 
-def _chain(rows: list[dict[str, Any]]) -> None:
-    """Stamp ``rows`` (audit values, in order) with time, previous hash and hash, after the head."""
+def _chain(rows: list[dict[str, Any]], encoded: bool = False) -> None:
+    """Stamp ``rows`` (audit values, in order) with time, previous hash and hash, after the head.
+
+    ``encoded``: replace before and after by their canonical JSON text (:class:`bulkwrite.JsonText`),
+    which the bulk INSERT then writes as it is instead of encoding them a second time."""
     from django.utils import timezone
+
+    from chainboard.bulkwrite import JsonText
 
     now = timezone.now()
     now_text = _time_text(now)  # one time for the whole batch, as one INSERT would have
     prev = _head()
     for row in rows:
+        before, after = row["before"], row["after"]
+        before_text = "null" if before is None else _encode(before)
+        after_text = "null" if after is None else _encode(after)
         row["time"] = now
         row["prev_hash"] = prev
-        prev = row["hash"] = digest(prev, row, now_text)
+        prev = row["hash"] = digest(prev, row, now_text, before_text, after_text)
+        if encoded:
+            row["before"] = None if before is None else JsonText(before_text)
+            row["after"] = None if after is None else JsonText(after_text)
 
 
 def append(values: dict[str, Any]):
@@ -124,7 +165,7 @@ def append_many(rows: list[dict[str, Any]]) -> list[int]:
         return []
     with transaction.atomic():
         _hold_chain()  # before insert_values draws its ids, so they follow the chain's order
-        _chain(rows)
+        _chain(rows, encoded=True)
         return bulkwrite.insert_values(AuditEntry, rows)
 
 

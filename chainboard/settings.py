@@ -109,8 +109,11 @@ else:
                 # against 0.2 ms; bench/README.md). SQLite maps 2 GiB at most; beyond that (the search
                 # keys of a province) a page cache of 64 MiB a connection, filled only as pages are read,
                 # keeps the upper levels of the big indexes (search "jh": 10.0 -> 6.4 ms).
+                # recursive_triggers: INSERT OR REPLACE onto an audit entry then fires the delete trigger,
+                # which refuses it (otherwise REPLACE deletes the old row silently; docs/audit-trail.md).
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
-                f"PRAGMA mmap_size={SQLITE_MMAP_BYTES:d}; PRAGMA cache_size=-{SQLITE_CACHE_KIB:d};",
+                f"PRAGMA mmap_size={SQLITE_MMAP_BYTES:d}; PRAGMA cache_size=-{SQLITE_CACHE_KIB:d}; "
+                "PRAGMA recursive_triggers=ON;",
                 "transaction_mode": "IMMEDIATE",
             },
         }

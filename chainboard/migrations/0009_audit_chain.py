@@ -4,9 +4,11 @@
   chainboard/auditchain.py); the entries already written are hashed here, in id order.
 - ``time`` is set in Python before hashing (a default, no longer auto_now_add).
 - The triggers are rebuilt (SQLite rebuilds the table to add the columns, which drops its triggers):
-  UPDATE refused; DELETE refused except under a purge permit for rows older than 183 days; on SQLite,
-  an INSERT onto an existing id refused (``INSERT OR REPLACE`` deletes the old row without firing the
-  delete trigger); on PostgreSQL, TRUNCATE refused.
+  UPDATE refused; DELETE refused except under a purge permit for rows older than 183 days; on
+  PostgreSQL, TRUNCATE refused. (On SQLite, ``INSERT OR REPLACE`` deletes the row it replaces without
+  firing the delete trigger unless the connection has ``PRAGMA recursive_triggers`` on: settings.py turns
+  it on for every connection the application opens. A BEFORE INSERT trigger would refuse it from any
+  connection, but its mere presence doubles the cost of every audit row an import inserts.)
 
 The SQL lists are module constants so that tests which must empty the table between tests
 (chainboard/tests/test_browser.py) can lift the triggers and put them back.
@@ -21,7 +23,6 @@ FLOOR_DAYS = 183  # chainboard.auditchain.MINIMUM_RETENTION_DAYS, frozen here
 SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS chainboard_audit_no_update;",
     "DROP TRIGGER IF EXISTS chainboard_audit_no_delete;",
-    "DROP TRIGGER IF EXISTS chainboard_audit_no_replace;",
 ]
 SQLITE = [
     f"""CREATE TRIGGER chainboard_audit_no_update BEFORE UPDATE ON chainboard_auditentry
@@ -30,9 +31,6 @@ SQLITE = [
     f"""CREATE TRIGGER chainboard_audit_no_delete BEFORE DELETE ON chainboard_auditentry
        WHEN OLD.time >= datetime('now', '-{FLOOR_DAYS} days')
          OR NOT EXISTS (SELECT 1 FROM chainboard_auditpurgepermit p WHERE OLD.id < p.below_id)
-       BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;""",
-    f"""CREATE TRIGGER chainboard_audit_no_replace BEFORE INSERT ON chainboard_auditentry
-       WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM chainboard_auditentry e WHERE e.id = NEW.id)
        BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;""",
 ]
 POSTGRES_REVERSE = [

@@ -24,9 +24,9 @@ class AuditAction(models.TextChoices):
 
 class AuditEntry(models.Model):
     """One audited write. Rows are append-only: the database refuses UPDATE, DELETE, TRUNCATE and
-    INSERT OR REPLACE on them (migrations 0002 and 0009), and each row carries a SHA-256 chained over
-    the previous row's, so a change made behind the database's back shows (``chainboard audit verify``,
-    :mod:`chainboard.auditchain`)."""
+    INSERT OR REPLACE on them (migration 0009; on SQLite with the connections' recursive_triggers), and
+    each row carries a SHA-256 chained over the previous row's, so a change made behind the database's
+    back shows (``chainboard audit verify``, :mod:`chainboard.auditchain`, docs/audit-trail.md)."""
 
     time = models.DateTimeField(
         verbose_name=_("time"),
