@@ -101,6 +101,12 @@ class Grant(AuditedModel):
                 parts.append(str(item))
         return " · ".join(str(p) for p in parts)
 
+    def write_refusal(self, user) -> str | None:
+        """Nobody grants a role to themselves or changes their own grants (docs/roles.md)."""
+        if self.user_id is not None and self.user_id == getattr(user, "pk", None):
+            return _("You may not grant roles to yourself or change your own grants.")
+        return None
+
     def clean(self) -> None:
         super().clean()
         if self.role == Role.ENTERPRISE and self.enterprise_id is None:

@@ -492,13 +492,25 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             obj = actions.update(request.user, obj, viewset.form_class, data, version=version)
             return read(request.user, obj.pk)
 
-    @router.delete(
-        "/{pk}", response={204: None}, operation_id=f"delete_{viewset.url_prefix}", summary=f"Delete a {name}"
-    )
-    def delete_item(request, pk: pk_type, version: int | None = None):
+    def delete(request, pk, version: int | None):
         obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=pk)
         actions.delete(request.user, obj, version=version)
         return Status(204, None)
+
+    delete_route = router.delete(
+        "/{pk}", response={204: None}, operation_id=f"delete_{viewset.url_prefix}", summary=f"Delete a {name}"
+    )
+    if any(f.name == "version" for f in model._meta.concrete_fields):
+        # The version read is required, as for an update: a delete is never made unchecked.
+        @delete_route
+        def delete_item(request, pk: pk_type, version: int):
+            return delete(request, pk, version)
+
+    else:
+
+        @delete_route
+        def delete_unversioned_item(request, pk: pk_type):
+            return delete(request, pk, None)
 
     api.add_router(f"/{viewset.url_prefix}", router)
     registered[model] = (Out, reader)

@@ -98,5 +98,6 @@ def build_world() -> World:
         user("enterprise", Role.ENTERPRISE, enterprise=w.enterprises["jingbai"])
         user("auditor", Role.AUDITOR)
         user("admin", Role.ADMIN)
+        user("security_admin", Role.SECURITY_ADMIN)
         user("outsider")  # no grant at all
     return w

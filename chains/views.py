@@ -174,6 +174,12 @@ class PositionForm(ScopedModelForm):
         model = Position
         fields = ["chain", "kind", "title", "organisation", "user", "duties", "source"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Positions are changed by the administrator only (they grant roles), who sees no business data
+        # but must be able to name the chain; the scope re-check after the save still applies.
+        self.fields["chain"].queryset = Chain.objects.all()
+
 
 class PositionFilterSet(ScopedFilterSet):
     search_fields = ("title", "duties")

@@ -324,6 +324,21 @@ class CreateView(FormView):
         return HttpResponseRedirect(obj.get_absolute_url())
 
 
+def submitted_version(request) -> int | None:
+    """The record version a form was opened at (``_version``), or None when missing or malformed."""
+    raw = request.POST.get("_version", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+def stale_form_message() -> str:
+    return _(
+        "This form did not say which version of the record it was opened at, so it cannot be checked "
+        "against newer changes. Open the record again and repeat your change."
+    )
+
+
 class EditView(FormView):
     def get(self, request, pk):
         obj = self.get_object("change")
@@ -334,15 +349,18 @@ class EditView(FormView):
 
     def post(self, request, pk):
         obj = self.get_object("change")
-        version = request.POST.get("_version")
+        if self.viewset.form_class is None:
+            raise PermissionDenied
+        version = submitted_version(request)
+        if version is None:
+            # Without the version the page was opened at there is nothing to check a newer save against:
+            # refused, never saved unchecked.
+            form = self.viewset.form_class(request.POST, request.FILES, instance=obj, user=request.user)
+            form.add_error(None, stale_form_message())
+            return self.render_form(form, obj, status=400)
         try:
             obj = actions.update(
-                request.user,
-                obj,
-                self.viewset.form_class,
-                request.POST,
-                request.FILES,
-                version=int(version) if version and version.isdigit() else None,
+                request.user, obj, self.viewset.form_class, request.POST, request.FILES, version=version
             )
         except actions.InvalidData as exc:
             return self.render_form(exc.form, obj, status=400)
@@ -362,8 +380,12 @@ class DeleteView(EntityView):
 
     def post(self, request, pk):
         obj = self.get_object("delete")
+        version = submitted_version(request)
+        if version is None and hasattr(obj, "version"):
+            messages.error(request, stale_form_message())
+            return render(request, "chainboard/generic/delete.html", self.context(object=obj), status=400)
         try:
-            actions.delete(request.user, obj, version=request.POST.get("_version") or None)
+            actions.delete(request.user, obj, version=version)
         except actions.InvalidData as exc:
             for message in exc.errors.get("__all__", []):
                 messages.error(request, message)
