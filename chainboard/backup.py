@@ -213,7 +213,9 @@ def backup(directory: Path | str | None = None, *, alias: str = "default") -> Pa
     """Back up the database and the media folder; return the manifest's path. Writes one audit row."""
     vendor = _vendor(alias)
     directory = Path(directory or settings.BACKUP_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
+    # A backup holds everything, confidential figures (统计法) and password hashes included: only the
+    # owner may read it.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = timezone.localtime()
     stem = f"{PREFIX}{now:%Y%m%d-%H%M%S}"
     n = 1
@@ -233,6 +235,8 @@ def backup(directory: Path | str | None = None, *, alias: str = "default") -> Pa
         for part in parts:
             part.unlink(missing_ok=True)
         raise
+    for part in parts:
+        part.chmod(0o600)
     parts[0].rename(database)
     parts[1].rename(media)
     manifest = {
@@ -247,6 +251,7 @@ def backup(directory: Path | str | None = None, *, alias: str = "default") -> Pa
     path = directory / f"{stem}.json"
     part = path.with_name(path.name + ".part")
     part.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    part.chmod(0o600)
     part.rename(path)
     _record(
         alias,

@@ -157,6 +157,8 @@ def test_a_backup_is_audited_and_its_manifest_counts_every_table(world):
     }
     assert manifest_path.name.startswith("chainboard-")
     assert set(manifest["sha256"]) == {manifest["database_file"], manifest["media_file"]}
+    for name in (manifest_path.name, manifest["database_file"], manifest["media_file"]):
+        assert manifest_path.with_name(name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"
     entry = AuditEntry.objects.order_by("-id").first()
     assert (entry.action, entry.object_repr, entry.source) == (
         AuditAction.BACKUP,
