@@ -62,10 +62,6 @@ class Census:
             "audit": {"count": self.audit_count, "last_id": self.audit_last_id, "digest": self.audit_digest},
         }
 
-    @property
-    def data_rows(self) -> int:
-        return sum(n for name, n in self.tables.items() if name not in MIGRATE_FILLS)
-
 
 def _audit_table() -> str:
     from chainboard.models import AuditEntry
@@ -96,15 +92,19 @@ def _utc(value: dt.datetime | str) -> str:
     return value.astimezone(dt.UTC).isoformat()
 
 
+def table_counts(cursor, vendor: str) -> dict[str, int]:
+    counts = {}
+    for name in table_names(cursor, vendor):
+        cursor.execute(f'SELECT COUNT(*) FROM "{name}"')  # noqa: S608 (names come from the catalog)
+        counts[name] = cursor.fetchone()[0]
+    return counts
+
+
 def census(cursor, vendor: str, *, audit_up_to: int | None = None) -> Census:
     """Row counts of every table, and the audit trail's count, last id and digest: SHA-256 over each
     row's (id, action, object id, time) in id order, up to ``audit_up_to`` when given (a restore adds its
     own row after the ones it checks). ``cursor`` may be Django's or a plain DB-API cursor."""
-    names = table_names(cursor, vendor)
-    tables = {}
-    for name in names:
-        cursor.execute(f'SELECT COUNT(*) FROM "{name}"')  # noqa: S608 (names come from the catalog)
-        tables[name] = cursor.fetchone()[0]
+    tables = table_counts(cursor, vendor)
     digest, count, last_id = hashlib.sha256(), 0, None
     audit_table = _audit_table()
     if audit_table in tables:
@@ -419,7 +419,7 @@ def restore(file: Path | str, *, alias: str = "default", force: bool = False) ->
             % {"kind": manifest["database"], "here": vendor}
         )
     with connections[alias].cursor() as cursor:
-        rows = census(cursor, vendor).data_rows
+        rows = sum(n for name, n in table_counts(cursor, vendor).items() if name not in MIGRATE_FILLS)
     replaced = None
     if rows:
         if not force:

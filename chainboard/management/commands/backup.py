@@ -1,7 +1,9 @@
+import json
+
 from django.core.management.base import BaseCommand, CommandError
 
 from chainboard import audit
-from chainboard.backup import BackupError, backup, load_manifest
+from chainboard.backup import BackupError, backup
 from chainboard.scope import SystemActor
 
 
@@ -29,7 +31,7 @@ class Command(BaseCommand):
                 path = backup(directory, alias=database)
             except BackupError as exc:
                 raise CommandError(str(exc)) from exc
-        _path, manifest = load_manifest(path)
+        manifest = json.loads(path.read_text(encoding="utf-8"))
         rows = sum(manifest["tables"].values())
         self.stdout.write(f"database: {path.with_name(manifest['database_file'])}")
         self.stdout.write(f"media:    {path.with_name(manifest['media_file'])}")
