@@ -18,6 +18,8 @@ COMMANDS = {
     "token": "API tokens: `token create USERNAME` prints a new token on its last line; revoke, list",
     "import-file": "import a .xlsx/.xls/.csv into an entity as a user: `import-file enterprises F --user U`",
     "rebuild-search": "rebuild the search keys of every searchable model",
+    "backup": "back up the database and attachments into var/backups (CHAINBOARD_BACKUP_DIR), with a manifest",
+    "restore": "restore a backup: `restore FILE` (--force replaces a database holding data, backing it up first)",
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",
     "migrate": "create or upgrade the database tables",
     "createsuperuser": "(not used: create users in the web UI or with demo-users)",

@@ -161,6 +161,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True  # serve straight from the finders, no collectstatic needed for the demo
 MEDIA_ROOT = Path(env_str("CHAINBOARD_MEDIA_ROOT", str(VAR_DIR / "media")))
+# `chainboard backup` writes here (docs/backup.md); keep it on another disk, or copy it off the machine.
+BACKUP_DIR = Path(env_str("CHAINBOARD_BACKUP_DIR", str(VAR_DIR / "backups")))
 MEDIA_URL = "/media/"  # never served directly: attachments go through a scoped view
 
 TASKS = {
