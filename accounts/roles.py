@@ -108,6 +108,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.ADMIN: {
         **REFERENCE,
         **_all("accounts.user", "accounts.grant", "organisations.organisation", "organisations.person"),
+        # Locked accounts (django-axes' attempt rows): see them, and lift a lock (deletes the rows).
+        "axes.accessattempt": ("view", "delete"),
     },
 }
 ROLE_PERMISSIONS[Role.DEPUTY_CHIEF] = ROLE_PERMISSIONS[Role.CHIEF]
