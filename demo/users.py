@@ -36,7 +36,7 @@ def ensure(actor) -> list[tuple[str, str, str]]:
             actions.create_direct(actor, user)
         elif not user.check_password(password):
             user.set_password(password)
-            user.save(update_fields=["password"])
+            user.save(update_fields=["password", "password_changed_at"])
         out.append((username, password, description))
     users = {u.username: u for u in User.objects.filter(username__in=[d[0] for d in DEMO_USERS])}
     positions = {
