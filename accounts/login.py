@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_ip_address, get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
@@ -187,11 +186,6 @@ def _refused(request, username: str, message: str):
     form = AuthenticationForm(request, initial={"username": username})
     context = {"form": form, "login_refused": message, "next": request.POST.get("next", "")}
     return render(request, "registration/login.html", context, status=429)
-
-
-def is_allowed(request, username: str) -> bool:
-    """Would axes let ``username`` try to log in from this request?"""
-    return AxesProxyHandler.is_allowed(request, {settings.AXES_USERNAME_FORM_FIELD: username})
 
 
 # ---- what a new session must settle -------------------------------------------------------------------

@@ -114,6 +114,20 @@ def test_the_administrator_sees_the_locked_user_and_lifts_the_lock(client, world
     assert signed_in_as(client) == "county"
 
 
+def test_the_unlock_command_lists_the_locks_and_lifts_one_audited(client, world):
+    import io
+
+    for _ in range(5):
+        sign_in(client, "county", WRONG)
+    out = io.StringIO()
+    call_command("unlock", stdout=out)
+    assert out.getvalue().startswith("county\t5 failures")
+    call_command("unlock", "county", stdout=io.StringIO())
+    assert sign_in(client, "county", PASSWORD).status_code == 302
+    unlock = user_events(world.users["county"])[-1]
+    assert unlock.after == {"login_locked": False} and unlock.user_name == "command:unlock"
+
+
 @pytest.mark.parametrize("username", ["office", "auditor", "county"])
 def test_only_the_administrator_reaches_the_lock_page(client, world, username):
     for _ in range(5):
