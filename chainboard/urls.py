@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import login_views
 from chainboard.api import api
 from chainboard.views import audit, home, search
 
@@ -20,9 +21,12 @@ audit_patterns = (
 urlpatterns = [
     path("", home.home, name="home"),
     path("search/", search.global_search, name="search"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Log-in security (docs/login-security.md): lockout and slowing, second factor, password policy.
+    path("login/", login_views.LoginView.as_view(), name="login"),
+    path("login/verify/", login_views.verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", login_views.PasswordChangeView.as_view(), name="password_change"),
+    path("two-factor/", login_views.two_factor, name="two_factor"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include(audit_patterns)),
