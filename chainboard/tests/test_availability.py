@@ -2,6 +2,7 @@
 answers 503 with Retry-After (never 500 or 400), and a task worker that died is noticed at the next
 worker's start, its jobs failed and its committed rows made searchable."""
 
+import os
 import time
 from io import StringIO
 
@@ -143,3 +144,163 @@ def test_sqlite_waits_for_the_write_lock_as_long_as_configured(db, settings):
     with connections["default"].cursor() as cursor:
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == settings.SQLITE_BUSY_SECONDS * 1000 == 60_000
+
+
+# ---- a task worker that died -----------------------------------------------------------------------
+
+
+class Killed(BaseException):
+    """What kill -9 looks like from inside: nothing after it runs (no except Exception catches it)."""
+
+
+def dead_pid() -> int:
+    import subprocess
+
+    proc = subprocess.Popen(["true"])  # noqa: S607 - a process that has exited, for its free id
+    proc.wait()
+    return proc.pid
+
+
+def killed_import(client, world, monkeypatch, where: str, rows):
+    """An import whose worker died in ``where``, left as the worker left it: the job running and its
+    task RUNNING, claimed by a worker whose process is gone."""
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from chainboard import imports
+    from chainboard.models import ImportJob, WorkerHeartbeat
+    from chainboard.tests.test_imports import check, csv_bytes, job_of, upload
+    from chainboard.workers import HOST
+
+    client.force_login(world.users["office"])
+    job = check(client, job_of(upload(client, "被杀.csv", csv_bytes(rows))))
+    assert job.status == "ready"
+
+    def kill(self, *args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(imports.Importer, where, kill)
+    ImportJob.objects.filter(pk=job.pk).update(status="writing")
+    with pytest.raises(Killed):
+        imports.run_job(job.pk, commit=True)
+    monkeypatch.undo()
+    result = DBTaskResult.objects.create(
+        status="RUNNING",
+        args_kwargs={"args": [job.pk], "kwargs": {}},
+        task_path="chainboard.tasks.commit_import",
+        backend_name="default",
+        queue_name="default",
+        run_after=timezone.now(),
+        started_at=timezone.now(),
+        worker_ids=["killed-worker"],
+    )
+    WorkerHeartbeat.objects.create(
+        worker_id="killed-worker", host=HOST, pid=dead_pid(), process_started=None, beat_at=timezone.now()
+    )
+    ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+    return ImportJob.objects.get(pk=job.pk), result
+
+
+def start_worker(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    call_command("db_worker", "--batch", "--no-startup-delay", "--worker-id", "fresh-worker", verbosity=0)
+
+
+def new_rows():
+    from chainboard.tests.test_imports import HEADER, uscc
+
+    return [
+        HEADER,
+        ["1", "晋城锦绣丝绸有限公司", uscc(1), "140581", "丝麻纺织服装产业链"],
+        ["2", "高平织锦服饰有限公司", uscc(2), "高平市", "丝麻纺织服装产业链"],
+    ]
+
+
+def test_an_import_killed_while_indexing_is_settled_at_worker_start_and_made_searchable(
+    client, world, monkeypatch, settings
+):
+    from chainboard import search
+    from chainboard.models import WorkerHeartbeat
+    from enterprises.models import Enterprise
+
+    job, result = killed_import(client, world, monkeypatch, "_index", new_rows())
+    assert job.status == "indexing"
+    imported = Enterprise.objects.filter(name__in=["晋城锦绣丝绸有限公司", "高平织锦服饰有限公司"])
+    assert imported.count() == 2
+    assert not Enterprise.objects.filter(search.matches(Enterprise, "锦绣")).exists()  # as the kill left it
+
+    start_worker(settings)
+
+    result.refresh_from_db()
+    assert result.status == "FAILED"
+    assert result.exception_class_path == "chainboard.workers.WorkerLost"
+    job.refresh_from_db()
+    assert job.status == "done"
+    assert job.created_count == 2
+    assert "重新启动" in job.message
+    assert set(
+        Enterprise.objects.filter(search.matches(Enterprise, "锦绣")).values_list("name", flat=True)
+    ) == {"晋城锦绣丝绸有限公司"}
+    assert Enterprise.objects.filter(search.matches(Enterprise, "gpzj")).count() == 1  # pinyin initials
+    assert not WorkerHeartbeat.objects.filter(worker_id__in=["killed-worker", "fresh-worker"]).exists()
+
+
+def test_an_import_killed_while_writing_is_failed_at_worker_start_with_nothing_written(
+    client, world, monkeypatch, settings
+):
+    from chainboard.models import AuditEntry
+    from enterprises.models import Enterprise
+
+    audits = AuditEntry.objects.count()
+    job, result = killed_import(client, world, monkeypatch, "_write_related", new_rows())
+    assert job.status == "writing"
+
+    start_worker(settings)
+
+    result.refresh_from_db()
+    assert result.status == "FAILED"
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "未写入" in job.message or "nothing was written" in job.message
+    assert not Enterprise.objects.filter(name="晋城锦绣丝绸有限公司").exists()
+    assert AuditEntry.objects.count() == audits
+
+
+def test_tasks_of_live_workers_are_left_running(db):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from chainboard import workers
+    from chainboard.models import WorkerHeartbeat
+
+    parent = os.getppid()
+    WorkerHeartbeat.objects.create(
+        worker_id="same-host",
+        host=workers.HOST,
+        pid=parent,
+        process_started=workers.process_started(parent),
+        beat_at=timezone.now() - dt.timedelta(hours=1),  # busy in a long transaction: no heartbeat
+    )
+    WorkerHeartbeat.objects.create(worker_id="elsewhere", host="other-host", pid=1, beat_at=timezone.now())
+    WorkerHeartbeat.objects.create(
+        worker_id="elsewhere-silent", host="other-host", pid=1, beat_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    results = {
+        worker: DBTaskResult.objects.create(
+            status="RUNNING",
+            args_kwargs={"args": [0], "kwargs": {}},
+            task_path="chainboard.tasks.check_import",
+            backend_name="default",
+            queue_name="default",
+            run_after=timezone.now(),
+            started_at=timezone.now(),
+            worker_ids=[worker],
+        )
+        for worker in ["same-host", "elsewhere", "elsewhere-silent"]
+    }
+    settled = workers.settle_dead_workers("me")
+    assert settled == [str(results["elsewhere-silent"].id)]
+    statuses = {w: DBTaskResult.objects.get(pk=r.pk).status for w, r in results.items()}
+    assert statuses == {"same-host": "RUNNING", "elsewhere": "RUNNING", "elsewhere-silent": "FAILED"}
