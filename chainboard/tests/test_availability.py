@@ -201,7 +201,9 @@ def killed_import(client, world, monkeypatch, where: str, rows):
     return ImportJob.objects.get(pk=job.pk), result
 
 
-def start_worker(settings):
+def start_worker(settings, monkeypatch):
+    # The worker's loop closes "old" connections, which inside a test's transaction is the test's own.
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     call_command("db_worker", "--batch", "--no-startup-delay", "--worker-id", "fresh-worker", verbosity=0)
 
@@ -229,7 +231,7 @@ def test_an_import_killed_while_indexing_is_settled_at_worker_start_and_made_sea
     assert imported.count() == 2
     assert not Enterprise.objects.filter(search.matches(Enterprise, "锦绣")).exists()  # as the kill left it
 
-    start_worker(settings)
+    start_worker(settings, monkeypatch)
 
     result.refresh_from_db()
     assert result.status == "FAILED"
@@ -255,7 +257,7 @@ def test_an_import_killed_while_writing_is_failed_at_worker_start_with_nothing_w
     job, result = killed_import(client, world, monkeypatch, "_write_related", new_rows())
     assert job.status == "writing"
 
-    start_worker(settings)
+    start_worker(settings, monkeypatch)
 
     result.refresh_from_db()
     assert result.status == "FAILED"
