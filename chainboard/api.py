@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import django_filters
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import models
+from django.db import OperationalError, models
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import translation
@@ -128,6 +128,16 @@ def _unauthorised(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return problem(exc.status_code, str(exc))
+
+
+@api.exception_handler(OperationalError)
+def _busy(request, exc: OperationalError):
+    # A lock held too long (an import): 503 + Retry-After, as the web pages (chainboard.middleware).
+    from chainboard.middleware import busy_response, is_database_busy
+
+    if is_database_busy(exc):
+        return busy_response(request)
+    raise exc
 
 
 def _form_fields(viewset) -> list[str]:

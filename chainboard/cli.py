@@ -24,7 +24,7 @@ COMMANDS = {
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",
     "migrate": "create or upgrade the database tables",
     "createsuperuser": "(not used: create users in the web UI or with demo-users)",
-    "db_worker": "run the background task worker alone",
+    "db_worker": "run the background task worker alone (at start it settles the tasks of workers that died)",
 }
 
 

@@ -1,5 +1,17 @@
+import logging
+import time
+
 from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.db import OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class LanguageMiddleware:
@@ -21,3 +33,108 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+# -- sessions and a busy database ------------------------------------------------------------------
+
+SESSION_REFRESHED_KEY = "_refreshed"  # epoch seconds of the session's last save, for the idle time-out
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it was raised from) is the database refusing for a lock held too long.
+
+    SQLite says "database is locked" once its busy time-out (``CHAINBOARD_SQLITE_BUSY_SECONDS``) has run
+    out behind another writer; PostgreSQL says lock_not_available (55P03) past a lock time-out. Django's
+    session store hides the first behind UpdateError and SessionInterrupted, hence the walk down the chain.
+    """
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OperationalError):
+            text = str(current).lower()
+            if (
+                "database is locked" in text
+                or "database table is locked" in text
+                or "database is busy" in text
+            ):
+                return True
+            if getattr(getattr(current, "__cause__", None), "sqlstate", None) == "55P03":
+                return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def busy_response(request) -> HttpResponse:
+    """503 with Retry-After: the write did not happen and may simply be tried again."""
+    title = _("The database is busy")
+    detail = _(
+        "Another large write (such as an import) is holding the database. Nothing was changed; "
+        "please try again in a few seconds."
+    )
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"type": "about:blank", "title": str(title), "status": 503, "detail": str(detail)},
+            status=503,
+            content_type="application/problem+json",
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        response = render(request, "chainboard/503.html", {"title": title, "detail": detail}, status=503)
+    response["Retry-After"] = str(settings.BUSY_RETRY_SECONDS)
+    return response
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, without a database write on every request.
+
+    ``SESSION_SAVE_EVERY_REQUEST`` would write the session row on every page: under SQLite, while an
+    import held the write lock, reading a list then failed with "database is locked" (400 or 500). A
+    session is saved when it changes; for the idle time-out a signed-in user's session is saved again
+    (extending its expiry by ``SESSION_COOKIE_AGE``) once at least ``SESSION_REFRESH_SECONDS`` have
+    passed since its last save. Should the database be busy for that refresh, the page is served
+    anyway (the next request refreshes); a busy database for a real change answers 503.
+    """
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        refresh_only = False
+        if (
+            session is not None
+            and session.session_key
+            and not session.modified
+            and response.status_code < 500
+        ):
+            last = session.get(SESSION_REFRESHED_KEY, 0)
+            now = int(time.time())
+            if session.session_key and now - last >= settings.SESSION_REFRESH_SECONDS:
+                session[SESSION_REFRESHED_KEY] = now
+                refresh_only = True
+        elif session is not None and session.modified and not session.is_empty():
+            session[SESSION_REFRESHED_KEY] = int(time.time())
+        try:
+            return super().process_response(request, response)
+        except (OperationalError, UpdateError, SessionInterrupted) as exc:
+            if not is_database_busy(exc):
+                raise
+            if refresh_only:
+                logger.info("session refresh skipped: the database is busy")
+                return response
+            return busy_response(request)
+
+
+class BusyDatabaseMiddleware:
+    """A view that found the database busy answers 503 with Retry-After and a translated page (or
+    problem+json under /api/), not 500: the user is asked to try again, and nothing was written."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if is_database_busy(exception):
+            logger.warning("database busy: %s %s answered 503", request.method, request.path)
+            return busy_response(request)
+        return None

@@ -47,12 +47,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_tasks",
-    "django_tasks_db",
     "axes",  # log-in lockout (docs/login-security.md)
     "django_otp",  # second factor: TOTP devices and recovery codes
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Before django_tasks_db: its `db_worker` command is chainboard's (a worker that heartbeats and, at
+    # start, settles the tasks of workers that died; chainboard/workers.py).
     "chainboard",
+    "django_tasks_db",
     "regions",
     "industries",
     "organisations",
@@ -65,7 +67,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, writing a session only when it changes (and once a minute for the idle time-out), and
+    # answering 503 when the database is busy instead of 400.
+    "chainboard.middleware.SessionMiddleware",
     "chainboard.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -77,7 +81,9 @@ MIDDLEWARE = [
     # the pages that settle it.
     "accounts.middleware.LoginPolicyMiddleware",
     "chainboard.audit.AuditOperationMiddleware",
-    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its response
+    "axes.middleware.AxesMiddleware",  # late, as django-axes asks: turns a lockout into its response
+    # Last, so it is the first to see a view's exception: "database is locked" becomes 503 + Retry-After.
+    "chainboard.middleware.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "chainboard.urls"
@@ -104,6 +110,12 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 SQLITE_MMAP_BYTES = env_int("CHAINBOARD_SQLITE_MMAP_BYTES", 1024 * 1024 * 1024)
 SQLITE_CACHE_KIB = env_int("CHAINBOARD_SQLITE_CACHE_KIB", 64 * 1024)
+# How long a connection waits for SQLite's write lock before giving up (the page then answers 503 with
+# Retry-After). SQLite has one writer at a time: an import's transaction holds the lock for seconds
+# (100,000 rows: 7-11 s on a quiet machine, docs/availability.md), and a save waits for it rather than fail.
+SQLITE_BUSY_SECONDS = env_int("CHAINBOARD_SQLITE_BUSY_SECONDS", 60)
+# A page that found the database busy asks the browser or client to try again after this many seconds.
+BUSY_RETRY_SECONDS = env_int("CHAINBOARD_BUSY_RETRY_SECONDS", 5)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
@@ -119,7 +131,8 @@ else:
                 # against 0.2 ms; bench/README.md). SQLite maps 2 GiB at most; beyond that (the search
                 # keys of a province) a page cache of 64 MiB a connection, filled only as pages are read,
                 # keeps the upper levels of the big indexes (search "jh": 10.0 -> 6.4 ms).
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000:d}; "
                 f"PRAGMA mmap_size={SQLITE_MMAP_BYTES:d}; PRAGMA cache_size=-{SQLITE_CACHE_KIB:d};",
                 "transaction_mode": "IMMEDIATE",
             },
@@ -174,7 +187,12 @@ TWO_FACTOR_REQUIRED_ROLES = env_list("CHAINBOARD_2FA_REQUIRED_ROLES", "")
 TWO_FACTOR_RECOVERY_CODES = env_int("CHAINBOARD_2FA_RECOVERY_CODES", 10)
 OTP_TOTP_ISSUER = env_str("CHAINBOARD_2FA_ISSUER", "chainboard")
 SESSION_COOKIE_AGE = env_int("CHAINBOARD_SESSION_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # idle time-out: each request extends the session
+# Idle time-out without a database write per request: a session is saved when it changes, and a
+# signed-in user's session is extended (saved with a new expiry) at most once every
+# SESSION_REFRESH_SECONDS (chainboard.middleware.SessionMiddleware). An idle user is signed out between
+# SESSION_COOKIE_AGE - SESSION_REFRESH_SECONDS and SESSION_COOKIE_AGE after their last request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = env_int("CHAINBOARD_SESSION_REFRESH_SECONDS", 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("CHAINBOARD_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -237,6 +255,10 @@ IMPORT_PROCESSES = env_int(
     min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 8),
 )
 IMPORT_PARALLEL_ROWS = env_int("CHAINBOARD_IMPORT_PARALLEL_ROWS", 10_000)
+# The task worker records a heartbeat this often; a worker on another host whose heartbeat is older than
+# WORKER_STALE_SECONDS is taken for dead (one on the same host is checked by its process id at once).
+WORKER_HEARTBEAT_SECONDS = env_int("CHAINBOARD_WORKER_HEARTBEAT_SECONDS", 15)
+WORKER_STALE_SECONDS = env_int("CHAINBOARD_WORKER_STALE_SECONDS", 120)
 
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"
