@@ -17,6 +17,7 @@ COMMANDS = {
     "load-industries": "load the GB/T 4754-2017 industry classes",
     "token": "API tokens: `token create USERNAME` prints a new token on its last line; revoke, list",
     "import-file": "import a .xlsx/.xls/.csv into an entity as a user: `import-file enterprises F --user U`",
+    "fuzz-api": "fuzz every API operation from its OpenAPI document: `fuzz-api --cases 1000` (rolled back)",
     "rebuild-search": "rebuild the search keys of every searchable model",
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",
     "migrate": "create or upgrade the database tables",
