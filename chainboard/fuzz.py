@@ -13,12 +13,14 @@ Used by ``chainboard/tests/test_api_fuzz.py`` (a few cases per operation, on the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable
 
 import hypothesis
 import schemathesis
-from django.db import transaction
+from django.core import signals
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
@@ -64,19 +66,34 @@ def run(
     progress: Callable[[OperationResult], None] | None = None,
 ) -> list[OperationResult]:
     """Send ``cases`` generated requests per operation and mode to ``app``; one result for each."""
-    schema = load_schema(app)
     headers = {"Authorization": f"Bearer {token}"}
     results = []
-    for found in schema.get_all_operations():
-        operation = found.ok()
-        if only is not None and not only(operation.label):
-            continue
-        for mode in modes:
-            result = _run_operation(operation, mode, headers, cases)
-            results.append(result)
-            if progress is not None:
-                progress(result)
+    with _connection_kept():
+        schema = load_schema(app)
+        for found in schema.get_all_operations():
+            operation = found.ok()
+            if only is not None and not only(operation.label):
+                continue
+            for mode in modes:
+                result = _run_operation(operation, mode, headers, cases)
+                results.append(result)
+                if progress is not None:
+                    progress(result)
     return results
+
+
+@contextlib.contextmanager
+def _connection_kept():
+    """Django closes the database connection when a request starts or ends inside a transaction (its
+    autocommit is off); the run's requests all happen inside the caller's one, so, as Django's test client
+    does, the connection is kept open for the run."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def _run_operation(operation, mode, headers: dict, cases: int) -> OperationResult:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 import time
 
-from django.core import signals
 from django.core.management.base import BaseCommand, CommandError
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 
 from chainboard import actions, audit, fuzz
 from chainboard.scope import SystemActor
@@ -39,10 +38,6 @@ class Command(BaseCommand):
             )
         per_mode = math.ceil(cases / len(fuzz.MODES))
         app = get_wsgi_application()
-        # Django closes the connection at the end of each request when it is inside a transaction; the run
-        # holds one open to roll it back, so, as Django's test client does, keep the connection.
-        signals.request_started.disconnect(close_old_connections)
-        signals.request_finished.disconnect(close_old_connections)
         started = time.monotonic()
         results: list[fuzz.OperationResult] = []
         try:
