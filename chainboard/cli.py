@@ -18,6 +18,7 @@ COMMANDS = {
     "unlock": "log-in locks: `unlock` lists locked user names, `unlock USERNAME` lifts one (audited)",
     "token": "API tokens: `token create USERNAME` prints a new token on its last line; revoke, list",
     "import-file": "import a .xlsx/.xls/.csv into an entity as a user: `import-file enterprises F --user U`",
+    "fuzz-api": "fuzz every API operation from its OpenAPI document: `fuzz-api --cases 1000` (rolled back)",
     "rebuild-search": "rebuild the search keys of every searchable model",
     "backup": "back up the database and attachments into var/backups (CHAINBOARD_BACKUP_DIR), with a manifest",
     "restore": "restore a backup: `restore FILE` (--force replaces a database holding data, backing it up first)",

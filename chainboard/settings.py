@@ -71,6 +71,7 @@ MIDDLEWARE = [
     # answering 503 when the database is busy instead of 400.
     "chainboard.middleware.SessionMiddleware",
     "chainboard.middleware.LanguageMiddleware",
+    "chainboard.middleware.RefuseNulMiddleware",  # after the language: its 400 speaks the user's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import login_views
+from chainboard import converters  # noqa: F401  (registers <id:…>)
 from chainboard.api import api
 from chainboard.views import audit, home, search
 
@@ -13,7 +14,7 @@ audit_patterns = (
     [
         path("", audit.audit_list, name="auditentry_list"),
         path("export.csv", audit.audit_export, name="auditentry_export"),
-        path("<int:pk>/", audit.audit_detail, name="auditentry_detail"),
+        path("<id:pk>/", audit.audit_detail, name="auditentry_detail"),
     ],
     "audit",
 )
@@ -39,5 +40,7 @@ urlpatterns = [
     path("", include("enterprises.urls")),
 ]
 
+handler400 = "chainboard.views.errors.bad_request"
 handler403 = "chainboard.views.errors.forbidden"
 handler404 = "chainboard.views.errors.not_found"
+handler500 = "chainboard.views.errors.server_error"

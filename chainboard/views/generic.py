@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from chainboard import actions, scope
+from chainboard import actions, converters, scope
 from chainboard.forms import AttachmentForm, JournalForm
 from chainboard.history import humanise
 from chainboard.models import Attachment, AuditEntry, JournalEntry
@@ -93,20 +93,24 @@ class ViewSet:
 
         name = cls.model._meta.model_name
         plural = cls.url_prefix
+        # An integer primary key is matched by <id:…> (chainboard/converters.py): /enterprises/abc/ and
+        # ids beyond 64 bits are not found (404) instead of reaching the database; a code (regions,
+        # industry classes) is any text.
+        pk = "<id:pk>" if converters.is_integer_pk(cls.model) else "<str:pk>"
         views = [
             ("", ListView, "list"),
             ("add/", CreateView, "add"),
             ("bulk-edit/", BulkEditView, "bulk_edit"),  # before "<str:pk>/", which would take it
             ("import/", ImportView, "import"),
             ("import/template.<str:fmt>", ImportTemplateView, "import_template"),
-            ("import/<int:job_id>/", ImportJobView, "import_job"),
-            ("<str:pk>/", cls.detail_view or DetailView, "detail"),
-            ("<str:pk>/edit/", EditView, "edit"),
-            ("<str:pk>/delete/", DeleteView, "delete"),
-            ("<str:pk>/history/", HistoryView, "history"),
-            ("<str:pk>/attachments/", AttachmentsView, "attachments"),
-            ("<str:pk>/attachments/<int:attachment_id>/", AttachmentDownloadView, "attachment"),
-            ("<str:pk>/journal/", JournalView, "journal"),
+            ("import/<id:job_id>/", ImportJobView, "import_job"),
+            (f"{pk}/", cls.detail_view or DetailView, "detail"),
+            (f"{pk}/edit/", EditView, "edit"),
+            (f"{pk}/delete/", DeleteView, "delete"),
+            (f"{pk}/history/", HistoryView, "history"),
+            (f"{pk}/attachments/", AttachmentsView, "attachments"),
+            (f"{pk}/attachments/<id:attachment_id>/", AttachmentDownloadView, "attachment"),
+            (f"{pk}/journal/", JournalView, "journal"),
         ]
         return [
             path(f"{plural}/{route}", view.as_view(viewset=cls), name=f"{name}_{action}")
