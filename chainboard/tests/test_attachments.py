@@ -188,29 +188,28 @@ def test_an_html_page_named_pdf_is_refused_with_a_message_naming_the_field(offic
 @pytest.mark.parametrize(
     ("name", "content", "kind"),
     [
-        ("说明.txt", HTML, "document"),
-        ("名单.csv", b"  <script>alert(1)</script>,1\n", "document"),
+        pytest.param("说明.txt", HTML, "document", id="html as .txt"),
+        pytest.param("名单.csv", b"  <script>alert(1)</script>,1\n", "document", id="script as .csv"),
         (
             "图.txt",
             b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
             "document",
         ),
-        ("说明.docx", xlsx(), "document"),  # a workbook renamed .docx
+        pytest.param("说明.docx", xlsx(), "document", id="xlsx as .docx"),  # a workbook renamed .docx
         (
             "宏.docx",
             ooxml("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml", "<x/>"),
             "document",
         ),
-        ("压缩包.xlsx", package({"readme.txt": "x"}), "document"),
-        ("表.doc", xls(), "document"),  # a workbook renamed .doc
-        ("文档.xls", doc(), "document"),
-        ("程序.pdf", b"MZ\x90\x00\x03\x00\x00\x00", "document"),
-        ("二进制.txt", b"\x00\x01\x02binary", "document"),
-        ("发票.ofd", docx(), "document"),
-        ("厂房.jpg", image("PNG"), "photo"),  # a PNG renamed .jpg
-        ("厂房.png", HTML, "photo"),
+        pytest.param("压缩包.xlsx", package({"readme.txt": "x"}), "document", id="zip as .xlsx"),
+        pytest.param("表.doc", xls(), "document", id="xls as .doc"),  # a workbook renamed .doc
+        pytest.param("文档.xls", doc(), "document", id="doc as .xls"),
+        pytest.param("程序.pdf", b"MZ\x90\x00\x03\x00\x00\x00", "document", id="exe as .pdf"),
+        pytest.param("二进制.txt", b"\x00\x01\x02binary", "document", id="binary as .txt"),
+        pytest.param("发票.ofd", docx(), "document", id="docx as .ofd"),
+        pytest.param("厂房.jpg", image("PNG"), "photo", id="png as .jpg"),  # a PNG renamed .jpg
+        pytest.param("厂房.png", HTML, "photo", id="html as .png"),
     ],
-    ids=lambda value: value if isinstance(value, str) and "." in value else "-",
 )
 def test_content_that_does_not_match_the_extension_is_refused_naming_the_file(
     office, world, name, content, kind
