@@ -20,6 +20,7 @@ COMMANDS = {
     "rebuild-search": "rebuild the search keys of every searchable model",
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",
     "migrate": "create or upgrade the database tables",
+    "check": "Django's system checks; `check --deploy` reports no issue with the production settings",
     "createsuperuser": "(not used: create users in the web UI or with demo-users)",
     "db_worker": "run the background task worker alone",
 }
