@@ -104,3 +104,42 @@ def test_the_main_pages_run_without_a_single_csp_violation(watched, world, tmp_p
     expect(page.locator("#swagger-ui .opblock").first).to_be_visible()
 
     assert problems == []
+
+
+@pytest.mark.browser
+def test_the_other_screens_run_without_a_csp_violation(watched, world):
+    """Overview, search, a record with its attachments and journal, its history, bulk edit, add and delete
+    forms, password change; then the auditor's trail and one entry."""
+    from chainboard.models import AuditEntry
+
+    page, problems = watched
+    log_in(page, "office")
+    luanfu = world.enterprises["luanfu"]
+    for url in [
+        reverse("home"),
+        reverse("search") + "?q=jb",
+        luanfu.get_absolute_url(),
+        reverse("enterprises:enterprise_history", args=[luanfu.pk]),
+        reverse("enterprises:enterprise_bulk_edit") + f"?pk={luanfu.pk}",
+        reverse("enterprises:enterprise_add"),
+        reverse("enterprises:product_delete", args=[luanfu.products.get().pk]),
+        reverse("password_change"),
+        reverse("password_change_done"),
+    ]:
+        response = page.goto(url)
+        assert response is not None and response.status == 200, url
+        assert "script-src 'self'" in response.headers.get("content-security-policy", ""), url
+        page.wait_for_load_state("load")
+    page.context.clear_cookies()  # logged out
+
+    log_in(page, "auditor")
+    for url in [
+        reverse("audit:auditentry_list"),
+        reverse("audit:auditentry_detail", args=[AuditEntry.objects.order_by("pk").first().pk]),
+    ]:
+        response = page.goto(url)
+        assert response is not None and response.status == 200, url
+        assert "script-src 'self'" in response.headers.get("content-security-policy", ""), url
+        page.wait_for_load_state("load")
+
+    assert problems == []
