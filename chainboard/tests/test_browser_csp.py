@@ -143,3 +143,37 @@ def test_the_other_screens_run_without_a_csp_violation(watched, world):
         page.wait_for_load_state("load")
 
     assert problems == []
+
+
+@pytest.mark.browser
+def test_an_uploaded_photo_opens_in_the_browser_despite_the_sandbox(watched, world, tmp_path):
+    """The sandbox and nosniff of a download still let the browser show an image; an HTML page named
+    .png is refused at the upload."""
+    from PIL import Image
+
+    page, problems = watched
+    photo = tmp_path / "厂房.png"
+    Image.new("RGB", (40, 30), (30, 120, 200)).save(photo)
+    fake = tmp_path / "假图.png"
+    fake.write_bytes(b"<!DOCTYPE html><html><script>alert(1)</script></html>")
+    log_in(page, "office")
+    luanfu = world.enterprises["luanfu"]
+
+    page.goto(luanfu.get_absolute_url())
+    form = page.locator("#attachments form[enctype='multipart/form-data']")
+    form.locator("select[name=kind]").select_option("photo")
+    form.locator("input[name=file]").set_input_files(str(fake))
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".alert-danger")).to_contain_text("假图.png")
+
+    form.locator("select[name=kind]").select_option("photo")
+    form.locator("input[name=file]").set_input_files(str(photo))
+    form.locator("button[type=submit]").click()
+    link = page.locator("#attachments a[target=_blank]", has_text="厂房.png")
+    expect(link).to_have_count(1)
+
+    response = page.goto(link.get_attribute("href"))
+    assert response.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    assert response.headers["content-type"] == "image/png"
+    assert page.evaluate("document.images.length && document.images[0].naturalWidth") == 40
+    assert [p for p in problems if "script error" in p] == []
