@@ -24,6 +24,7 @@ COMMANDS = {
     "restore": "restore a backup: `restore FILE` (--force replaces a database holding data, backing it up first)",
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",
     "migrate": "create or upgrade the database tables",
+    "check": "Django's system checks; `check --deploy` reports no issue with the production settings",
     "createsuperuser": "(not used: create users in the web UI or with demo-users)",
     "db_worker": "run the background task worker alone (at start it settles the tasks of workers that died)",
 }

@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from chainboard import filetypes
 from chainboard.models import Attachment, JournalEntry
 from chainboard.models.attachments import AttachmentKind
 
@@ -185,6 +186,8 @@ def validate_upload(upload, kind: str) -> None:
             },
             code="file_size",
         )
+    # The content must be what the extension says: the extension decides how the file is served.
+    filetypes.check(upload, upload.name)
     if kind == AttachmentKind.PHOTO:
         from PIL import Image, UnidentifiedImageError
 

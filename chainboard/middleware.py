@@ -11,6 +11,7 @@ from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -225,3 +226,35 @@ def _json_path_with_nul(body: bytes) -> str:
         elif isinstance(value, list):
             stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
     return ""
+
+
+def content_security_policy(directives: dict[str, list[str]]) -> str:
+    """``{"default-src": ["'self'"], ...}`` as a header value: ``default-src 'self'; ...``."""
+    return "; ".join(" ".join([name, *values]) for name, values in directives.items())
+
+
+class SecurityHeadersMiddleware:
+    """A Content-Security-Policy on every response, and no caching of anything a logged-in user is shown.
+
+    等保 2.0 level 3 (docs/http-security.md). The policy is ``settings.SECURE_CSP``, named and shaped as
+    Django 6.0's own setting, so that its ContentSecurityPolicyMiddleware can take over when the project
+    moves up. A response that already carries a policy keeps it (attachments are served with a sandbox).
+    Static files never get here: WhiteNoise answers them earlier in the chain, and they may be cached.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = content_security_policy(getattr(settings, "SECURE_CSP", {}))
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # Django's technical 404 and 500 pages (DEBUG only) are built with inline script and style.
+        technical = settings.DEBUG and response.status_code in (404, 500)
+        if self.policy and not technical and "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = self.policy
+        # A shared or back-button cache must not keep confidential pages: a session's pages, or an API
+        # answer to a token (which authenticates per request, without a session).
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or "HTTP_AUTHORIZATION" in request.META:
+            add_never_cache_headers(response)
+        return response

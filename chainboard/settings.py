@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_tasks",
+    "ninja",  # its API docs page from its own static files, not from a CDN (and passing the CSP)
     "axes",  # log-in lockout (docs/login-security.md)
     "django_otp",  # second factor: TOTP devices and recovery codes
     "django_otp.plugins.otp_totp",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor was given
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # CSP and no-store on what every later middleware and view answers (log-in policy redirects included).
+    "chainboard.middleware.SecurityHeadersMiddleware",
     # A session whose second factor, forced password change or 2FA enrolment is pending reaches only
     # the pages that settle it.
     "accounts.middleware.LoginPolicyMiddleware",
@@ -198,6 +201,29 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("CHAINBOARD_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# HTTPS (等保 2.0 level 3; docs/http-security.md): with secure cookies on, the site is HTTPS only, so
+# browsers are told to come back over HTTPS for a year (HSTS; sent on HTTPS responses only) and a plain
+# HTTP request is redirected. Preloading is the domain owner's decision, made outside the application.
+SECURE_HSTS_SECONDS = env_int("CHAINBOARD_HSTS_SECONDS", 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHAINBOARD_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CHAINBOARD_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("CHAINBOARD_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_PRELOAD else ["security.W021"]  # W021: "not preloaded"
+# The Content-Security-Policy of every page (chainboard.middleware.SecurityHeadersMiddleware; Django 6.0's
+# setting name and shape). Scripts and styles come from our own static files only: no inline script, no
+# eval, no style attribute. data: images are the SVG icons inside Tabler's CSS (checkboxes, selects).
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
