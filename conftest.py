@@ -27,3 +27,23 @@ def world(db):
 def pytest_report_header(config):
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return f"chainboard database: {engine}"
+
+
+@pytest.fixture(scope="module")
+def _audit_triggers_back_after_module(django_db_setup, django_db_blocker):
+    yield
+    from chainboard.testing import set_audit_triggers
+
+    with django_db_blocker.unblock():
+        set_audit_triggers(True)
+
+
+@pytest.fixture
+def audit_triggers_lifted_for_flush(_audit_triggers_back_after_module, transactional_db):
+    """For ``transactional_db`` tests: the audit triggers stand while the test runs and are lifted for the
+    flush that empties the tables after it (see chainboard.testing.set_audit_triggers)."""
+    from chainboard.testing import set_audit_triggers
+
+    set_audit_triggers(True)
+    yield
+    set_audit_triggers(False)

@@ -11,3 +11,19 @@ class AccountsConfig(AppConfig):
 
         register(MenuItem("system", _("Users"), "accounts:user_list", "accounts.User", "user-cog", 20))
         register(MenuItem("system", _("Grants"), "accounts:grant_list", "accounts.Grant", "key", 30))
+        # Locked accounts: for whoever may view axes' attempt rows (the administrator).
+        register(
+            MenuItem(
+                "system", _("Locked accounts"), "accounts:lockout_list", "axes.AccessAttempt", "lock", 35
+            )
+        )
+
+        from django_otp.plugins.otp_static.models import StaticToken
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from . import login  # noqa: F401 - connects the lockout and log-in signal receivers
+
+        # A user's deletion audits the rows it cascades to (chainboard.actions.delete): never with a TOTP
+        # secret or a recovery code in them.
+        TOTPDevice.audit_exclude = ("key",)
+        StaticToken.audit_exclude = ("token",)

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.models import AuditedModel, ScopedQuerySet
@@ -28,10 +29,29 @@ class User(AbstractUser, AuditedModel):
         blank=True,
         related_name="users",
     )
+    must_change_password = models.BooleanField(
+        verbose_name=_("must change password at next sign-in"),
+        default=False,
+        help_text=_("The user must choose a new password at their next sign-in."),
+    )
+    password_changed_at = models.DateTimeField(
+        verbose_name=_("password changed at"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     objects = ScopedUserManager()
     audit_exclude = ("created_at", "updated_at", "password", "last_login")
-    detail_fields = ("username", "full_name", "organisation", "email", "is_active")
+    detail_fields = (
+        "username",
+        "full_name",
+        "organisation",
+        "email",
+        "is_active",
+        "must_change_password",
+        "password_changed_at",
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -43,6 +63,42 @@ class User(AbstractUser, AuditedModel):
 
     def get_full_name(self) -> str:
         return self.full_name or super().get_full_name()
+
+    def set_password(self, raw_password) -> None:
+        # The expiry (CHAINBOARD_PASSWORD_MAX_AGE_DAYS) counts from here; the audit row of the save shows
+        # the change of this field, never the hash.
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+
+class PasswordHistory(models.Model):
+    """A password hash a user has had: a new password may not repeat the last few (等保 2.0)."""
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="password_history",
+    )
+    password = models.CharField(
+        verbose_name=_("password hash"),
+        max_length=128,
+    )
+    created_at = models.DateTimeField(
+        verbose_name=_("set at"),
+        auto_now_add=True,
+    )
+
+    audit_exclude = ("password",)  # a user's deletion audits these rows: never with the hash
+
+    class Meta:
+        verbose_name = _("password history entry")
+        verbose_name_plural = _("password history")
+        ordering = ["user", "-created_at", "-id"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"
 
 
 class Grant(AuditedModel):
@@ -100,6 +156,12 @@ class Grant(AuditedModel):
             if item is not None:
                 parts.append(str(item))
         return " · ".join(str(p) for p in parts)
+
+    def write_refusal(self, user) -> str | None:
+        """Nobody grants a role to themselves or changes their own grants (docs/roles.md)."""
+        if self.user_id is not None and self.user_id == getattr(user, "pk", None):
+            return _("You may not grant roles to yourself or change your own grants.")
+        return None
 
     def clean(self) -> None:
         super().clean()

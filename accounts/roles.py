@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     ENTERPRISE = "enterprise", _("enterprise user")
     AUDITOR = "auditor", _("auditor")
     ADMIN = "admin", _("administrator")
+    SECURITY_ADMIN = "security_admin", _("security administrator")
 
 
 ALL = ("view", "add", "change", "delete")
@@ -61,11 +62,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **REFERENCE,
         **ORG_READ,
         **COLLAB,
+        # Positions give their holders roles: the office reads them, only the administrator changes them.
+        "chains.position": VIEW,
         **_all(
             "chains.chain",
             "chains.segment",
             "chains.segmentlink",
-            "chains.position",
             "chains.chainattribute",
             "chains.chainstatistic",
             "enterprises.enterprise",
@@ -104,10 +106,28 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "enterprises.abovesizestatus": VIEW,
         **_all("enterprises.product", "enterprises.contact", "enterprises.indicator"),
     },
+    # 三员 (separation of duties, docs/roles.md): the system administrator manages users, grants and the
+    # positions that grant roles; the security administrator reviews who holds what and looks after the
+    # security policies (log-in locks); the auditor only reads the trail. None of them sees business data.
     Role.AUDITOR: {"chainboard.auditentry": VIEW},
     Role.ADMIN: {
         **REFERENCE,
-        **_all("accounts.user", "accounts.grant", "organisations.organisation", "organisations.person"),
+        **_all(
+            "accounts.user",
+            "accounts.grant",
+            "chains.position",
+            "organisations.organisation",
+            "organisations.person",
+        ),
+        # Locked accounts (django-axes' attempt rows): see them, and lift a lock (deletes the rows, audited).
+        "axes.accessattempt": ("view", "delete"),
+    },
+    Role.SECURITY_ADMIN: {
+        **REFERENCE,
+        "accounts.user": VIEW,
+        "accounts.grant": VIEW,
+        "chains.position": VIEW,
+        "axes.accessattempt": VIEW,
     },
 }
 ROLE_PERMISSIONS[Role.DEPUTY_CHIEF] = ROLE_PERMISSIONS[Role.CHIEF]

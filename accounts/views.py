@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.filters import ScopedFilterSet
@@ -16,14 +18,29 @@ class UserForm(ScopedModelForm):
         label=_("new password"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text=_(
-            "Leave empty to keep the current password. At least 10 characters, three kinds of character."
-        ),
     )
 
     class Meta:
         model = User
-        fields = ["username", "full_name", "organisation", "email", "is_active"]
+        fields = ["username", "full_name", "organisation", "email", "is_active", "must_change_password"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password"].help_text = gettext(
+            "Leave empty to keep the current password. At least %(min_length)d characters, three of: "
+            "lower-case letters, capitals, digits, symbols; none of the user's last %(history)d."
+        ) % {"min_length": settings.PASSWORD_MIN_LENGTH, "history": settings.PASSWORD_HISTORY}
+        if self.instance.pk is None:
+            # A user the administrator creates chooses their own password at first log-in (等保 2.0).
+            self.fields["must_change_password"].initial = True
+
+    @property
+    def changed_data(self) -> list[str]:
+        # A new password is saved through the model's own fields: the update writes only changed fields.
+        changed = list(super().changed_data)
+        if "new_password" in changed:
+            changed += ["password", "password_changed_at"]
+        return changed
 
     def clean_new_password(self):
         password = self.cleaned_data.get("new_password")

@@ -75,6 +75,16 @@ def _require(user, action: str, model: type[models.Model]) -> None:
         raise PermissionDenied(_("You may not do this."))
 
 
+def _guard(user, *instances: models.Model) -> None:
+    """A model may refuse a write by this user whatever the role allows (``write_refusal``): nobody grants
+    a role to themselves, for instance (docs/roles.md)."""
+    for instance in instances:
+        refusal = getattr(instance, "write_refusal", None)
+        reason = refusal(user) if refusal is not None else None
+        if reason:
+            raise PermissionDenied(reason)
+
+
 def _after_save(user, action: str, instance: models.Model) -> None:
     """What every write does after its save, inside its transaction: re-check scope, update search keys."""
     # After the save, inside the transaction: a change that moves the row out of the user's scope
@@ -103,6 +113,7 @@ def create(user, form_class: type[forms.ModelForm], data, files=None, *, parent=
         instance = form.save(commit=False)
         for key, value in extra.items():
             setattr(instance, key, value)
+        _guard(user, instance)
         _full_clean(instance, form)
         instance.save()
         form.save_m2m()
@@ -127,6 +138,7 @@ def update(user, instance: models.Model, form_class, data, files=None, *, versio
         if not form.is_valid():
             raise InvalidData(form_errors(form), form)
         instance = form.save(commit=False)
+        _guard(user, model._base_manager.get(pk=instance.pk), instance)
         _full_clean(instance, form)
         changed = [
             name for name in form.changed_data if name in {f.name for f in model._meta.concrete_fields}
@@ -155,8 +167,10 @@ def save_fields(actor, instance: models.Model, *, version: int | None = None, pa
         if version is not None and locked.version != int(version):
             raise _conflict(locked, int(version))
         before = audit.snapshot(locked)
+        _guard(actor, locked)
         for key, value in values.items():
             setattr(locked, key, value)
+        _guard(actor, locked)
         locked.full_clean()
         locked.version += 1
         locked.save(update_fields=[*values.keys(), "version", "updated_at"])
@@ -169,6 +183,7 @@ def create_direct(user, instance: models.Model, *, parent=None):
     """Create an already-built instance with the same checks (for set-up commands and importers)."""
     _require(user, "add", type(instance))
     with transaction.atomic():
+        _guard(user, instance)
         instance.full_clean()
         instance.save()
         _after_save(user, "add", instance)
@@ -185,6 +200,7 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
         locked = model._base_manager.select_for_update().get(pk=instance.pk)
         if version is not None and hasattr(locked, "version") and locked.version != int(version):
             raise _conflict(locked, int(version))
+        _guard(user, locked)
         collector = _collect(locked)
         # Every row the cascade removes is audited, naming the deleted record as its parent, so nothing
         # disappears without a trace (house rules); the same collector then deletes them.

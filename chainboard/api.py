@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import django_filters
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import models
+from django.db import OperationalError, models
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import translation
@@ -26,15 +26,19 @@ from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.orm import create_schema
+from ninja.orm.fields import get_schema_field
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator, Field, WithJsonSchema, create_model
 
 from chainboard import actions, audit, scope
+from chainboard.converters import MAX_ID, is_integer_pk
 from chainboard.forms import form_data
 from chainboard.models import ApiToken
 
 PROBLEM = "application/problem+json"
 MAX_PAGE_SIZE = 500
+# The last page whose rows' offset fits a 64-bit integer, as SQLite and PostgreSQL count them.
+MAX_PAGE = MAX_ID // MAX_PAGE_SIZE
 
 
 class BearerAuth(HttpBearer):
@@ -86,9 +90,48 @@ def _invalid(request, exc: actions.InvalidData):
 def _schema_invalid(request, exc: NinjaValidationError):
     errors = []
     for e in exc.errors:
-        loc = [str(p) for p in e.get("loc", []) if p not in {"body", "payload", "query"}]
-        errors.append({"field": ".".join(loc) or None, "message": e.get("msg", "")})
+        loc = [str(p) for p in e.get("loc", []) if p not in {"body", "payload", "query", "path"}]
+        errors.append({"field": ".".join(loc) or None, "message": schema_message(e)})
     return problem(422, _("The data is not valid."), errors=errors)
+
+
+def schema_message(error: dict) -> str:
+    """A pydantic validation error in the user's language (pydantic's own messages are English only)."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return _("Enter a whole number.")
+    if kind in {"float_parsing", "float_type", "decimal_parsing", "decimal_type", "finite_number"}:
+        return _("Enter a number.")
+    if kind in {"less_than_equal", "less_than"}:
+        limit = ctx.get("le", ctx.get("lt"))
+        return _("Ensure this value is less than or equal to %(limit)s.") % {"limit": limit}
+    if kind in {"greater_than_equal", "greater_than"}:
+        limit = ctx.get("ge", ctx.get("gt"))
+        return _("Ensure this value is greater than or equal to %(limit)s.") % {"limit": limit}
+    if kind in {"string_too_long", "too_long"}:
+        return _("Ensure this value has at most %(limit)s characters (items).") % {
+            "limit": ctx.get("max_length")
+        }
+    if kind in {"string_type", "string_sub_type"}:
+        return _("Enter a text.")
+    if kind in {"bool_parsing", "bool_type"}:
+        return _("Enter true or false.")
+    if kind in {"list_type", "tuple_type", "set_type"}:
+        return _("Enter a list.")
+    if kind in {"date_parsing", "date_type", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
+        return _("Enter a valid date (YYYY-MM-DD).")
+    if kind.startswith("datetime_"):
+        return _("Enter a valid date and time.")
+    if kind in {"enum", "literal_error"}:
+        return _("Select one of: %(values)s.") % {"values": ctx.get("expected", "")}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return _("Send a JSON object.")
+    if kind == "json_invalid":
+        return _("The body is not valid JSON.")
+    return _("This value is not valid.")
 
 
 @api.exception_handler(actions.Conflict)
@@ -128,6 +171,16 @@ def _unauthorised(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return problem(exc.status_code, str(exc))
+
+
+@api.exception_handler(OperationalError)
+def _busy(request, exc: OperationalError):
+    # A lock held too long (an import): 503 + Retry-After, as the web pages (chainboard.middleware).
+    from chainboard.middleware import busy_response, is_database_busy
+
+    if is_database_busy(exc):
+        return busy_response(request)
+    raise exc
 
 
 def _form_fields(viewset) -> list[str]:
@@ -386,6 +439,24 @@ class RowReader:
 
 registered: dict[type[models.Model], tuple[type[Schema], RowReader]] = {}  # model: (its Out, its reader)
 
+# An id in a request body: a whole number a database can hold. Pydantic refuses null, a list or an object
+# with a 422 naming the field ("segments.0"); ninja's own id type for a many-to-many list called int() on
+# each item, so ``"segments": [null]`` or ``[[1]]`` raised a TypeError (a 500), and 2**63 reached SQLite.
+RelatedId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def write_schema(model: type[models.Model], name: str, fields: list[str]) -> type[Schema]:
+    """The create or update body: ``fields``, all optional, relations by id (see ``RelatedId``)."""
+    custom = []
+    for field_name in fields:
+        field = model._meta.get_field(field_name)
+        if not field.is_relation or not is_integer_pk(field.related_model):
+            continue
+        _kind, info = get_schema_field(field, optional=True)  # its alias, title and description
+        kind = list[RelatedId] if field.many_to_many else RelatedId
+        custom.append((field_name, kind | None, info))
+    return create_schema(model, name=name, fields=fields, optional_fields="__all__", custom_fields=custom)
+
 
 def register(viewset, *, router_tag: str | None = None) -> Router:
     """Expose a ViewSet's entity at /api/v1/<url_prefix>."""
@@ -404,21 +475,14 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
     ListOut = create_model(f"{name}List", items=(list[Out], ...), count=(int, ...), __base__=Schema)
     writable = [f for f in _form_fields(viewset) if f in model_fields]
     # Every field optional in the schema: the form decides what is required, with the UI's messages.
-    In = (
-        create_schema(model, name=f"{name}In", fields=writable, optional_fields="__all__")
-        if writable
-        else None
-    )
-    Patch = (
-        create_schema(model, name=f"{name}Patch", fields=writable, optional_fields="__all__")
-        if writable
-        else None
-    )
+    In = write_schema(model, f"{name}In", writable) if writable else None
+    Patch = write_schema(model, f"{name}Patch", writable) if writable else None
     router = Router(tags=[router_tag or str(model._meta.verbose_name_plural)])
     pk_type = str if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField) else int
 
     class Paging(Schema):
-        page: int = Field(1, ge=1)
+        # A page beyond the last is empty; one whose offset no database can count to is refused (422).
+        page: int = Field(1, ge=1, le=MAX_PAGE)
         page_size: int = Field(25, ge=1, le=MAX_PAGE_SIZE)
 
     reader = RowReader(model, out_fields)
@@ -492,13 +556,25 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             obj = actions.update(request.user, obj, viewset.form_class, data, version=version)
             return read(request.user, obj.pk)
 
-    @router.delete(
-        "/{pk}", response={204: None}, operation_id=f"delete_{viewset.url_prefix}", summary=f"Delete a {name}"
-    )
-    def delete_item(request, pk: pk_type, version: int | None = None):
+    def delete(request, pk, version: int | None):
         obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=pk)
         actions.delete(request.user, obj, version=version)
         return Status(204, None)
+
+    delete_route = router.delete(
+        "/{pk}", response={204: None}, operation_id=f"delete_{viewset.url_prefix}", summary=f"Delete a {name}"
+    )
+    if any(f.name == "version" for f in model._meta.concrete_fields):
+        # The version read is required, as for an update: a delete is never made unchecked.
+        @delete_route
+        def delete_item(request, pk: pk_type, version: int):
+            return delete(request, pk, version)
+
+    else:
+
+        @delete_route
+        def delete_unversioned_item(request, pk: pk_type):
+            return delete(request, pk, None)
 
     api.add_router(f"/{viewset.url_prefix}", router)
     registered[model] = (Out, reader)

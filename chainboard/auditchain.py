@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 # A constant key for pg_advisory_xact_lock: "chainboard audit chain" has no other user of advisory locks.
 _LOCK_KEY = 0x636861696E617564  # "chainaud"
@@ -105,21 +105,22 @@ def digest(
     return hashlib.sha256(f"{head[:-1]},{before_text},{after_text}]".encode()).hexdigest()
 
 
-def _hold_chain() -> None:
+def _hold_chain(using: str = "default") -> None:
     """Serialize appends until the transaction ends (see the module's docstring)."""
+    connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
-def _head() -> str:
+def _head(using: str = "default") -> str:
     from chainboard.models import AuditEntry
 
-    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+    last = AuditEntry.objects.using(using).order_by("-id").values_list("hash", flat=True).first()
     return last if last is not None else GENESIS
 
 
-def _chain(rows: list[dict[str, Any]], encoded: bool = False) -> None:
+def _chain(rows: list[dict[str, Any]], encoded: bool = False, using: str = "default") -> None:
     """Stamp ``rows`` (audit values, in order) with time, previous hash and hash, after the head.
 
     ``encoded``: replace before and after by their canonical JSON text (:class:`bulkwrite.JsonText`),
@@ -130,7 +131,7 @@ def _chain(rows: list[dict[str, Any]], encoded: bool = False) -> None:
 
     now = timezone.now()
     now_text = _time_text(now)  # one time for the whole batch, as one INSERT would have
-    prev = _head()
+    prev = _head(using)
     for row in rows:
         before, after = row["before"], row["after"]
         before_text = "null" if before is None else _encode(before)
@@ -143,15 +144,16 @@ def _chain(rows: list[dict[str, Any]], encoded: bool = False) -> None:
             row["after"] = None if after is None else JsonText(after_text)
 
 
-def append(values: dict[str, Any]):
-    """Save one audit entry (``values`` as :func:`chainboard.audit.values` gives them) onto the chain."""
+def append(values: dict[str, Any], using: str = "default"):
+    """Save one audit entry (``values`` as :func:`chainboard.audit.values` gives them) onto the chain of
+    the database ``using`` (another one than the default only for a restore's own entry)."""
     from chainboard.models import AuditEntry
 
-    with transaction.atomic():
-        _hold_chain()
-        _chain([values])
+    with transaction.atomic(using=using):
+        _hold_chain(using)
+        _chain([values], using=using)
         entry = AuditEntry(**values)
-        entry.save(force_insert=True)
+        entry.save(force_insert=True, using=using)
     return entry
 
 
@@ -185,13 +187,14 @@ class Verification:
         return self.broken_id is None
 
 
-def anchor() -> str:
+def anchor(using: str = "default") -> str:
     """The previous hash the first entry may carry: that of the latest purge, or empty."""
     from chainboard.models import AuditEntry
     from chainboard.models.audit import AuditAction
 
     purge = (
-        AuditEntry.objects.filter(action=AuditAction.PURGE, after__has_key="first_kept_prev_hash")
+        AuditEntry.objects.using(using)
+        .filter(action=AuditAction.PURGE, after__has_key="first_kept_prev_hash")
         .order_by("-id")
         .values_list("after", flat=True)
         .first()
@@ -199,14 +202,16 @@ def anchor() -> str:
     return purge["first_kept_prev_hash"] if purge else GENESIS
 
 
-def verify(chunk_size: int = 5_000) -> Verification:
+def verify(chunk_size: int = 5_000, using: str = "default") -> Verification:
     """Walk the trail in id order and recompute every hash; stop at the first broken link."""
     from chainboard.models import AuditEntry
 
     result = Verification()
-    expected_prev = anchor()
+    expected_prev = anchor(using)
     columns = ("id", *HASHED, "prev_hash", "hash")
-    rows = AuditEntry.objects.order_by("id").values_list(*columns).iterator(chunk_size=chunk_size)
+    rows = (
+        AuditEntry.objects.using(using).order_by("id").values_list(*columns).iterator(chunk_size=chunk_size)
+    )
     for values in rows:
         row = dict(zip(columns, values, strict=True))
         if row["prev_hash"] != expected_prev:

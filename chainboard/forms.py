@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from chainboard import filetypes
 from chainboard.models import Attachment, JournalEntry
 from chainboard.models.attachments import AttachmentKind
 
@@ -97,19 +98,54 @@ class ScopedModelForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # To-many fields: the related rows the editor may not see, kept as they are (docs/scope.md).
+        self.hidden_related: dict[str, tuple[models.QuerySet, set]] = {}
         for name, field in self.fields.items():
             queryset = getattr(field, "queryset", None)
             if queryset is not None and hasattr(queryset, "restrict"):
                 restricted = queryset.restrict(user, "view")
                 current = self._current_pks(name)
-                if current:
-                    # The record's present value stays a choice even if the editor may not see it
-                    # elsewhere, so saving another field never silently unlinks it.
+                if current and isinstance(field, forms.ModelMultipleChoiceField):
+                    self._keep_hidden(name, field, queryset, restricted, current)
+                elif current:
+                    # A single value the editor may not see elsewhere stays a choice, so saving another
+                    # field never silently unlinks it (it cannot be set to another hidden row).
                     restricted = queryset.filter(Q(pk__in=restricted.values("pk")) | Q(pk__in=current))
                 field.queryset = restricted
             if isinstance(field, LookupChoiceField):
                 field._lookup_value = self._lookup_initial(name)
         self.style_fields()
+
+    def _keep_hidden(self, name: str, field, queryset, restricted, current: list) -> None:
+        """A to-many field shows and takes only the related rows the editor may see; the rows it may not
+        see are neither offered nor shown as chosen, and stay linked whatever is submitted: a user never
+        changes, nor deletes by omission, what lies outside their scope."""
+        visible = set(restricted.filter(pk__in=current).values_list("pk", flat=True))
+        hidden = {pk for pk in current if pk not in visible}
+        if not hidden:
+            return
+        self.hidden_related[name] = (queryset, hidden)
+        keys = {str(pk) for pk in hidden}
+        if name in self.initial:
+            self.initial[name] = [v for v in self.initial[name] if str(getattr(v, "pk", v)) not in keys]
+        if self.is_bound:
+            # Whatever the client sends for a hidden row (the API shows none; a hand-made request may
+            # name it) is neither an error nor a change: the hidden rows are added back in clean().
+            key = self.add_prefix(name)
+            data = self.data.copy()
+            if hasattr(data, "setlist"):
+                data.setlist(key, [v for v in data.getlist(key) if str(v) not in keys])
+            elif isinstance(data.get(key), list | tuple):
+                data[key] = [v for v in data[key] if str(v) not in keys]
+            self.data = data
+
+    def clean(self):
+        data = super().clean()
+        for name, (queryset, hidden) in self.hidden_related.items():
+            if name in data and data[name] is not None:
+                chosen = {obj.pk for obj in data[name]}
+                data[name] = queryset.filter(pk__in=chosen | hidden)
+        return data
 
     def _current_pks(self, name: str) -> list:
         if self.instance is None or self.instance.pk is None:
@@ -150,6 +186,8 @@ def validate_upload(upload, kind: str) -> None:
             },
             code="file_size",
         )
+    # The content must be what the extension says: the extension decides how the file is served.
+    filetypes.check(upload, upload.name)
     if kind == AttachmentKind.PHOTO:
         from PIL import Image, UnidentifiedImageError
 

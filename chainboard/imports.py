@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
@@ -1329,6 +1330,74 @@ def settle_stalled(job) -> None:
     job.save(update_fields=["status", "message", "finished_at", "updated_at"])
 
 
+def settle_lost(job) -> None:
+    """The job's task worker died (``chainboard.workers`` saw its process gone): settle the job now
+    rather than after the stall window.
+
+    The import writes its rows, their audit rows included, in one transaction; so the job's operation
+    has audit rows exactly when that transaction committed. If it did not, nothing was written and the
+    job failed. If it did, the rows are there and only their search keys may be missing or stale (the
+    worker died while indexing, or between the commit and the next status): they are rebuilt for the
+    records the operation created or changed, and the job is done.
+    """
+    from chainboard.models import AuditEntry, ImportJob, ImportStatus
+
+    job = ImportJob.objects.select_related("content_type").get(pk=job.pk)
+    if not job.running:
+        return
+    written = bool(job.operation_id) and AuditEntry.objects.filter(operation_id=job.operation_id).exists()
+    fields = {"finished_at": timezone.now(), "updated_at": timezone.now()}
+    with translation.override(job.language):
+        if not written:
+            fields.update(
+                status=ImportStatus.FAILED,
+                message=_(
+                    "The import stopped without finishing (the task worker was interrupted); nothing was written."
+                ),
+            )
+        else:
+            model = job.content_type.model_class()
+            entries = AuditEntry.objects.filter(operation_id=job.operation_id, content_type=job.content_type)
+            created = entries.filter(action=AuditAction.CREATE).count()
+            updated = entries.filter(action=AuditAction.UPDATE).count()
+            reindex_operation(model, job.operation_id)
+            fields.update(
+                status=ImportStatus.DONE,
+                created_count=created,
+                updated_count=updated,
+                message=_(
+                    "The task worker stopped after the rows were written; they were made searchable "
+                    "when it started again."
+                ),
+            )
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+
+
+def reindex_operation(model: type[models.Model], operation_id) -> int:
+    """Rebuild the search keys of the ``model`` records an operation created or changed, in batches of
+    their own transactions (``chainboard rebuild-search`` for those rows only). Returns their number."""
+    from chainboard.models import AuditEntry
+
+    if not search.search_fields(model):
+        return 0
+    ct = ContentType.objects.get_for_model(model)
+    ids = sorted(
+        {
+            model._meta.pk.to_python(pk)
+            for pk in AuditEntry.objects.filter(
+                operation_id=operation_id,
+                content_type=ct,
+                action__in=[AuditAction.CREATE, AuditAction.UPDATE],
+            ).values_list("object_id", flat=True)
+        }
+    )
+    for start in range(0, len(ids), BATCH * 2):
+        chunk = list(model._base_manager.filter(pk__in=ids[start : start + BATCH * 2]))
+        with transaction.atomic():
+            search.index_many(model, chunk, fresh=False)
+    return len(ids)
+
+
 def run_job(job_id: int, *, commit: bool) -> None:
     """Check or import one uploaded file (the task body). Progress is written as it goes."""
     import logging
@@ -1354,6 +1423,10 @@ def run_job(job_id: int, *, commit: bool) -> None:
         with translation.override(job.language):
             rows = tabular.read(job.file.path, job.file_name)
             with audit.operation(user=job.user, source=audit.Source.IMPORT, label=label) as op:
+                if commit:
+                    # Known before the write: if the worker dies, its audit rows tell whether the
+                    # transaction committed (settle_lost).
+                    jobs.update(operation_id=op.id)
                 importer = Importer(
                     viewset,
                     job.user,

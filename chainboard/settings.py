@@ -4,6 +4,7 @@ SQLite (WAL mode) under ``var/`` is the embedded default; ``DATABASE_URL`` selec
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,8 +47,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_tasks",
-    "django_tasks_db",
+    "ninja",  # its API docs page from its own static files, not from a CDN (and passing the CSP)
+    "axes",  # log-in lockout (docs/login-security.md)
+    "django_otp",  # second factor: TOTP devices and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # Before django_tasks_db: its `db_worker` command is chainboard's (a worker that heartbeats and, at
+    # start, settles the tasks of workers that died; chainboard/workers.py).
     "chainboard",
+    "django_tasks_db",
     "regions",
     "industries",
     "organisations",
@@ -60,14 +68,26 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, writing a session only when it changes (and once a minute for the idle time-out), and
+    # answering 503 when the database is busy instead of 400.
+    "chainboard.middleware.SessionMiddleware",
     "chainboard.middleware.LanguageMiddleware",
+    "chainboard.middleware.RefuseNulMiddleware",  # after the language: its 400 speaks the user's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor was given
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # CSP and no-store on what every later middleware and view answers (log-in policy redirects included).
+    "chainboard.middleware.SecurityHeadersMiddleware",
+    # A session whose second factor, forced password change or 2FA enrolment is pending reaches only
+    # the pages that settle it.
+    "accounts.middleware.LoginPolicyMiddleware",
     "chainboard.audit.AuditOperationMiddleware",
+    "axes.middleware.AxesMiddleware",  # late, as django-axes asks: turns a lockout into its response
+    # Last, so it is the first to see a view's exception: "database is locked" becomes 503 + Retry-After.
+    "chainboard.middleware.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "chainboard.urls"
@@ -94,6 +114,12 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 SQLITE_MMAP_BYTES = env_int("CHAINBOARD_SQLITE_MMAP_BYTES", 1024 * 1024 * 1024)
 SQLITE_CACHE_KIB = env_int("CHAINBOARD_SQLITE_CACHE_KIB", 64 * 1024)
+# How long a connection waits for SQLite's write lock before giving up (the page then answers 503 with
+# Retry-After). SQLite has one writer at a time: an import's transaction holds the lock for seconds
+# (100,000 rows: 7-11 s on a quiet machine, docs/availability.md), and a save waits for it rather than fail.
+SQLITE_BUSY_SECONDS = env_int("CHAINBOARD_SQLITE_BUSY_SECONDS", 60)
+# A page that found the database busy asks the browser or client to try again after this many seconds.
+BUSY_RETRY_SECONDS = env_int("CHAINBOARD_BUSY_RETRY_SECONDS", 5)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
@@ -111,7 +137,8 @@ else:
                 # keeps the upper levels of the big indexes (search "jh": 10.0 -> 6.4 ms).
                 # recursive_triggers: INSERT OR REPLACE onto an audit entry then fires the delete trigger,
                 # which refuses it (otherwise REPLACE deletes the old row silently; docs/audit-trail.md).
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000:d}; "
                 f"PRAGMA mmap_size={SQLITE_MMAP_BYTES:d}; PRAGMA cache_size=-{SQLITE_CACHE_KIB:d}; "
                 "PRAGMA recursive_triggers=ON;",
                 "transaction_mode": "IMMEDIATE",
@@ -124,19 +151,82 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Password policy (等保 2.0 level 3; docs/login-security.md): length, three of four character classes,
+# none of the last CHAINBOARD_PASSWORD_HISTORY passwords, expiry after CHAINBOARD_PASSWORD_MAX_AGE_DAYS
+# (0: never), and a change at first log-in for users an administrator created.
+PASSWORD_MIN_LENGTH = env_int("CHAINBOARD_PASSWORD_MIN_LENGTH", 12)
+PASSWORD_HISTORY = env_int("CHAINBOARD_PASSWORD_HISTORY", 5)
+PASSWORD_MAX_AGE_DAYS = env_int("CHAINBOARD_PASSWORD_MAX_AGE_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "accounts.passwords.CharacterClassValidator"},
+    {"NAME": "accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"count": PASSWORD_HISTORY}},
 ]
+# Log-in throttling (django-axes): a user name is locked for LOGIN_LOCK_MINUTES after LOGIN_FAILURE_LIMIT
+# failures in a row; the right password is refused while the lock lasts. Failures during a lock do not
+# extend it. An administrator lifts a lock at /accounts/lockouts/.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked user name before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("CHAINBOARD_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CHAINBOARD_LOGIN_LOCK_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 wants the IP address among the lockout parameters; here the user name alone is locked (a shared
+# office address must not lock everyone behind it) and addresses are slowed separately (LOGIN_IP_*).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True  # "in a row": a successful log-in clears the count
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.login.lockout_response"
+AXES_ENABLE_ADMIN = False  # no Django admin site: the lock page is /accounts/lockouts/
+AXES_VERBOSE = False
+# Per address: after LOGIN_IP_FREE_FAILURES failures from one IP address within the lock time (whatever
+# the user names), each further attempt from it must wait 2, 4, 8 ... seconds after the last failure, up to
+# LOGIN_IP_MAX_DELAY_SECONDS; an attempt too early is answered 429 without checking the password.
+LOGIN_IP_FREE_FAILURES = env_int("CHAINBOARD_LOGIN_IP_FREE_FAILURES", 10)
+LOGIN_IP_MAX_DELAY_SECONDS = env_int("CHAINBOARD_LOGIN_IP_MAX_DELAY_SECONDS", 300)
+# Two factors (django-otp): optional for everyone; required for the roles listed (e.g. "admin,auditor"),
+# who are sent to enrol at their next log-in.
+TWO_FACTOR_REQUIRED_ROLES = env_list("CHAINBOARD_2FA_REQUIRED_ROLES", "")
+TWO_FACTOR_RECOVERY_CODES = env_int("CHAINBOARD_2FA_RECOVERY_CODES", 10)
+OTP_TOTP_ISSUER = env_str("CHAINBOARD_2FA_ISSUER", "chainboard")
 SESSION_COOKIE_AGE = env_int("CHAINBOARD_SESSION_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # idle time-out: each request extends the session
+# Idle time-out without a database write per request: a session is saved when it changes, and a
+# signed-in user's session is extended (saved with a new expiry) at most once every
+# SESSION_REFRESH_SECONDS (chainboard.middleware.SessionMiddleware). An idle user is signed out between
+# SESSION_COOKIE_AGE - SESSION_REFRESH_SECONDS and SESSION_COOKIE_AGE after their last request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = env_int("CHAINBOARD_SESSION_REFRESH_SECONDS", 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("CHAINBOARD_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# HTTPS (等保 2.0 level 3; docs/http-security.md): with secure cookies on, the site is HTTPS only, so
+# browsers are told to come back over HTTPS for a year (HSTS; sent on HTTPS responses only) and a plain
+# HTTP request is redirected. Preloading is the domain owner's decision, made outside the application.
+SECURE_HSTS_SECONDS = env_int("CHAINBOARD_HSTS_SECONDS", 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHAINBOARD_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CHAINBOARD_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("CHAINBOARD_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SILENCED_SYSTEM_CHECKS += [] if SECURE_HSTS_PRELOAD else ["security.W021"]  # W021: "not preloaded"
+# The Content-Security-Policy of every page (chainboard.middleware.SecurityHeadersMiddleware; Django 6.0's
+# setting name and shape). Scripts and styles come from our own static files only: no inline script, no
+# eval, no style attribute. data: images are the SVG icons inside Tabler's CSS (checkboxes, selects).
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -164,6 +254,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True  # serve straight from the finders, no collectstatic needed for the demo
 MEDIA_ROOT = Path(env_str("CHAINBOARD_MEDIA_ROOT", str(VAR_DIR / "media")))
+# `chainboard backup` writes here (docs/backup.md); keep it on another disk, or copy it off the machine.
+BACKUP_DIR = Path(env_str("CHAINBOARD_BACKUP_DIR", str(VAR_DIR / "backups")))
 MEDIA_URL = "/media/"  # never served directly: attachments go through a scoped view
 
 TASKS = {
@@ -193,6 +285,10 @@ IMPORT_PROCESSES = env_int(
     min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 8),
 )
 IMPORT_PARALLEL_ROWS = env_int("CHAINBOARD_IMPORT_PARALLEL_ROWS", 10_000)
+# The task worker records a heartbeat this often; a worker on another host whose heartbeat is older than
+# WORKER_STALE_SECONDS is taken for dead (one on the same host is checked by its process id at once).
+WORKER_HEARTBEAT_SECONDS = env_int("CHAINBOARD_WORKER_HEARTBEAT_SECONDS", 15)
+WORKER_STALE_SECONDS = env_int("CHAINBOARD_WORKER_STALE_SECONDS", 120)
 
 # The audit trail is kept at least this many days; `chainboard audit purge` refuses anything younger.
 # Six months (183 days) is the floor (网络安全法 第二十一条; 等保 level 3): a smaller value is refused here,

@@ -98,5 +98,28 @@ def build_world() -> World:
         user("enterprise", Role.ENTERPRISE, enterprise=w.enterprises["jingbai"])
         user("auditor", Role.AUDITOR)
         user("admin", Role.ADMIN)
+        user("security_admin", Role.SECURITY_ADMIN)
         user("outsider")  # no grant at all
     return w
+
+
+def set_audit_triggers(present: bool) -> None:
+    """Lift the audit trail's append-only triggers (chainboard/migrations/0011_audit_chain.py) and, with
+    ``present``, put them back. A ``transactional_db`` test empties every table after it (DELETE on SQLite,
+    TRUNCATE on PostgreSQL), which the triggers refuse: the ``audit_triggers_lifted_for_flush`` fixture in
+    conftest.py lifts them for that flush only."""
+    import importlib
+
+    from django.db import connection
+
+    chain = importlib.import_module("chainboard.migrations.0011_audit_chain")
+    lift, install = {
+        "sqlite": (chain.SQLITE_REVERSE, chain.SQLITE),
+        "postgresql": (chain.POSTGRES_REVERSE, chain.POSTGRES),
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        for sql in lift:
+            cursor.execute(sql)
+        if present:
+            for sql in install:
+                cursor.execute(sql)

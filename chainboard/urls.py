@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import login_views
+from chainboard import converters  # noqa: F401  (registers <id:…>)
 from chainboard.api import api
 from chainboard.views import audit, home, search
 
@@ -12,7 +14,7 @@ audit_patterns = (
     [
         path("", audit.audit_list, name="auditentry_list"),
         path("export.csv", audit.audit_export, name="auditentry_export"),
-        path("<int:pk>/", audit.audit_detail, name="auditentry_detail"),
+        path("<id:pk>/", audit.audit_detail, name="auditentry_detail"),
     ],
     "audit",
 )
@@ -20,9 +22,12 @@ audit_patterns = (
 urlpatterns = [
     path("", home.home, name="home"),
     path("search/", search.global_search, name="search"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Log-in security (docs/login-security.md): lockout and slowing, second factor, password policy.
+    path("login/", login_views.LoginView.as_view(), name="login"),
+    path("login/verify/", login_views.verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", login_views.PasswordChangeView.as_view(), name="password_change"),
+    path("two-factor/", login_views.two_factor, name="two_factor"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include(audit_patterns)),
@@ -35,5 +40,7 @@ urlpatterns = [
     path("", include("enterprises.urls")),
 ]
 
+handler400 = "chainboard.views.errors.bad_request"
 handler403 = "chainboard.views.errors.forbidden"
 handler404 = "chainboard.views.errors.not_found"
+handler500 = "chainboard.views.errors.server_error"

@@ -251,6 +251,12 @@ class Position(AuditedModel):
         verbose_name_plural = _("positions")
         ordering = ["chain", "kind"]
 
+    def write_refusal(self, user) -> str | None:
+        """Holding a position grants a role: nobody links themselves to one (docs/roles.md)."""
+        if self.user_id is not None and self.user_id == getattr(user, "pk", None):
+            return _("You may not take a position yourself: another administrator links you to it.")
+        return None
+
     def __str__(self) -> str:
         return f"{self.chain.name} · {self.get_kind_display()}"
 

@@ -1,5 +1,3 @@
-import json
-
 from django.utils.translation import gettext_lazy as _
 
 from chainboard import scope
@@ -47,7 +45,7 @@ class ChainDetailView(DetailView):
             "links": [{"source": str(u), "target": str(d)} for u, d in links],
         }
         return {
-            "graph_json": json.dumps(graph, ensure_ascii=False),
+            "graph": graph,  # handed to the page's script with json_script (no inline script under the CSP)
             "segments": segments,
             "positions": Position.objects.restrict(user)
             .filter(chain=obj)
@@ -173,6 +171,12 @@ class PositionForm(ScopedModelForm):
     class Meta:
         model = Position
         fields = ["chain", "kind", "title", "organisation", "user", "duties", "source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Positions are changed by the administrator only (they grant roles), who sees no business data
+        # but must be able to name the chain; the scope re-check after the save still applies.
+        self.fields["chain"].queryset = Chain.objects.all()
 
 
 class PositionFilterSet(ScopedFilterSet):

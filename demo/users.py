@@ -19,7 +19,18 @@ DEMO_USERS = [
     ("investment", "Invest#Demo2024", "招商小分队（示例账号）", "investment team, silk-hemp chain"),
     ("enterprise_jingbai", "Jingbai#Demo2024", "景柏服饰用户（示例账号）", "enterprise user, 景柏服饰 only"),
     ("auditor", "Auditor#Demo2024", "审计员（示例账号）", "auditor: the audit trail, nothing else"),
-    ("admin", "Admin#Demo2024", "系统管理员（示例账号）", "administrator: users, grants, organisations"),
+    (
+        "admin",
+        "Admin#Demo2024",
+        "系统管理员（示例账号）",
+        "administrator: users, grants, positions, organisations",
+    ),
+    (
+        "security",
+        "Security#Demo2024",
+        "安全管理员（示例账号）",
+        "security administrator: who holds which role, locks",
+    ),
 ]
 
 
@@ -36,7 +47,7 @@ def ensure(actor) -> list[tuple[str, str, str]]:
             actions.create_direct(actor, user)
         elif not user.check_password(password):
             user.set_password(password)
-            user.save(update_fields=["password"])
+            user.save(update_fields=["password", "password_changed_at"])
         out.append((username, password, description))
     users = {u.username: u for u in User.objects.filter(username__in=[d[0] for d in DEMO_USERS])}
     positions = {
@@ -54,6 +65,7 @@ def ensure(actor) -> list[tuple[str, str, str]]:
         ("enterprise_jingbai", Role.ENTERPRISE, {"enterprise": Enterprise.objects.get(name="景柏服饰")}),
         ("auditor", Role.AUDITOR, {}),
         ("admin", Role.ADMIN, {}),
+        ("security", Role.SECURITY_ADMIN, {}),
     ]
     for username, role, scope in grants:
         if not Grant.objects.filter(user=users[username], role=role).exists():

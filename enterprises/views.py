@@ -67,8 +67,11 @@ class EnterpriseFilterSet(ScopedFilterSet):
         super().__init__(*args, **kwargs)
 
     def filter_industry(self, queryset, name, value):
+        # A prefix of the GB/T 4754 code (C: manufacturing, C17: textiles). The class's code is its primary
+        # key, so this reads the enterprise's own column without a join; ``industry_class_id`` would name
+        # the foreign key itself, which has no ``startswith``.
         value = value.strip().upper()
-        return queryset.filter(industry_class_id__startswith=value) if value else queryset
+        return queryset.filter(industry_class__code__startswith=value) if value else queryset
 
     def filter_leader(self, queryset, name, value):
         if value is None:

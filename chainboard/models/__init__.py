@@ -6,6 +6,7 @@ from .imports import ImportJob, ImportMapping, ImportStatus
 from .journal import JournalEntry
 from .search import SearchKey
 from .tokens import ApiToken
+from .workers import WorkerHeartbeat
 
 __all__ = [
     "ApiToken",
@@ -20,4 +21,5 @@ __all__ = [
     "JournalEntry",
     "ScopedQuerySet",
     "SearchKey",
+    "WorkerHeartbeat",
 ]

@@ -75,3 +75,10 @@ class Attachment(AuditedModel):
 
     def __str__(self) -> str:
         return self.title or self.file_name
+
+    @property
+    def shown_inline(self) -> bool:
+        """Images and PDF open in the browser (in a sandbox, docs/http-security.md); anything else is saved."""
+        from chainboard.filetypes import file_type
+
+        return file_type(self.file_name).inline

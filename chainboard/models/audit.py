@@ -16,6 +16,8 @@ class AuditAction(models.TextChoices):
     LOAD = "load", _("loaded reference data")
     PURGE = "purge", _("purged")
     TRANSITION = "transition", _("state changed")
+    BACKUP = "backup", _("backed up")
+    RESTORE = "restore", _("restored from a backup")
 
     @property
     def colour(self) -> str:

@@ -104,7 +104,9 @@ def test_deleting_through_the_web_writes_one_delete_row_with_the_record_as_it_wa
     contact = world.enterprises["luanfu"].contacts.get()
     client.force_login(office)
     start = last_id()
-    response = client.post(reverse("enterprises:contact_delete", kwargs={"pk": contact.pk}))
+    response = client.post(
+        reverse("enterprises:contact_delete", kwargs={"pk": contact.pk}), {"_version": contact.version}
+    )
     assert response.status_code == 302
     (entry,) = new_entries(start)
     assert entry.action == AuditAction.DELETE
@@ -253,7 +255,9 @@ def test_an_administrator_can_delete_a_user_who_has_audit_rows(client, world):
     client.force_login(world.users["admin"])
     client.raise_request_exception = False
     with transaction.atomic():
-        response = client.post(reverse("accounts:user_delete", kwargs={"pk": office.pk}))
+        response = client.post(
+            reverse("accounts:user_delete", kwargs={"pk": office.pk}), {"_version": office.version}
+        )
     assert response.status_code == 302
     assert not type(office).objects.filter(pk=office.pk).exists()
     # The name survives on the rows, and the trail still reads.
@@ -273,7 +277,9 @@ def test_deleting_an_enterprise_audits_every_row_deleted_with_it(client, world):
     }
     client.force_login(world.users["office"])
     start = last_id()
-    response = client.post(reverse("enterprises:enterprise_delete", kwargs={"pk": jingbai.pk}))
+    response = client.post(
+        reverse("enterprises:enterprise_delete", kwargs={"pk": jingbai.pk}), {"_version": jingbai.version}
+    )
     assert response.status_code == 302
     assert not Enterprise.objects.filter(pk=jingbai.pk).exists()
     deleted = {

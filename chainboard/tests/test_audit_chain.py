@@ -26,7 +26,7 @@ from chainboard.models import AuditEntry, AuditPurgePermit, CityConfig
 from chainboard.models.audit import AuditAction
 from chainboard.scope import SystemActor
 
-_triggers = importlib.import_module("chainboard.migrations.0009_audit_chain")
+_triggers = importlib.import_module("chainboard.migrations.0011_audit_chain")
 postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only")
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite only")
 

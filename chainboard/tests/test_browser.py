@@ -9,13 +9,11 @@ default) and its wording may change. Playwright's ``expect`` waits for each cond
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the ORM calls
@@ -44,38 +42,9 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 15_000
 
-# The audit table is append-only by database triggers (chainboard/migrations/0009_audit_chain.py). A
-# live-server test runs on transactional_db, which empties every table after each test: with DELETE on
-# SQLite, with TRUNCATE on PostgreSQL, and the triggers refuse both. So the triggers are lifted just for
-# the flush and put back before the next test and after the module.
-_append_only = importlib.import_module("chainboard.migrations.0009_audit_chain")
-
-
-def _set_audit_triggers(present: bool) -> None:
-    lift, install = {
-        "sqlite": (_append_only.SQLITE_REVERSE, _append_only.SQLITE),
-        "postgresql": (_append_only.POSTGRES_REVERSE, _append_only.POSTGRES),
-    }[connection.vendor]
-    with connection.cursor() as cursor:
-        for sql in lift:
-            cursor.execute(sql)
-        if present:
-            for sql in install:
-                cursor.execute(sql)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _audit_triggers_back_after_module(django_db_setup, django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _set_audit_triggers(True)
-
-
-@pytest.fixture(autouse=True)
-def _audit_triggers_lifted_for_flush(transactional_db):
-    _set_audit_triggers(True)
-    yield
-    _set_audit_triggers(False)
+# The audit table is append-only by database triggers; a live-server test runs on transactional_db, whose
+# flush they would refuse: conftest.py's fixture lifts them for the flush only.
+pytestmark = pytest.mark.usefixtures("audit_triggers_lifted_for_flush")
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,8 @@ LIST_URLS = [
 
 
 @pytest.mark.parametrize(
-    "username", ["chief", "office", "county", "investment", "enterprise", "auditor", "admin"]
+    "username",
+    ["chief", "office", "county", "investment", "enterprise", "auditor", "admin", "security_admin"],
 )
 def test_every_page_a_role_reaches_from_its_menu_renders(client, world, username):
     client.force_login(world.users[username])

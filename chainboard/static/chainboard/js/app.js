@@ -5,6 +5,8 @@
  * - select[multiple] (other than lookups): tom-select with remove buttons.
  * - form[data-confirm]: ask before submitting.
  * - form[data-next-current]: the language switch returns to the URL shown now (htmx may have pushed a new one).
+ * - [data-progress]: a progress bar's width, in percent. Set here because the Content-Security-Policy
+ *   refuses style attributes in the markup (a style set from script is allowed).
  * Everything runs on page load and on content htmx swaps in, and is safe to run twice.
  */
 (function () {
@@ -132,9 +134,17 @@
     });
   }
 
+  function showProgress(root) {
+    root.querySelectorAll("[data-progress]").forEach(function (bar) {
+      var percent = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-progress")) || 0));
+      bar.style.width = percent + "%";
+    });
+  }
+
   function init(root) {
     if (!root || !root.querySelectorAll) return;
     markInvalid(root);
+    showProgress(root);
     styleFilterWidgets(root);
     if (typeof TomSelect === "undefined") return;
     var selects = root.matches && root.matches("select") ? [root] : root.querySelectorAll("select");

@@ -121,7 +121,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("chainboard", "0008_searchkey_object_key_index")]
+    dependencies = [("chainboard", "0010_import_heartbeat")]
 
     operations = [
         migrations.CreateModel(
