@@ -5,7 +5,6 @@ keeps the retention period and leaves a chain that still verifies."""
 
 import csv
 import datetime as dt
-import importlib
 import io
 import json
 import os
@@ -25,8 +24,8 @@ from chainboard import actions, audit, auditchain
 from chainboard.models import AuditEntry, AuditPurgePermit, CityConfig
 from chainboard.models.audit import AuditAction
 from chainboard.scope import SystemActor
+from chainboard.testing import set_audit_triggers
 
-_triggers = importlib.import_module("chainboard.migrations.0011_audit_chain")
 postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only")
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite only")
 
@@ -46,16 +45,10 @@ def verify() -> auditchain.Verification:
 
 def behind_the_triggers_back(sql: str, params: list) -> None:
     """What someone with the database owner's rights could do: lift the triggers, write, put them back."""
-    lift, install = {
-        "sqlite": (_triggers.SQLITE_REVERSE, _triggers.SQLITE),
-        "postgresql": (_triggers.POSTGRES_REVERSE, _triggers.POSTGRES),
-    }[connection.vendor]
+    set_audit_triggers(False)
     with connection.cursor() as cursor:
-        for statement in lift:
-            cursor.execute(statement)
         cursor.execute(sql, params)
-        for statement in install:
-            cursor.execute(statement)
+    set_audit_triggers(True)
 
 
 def run(*args) -> str:
