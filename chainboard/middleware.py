@@ -2,6 +2,7 @@ import json
 import logging
 import re
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
@@ -88,6 +89,28 @@ def busy_response(request) -> HttpResponse:
     return response
 
 
+# How long a refresh-only session save waits for SQLite's write lock: a page is not held up behind an
+# import just to extend an idle time-out (the next request refreshes instead).
+SESSION_REFRESH_WAIT_MS = 100
+
+
+@contextmanager
+def _short_wait(short: bool):
+    """On SQLite, wait at most SESSION_REFRESH_WAIT_MS for the write lock inside the block (``short``)."""
+    from django.db import connection
+
+    if not short or connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA busy_timeout = {SESSION_REFRESH_WAIT_MS:d}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {settings.SQLITE_BUSY_SECONDS * 1000:d}")
+
+
 class SessionMiddleware(DjangoSessionMiddleware):
     """Django's session middleware, without a database write on every request.
 
@@ -116,7 +139,8 @@ class SessionMiddleware(DjangoSessionMiddleware):
         elif session is not None and session.modified and not session.is_empty():
             session[SESSION_REFRESHED_KEY] = int(time.time())
         try:
-            return super().process_response(request, response)
+            with _short_wait(refresh_only):
+                return super().process_response(request, response)
         except (OperationalError, UpdateError, SessionInterrupted) as exc:
             if not is_database_busy(exc):
                 raise

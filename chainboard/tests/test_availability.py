@@ -61,6 +61,26 @@ def test_a_session_idle_past_the_refresh_interval_is_extended_by_the_next_reques
     assert row.expire_date > old_expiry
 
 
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite's busy time-out")
+def test_a_session_refresh_does_not_wait_behind_a_long_write(client, world, settings):
+    # Extending the idle time-out is not worth holding a page up behind an import's write lock: the
+    # refresh waits 0.1 s at most (then the page is served unrefreshed), every other write the full time.
+    signed_in(client, world)
+    store = SessionStore(client.session.session_key)
+    store[SESSION_REFRESHED_KEY] = int(time.time()) - 3600
+    store.save()
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("enterprises:enterprise_list")).status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    write = next(i for i, q in enumerate(sql) if "django_session" in q and q.startswith("UPDATE"))
+    shortened = [i for i, q in enumerate(sql) if q.startswith("PRAGMA busy_timeout = 100")]
+    assert shortened and shortened[-1] < write
+    assert sql[-1] == f"PRAGMA busy_timeout = {settings.SQLITE_BUSY_SECONDS * 1000}"
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == settings.SQLITE_BUSY_SECONDS * 1000
+
+
 def test_a_busy_database_does_not_fail_a_page_for_the_session_refresh(client, world, monkeypatch):
     signed_in(client, world)
     store = SessionStore(client.session.session_key)
