@@ -28,7 +28,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.orm import create_schema
 from ninja.orm.fields import get_schema_field
 from ninja.security import HttpBearer
-from pydantic import BeforeValidator, Field, WithJsonSchema, create_model
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 
 from chainboard import actions, audit, scope
 from chainboard.converters import MAX_ID, is_integer_pk
@@ -129,6 +129,8 @@ def schema_message(error: dict) -> str:
         return _("This field is required.")
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return _("Send a JSON object.")
+    if kind == "extra_forbidden":
+        return _("This field is unknown or cannot be written here.")
     if kind == "json_invalid":
         return _("The body is not valid JSON.")
     return _("This value is not valid.")
@@ -445,6 +447,14 @@ registered: dict[type[models.Model], tuple[type[Schema], RowReader]] = {}  # mod
 RelatedId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+class WriteBody(Schema):
+    """A create or update body. A key the entity does not have is refused (422 naming it), never ignored:
+    ``{"user": 7}`` on a schema that only knew ``user_id`` used to answer 200 and change nothing. A relation
+    is named as the API shows it (``chain``) or by its column (``chain_id``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
 def write_schema(model: type[models.Model], name: str, fields: list[str]) -> type[Schema]:
     """The create or update body: ``fields``, all optional, relations by id (see ``RelatedId``)."""
     custom = []
@@ -455,7 +465,9 @@ def write_schema(model: type[models.Model], name: str, fields: list[str]) -> typ
         _kind, info = get_schema_field(field, optional=True)  # its alias, title and description
         kind = list[RelatedId] if field.many_to_many else RelatedId
         custom.append((field_name, kind | None, info))
-    return create_schema(model, name=name, fields=fields, optional_fields="__all__", custom_fields=custom)
+    return create_schema(
+        model, name=name, fields=fields, optional_fields="__all__", custom_fields=custom, base_class=WriteBody
+    )
 
 
 def register(viewset, *, router_tag: str | None = None) -> Router:

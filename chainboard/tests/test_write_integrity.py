@@ -288,3 +288,42 @@ def test_an_api_delete_without_the_version_is_refused(client, world):
     response = api(client, "delete", f"contacts/{contact.pk}", world.users["office"])
     assert response.status_code == 422
     assert type(contact).objects.filter(pk=contact.pk).exists()
+
+
+# ---- a key the API does not know is refused, never ignored -------------------------------------------------
+
+
+def test_an_api_write_naming_a_relation_as_it_is_read_changes_it(client, world):
+    position = chief_position(world)
+    admin = world.users["admin"]
+    deputy = world.users["county"]
+    shown = api(client, "get", f"positions/{position.pk}", admin).json()
+    assert shown["user"] == world.users["chief"].pk
+    response = api(
+        client, "patch", f"positions/{position.pk}?version={shown['version']}", admin, {"user": deputy.pk}
+    )
+    assert response.status_code == 200
+    assert response.json()["user"] == deputy.pk
+    assert Position.objects.get(pk=position.pk).user == deputy
+
+
+def test_an_api_write_with_an_unknown_field_is_refused_naming_it_and_changes_nothing(client, world):
+    jingbai = world.enterprises["jingbai"]
+    office = world.users["office"]
+    response = api(
+        client,
+        "patch",
+        f"enterprises/{jingbai.pk}?version={jingbai.version}",
+        office,
+        {"name": "新名称", "adress": "拼错的字段"},
+    )
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == ["adress"]
+    assert errors[0]["message"] == "没有这个字段，或此处不能写入该字段。"
+    assert Enterprise.objects.get(pk=jingbai.pk).name == jingbai.name
+    # Read-only fields the API shows are not written either: saying so beats ignoring them.
+    response = api(
+        client, "patch", f"enterprises/{jingbai.pk}?version={jingbai.version}", office, {"version": 99}
+    )
+    assert response.status_code == 422
