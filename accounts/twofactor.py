@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_otp.qr import write_qrcode_image
 
 from chainboard import scope
 
@@ -51,8 +50,13 @@ def pending_device(user) -> TOTPDevice:
 
 def qr_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// address as an SVG QR code (drawn here: no image service)."""
+    # One <path> with a viewBox, so it scales with its box. django_otp's write_qrcode_image draws
+    # prefixed <svg:rect> elements, which an HTML page (not XHTML) does not render: the code was invisible.
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
     out = io.BytesIO()
-    write_qrcode_image(device.config_url, out)
+    qrcode.make(device.config_url, image_factory=SvgPathImage).save(out)
     svg = out.getvalue().decode()
     return svg[svg.index("<svg") :]  # inline in the page: without the XML declaration
 

@@ -300,6 +300,15 @@ def enrol(client, user):
     return device, response.context["new_codes"]
 
 
+def test_the_qr_code_is_drawn_with_elements_an_html_page_renders(client, world):
+    # Inline SVG in an HTML page: prefixed elements (<svg:rect>) are unknown there and draw nothing.
+    client.force_login(world.users["office"])
+    html = client.get(reverse("two_factor")).content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "viewBox=" in svg and '<path d="M' in svg
+    assert "<svg:" not in svg and "style=" not in svg
+
+
 def test_a_user_enrols_by_scanning_and_confirming_and_gets_recovery_codes(client, world):
     user = world.users["county"]
     device, codes = enrol(client, user)
