@@ -35,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 
@@ -49,22 +50,49 @@ sys.path.insert(0, str(ROOT / "bench"))
 PASSWORD = "Bench-availability-2026"  # noqa: S105 - loopback only, a throw-away database
 TIMEOUT = 120  # seconds a request may take before it counts as an error
 
+# The database the set-up and the child processes use (``use_database``): SQLite at SQLITE_PATH unless
+# DATABASE_URL names a PostgreSQL database.
+DATABASE_URL: str | None = None
+SQLITE_PATH: Path = DB
+
 
 # -- set-up (in this process, through Django) ----------------------------------------------------------
 
 
-def setup(users: int) -> None:
-    os.environ["CHAINBOARD_SQLITE_PATH"] = str(DB)
-    os.environ.pop("DATABASE_URL", None)
+def use_database(database_url: str | None = None, sqlite_path: Path = DB) -> None:
+    """Point this process and the children it starts (``child_env``) at a database of the bench's own:
+    the SQLite file ``sqlite_path``, or the PostgreSQL database ``database_url`` (loopback only)."""
+    global DATABASE_URL, SQLITE_PATH
+    if database_url and urllib.parse.urlsplit(database_url).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise SystemExit(f"the bench runs on loopback only, not {database_url}")
+    DATABASE_URL, SQLITE_PATH = database_url, sqlite_path
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chainboard.settings")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ["CHAINBOARD_SQLITE_PATH"] = str(sqlite_path)
+        os.environ.pop("DATABASE_URL", None)
+
+
+def setup(users: int) -> None:
+    """A fresh database (the one ``use_database`` named; by default bench/data/availability.sqlite3), the
+    Jincheng set-up, and users user0..user<users>, each an office member of the silk chain with five
+    enterprises of their own."""
+    use_database(DATABASE_URL, SQLITE_PATH)
     DATA.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{DB}{suffix}").unlink(missing_ok=True)
+    if not DATABASE_URL:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
     import django
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
+    if DATABASE_URL:
+        # The bench's own database: start from an empty schema (the audit trail's triggers refuse a flush).
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", verbosity=0)
     call_command("load_regions", province="14", verbosity=0)
     call_command("load_industries", verbosity=0)
@@ -151,8 +179,13 @@ def free_port() -> int:
 
 def child_env() -> dict:
     env = dict(os.environ)
-    env.update(CHAINBOARD_SQLITE_PATH=str(DB), DJANGO_SETTINGS_MODULE="chainboard.settings")
-    env.pop("DATABASE_URL", None)
+    env["DJANGO_SETTINGS_MODULE"] = "chainboard.settings"
+    if DATABASE_URL:
+        env["DATABASE_URL"] = DATABASE_URL
+        env.pop("CHAINBOARD_SQLITE_PATH", None)
+    else:
+        env["CHAINBOARD_SQLITE_PATH"] = str(SQLITE_PATH)
+        env.pop("DATABASE_URL", None)
     return env
 
 
