@@ -1330,7 +1330,7 @@ def settle_stalled(job) -> None:
     job.save(update_fields=["status", "message", "finished_at", "updated_at"])
 
 
-def settle_lost(job) -> None:
+def settle_lost(job, *, also=None) -> None:
     """The job's task worker died (``chainboard.workers`` saw its process gone): settle the job now
     rather than after the stall window.
 
@@ -1339,6 +1339,9 @@ def settle_lost(job) -> None:
     job failed. If it did, the rows are there and only their search keys may be missing or stale (the
     worker died while indexing, or between the commit and the next status): they are rebuilt for the
     records the operation created or changed, and the job is done.
+
+    ``also`` (failing the dead worker's task) runs in the transaction that settles the job, so nobody
+    sees the job finished while its task still says it is running.
     """
     from chainboard.models import AuditEntry, ImportJob, ImportStatus
 
@@ -1370,7 +1373,10 @@ def settle_lost(job) -> None:
                     "when it started again."
                 ),
             )
-    ImportJob.objects.filter(pk=job.pk).update(**fields)
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(**fields)
+        if also is not None:
+            also()
 
 
 def reindex_operation(model: type[models.Model], operation_id) -> int:

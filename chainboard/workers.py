@@ -124,14 +124,19 @@ def settle_dead_workers(me: str | None = None) -> list[str]:
             continue
         if known is None and result.started_at and result.started_at > stale_start:
             continue  # a worker without a heartbeat row (started before this code): give it time
-        # The import's rows first (idempotent; may take a while), then the task and the job at once.
-        for job in ImportJob.objects.filter(task_id=str(result.id)):
-            imports.settle_lost(job)
-        with transaction.atomic():
+
+        def fail_task(result=result, worker=worker):
             current = DBTaskResult.objects.select_for_update().filter(pk=result.pk, status="RUNNING").first()
             if current is not None:
                 current.set_failed(WorkerLost(f"worker {worker} stopped while running this task"))
                 settled.append(str(result.id))
+
+        # The import's rows first (idempotent; may take a while), then the job and the task in one
+        # transaction: a job seen finished never has its task still RUNNING.
+        for job in ImportJob.objects.filter(task_id=str(result.id)):
+            imports.settle_lost(job, also=fail_task)
+        with transaction.atomic():
+            fail_task()  # no job, or a job already settled: the task alone
         if known is not None:
             dead_workers.add(known.worker_id)
         logger.warning("task %s: its worker %s is gone; marked failed", result.id, worker)

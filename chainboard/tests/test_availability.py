@@ -288,6 +288,21 @@ def test_an_import_killed_while_writing_is_failed_at_worker_start_with_nothing_w
     assert AuditEntry.objects.count() == audits
 
 
+def test_a_killed_imports_job_and_task_are_settled_together(client, world, monkeypatch, settings):
+    # Whoever reads the job as finished reads its task as failed too: both change in one transaction
+    # (the availability probe once saw the job failed and the task still RUNNING for seconds).
+    job, _result = killed_import(client, world, monkeypatch, "_write_related", new_rows())
+    with CaptureQueriesContext(connection) as ctx:
+        start_worker(settings, monkeypatch)
+    sql = [q["sql"] for q in ctx.captured_queries]
+    job_update = next(i for i, q in enumerate(sql) if q.startswith('UPDATE "chainboard_importjob"'))
+    task_update = next(
+        i for i, q in enumerate(sql) if q.startswith('UPDATE "django_tasks_database_dbtaskresult"')
+    )
+    between = sql[min(job_update, task_update) : max(job_update, task_update)]
+    assert not [q for q in between if q.startswith(("RELEASE SAVEPOINT", "SAVEPOINT"))], between
+
+
 def test_tasks_of_live_workers_are_left_running(db):
     import datetime as dt
 
