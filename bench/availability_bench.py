@@ -128,6 +128,9 @@ def setup(users: int) -> None:
                 actions.create_direct(actor, Membership(enterprise=e, chain=chain))
 
 
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
+
+
 def queue_import(n: int, seed: int) -> int:
     """An import job of n new rows, mapped as the web flow maps it, queued for the worker (check + write)."""
     from django.contrib.contenttypes.models import ContentType
@@ -143,9 +146,10 @@ def queue_import(n: int, seed: int) -> int:
 
     rows = make_rows(n, seed=seed)
     for i, row in enumerate(rows):
-        # Distinct names and USCCs for every import of the run (the seed is one digit).
+        # Distinct names and USCCs for every import of the run: the seed is one USCC character (digits,
+        # then the letters a USCC may hold), so up to 30 imports a run.
         row[0] = f"{row[0]}-{seed}"
-        first = f"91{row[3]}M{seed}{i + 1:07d}"
+        first = f"91{row[3]}M{USCC_CHARS[seed]}{i + 1:07d}"
         row[2] = first + check_character(first)
     path = DATA / f"availability-{n}-{seed}.xlsx"
     write_xlsx(rows, path)
@@ -408,12 +412,12 @@ def counts(tag: str) -> tuple[int, int, int]:
     return rows, unindexed, running
 
 
-def kills(number: int, rows: int, max_seconds: float) -> list[dict]:
+def kills(number: int, rows: int, max_seconds: float, first: int = 1) -> list[dict]:
     phases = ["writing", "writing", "indexing", "indexing", "writing"]
     out = []
-    rng = random.Random(2026)
-    for k in range(number):
-        seed = 2 + k  # one digit: the import's USCCs and its name tag
+    rng = random.Random(2026 + first - 1)
+    for k in range(first - 1, first - 1 + number):
+        seed = 2 + k  # the import's USCC character and its name tag
         worker = start_worker()
         job = queue_import(rows, seed=seed)
         phase = phases[k % len(phases)]
@@ -482,6 +486,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--kill-rows", type=int, default=10_000)
+    parser.add_argument("--first-kill", type=int, default=1, help="number the kills from this one (1-28)")
     parser.add_argument("--max-seconds", type=float, default=900, help="upper bound for one import")
     args = parser.parse_args()
     os.environ["CHAINBOARD_IMPORT_MAX_ROWS"] = str(max(args.n, args.kill_rows, 200_000))
@@ -491,7 +496,7 @@ def main() -> None:
         for key, value in result.items():
             print(f"{key}: {value}")  # noqa: T201
     if args.kills:
-        results = kills(args.kills, args.kill_rows, args.max_seconds)
+        results = kills(args.kills, args.kill_rows, args.max_seconds, args.first_kill)
         print(f"kills: {len(results)}, consistent: {sum(r['ok'] for r in results)}")  # noqa: T201
 
 
