@@ -113,7 +113,7 @@ class Enterprise(AuditedModel):
 
     scope_paths = ENTERPRISE_SCOPE
     search_fields = ("name", "short_name", "uscc")  # indexed by chainboard.search
-    # Imports (chainboard/imports.py): a USCC that finds an enterprise updates it; other sheets name an
+    # Imports (chainboard/imports/): a USCC that finds an enterprise updates it; other sheets name an
     # enterprise by USCC, name or short name; headers as the bureau's spreadsheets write them.
     import_keys = ("uscc",)
     import_lookup_fields = ("uscc", "name", "short_name")

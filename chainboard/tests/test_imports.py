@@ -597,9 +597,9 @@ def test_a_large_file_is_checked_by_worker_processes_with_the_same_outcome(world
 
     parallel = []
     real = imports._parallel_check
-    monkeypatch.setattr(imports, "_parallel_check", lambda *a: parallel.append(a[3]) or real(*a))
+    monkeypatch.setattr(imports.parallel, "_parallel_check", lambda *a: parallel.append(a[3]) or real(*a))
     settings.IMPORT_PROCESSES, settings.IMPORT_PARALLEL_ROWS = 2, 10
-    monkeypatch.setattr(imports, "SHARE_ROWS", 5)
+    monkeypatch.setattr(imports.parallel, "SHARE_ROWS", 5)
     shared, progress = _outcome(world, rows)
     assert parallel == [2]  # two worker processes checked the rows
     assert gc.get_freeze_count() == 0  # what the import froze is collectable again
