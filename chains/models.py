@@ -54,6 +54,8 @@ class Chain(AuditedModel):
 
     scope_paths = {"chain": "pk", "enterprise": "memberships__enterprise"}
     detail_fields = ("name", "level", "region", "yearly_landing_target", "description")
+    # Imports name a chain as ledgers do, with or without its suffix: 丝麻纺织服装 for 丝麻纺织服装产业链.
+    import_name_suffixes = ("产业链",)
 
     class Meta:
         verbose_name = _("chain")

@@ -122,6 +122,7 @@ class Enterprise(AuditedModel):
         "short_name": ("简称", "企业简称"),
         "uscc": ("统一社会信用代码", "社会信用代码", "信用代码", "USCC"),
         "region": ("所在地区", "所属县区", "所在县区", "县（市、区）", "县市区", "区域", "行政区划代码"),
+        # (and the county headers every entity's region column takes: chainboard/imports/mapping.py)
         "address": ("地址", "详细地址", "企业地址"),
         "industry_class": ("行业代码", "国民经济行业", "所属行业", "行业"),
         "chains": ("产业链", "所属产业链"),

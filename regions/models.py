@@ -51,6 +51,8 @@ class Region(models.Model):
     )
 
     objects = ScopedQuerySet.as_manager()
+    # Imports resolve region columns by code and by name as offices write them (泽州, 晋城市城区).
+    import_lookup = "chainboard.imports.regions.RegionLookup"
 
     class Meta:
         verbose_name = _("region")

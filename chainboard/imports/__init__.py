@@ -22,8 +22,10 @@ The package, along the import's seams:
 - ``headers``: finding the header row, merged group titles, units in a title (``find_header``).
 - ``mapping``: the entity's columns, their names and aliases, the default mapping (``Spec``).
 - ``rows``: the data rows below the header, and which are skipped.
-- ``values``: cell text as the form expects it (numbers, units, booleans, choices, lists).
+- ``values``: cell text as the form expects it (numbers, units, booleans, choices, lists, codes).
 - ``lookups``: relation values (primary key, code or name) resolved in bulk.
+- ``regions``: region names as offices write them (泽州, 晋城市城区), the city's own first.
+- ``scoping``: the user's one chain or county as a default, and each row checked against the scope.
 - ``validation``: each row through the entity's form (``RowValidator``).
 - ``checking`` / ``parallel``: the check, in this process or in forked workers.
 - ``writing``: the transaction, relations, audit and search keys.
@@ -61,6 +63,7 @@ from chainboard.imports.outcome import (
 )
 from chainboard.imports.parallel import SHARE_ROWS, _check_share, _parallel_check, _Restorer
 from chainboard.imports.rows import TOTAL_MARKERS, _Row, data_rows
+from chainboard.imports.scoping import ScopeCheck, scope_defaults
 from chainboard.imports.validation import RowValidator, _CheckContext, _many_cleaner, _one_cleaner
 from chainboard.imports.values import FALSE_WORDS, LIST_SPLIT, NUMBER_BLANKS, TRUE_WORDS, convert
 from chainboard.imports.writing import Writing, _all_related, _current_related
@@ -88,6 +91,7 @@ __all__ = [
     "Outcome",
     "RowError",
     "RowValidator",
+    "ScopeCheck",
     "Spec",
     "Writing",
     "_CheckContext",
@@ -112,6 +116,7 @@ __all__ = [
     "normalise_header",
     "reindex_operation",
     "run_job",
+    "scope_defaults",
     "settle_lost",
     "settle_stalled",
     "start_job",

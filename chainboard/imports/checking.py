@@ -14,15 +14,29 @@ from django.utils.translation import gettext as _
 from chainboard import audit, bulkwrite
 from chainboard.forms import form_data
 from chainboard.imports import parallel
-from chainboard.imports.lookups import _Lookup, _typed
+from chainboard.imports.lookups import _Lookup, _typed, lookup_for
 from chainboard.imports.outcome import CHUNK, PREVIEW_ROWS, ImportError_, RowError, _Params
 from chainboard.imports.rows import _Row
+from chainboard.imports.scoping import ScopeCheck
 from chainboard.imports.validation import RowValidator, _CheckContext
-from chainboard.imports.values import LIST_SPLIT, convert
+from chainboard.imports.values import (
+    convert,
+    excel_code_message,
+    excel_zeroed_digits,
+    normalise_code,
+    split_list,
+)
+
+# A relation column whose distinct values mostly find nothing is the wrong column (or the wrong
+# field for it): one error for the column instead of one per row.
+COLUMN_PROBLEM_MIN_VALUES = 3
 
 
 class Checking:
     """The importer's check: each row's key, its values through the form, uniqueness in bulk."""
+
+    muted: set[str] | frozenset[str] = frozenset()  # columns reported once as a whole (check())
+    scope_check: ScopeCheck | None = None
 
     def _convert(self, row: _Row, name: str, text: str, index: int | None):
         """The raw text as the form expects it, or None to leave the field out (blank on update)."""
@@ -36,6 +50,8 @@ class Checking:
         rows = self._data_rows()
         self.outcome.total = len(rows)
         existing = self._existing(rows)
+        self.scope_check = ScopeCheck(self.spec, self.user)
+        self._apply_defaults(rows, existing)
         # Every relation field of the form resolves from memory, mapped or not (an unmapped one holds
         # nothing on a new record and the current values on an update).
         lookups = {}
@@ -45,10 +61,11 @@ class Checking:
                 for row in rows:
                     text = row.cells.get(name, "")
                     if column.many:
-                        values.update(v for v in LIST_SPLIT.split(text) if v)
+                        values.update(split_list(text))
                     elif text:
                         values.add(text)
-                lookups[name] = _Lookup(column, values)
+                lookups[name] = lookup_for(column, values)
+        self.muted = self._column_problems(lookups)
         validator = RowValidator(self.spec, lookups)
         context = _CheckContext(
             validator,
@@ -88,6 +105,54 @@ class Checking:
         self.outcome.updated = sum(1 for r in good if r.action == "update")
         self.outcome.unchanged = sum(1 for r in good if r.action == "unchanged")
         return good
+
+    def _apply_defaults(self, rows: list[_Row], existing: dict) -> None:
+        """The user's one chain or region, for new rows that give none (docs/imports.md)."""
+        for name, value in self.scope_check.defaults().items():
+            column = self.spec.columns[name]
+            mapped = name in self.mapping.values()
+            filled = 0
+            for row in rows:
+                if existing.get(row.number) is None and not row.cells.get(name):
+                    row.cells[name] = str(value.pk)
+                    filled += 1
+            if not filled:
+                continue
+            if mapped:
+                note = _("%(field)s: %(count)s new rows give none; set to %(value)s, your scope.")
+            else:
+                note = _("%(field)s: not given; set to %(value)s, your scope.")
+            self.outcome.notes.append(note % {"field": column.label, "value": value, "count": filled})
+
+    def _column_problems(self, lookups: dict[str, _Lookup]) -> set[str]:
+        """Mapped relation columns whose values mostly find nothing: one error each (and no error per
+        row for them)."""
+        muted = set()
+        mapped = set(self.mapping.values())
+        for name, lookup in lookups.items():
+            if name not in mapped:
+                continue
+            missing = lookup.missing()
+            if len(lookup.wanted) < COLUMN_PROBLEM_MIN_VALUES or len(missing) * 2 <= len(lookup.wanted):
+                continue
+            column = self.spec.columns[name]
+            examples = "、".join(missing[:3]) + ("…" if len(missing) > 3 else "")
+            self.error(
+                0,
+                name,
+                _(
+                    "%(missing)s of the %(total)s values of this column match no %(what)s: is it the "
+                    "right column? Map it to another field or to none."
+                )
+                % {
+                    "missing": len(missing),
+                    "total": len(lookup.wanted),
+                    "what": column.related._meta.verbose_name,
+                },
+                examples,
+            )
+            muted.add(name)
+        return muted
 
     def _validate_rows(self, todo: list[tuple[_Row, Any]], context: _CheckContext, total: int) -> None:
         """Validate each (row, the record it updates or None). A large file is split between worker
@@ -129,22 +194,37 @@ class Checking:
             try:
                 data[name] = self._convert(row, name, text, context.index_of.get(name))
             except ValidationError as exc:
-                self.error(row.number, name, " ".join(exc.messages), text)
+                if name not in self.muted:
+                    self.error(row.number, name, " ".join(exc.messages), text)
                 failed = True
         if failed:
             return
         instance = target if target is not None else context.new()
         form = context.validator.validate(data, instance)
         if form.errors:
+            # One error per cell, whatever number of messages the form has for it.
             for name, messages in form.errors.items():
+                if name in self.muted:
+                    continue
                 text = row.cells.get(name, "")
-                for message in messages:
-                    self.error(row.number, name if name != "__all__" else "", message, text)
+                column = self.spec.columns.get(name)
+                message = " ".join(messages)
+                if column is not None and column.kind == "code" and excel_zeroed_digits(text):
+                    message = excel_code_message()
+                self.error(row.number, name if name != "__all__" else "", message, text)
             return
-        row.instance = form.instance
+        related = {}
         for name, column in self.spec.columns.items():
             if column.many and name in form.cleaned_data:
-                row.related[name] = list(form.cleaned_data[name] or [])
+                related[name] = list(form.cleaned_data[name] or [])
+        action = "change" if target is not None else "add"
+        outside = self.scope_check.problems(form.instance, related, action) if self.scope_check else []
+        if outside:
+            for name, value, message in outside:
+                self.error(row.number, name, message, value)
+            return
+        row.instance = form.instance
+        row.related.update(related)
         if target is not None:
             after = audit.snapshot(row.instance, {k: [o.pk for o in v] for k, v in row.related.items()})
             changes = audit.diff(row.before, after)
@@ -206,6 +286,8 @@ class Checking:
                 text = row.cells.get(key, "")
                 if not text:
                     continue
+                if self.spec.columns[key].kind == "code":
+                    text = normalise_code(text)
                 if normalise is not None:
                     text = normalise(key, text)
                 values[text].append(row)

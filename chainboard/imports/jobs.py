@@ -199,4 +199,6 @@ def run_job(job_id: int, *, commit: bool) -> None:
         fields.update(status=ImportStatus.DONE, finished_at=timezone.now(), operation_id=op.id)
     else:
         fields.update(status=ImportStatus.READY, preview=outcome.preview, versions=outcome.versions)
+        # What the check decided for the user (a chain defaulted from their scope), said in the preview.
+        fields["message"] = "\n".join(outcome.notes)
     jobs.update(**fields)

@@ -6,14 +6,27 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from chainboard.imports.mapping import Column
 from chainboard.imports.outcome import CHUNK
+from chainboard.imports.values import nfkc
+
+
+def lookup_for(column: Column, values: set[str]) -> _Lookup:
+    """The lookup of a relation column: the related model's own (``import_lookup``, a dotted path:
+    regions resolve names as offices write them, chainboard/imports/regions.py), else by key or name."""
+    path = getattr(column.related, "import_lookup", None)
+    return (import_string(path) if path else _Lookup)(column, values)
 
 
 class _Lookup:
-    """Resolve a relation column's values (primary key, code or name) with one query per column."""
+    """Resolve a relation column's values (primary key, code or name) with one query per column.
+
+    A value that finds nothing as typed is tried in its NFKC form (full-width digits and letters)
+    and with the name suffixes the model declares (``import_name_suffixes``: 丝麻纺织服装 for
+    丝麻纺织服装产业链); the value as typed wins when it finds something."""
 
     def __init__(self, column: Column, values: set[str]):
         self.column = column
@@ -21,7 +34,14 @@ class _Lookup:
         queryset = column.form_field.queryset
         self.fields = list(getattr(model, "import_lookup_fields", None) or _default_lookup_fields(model))
         self.by_value: dict[str, list[models.Model]] = defaultdict(list)
-        values = {v for v in values if v}
+        originals = self.wanted = {v for v in values if v}
+        suffixes = getattr(model, "import_name_suffixes", ())
+        variants = {}
+        for value in originals:
+            forms = {value, nfkc(value).strip()}
+            forms |= {f + suffix for f in list(forms) for suffix in suffixes if not f.endswith(suffix)}
+            variants[value] = forms
+        values = set().union(*variants.values()) if variants else set()
         pk_name = model._meta.pk.name
         pk_field = model._meta.pk
         values_list = sorted(values)
@@ -41,7 +61,19 @@ class _Lookup:
                 for key in keys & values:
                     if obj not in self.by_value[key]:
                         self.by_value[key].append(obj)
+        for value, forms in variants.items():
+            if value in self.by_value or len(forms) == 1:
+                continue
+            found = list(dict.fromkeys(o for f in sorted(forms) for o in self.by_value.get(f, ())))
+            if found:
+                self.by_value[value] = found
+        for key in values - originals:
+            self.by_value.pop(key, None)
         self.extra: dict[str, models.Model] = {}
+
+    def missing(self) -> list[str]:
+        """The values that find nothing."""
+        return sorted(v for v in self.wanted if not self.by_value.get(v))
 
     def resolve(self, value: str) -> models.Model:
         found = self.by_value.get(value) or ([self.extra[value]] if value in self.extra else [])

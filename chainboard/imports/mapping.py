@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django import forms
@@ -10,6 +11,43 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chainboard.imports.headers import _HEADER_SPACE, _UNIT, IGNORED_HEADERS, normalise_header
+
+# Headers any entity's field of that name is known by, beside its labels and the model's own
+# ``import_aliases``: the ways county and city offices title their columns.
+COMMON_ALIASES: dict[str, tuple[str, ...]] = {
+    "region": (
+        "所在县（市、区）",
+        "所属县（市、区）",
+        "县（市、区）",
+        "县（区）",
+        "县（市）",
+        "所在县区",
+        "所属县区",
+        "县区",
+        "区县",
+        "所在区县",
+        "县市区",
+        "所在县市区",
+        "所属区域",
+        "所在区域",
+        "所属地区",
+        "所在地区",
+        "地区",
+        "区域",
+        "行政区划",
+        "行政区划代码",
+        "区划代码",
+        "所在地",
+    ),
+    "phone": ("电话", "联系电话", "手机", "手机号", "手机号码", "联系方式", "电话号码"),
+}
+# Punctuation and brackets left out when a header matches loosely: 所在县(市,区) is 所在县（市、区）.
+_LOOSE = re.compile(r"[\s\u3000()（）\[\]【】、,，/／·.。:：;；\-—_]+")
+
+
+def loose_key(text: str) -> str:
+    key, _unit = normalise_header(text)
+    return _LOOSE.sub("", key)
 
 
 @dataclass
@@ -28,6 +66,7 @@ class Column:
     numeric: bool = False
     choices: dict[str, str] = field(default_factory=dict)
     help: str = ""
+    kind: str = ""  # "code" or "phone": normalised (NFKC, spaces) before the form sees it
 
 
 def _labels(value) -> list[str]:
@@ -79,6 +118,7 @@ class Spec:
                 boolean=isinstance(form_field, forms.BooleanField),
                 numeric=isinstance(form_field, forms.IntegerField | forms.DecimalField | forms.FloatField),
                 help=str(form_field.help_text or ""),
+                kind=_kind(self.model, name, name in getattr(self.model, "import_keys", ())),
             )
             if isinstance(form_field, forms.ChoiceField) and not isinstance(
                 form_field, forms.ModelChoiceField
@@ -91,6 +131,7 @@ class Spec:
             self.columns[name] = column
         self.keys = [c.name for c in self.columns.values() if c.key]
         self._by_header: dict[str, str] = {}
+        self._by_loose: dict[str, str] = {}
         for column in self.columns.values():
             candidates = [column.name, column.label]
             model_field = model_fields.get(column.name)
@@ -99,13 +140,16 @@ class Spec:
             if column.name == "id":
                 candidates += ["id", "ID", "编号"]
             candidates += list(getattr(self.model, "import_aliases", {}).get(column.name, ()))
+            candidates += list(COMMON_ALIASES.get(column.name, ()))
             for text in candidates:
                 key, _unit = normalise_header(text)
                 self._by_header.setdefault(key, column.name)
+                if loose_key(text):
+                    self._by_loose.setdefault(loose_key(text), column.name)
 
     def match(self, header: str) -> str | None:
         key, _unit = normalise_header(header)
-        return self._by_header.get(key)
+        return self._by_header.get(key) or self._by_loose.get(loose_key(header) or "\0")
 
     def template_headers(self) -> list[str]:
         out = []
@@ -117,6 +161,17 @@ class Spec:
                 label = f"{match.group(1) if match else label}（万元）"
             out.append(f"{label}*" if column.required else label)
         return out
+
+
+def _kind(model, name: str, key: bool) -> str:
+    """How a text column's values are normalised: the model says (``import_value_kinds``), else a
+    phone field by its name, else a key (the USCC) as a code."""
+    declared = getattr(model, "import_value_kinds", {})
+    if name in declared:
+        return declared[name]
+    if name == "phone" or name.endswith("_phone"):
+        return "phone"
+    return "code" if key and name != "id" else ""
 
 
 def auto_mapping(spec: Spec, headers: list[str], remembered: dict[str, str] | None = None) -> dict[str, str]:

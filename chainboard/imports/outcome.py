@@ -42,6 +42,7 @@ class Outcome:
     preview: list[dict] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
     total: int = 0
+    notes: list[str] = field(default_factory=list)  # what the import decided for the user, said once
 
     @property
     def ok(self) -> bool:

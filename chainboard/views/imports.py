@@ -191,10 +191,14 @@ class ImportJobView(ImportBase):
                 )
             used[value] = index
             mapping[index] = value
+        defaulted = imports.scope_defaults(spec, self.request.user)  # the user's one chain or county
         missing = [
             c.label
             for c in spec.columns.values()
-            if c.required and c.name not in used and not any(k in used for k in spec.keys)
+            if c.required
+            and c.name not in used
+            and c.name not in defaulted
+            and not any(k in used for k in spec.keys)
         ]
         if not mapping or missing:
             message = (

@@ -60,6 +60,8 @@ class Command(BaseCommand):
         with audit.operation(user=account, source=audit.Source.IMPORT, label=f"import:{name}"[:150]):
             importer = imports.Importer(viewset, account, rows, header_row, mapping, headers=headers)
             outcome = importer.run(commit=not dry_run)
+        for note in outcome.notes:
+            self.stdout.write(note)
         for error in outcome.errors:
             self.stderr.write(f"row {error.row} {error.column or error.field}: {error.message}")
         if not outcome.ok:
