@@ -161,7 +161,8 @@ def test_a_phrase_column_is_one_error_and_errors_count_once_each(client, city):
     assert job.error_count == 4, [e["message"] for e in job.errors]
     column_errors = [e for e in job.errors if e["row"] == 0]
     assert len(column_errors) == 1 and column_errors[0]["column"] == "产业链环节"
-    assert "3 个值" in column_errors[0]["message"] or "3" in column_errors[0]["message"]
+    assert column_errors[0]["message"].startswith("此列的 3 个值中有 3 个找不到对应的环节")
+    assert "纺织（缫丝、织造、印染）" in column_errors[0]["value"]  # one value: not split in its brackets
     assert sorted(e["row"] for e in job.errors if e["row"]) == [2, 3, 4]
 
 
@@ -271,3 +272,34 @@ def test_a_code_excel_turned_into_a_number_is_explained(client, city):
     for error in job.errors:
         assert error["column"] == "统一社会信用代码"
         assert EXCEL_MESSAGE in error["message"] and "设置单元格格式→文本" in error["message"]
+
+
+def _county_outcome(world, rows):
+    from chainboard import audit
+    from enterprises.views import EnterpriseViewSet
+
+    user = world.users["county_zezhou"]
+    spec = imports.Spec(EnterpriseViewSet, user)
+    header_row, headers = imports.find_header(rows, spec)
+    with audit.operation(user=user, source=audit.Source.IMPORT, label="test"):
+        importer = imports.Importer(
+            EnterpriseViewSet, user, rows, header_row, imports.auto_mapping(spec, headers), headers=headers
+        )
+        outcome = importer.run(commit=False)
+    return [(e.row, e.column, e.message) for e in outcome.errors], outcome.created
+
+
+def test_worker_processes_check_scope_as_the_parent_does(city, settings, monkeypatch):
+    rows = [["企业名称", REGION_HEADER]]
+    rows += [[f"分批企业{i}", "高平" if i % 7 == 3 else "泽州"] for i in range(40)]
+    settings.IMPORT_PROCESSES = 1
+    alone = _county_outcome(city, rows)
+    assert alone[0][0] == (5, REGION_HEADER, "高平市 不在您的数据范围（泽州县）内")
+    assert (len(alone[0]), alone[1]) == (6, 34)
+    settings.IMPORT_PROCESSES, settings.IMPORT_PARALLEL_ROWS = 2, 10
+    monkeypatch.setattr(imports.parallel, "SHARE_ROWS", 5)
+    used = []
+    real = imports.parallel._parallel_check
+    monkeypatch.setattr(imports.parallel, "_parallel_check", lambda *a: used.append(a[3]) or real(*a))
+    assert _county_outcome(city, rows) == alone
+    assert used == [2]
