@@ -171,6 +171,9 @@ def _kind(model, name: str, key: bool) -> str:
         return declared[name]
     if name == "phone" or name.endswith("_phone"):
         return "phone"
+    field = model._meta.get_field(name) if name != "id" else None
+    if isinstance(field, models.DateField):
+        return "date"
     return "code" if key and name != "id" else ""
 
 

@@ -33,6 +33,8 @@ _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(亿元|万元|千元|元|
 # digits: 914405000000000000 becomes 9.14405E+17 and the code's last digits are gone for good.
 _SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?e\+?(\d{1,2})$", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u3000]+")
+# 2024年3月1日, 2024.3.1, 2024/03/01 (after NFKC): the date as the form reads it, 2024-03-01.
+_DATE = re.compile(r"^(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?$")
 
 
 def nfkc(text: str) -> str:
@@ -117,6 +119,16 @@ def parse_number(text: str, factor: int = 1, *, money: bool = False) -> str:
     return format(value.normalize(), "f")
 
 
+def parse_date(text: str) -> str:
+    """A date as offices type it (2024年3月1日, ２０２４．３．１, 2024/3/1) in ISO form; other text as it is."""
+    text = nfkc(text).strip()
+    match = _DATE.match(text)
+    if match is None:
+        return text
+    year, month, day = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
 def parse_boolean(text: str) -> str:
     word = _SPACES.sub("", nfkc(text)).lower()
     if word in TRUE_WORDS:
@@ -137,10 +149,12 @@ def convert(column: Column, text: str, factor: int = 1):
         return column.choices.get(key) or column.choices.get(nfkc(key), text)
     if column.numeric:
         return parse_number(text, factor, money=column.money)
+    if column.kind == "date":
+        return parse_date(text)
+    if excel_lost_digits(text):  # a code or a phone number (1.39123E+10) alike
+        raise ValidationError(excel_code_message(), code="excel_number")
     if column.kind == "phone":
         return normalise_phone(text)
-    if excel_lost_digits(text):
-        raise ValidationError(excel_code_message(), code="excel_number")
     if column.kind == "code":
         return normalise_code(text)
     return text

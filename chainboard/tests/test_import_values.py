@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from chainboard import actions, imports
 from chainboard.imports.regions import RegionLookup
-from chainboard.imports.values import parse_boolean, parse_number, split_list
+from chainboard.imports.values import convert, parse_boolean, parse_date, parse_number, split_list
 from chainboard.models import CityConfig
 from chainboard.scope import SystemActor
 from chainboard.tests.test_imports import check, commit, csv_bytes, job_of, upload, uscc
@@ -251,6 +251,24 @@ def test_full_width_digits_import_as_numbers_codes_and_phones(client, city):
     rows = [["企业", "姓名", "电话"], ["全角企业", "张三", "＋８６　３５６　１２３４５６７"]]
     check_and_commit(client, "contact", "联系人.csv", rows)
     assert Contact.objects.get(enterprise=made).phone == "+86 356 1234567"  # kept as typed, normalised
+
+
+def test_dates_as_offices_type_them():
+    assert [parse_date(t) for t in ["2024年3月1日", "２０２４．３．１", "2024/03/01", "2024-3-1"]] == [
+        "2024-03-01"
+    ] * 4
+    assert parse_date("三月初") == "三月初"  # not a date: left for the form to name
+
+
+def test_a_phone_number_excel_turned_into_a_number_is_explained(world):
+    from django.core.exceptions import ValidationError
+
+    from enterprises.views import ContactViewSet
+
+    phone = imports.Spec(ContactViewSet, world.users["office"]).columns["phone"]
+    assert convert(phone, "0356 - 1234567 转 8") == "0356 - 1234567 转 8"  # kept as typed
+    with pytest.raises(ValidationError, match="设置单元格格式"):
+        convert(phone, "1.39123E+10")
 
 
 EXCEL_MESSAGE = "Excel 将代码存成了数字，丢失了末尾几位"
