@@ -42,6 +42,8 @@ class Outcome:
     preview: list[dict] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
     total: int = 0
+    # Related records a wide ledger fills (chainboard/imports/related.py): entity -> counts by action.
+    related: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
