@@ -56,10 +56,12 @@ def setup_database(kind: str, n: int) -> None:
     else:
         import psycopg
 
+        # BENCH_DATABASE_NAME: a database of one's own when several people run benchmarks on one server.
+        name = os.environ.get("BENCH_DATABASE_NAME", "chainboard_import_bench")
         with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            c.execute('DROP DATABASE IF EXISTS "chainboard_import_bench" WITH (FORCE)')
-            c.execute('CREATE DATABASE "chainboard_import_bench"')
-        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/chainboard_import_bench"
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     import django
 
     django.setup()

@@ -272,3 +272,31 @@ def test_a_job_remembers_its_period(client, world):
     commit(client, job)
     assert Indicator.objects.get(enterprise__uscc=uscc(901)).period == "2025年1–6月累计"
     assert AboveSizeStatus.objects.get(enterprise__uscc=uscc(901)).year == 2024
+
+
+def test_a_file_that_changes_only_related_records_can_be_imported(client, world):
+    run(world, wide_rows(1))
+    client.force_login(world.users["office"])
+    job = job_of(upload(client, "宽表.xlsx", xlsx_bytes(wide_rows(1, output="100"))))
+    _response, job = check_wide(client, job)
+    assert (job.status, job.created_count, job.updated_count) == ("ready", 0, 0)
+    assert job.related_counts["indicator"] == {"created": 0, "updated": 1, "unchanged": 0}
+    page = client.get(job_url(job)).content.decode()
+    assert "import-commit" in page and "经济指标：新增 0，修改 1，不变 0。" in page
+    job = commit(client, job)
+    assert job.status == "done", job.message
+    assert Indicator.objects.get(enterprise__uscc=uscc(901), year=2025).output_value == Decimal("1000000.00")
+
+
+def test_rows_checked_by_worker_processes_fill_the_same_related_records(world, settings):
+    settings.IMPORT_PROCESSES = 2
+    settings.IMPORT_PARALLEL_ROWS = 10
+    rows = wide_rows(30)
+    rows[7][5] = "九十二"
+    outcome, _op = run(world, rows, commit=False)
+    assert [(e.row, e.column) for e in outcome.errors] == [(8, "产值（万元）")]
+    rows[7][5] = "92"
+    outcome, _op = run(world, rows)
+    assert outcome.ok, outcome.errors
+    assert Indicator.objects.filter(year=2025, output_value=Decimal("920000.00")).count() == 30
+    assert Product.objects.filter(enterprise__name__startswith="宽表企业").count() == 60
