@@ -109,7 +109,7 @@ class RelatedRows:
 
     def _period_ok(self, related: RelatedImport, columns: list[RelatedColumn]) -> bool:
         fixed = self.period.fixed(related)
-        if related.period and not self.period.chosen or related.year and fixed.get("year") is None:
+        if (related.period and not self.period.chosen) or (related.year and fixed.get("year") is None):
             self._error(
                 0,
                 columns,

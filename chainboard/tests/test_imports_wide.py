@@ -155,6 +155,9 @@ def test_the_preview_lists_ignored_columns_and_a_column_can_be_ignored(client, w
     assert "备注" in ignored and "电话" in ignored and "序号" in ignored
     commit(client, job)
     assert Contact.objects.get(name="联系人1").phone == ""
+    # The choice is remembered for the next file with the same headers, "ignore" included.
+    again = job_of(upload(client, "宽表2.xlsx", xlsx_bytes(wide_rows(1))))
+    assert "8" not in again.mapping and again.mapping["5"] == "indicator.output_value"
 
 
 def test_reimporting_the_same_ledger_updates_rather_than_duplicates(world):
