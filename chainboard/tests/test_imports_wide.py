@@ -86,6 +86,8 @@ def run(world, rows, username="office", period="annual:2025", commit=True):
 
 def test_a_wide_ledger_fills_the_enterprise_and_four_related_entities(client, world):
     client.force_login(world.users["office"])
+    page = client.get(reverse("enterprises:enterprise_import")).content.decode()
+    assert "经济指标·产值" in page and "联系人·电话" in page  # the upload page lists what a ledger may carry
     job = job_of(upload(client, "宽表.xlsx", xlsx_bytes(wide_rows(2), title="2025年丝绸企业台账")))
     assert job.mapping == {
         "1": "name",

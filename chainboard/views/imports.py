@@ -68,6 +68,11 @@ class ImportView(ImportBase):
         spec = self.spec
         jobs = ImportJob.objects.filter(user=self.request.user, content_type=self.content_type())[:10]
         columns = [{"column": c, "accepted": accepted(c)} for c in spec.columns.values()]
+        # A wide ledger's related columns (chainboard/imports/related.py), after the entity's own.
+        columns += [
+            {"column": {"label": c.label}, "accepted": accepted(c.column)}
+            for c in self.related.columns.values()
+        ]
         ctx = self.context(columns=columns, keys=spec.keys, jobs=jobs, error=error)
         return render(self.request, self.template, ctx, status=status)
 
