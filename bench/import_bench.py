@@ -3,11 +3,17 @@ and the raw SQL it stands on, in the same run.
 
     .venv/bin/python bench/import_bench.py --n 100000                      # SQLite
     .venv/bin/python bench/import_bench.py --n 100000 --database postgres  # PostgreSQL
+    .venv/bin/python bench/import_bench.py --n 10000 --wide                # a wide ledger
+    .venv/bin/python bench/import_bench.py --n 10000 --wide --ignore-related   # the same file, as before
 
 Each run starts from an empty database of its own (``bench/data/import-N.sqlite3`` or the PostgreSQL
 database ``chainboard_import_bench``) with the regions, industries and the Jincheng set-up loaded, and an
 office user on the silk chain. The file: a title row, the header (企业名称, 简称, 统一社会信用代码, 所在县区,
-行业代码, 产业链, 地址), N rows of generated names with valid USCCs in Shanxi counties.
+行业代码, 产业链, 地址), N rows of generated names with valid USCCs in Shanxi counties. With ``--wide`` the
+file is a wide ledger: 产值（万元） with thousands separators, 规上 (是/否/√), 联系人, 电话 and 主要产品 (two or
+three names separated by 、) as well, imported for the period annual:2025 into indicators, above-size
+statuses, contacts and products (chainboard/imports/related.py); ``--ignore-related`` maps those columns
+to "ignore", which is what the importer did with them before wide ledgers (it dropped them).
 
 Printed, in seconds:
 - openpyxl read-only and python-calamine reading the sheet (the parsers);
@@ -50,10 +56,12 @@ def setup_database(kind: str, n: int) -> None:
     else:
         import psycopg
 
+        # BENCH_DATABASE_NAME: a database of one's own when several people run benchmarks on one server.
+        name = os.environ.get("BENCH_DATABASE_NAME", "chainboard_import_bench")
         with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            c.execute('DROP DATABASE IF EXISTS "chainboard_import_bench" WITH (FORCE)')
-            c.execute('CREATE DATABASE "chainboard_import_bench"')
-        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/chainboard_import_bench"
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     import django
 
     django.setup()
@@ -88,7 +96,21 @@ def uscc(serial: int, county: str) -> str:
     return first + check_character(first)
 
 
-def make_rows(n: int, seed: int = 7) -> list[list[str]]:
+PRODUCTS = ["丝绸", "真丝围巾", "领带", "麻布", "衬衫", "蚕丝被", "西服", "丝巾", "睡衣", "桑蚕丝"]
+WIDE_HEADER = ["产值（万元）", "规上", "联系人", "电话", "主要产品"]
+
+
+def wide_cells(rng: random.Random) -> list[str]:
+    return [
+        f"{rng.randint(50, 900_000) / 10:,.1f}",
+        rng.choice(["是", "否", "√", ""]),
+        rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["伟", "芳", "敏", "静", "强", "磊", "洋"]),
+        f"1{rng.randint(3, 9)}{rng.randint(0, 999_999_999):09d}",
+        "、".join(rng.sample(PRODUCTS, rng.choice((1, 2, 3)))),
+    ]
+
+
+def make_rows(n: int, seed: int = 7, wide: bool = False) -> list[list[str]]:
     rng = random.Random(seed)
     rows = []
     for i in range(n):
@@ -104,6 +126,7 @@ def make_rows(n: int, seed: int = 7) -> list[list[str]]:
                 "C1751",
                 SILK,
                 f"晋城市{rng.choice(['建设路', '人民路', '工业路'])}{rng.randint(1, 999)}号",
+                *(wide_cells(rng) if wide else []),
             ]
         )
     return rows
@@ -112,13 +135,13 @@ def make_rows(n: int, seed: int = 7) -> list[list[str]]:
 HEADER = ["企业名称", "简称", "统一社会信用代码", "所在县区", "行业代码", "产业链", "地址"]
 
 
-def write_xlsx(rows: list[list[str]], path: Path) -> None:
+def write_xlsx(rows: list[list[str]], path: Path, header: list[str] = HEADER) -> None:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("企业")
     sheet.append(["晋城市丝麻纺织服装产业链企业名单（示例数据）"])
-    sheet.append(HEADER)
+    sheet.append(header)
     for row in rows:
         sheet.append(row)
     workbook.save(path)
@@ -163,6 +186,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--profile", action="store_true", help="print where the importer spends its time")
+    parser.add_argument(
+        "--wide", action="store_true", help="a wide ledger: indicators, status, contact, products"
+    )
+    parser.add_argument(
+        "--ignore-related", action="store_true", help="with --wide: map those columns to ignore"
+    )
     args = parser.parse_args()
     os.environ["CHAINBOARD_IMPORT_MAX_ROWS"] = str(max(args.n, 200_000))
     setup_database(args.database, args.n)
@@ -175,9 +204,9 @@ def main() -> None:
     from enterprises.views import EnterpriseViewSet
 
     user = office_user()
-    rows = make_rows(args.n)
-    path = DATA / f"import-{args.n}.xlsx"
-    write_xlsx(rows, path)
+    rows = make_rows(args.n, wide=args.wide)
+    path = DATA / f"import-{args.n}{'-wide' if args.wide else ''}.xlsx"
+    write_xlsx(rows, path, HEADER + WIDE_HEADER if args.wide else HEADER)
     size = path.stat().st_size
 
     def openpyxl_read():
@@ -193,15 +222,31 @@ def main() -> None:
     spec = imports.Spec(EnterpriseViewSet, user)
     header_row, headers = imports.find_header(table, spec)
     mapping = imports.auto_mapping(spec, headers)
+    if args.wide and not args.ignore_related:
+        from chainboard.imports.related import RelatedSpec
+
+        mapping = RelatedSpec(EnterpriseViewSet, user).default_mapping(headers, mapping)
+    from django.test.utils import CaptureQueriesContext
+
+    from chainboard.imports.related import parse_period
+
     phases: dict[str, float] = {}
 
     def on_phase(name: str) -> None:
         phases[name] = time.perf_counter()
 
     started = time.perf_counter()
-    with audit.operation(user=user, source=audit.Source.IMPORT, label="bench"):
+    queries = CaptureQueriesContext(connection)
+    with audit.operation(user=user, source=audit.Source.IMPORT, label="bench"), queries:
         importer = imports.Importer(
-            EnterpriseViewSet, user, table, header_row, mapping, headers=headers, on_phase=on_phase
+            EnterpriseViewSet,
+            user,
+            table,
+            header_row,
+            mapping,
+            headers=headers,
+            on_phase=on_phase,
+            period=parse_period("annual:2025"),
         )
         if args.profile:
             import cProfile
@@ -241,6 +286,12 @@ def main() -> None:
     print(
         f"enterprises {counts[0]:,}, memberships {counts[1]:,}, import audit rows {counts[2]:,}, keys {counts[3]:,}"
     )
+    if args.wide:
+        from enterprises.models import AboveSizeStatus, Contact, Indicator, Product
+
+        related = [m.objects.count() for m in (Indicator, AboveSizeStatus, Contact, Product)]
+        print("indicators {:,}, above-size statuses {:,}, contacts {:,}, products {:,}".format(*related))
+    print(f"queries of the import (check, write, search keys): {len(queries.captured_queries):,}")
     print()
     print("| step | seconds |")
     print("|---|---:|")

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from chainboard.dbfunctions import StringJoin
 from chainboard.filters import LookupFilter, ScopedFilterSet
 from chainboard.formatting import yuan
+from chainboard.imports.related import RelatedImport
 from chainboard.tables import Column, Table
 from chainboard.views.generic import ViewSet
 from regions.models import Region
@@ -165,6 +166,39 @@ class EnterpriseViewSet(ViewSet):
             Column("chains", label=_("chains and roles"), render=chain_roles),
         ],
         default_order=("name",),
+    )
+    # A ledger of enterprises also fills these records, row by row (docs/imports.md, Wide ledgers):
+    # the figures for the period chosen for the file, the above-size status for its year, a contact
+    # found again by name, products one per name ("丝绸、围巾").
+    import_related = (
+        RelatedImport(Indicator, "enterprise", Indicator.METRICS, period=True),
+        RelatedImport(
+            AboveSizeStatus,
+            "enterprise",
+            ("is_above_size",),
+            year=True,
+            aliases={"is_above_size": ("规上", "是否规上", "规上企业", "是否规上企业", "规模以上")},
+        ),
+        RelatedImport(
+            Contact,
+            "enterprise",
+            ("name", "title", "phone", "email"),
+            key=("name",),
+            aliases={
+                "name": ("联系人", "联系人姓名", "企业联系人"),
+                "title": ("联系人职务", "职务"),
+                "phone": ("电话", "联系电话", "手机", "手机号码", "联系方式"),
+                "email": ("邮箱", "电子邮箱", "联系邮箱"),
+            },
+        ),
+        RelatedImport(
+            Product,
+            "enterprise",
+            ("name",),
+            key=("name",),
+            split="name",
+            aliases={"name": ("主要产品", "产品", "主导产品", "主营产品")},
+        ),
     )
     detail_related = [
         (

@@ -29,6 +29,8 @@ The package, along the import's seams:
 - ``validation``: each row through the entity's form (``RowValidator``).
 - ``checking`` / ``parallel``: the check, in this process or in forked workers.
 - ``writing``: the transaction, relations, audit and search keys.
+- ``related`` / ``relatedrows``: wide ledgers, records of related entities a row also fills (the
+  ViewSet's ``import_related``), the file's period, where each column goes.
 - ``importer``: ``Importer``, the check and the write of one file.
 - ``jobs``: the web flow's background tasks.
 - ``outcome``: errors, counts and preview; the limits on them.

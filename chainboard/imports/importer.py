@@ -12,6 +12,8 @@ from chainboard.imports.checking import Checking
 from chainboard.imports.headers import UNITS, normalise_header
 from chainboard.imports.mapping import Spec
 from chainboard.imports.outcome import MAX_ERRORS, Outcome, RowError, _Rollback
+from chainboard.imports.related import FilePeriod
+from chainboard.imports.relatedrows import RelatedRows
 from chainboard.imports.rows import _Row, data_rows
 from chainboard.imports.writing import Writing
 
@@ -30,6 +32,7 @@ class Importer(Checking, Writing):
         headers: list[str] | None = None,
         progress: Callable[[int, int], None] | None = None,
         on_phase: Callable[[str], None] | None = None,
+        period: FilePeriod | None = None,
     ):
         self.viewset = viewset
         self.model = viewset.model
@@ -42,6 +45,8 @@ class Importer(Checking, Writing):
         self.progress = progress
         self.on_phase = on_phase
         self.outcome = Outcome()
+        # Columns mapped to related entities (a wide ledger's 产值, 联系人…): imports/related.py.
+        self.wide = RelatedRows(self, mapping, period or FilePeriod())
         self.units = {}
         for index, name in self.mapping.items():
             header = self.headers[index] if index < len(self.headers) else ""
@@ -66,7 +71,9 @@ class Importer(Checking, Writing):
 
     # -- reading ----------------------------------------------------------------------------------
     def _data_rows(self) -> list[_Row]:
-        return data_rows(self.rows, self.header_row, self.mapping)
+        rows = data_rows(self.rows, self.header_row, {**self.mapping, **self.wide.mapping})
+        self.wide.take(rows)
+        return rows
 
     # -- writing ----------------------------------------------------------------------------------
     def run(self, *, commit: bool, versions: dict[str, int] | None = None) -> Outcome:
@@ -81,6 +88,7 @@ class Importer(Checking, Writing):
         # of the check's time). They are frozen as they are made (gc.freeze) and thawed here at the end.
         try:
             rows = self.check()
+            self.wide.check()
             if not self.outcome.ok:
                 return self.outcome
             if self.on_phase:
@@ -88,6 +96,8 @@ class Importer(Checking, Writing):
             try:
                 with transaction.atomic():
                     written = self._write(rows, commit=commit, versions=versions)
+                    if self.outcome.ok:
+                        self.wide.write(commit=commit)
                     if not self.outcome.ok or not commit:
                         raise _Rollback
             except _Rollback:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from chainboard import audit, search
 from chainboard.imports.importer import Importer
 from chainboard.imports.outcome import BATCH, ImportError_
+from chainboard.imports.related import FilePeriod
 from chainboard.models.audit import AuditAction
 
 
@@ -168,6 +169,7 @@ def run_job(job_id: int, *, commit: bool) -> None:
                     headers=job.headers,
                     progress=progress,
                     on_phase=on_phase,
+                    period=FilePeriod.from_options(job.options),
                 )
                 outcome = importer.run(commit=commit, versions=job.versions if commit else None)
     except (tabular.FileProblem, ImportError_, PermissionDenied) as exc:
@@ -189,6 +191,7 @@ def run_job(job_id: int, *, commit: bool) -> None:
         "unchanged_count": outcome.unchanged,
         "error_count": outcome.error_count,
         "errors": [e.as_dict() for e in outcome.errors],
+        "related_counts": outcome.related,
         "updated_at": timezone.now(),
     }
     if not outcome.ok:

@@ -43,6 +43,8 @@ class Outcome:
     versions: dict[str, int] = field(default_factory=dict)
     total: int = 0
     notes: list[str] = field(default_factory=list)  # what the import decided for the user, said once
+    # Related records a wide ledger fills (chainboard/imports/related.py): entity -> counts by action.
+    related: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

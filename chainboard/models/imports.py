@@ -80,6 +80,19 @@ class ImportJob(models.Model):
         verbose_name=_("column mapping"),
         default=dict,
     )
+    # What a wide ledger's related columns need beside the mapping (chainboard/imports/related.py):
+    # {"period_type": "year", "year": 2025, "month": null, "status_year": 2025}, chosen once per file.
+    options = models.JSONField(
+        verbose_name=_("import options"),
+        default=dict,
+        blank=True,
+    )
+    # Related records the check found to add or change: {"indicator": {"created": 3, ...}, ...}.
+    related_counts = models.JSONField(
+        verbose_name=_("related records"),
+        default=dict,
+        blank=True,
+    )
     total_rows = models.PositiveIntegerField(
         verbose_name=_("rows"),
         default=0,

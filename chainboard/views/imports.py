@@ -26,8 +26,10 @@ from django.utils.translation import gettext as _
 
 from chainboard import imports, scope, tabular
 from chainboard.exports import _Echo, neutralise
+from chainboard.imports.related import RelatedSpec
 from chainboard.models import ImportJob, ImportMapping, ImportStatus
 from chainboard.views.generic import EntityView
+from chainboard.views.importwide import read_period, wide_context
 
 SAMPLE_ROWS = 3
 
@@ -43,6 +45,11 @@ class ImportBase(EntityView):
     def spec(self) -> imports.Spec:
         """The entity's columns as this user sees them (one form built per request)."""
         return imports.Spec(self.viewset, self.request.user)
+
+    @cached_property
+    def related(self) -> RelatedSpec:
+        """The related records a ledger of this entity may fill (its ViewSet's ``import_related``)."""
+        return RelatedSpec(self.viewset, self.request.user)
 
     def content_type(self) -> ContentType:
         return ContentType.objects.get_for_model(self.model)
@@ -61,6 +68,11 @@ class ImportView(ImportBase):
         spec = self.spec
         jobs = ImportJob.objects.filter(user=self.request.user, content_type=self.content_type())[:10]
         columns = [{"column": c, "accepted": accepted(c)} for c in spec.columns.values()]
+        # A wide ledger's related columns (chainboard/imports/related.py), after the entity's own.
+        columns += [
+            {"column": {"label": c.label}, "accepted": accepted(c.column)}
+            for c in self.related.columns.values()
+        ]
         ctx = self.context(columns=columns, keys=spec.keys, jobs=jobs, error=error)
         return render(self.request, self.template, ctx, status=status)
 
@@ -85,6 +97,7 @@ class ImportView(ImportBase):
             content = handle.read()
         remembered = ImportMapping.objects.filter(user=request.user, content_type=self.content_type()).first()
         mapping = imports.auto_mapping(self.spec, headers, remembered.columns if remembered else None)
+        mapping = self.related.default_mapping(headers, mapping, remembered.columns if remembered else None)
         samples = [row for row in rows[header_row + 1 :] if any(row)][:SAMPLE_ROWS]
         job = ImportJob(
             user=request.user,
@@ -139,14 +152,18 @@ class ImportJobView(ImportBase):
                 }
             )
         mapped = [job.mapping[k] for k in sorted(job.mapping, key=int) if job.mapping[k] in spec.columns]
+        wide = wide_context(spec, self.related, job)
+        related_changes = any(c["created"] or c["updated"] for c in job.related_counts.values())
         return self.context(
+            **wide,
             job=job,
             columns=columns,
             fields=list(spec.columns.values()),
-            preview_headers=[spec.columns[name].label for name in dict.fromkeys(mapped)],
+            preview_headers=[spec.columns[name].label for name in dict.fromkeys(mapped)]
+            + wide["related_headers"],
             mapping_error=mapping_error,
             can_commit=job.status == ImportStatus.READY
-            and (job.created_count or job.updated_count)
+            and (job.created_count or job.updated_count or related_changes)
             and job.user_id == self.request.user.pk,
         )
 
@@ -176,10 +193,10 @@ class ImportJobView(ImportBase):
             if not key.startswith("column-") or not value:
                 continue
             index = key.removeprefix("column-")
-            if not index.isdigit() or value not in spec.columns:
+            if not index.isdigit() or (value not in spec.columns and value not in self.related.columns):
                 continue
             if value in used:
-                label = spec.columns[value].label
+                label = (spec.columns.get(value) or self.related.columns[value]).label
                 return render(
                     self.request,
                     self.template,
@@ -200,16 +217,20 @@ class ImportJobView(ImportBase):
             and c.name not in defaulted
             and not any(k in used for k in spec.keys)
         ]
-        if not mapping or missing:
+        period, period_errors = read_period(self.request.POST, self.related)
+        job.options = {**job.options, **period.as_options()}
+        if not mapping or missing or period_errors:
             message = (
                 _("Map at least one column to a field.")
                 if not mapping
                 else _("These required fields have no column: %(fields)s.") % {"fields": "、".join(missing)}
+                if missing
+                else " ".join(period_errors)
             )
             job.mapping = mapping
             return render(self.request, self.template, self.job_context(job, message), status=400)
         job.mapping = mapping
-        job.save(update_fields=["mapping", "updated_at"])
+        job.save(update_fields=["mapping", "options", "updated_at"])
         # Remembered by header text, for the next file with the same headers.
         remembered, _created = ImportMapping.objects.get_or_create(
             user=self.request.user, content_type=self.content_type()

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from chainboard import audit, imports, tabular
+from chainboard.imports.related import FilePeriod, RelatedSpec, column_plan, parse_period
 
 
 def viewset_by_prefix(prefix: str):
@@ -26,7 +27,9 @@ class Command(BaseCommand):
     help = (
         "Import a .xlsx, .xls or .csv file into an entity as USER would from the web: the same checks, "
         "scope, one transaction and audit. `import-file enterprises 企业.xlsx --user office`; "
-        "--dry-run checks and reports without writing; --map '表头=field' overrides the column matching."
+        "--dry-run checks and reports without writing; --map '表头=field' overrides the column matching "
+        "('表头=' ignores it; 'indicator.output_value' and the like fill related records of a wide ledger, "
+        "whose figures take --period annual:2025). Prints where each column goes and which are ignored."
     )
 
     def add_arguments(self, parser):
@@ -35,8 +38,20 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="the user the rows are written as (scope, audit)")
         parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
         parser.add_argument("--map", action="append", default=[], metavar="HEADER=FIELD")
+        parser.add_argument(
+            "--period",
+            default="",
+            metavar="TYPE:YEAR[-MONTH]",
+            help="the period of a wide ledger's figures: annual:2025, month:2025-03, ytd:2025-06",
+        )
+        parser.add_argument(
+            "--status-year",
+            type=int,
+            default=None,
+            help="the year of a wide ledger's above-size status (default: the period's year)",
+        )
 
-    def handle(self, *args, entity, path, user, dry_run, map, **options):
+    def handle(self, *args, entity, path, user, dry_run, map, period, status_year, **options):
         viewset = viewset_by_prefix(entity)
         account = get_user_model().objects.filter(username=user, is_active=True).first()
         if account is None:
@@ -48,9 +63,11 @@ class Command(BaseCommand):
             rows = tabular.read(path, name)
             spec = imports.Spec(viewset, account)
             header_row, headers = imports.find_header(rows, spec)
+            chosen = parse_period(period, status_year) if period else FilePeriod(status_year=status_year)
         except (tabular.FileProblem, imports.ImportError_) as exc:
             raise CommandError(str(exc)) from exc
-        mapping = imports.auto_mapping(spec, headers)
+        related = RelatedSpec(viewset, account)
+        mapping = related.default_mapping(headers, imports.auto_mapping(spec, headers))
         for item in map:
             header, _sep, field = item.partition("=")
             key = imports.normalise_header(header)[0]
@@ -58,8 +75,19 @@ class Command(BaseCommand):
                 if imports.normalise_header(text)[0] == key:
                     mapping[str(index)] = field
         with audit.operation(user=account, source=audit.Source.IMPORT, label=f"import:{name}"[:150]):
-            importer = imports.Importer(viewset, account, rows, header_row, mapping, headers=headers)
-            outcome = importer.run(commit=not dry_run)
+            importer = imports.Importer(
+                viewset, account, rows, header_row, mapping, headers=headers, period=chosen
+            )
+            try:
+                outcome = importer.run(commit=not dry_run)
+            except imports.ImportError_ as exc:
+                raise CommandError(str(exc)) from exc
+        plan = column_plan(spec, related, headers, mapping, chosen)
+        for column in plan:
+            self.stdout.write(f"  {column['header']} → {column['destination'] or '(ignored)'}")
+        ignored = [c["header"] for c in plan if not c["destination"]]
+        if ignored:
+            self.stdout.write(f"ignored columns: {'、'.join(ignored)}")
         for note in outcome.notes:
             self.stdout.write(note)
         for error in outcome.errors:
@@ -71,3 +99,9 @@ class Command(BaseCommand):
             f"{name}: {verb} {outcome.created}, changed {outcome.updated}, unchanged {outcome.unchanged} "
             f"({time.perf_counter() - started:.1f} s)"
         )
+        for prefix, counts in outcome.related.items():
+            label = related.specs[prefix].model._meta.verbose_name_plural
+            self.stdout.write(
+                f"  {label}: {verb} {counts['created']}, changed {counts['updated']}, "
+                f"unchanged {counts['unchanged']}"
+            )
