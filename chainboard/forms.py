@@ -30,6 +30,7 @@ class LookupSelect(forms.Select):
     def __init__(self, lookup_url_name: str, attrs=None):
         super().__init__(attrs)
         self.lookup_url_name = lookup_url_name
+        self.empty_label: Any = "—"  # a filter's reads 全部 (chainboard/filters.py)
 
     def get_context(self, name, value, attrs):
         attrs = {
@@ -43,7 +44,7 @@ class LookupSelect(forms.Select):
         chosen = {str(v) for v in value if v not in (None, "")}
         groups = []
         if not chosen:
-            groups.append((None, [self.create_option(name, "", "—", False, 0)], 0))
+            groups.append((None, [self.create_option(name, "", self.empty_label, False, 0)], 0))
         index = 1
         for option_value, label in self.choices:
             key = str(getattr(option_value, "value", option_value))
@@ -78,6 +79,7 @@ class StyledFormMixin:
     def style_fields(self) -> None:
         for field in self.fields.values():
             widget = field.widget
+            _label_empty_choice(field)
             css = widget.attrs.get("class", "")
             if isinstance(widget, forms.CheckboxInput):
                 css = f"{css} form-check-input".strip()
@@ -88,6 +90,19 @@ class StyledFormMixin:
             widget.attrs["class"] = css
             if isinstance(widget, forms.Textarea):
                 widget.attrs.setdefault("rows", 3)
+
+
+def _label_empty_choice(field: forms.Field) -> None:
+    """Django's empty choice reads "---------"; ours asks for a choice, or reads "—" (none) where the
+    field may stay empty. A filter's reads 全部 instead (chainboard/filters.py)."""
+    empty = _("Choose one") if field.required else "—"
+    if isinstance(field, forms.ModelChoiceField) and not isinstance(field, forms.ModelMultipleChoiceField):
+        if field.empty_label is not None:
+            field.empty_label = empty
+    elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
+        choices = list(field.choices)
+        if choices and choices[0][0] in ("", None) and str(choices[0][1]).startswith("---"):
+            field.choices = [("", empty), *choices[1:]]
 
 
 class ScopedModelForm(StyledFormMixin, forms.ModelForm):

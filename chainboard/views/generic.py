@@ -24,7 +24,7 @@ from django.views import View
 
 from chainboard import actions, converters, filetypes, scope
 from chainboard.forms import AttachmentForm, JournalForm
-from chainboard.history import humanise
+from chainboard.history import describe_operations, humanise
 from chainboard.models import Attachment, AuditEntry, JournalEntry
 from chainboard.tables import Table
 
@@ -118,14 +118,24 @@ class ViewSet:
         ]
 
 
-def viewset_for(model: type[models.Model]) -> type[ViewSet]:
-    """The ViewSet that serves ``model`` (its pages, API and imports)."""
+def registered_viewsets() -> list[type[ViewSet]]:
+    """Every entity's ViewSet (each class declaring a model), in declaration order: the screen walk, the
+    audit trail's kinds and the API all read this one registry."""
+    found = []
     stack = list(ViewSet.__subclasses__())
     while stack:
         cls = stack.pop(0)
-        if getattr(cls, "model", None) is model:
-            return cls
+        if getattr(cls, "model", None) is not None:
+            found.append(cls)
         stack.extend(cls.__subclasses__())
+    return found
+
+
+def viewset_for(model: type[models.Model]) -> type[ViewSet]:
+    """The ViewSet that serves ``model`` (its pages, API and imports)."""
+    for cls in registered_viewsets():
+        if cls.model is model:
+            return cls
     raise LookupError(f"no ViewSet for {model._meta.label}")
 
 
@@ -415,10 +425,16 @@ class HistoryView(EntityView):
         page = paginator.get_page(request.GET.get("page"))
         page_entries = list(page.object_list)
         entries = []
-        for entry, changes in zip(page_entries, humanise(page_entries), strict=True):
+        described = zip(page_entries, humanise(page_entries), describe_operations(page_entries), strict=True)
+        for entry, changes, operation in described:
             model = entry.content_type.model_class()
             entries.append(
-                {"entry": entry, "changes": changes, "model_name": model._meta.verbose_name if model else ""}
+                {
+                    "entry": entry,
+                    "changes": changes,
+                    "operation": operation,
+                    "model_name": model._meta.verbose_name if model else "",
+                }
             )
         return render(
             request, "chainboard/generic/history.html", self.context(object=obj, page=page, entries=entries)
