@@ -44,19 +44,12 @@ class ScopedFilterSet(django_filters.FilterSet):
     def form(self):
         form = super().form
         if not getattr(form, "_styled", False):
-            StyledFormMixin.style_fields(form)
+            # In a filter the empty choice means "any" (全部); a form's means "none" (forms.py).
+            StyledFormMixin.style_fields(form, empty_choice=_("Any"))
             for name, field in form.fields.items():
                 if isinstance(field.widget, forms.NullBooleanSelect):
                     # Django labels the empty choice "Unknown"; in a filter it means "any".
                     field.widget.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
-                if isinstance(field, forms.ModelChoiceField):
-                    # In a filter the empty choice means "any" (a form's means "none": forms.py).
-                    field.empty_label = _("Any")
-                    field.widget.empty_label = _("Any")
-                elif isinstance(field, forms.ChoiceField):
-                    choices = list(field.choices)
-                    if choices and choices[0][0] == "" and str(choices[0][1]).startswith("---"):
-                        field.choices = [("", _("Any")), *choices[1:]]
                 if isinstance(field, LookupChoiceField):
                     field._lookup_value = form.data.get(form.add_prefix(name)) if form.is_bound else None
             form._styled = True

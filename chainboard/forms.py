@@ -76,10 +76,12 @@ class LookupChoiceField(forms.ModelChoiceField):
 class StyledFormMixin:
     """Give widgets the UI kit's classes so templates can render fields plainly."""
 
-    def style_fields(self) -> None:
+    def style_fields(self, empty_choice: Any = None) -> None:
+        """``empty_choice``: the words of a drop-down's empty choice (a filter's 全部); by default a
+        form's (label_empty_choice)."""
         for field in self.fields.values():
             widget = field.widget
-            _label_empty_choice(field)
+            label_empty_choice(field, empty_choice)
             css = widget.attrs.get("class", "")
             if isinstance(widget, forms.CheckboxInput):
                 css = f"{css} form-check-input".strip()
@@ -92,17 +94,25 @@ class StyledFormMixin:
                 widget.attrs.setdefault("rows", 3)
 
 
-def _label_empty_choice(field: forms.Field) -> None:
+def label_empty_choice(field: forms.Field, empty: Any = None) -> None:
     """Django's empty choice reads "---------"; ours asks for a choice, or reads "—" (none) where the
-    field may stay empty. A filter's reads 全部 instead (chainboard/filters.py)."""
-    empty = _("Choose one") if field.required else "—"
-    if isinstance(field, forms.ModelChoiceField) and not isinstance(field, forms.ModelMultipleChoiceField):
-        if field.empty_label is not None:
+    field may stay empty. A filter passes ``empty`` (全部, chainboard/filters.py)."""
+    if empty is None:
+        empty = _("Choose one") if field.required else "—"
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label is not None:  # read as the options are listed
             field.empty_label = empty
+    elif getattr(field, "empty_label", None) is not None:
+        # django-filter's choice field prepends its empty choice when the choices are set: set them again.
+        choices = [c for c in field.choices if c[0] not in ("", None)]
+        field.empty_label = empty
+        field.choices = choices
     elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
         choices = list(field.choices)
         if choices and choices[0][0] in ("", None) and str(choices[0][1]).startswith("---"):
             field.choices = [("", empty), *choices[1:]]
+    if isinstance(field.widget, LookupSelect):
+        field.widget.empty_label = empty
 
 
 class ScopedModelForm(StyledFormMixin, forms.ModelForm):

@@ -7,8 +7,10 @@ in its app's ``urls.py``; URL names are ``<app_label>:<model_name>_<action>``. E
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, ClassVar
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
@@ -120,7 +122,14 @@ class ViewSet:
 
 def registered_viewsets() -> list[type[ViewSet]]:
     """Every entity's ViewSet (each class declaring a model), in declaration order: the screen walk, the
-    audit trail's kinds and the API all read this one registry."""
+    audit trail's kinds and the API all read this one registry. Each app's ``views`` module is imported
+    first, so the answer does not depend on whether the URLconf was loaded yet."""
+    for config in apps.get_app_configs():
+        try:
+            importlib.import_module(f"{config.name}.views")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.views":
+                raise
     found = []
     stack = list(ViewSet.__subclasses__())
     while stack:
