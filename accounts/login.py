@@ -92,7 +92,8 @@ def _audit_login(sender, request, user, **kwargs) -> None:
 @receiver(user_logged_out)
 def _audit_logout(sender, request, user, **kwargs) -> None:
     if user is not None:  # a log-out without a session logs nobody out
-        _record_login_event(AuditAction.LOGOUT, user.get_username(), request, None, user)
+        # request.user is a lazy wrapper; the row needs the model: found again by the name.
+        _record_login_event(AuditAction.LOGOUT, user.get_username(), request, None)
 
 
 @receiver(user_login_failed)
