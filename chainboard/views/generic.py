@@ -17,7 +17,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -26,8 +25,7 @@ from django.views import View
 
 from chainboard import actions, converters, filetypes, scope
 from chainboard.forms import AttachmentForm, JournalForm
-from chainboard.history import describe_operations, humanise
-from chainboard.models import Attachment, AuditEntry, JournalEntry
+from chainboard.models import Attachment, JournalEntry
 from chainboard.tables import Table
 
 PAGE_SIZES = (25, 50, 100)
@@ -91,6 +89,7 @@ class ViewSet:
     @classmethod
     def urls(cls) -> list:
         from chainboard.views.bulk import BulkEditView  # it builds on the views below
+        from chainboard.views.history import HistoryView
         from chainboard.views.imports import ImportJobView, ImportTemplateView, ImportView
 
         name = cls.model._meta.model_name
@@ -418,36 +417,6 @@ class DeleteView(EntityView):
             return HttpResponseRedirect(obj.get_absolute_url())
         messages.success(request, _("%(name)s deleted.") % {"name": obj})
         return HttpResponseRedirect(reverse(self.viewset.names()["list"]))
-
-
-def history_entries(obj: models.Model):
-    ct = ContentType.objects.get_for_model(obj)
-    return AuditEntry.objects.filter(
-        Q(content_type=ct, object_id=str(obj.pk)) | Q(parent_content_type=ct, parent_object_id=str(obj.pk))
-    ).select_related("content_type")
-
-
-class HistoryView(EntityView):
-    def get(self, request, pk):
-        obj = self.get_object()
-        paginator = Paginator(history_entries(obj).order_by("-time", "-id"), 50)
-        page = paginator.get_page(request.GET.get("page"))
-        page_entries = list(page.object_list)
-        entries = []
-        described = zip(page_entries, humanise(page_entries), describe_operations(page_entries), strict=True)
-        for entry, changes, operation in described:
-            model = entry.content_type.model_class()
-            entries.append(
-                {
-                    "entry": entry,
-                    "changes": changes,
-                    "operation": operation,
-                    "model_name": model._meta.verbose_name if model else "",
-                }
-            )
-        return render(
-            request, "chainboard/generic/history.html", self.context(object=obj, page=page, entries=entries)
-        )
 
 
 class AttachmentsView(EntityView):
