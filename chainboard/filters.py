@@ -29,8 +29,11 @@ class ScopedFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
         user = getattr(request, "user", None)
-        for f in self.filters.values():
-            if f._label is None and f.lookup_expr == "exact" and not f.exclude:
+        for name, f in self.filters.items():
+            # A declared filter's label is its own; the class's copy has none unless declared with one
+            # (only the bound copy knows its model, and would make one up).
+            declared = self.base_filters[name].label if name in self.base_filters else None
+            if declared is None and f.lookup_expr == "exact" and not f.exclude:
                 # django-filter joins every step's name ("上游环节 产业链") and capitalises raw names;
                 # a reader wants the named field's own verbose name, translated.
                 f.label = path_label(self._meta.model, f.field_name)

@@ -212,6 +212,12 @@ def test_the_audit_csv_reads_as_words(client, world):
         name = str(Product._meta.get_field("name").verbose_name)  # 产品
     assert record["变更前"] == f"{name}: 潞安府潞绸产品"
     assert record["变更后"] == f"{name}: 潞绸新品"
+    english = in_language(client, "en").get(
+        reverse("audit:auditentry_export"), {"action": "update", "user_name": "office"}
+    )
+    header, row = list(csv.reader(io.StringIO(b"".join(english.streaming_content).decode("utf-8-sig"))))
+    record = dict(zip(header, row, strict=True))
+    assert (record["action"], record["kind"]) == ("updated", "Product")  # streamed in the reader's language
 
 
 # ---- log-in events -------------------------------------------------------------------------------------

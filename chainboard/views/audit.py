@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -119,7 +119,14 @@ def audit_export(request):
         if chunk:
             yield chunk
 
+    language = translation.get_language()
+
     def rows():
+        # Streamed after the view returns, when the request's language is no longer active: set it again.
+        with translation.override(language):
+            yield from words()
+
+    def words():
         yield "\ufeff"  # BOM: Excel opens UTF-8 Chinese text correctly
         yield writer.writerow(
             [
