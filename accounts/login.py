@@ -21,7 +21,7 @@ from axes.signals import user_locked_out
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models import Max, Sum
 from django.dispatch import receiver
 from django.shortcuts import render
@@ -51,6 +51,59 @@ def record_event(username: str, before: dict, after: dict, user=None) -> None:
         audit.record(AuditAction.TRANSITION, user, before=before, after=after)
     else:
         audit.record(AuditAction.TRANSITION, model=User, object_repr=username, before=before, after=after)
+
+
+# ---- log-ins, log-outs and failed log-ins: events on the user record ---------------------------------
+
+
+class LoginOutcome:
+    """What became of a log-in attempt (the ``outcome`` of its audit row; chainboard/history.py names
+    them for people)."""
+
+    SUCCEEDED = "succeeded"
+    WRONG_CREDENTIALS = "wrong_credentials"
+    LOCKED_OUT = "locked_out"
+
+
+def _record_login_event(action: str, username: str, request, outcome: str | None, user=None) -> None:
+    """One audit row for a log-in event, in an operation of its own (the request's was opened while the
+    visitor was anonymous): who (the user name tried, for a name that names nobody), from which address,
+    and what came of it. Written through audit.record, so the row joins the hash chain like any other."""
+    from .models import User
+
+    if user is None and username:
+        user = User.objects.filter(username=username).first()
+    after = {"username": username, "ip_address": get_client_ip_address(request) if request else None}
+    if outcome is not None:
+        after["outcome"] = outcome
+    label = username[:150] or "?"
+    with audit.operation(user=user, source=audit.Source.WEB, label=label):
+        if user is not None:
+            audit.record(action, user, after=after)
+        else:
+            audit.record(action, model=User, object_repr=label, after=after)
+
+
+@receiver(user_logged_in)
+def _audit_login(sender, request, user, **kwargs) -> None:
+    _record_login_event(AuditAction.LOGIN, user.get_username(), request, LoginOutcome.SUCCEEDED, user)
+
+
+@receiver(user_logged_out)
+def _audit_logout(sender, request, user, **kwargs) -> None:
+    if user is not None:  # a log-out without a session logs nobody out
+        # request.user is a lazy wrapper; the row needs the model: found again by the name.
+        _record_login_event(AuditAction.LOGOUT, user.get_username(), request, None)
+
+
+@receiver(user_login_failed)
+def _audit_login_failure(sender, credentials, request=None, **kwargs) -> None:
+    # axes refuses a locked user name inside authenticate() and marks the request; a wrong password or
+    # an unknown user name is a plain failure. The password never reaches the trail (Django masks it).
+    username = str(credentials.get("username") or "")[:150]
+    locked = getattr(request, "axes_locked_out", False)
+    outcome = LoginOutcome.LOCKED_OUT if locked else LoginOutcome.WRONG_CREDENTIALS
+    _record_login_event(AuditAction.LOGIN_FAILED, username, request, outcome)
 
 
 # ---- lockout -----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Count
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from chainboard import scope
 
@@ -41,8 +42,9 @@ def facet_counts(viewset, request, base_queryset) -> list[dict]:
                     "active": current is not None and str(current).lower() == str(value).lower(),
                 }
             )
-        filt = viewset.filterset_class.base_filters[name]
-        out.append({"name": name, "label": filt.label or name, "values": values})
+        # The bound filter set's label: the field's translated verbose name (chainboard/filters.py),
+        # never the filter's raw name ("period_type", "upstream__chain").
+        out.append({"name": name, "label": filterset.filters[name].label, "values": values})
     return out
 
 
@@ -128,4 +130,6 @@ def _labels(field, values) -> dict:
         }
     if getattr(field, "choices", None):
         return dict(field.flatchoices)
+    if any(isinstance(v, bool) for v in values):
+        return {True: _("Yes"), False: _("No")}
     return {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import ForeignObjectRel, Q
 from django.utils.translation import gettext_lazy as _
 
 from chainboard import search
@@ -28,7 +29,14 @@ class ScopedFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
         user = getattr(request, "user", None)
-        for f in self.filters.values():
+        for name, f in self.filters.items():
+            # A declared filter's label is its own; the class's copy has none unless declared with one
+            # (only the bound copy knows its model, and would make one up).
+            declared = self.base_filters[name].label if name in self.base_filters else None
+            if declared is None and f.lookup_expr == "exact" and not f.exclude:
+                # django-filter joins every step's name ("上游环节 产业链") and capitalises raw names;
+                # a reader wants the named field's own verbose name, translated.
+                f.label = path_label(self._meta.model, f.field_name)
             qs = f.extra.get("queryset")
             if qs is not None and hasattr(qs, "restrict"):
                 f.extra["queryset"] = qs.restrict(user, "view")
@@ -39,18 +47,12 @@ class ScopedFilterSet(django_filters.FilterSet):
     def form(self):
         form = super().form
         if not getattr(form, "_styled", False):
-            StyledFormMixin.style_fields(form)
+            # In a filter the empty choice means "any" (全部); a form's means "none" (forms.py).
+            StyledFormMixin.style_fields(form, empty_choice=_("Any"))
             for name, field in form.fields.items():
                 if isinstance(field.widget, forms.NullBooleanSelect):
                     # Django labels the empty choice "Unknown"; in a filter it means "any".
                     field.widget.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
-                if isinstance(field, forms.ModelChoiceField):
-                    if not isinstance(field, LookupChoiceField):
-                        field.empty_label = _("Any")
-                elif isinstance(field, forms.ChoiceField):
-                    choices = list(field.choices)
-                    if choices and choices[0][0] == "" and str(choices[0][1]).startswith("---"):
-                        field.choices = [("", _("Any")), *choices[1:]]
                 if isinstance(field, LookupChoiceField):
                     field._lookup_value = form.data.get(form.add_prefix(name)) if form.is_bound else None
             form._styled = True
@@ -78,6 +80,22 @@ class ScopedFilterSet(django_filters.FilterSet):
                 continue
             condition |= Q(**{f"{field}__icontains": value})
         return queryset.filter(condition)
+
+
+def path_label(model, path: str | None):
+    """The translated verbose name of the field ``path`` ends on, following ``__`` through relations
+    (``upstream__chain``: the chain field's 产业链); a reverse relation reads as its model's name."""
+    field = None
+    try:
+        for part in (path or "").split("__"):
+            field = model._meta.get_field(part)
+            if field.is_relation and field.related_model is not None:
+                model = field.related_model
+    except FieldDoesNotExist:
+        return None  # a filter on something else than a field: django-filter's own label
+    if isinstance(field, ForeignObjectRel):
+        return field.related_model._meta.verbose_name
+    return getattr(field, "verbose_name", None)
 
 
 def _related_model(model, path: str):

@@ -30,6 +30,7 @@ class LookupSelect(forms.Select):
     def __init__(self, lookup_url_name: str, attrs=None):
         super().__init__(attrs)
         self.lookup_url_name = lookup_url_name
+        self.empty_label: Any = "—"  # a filter's reads 全部 (chainboard/filters.py)
 
     def get_context(self, name, value, attrs):
         attrs = {
@@ -43,7 +44,7 @@ class LookupSelect(forms.Select):
         chosen = {str(v) for v in value if v not in (None, "")}
         groups = []
         if not chosen:
-            groups.append((None, [self.create_option(name, "", "—", False, 0)], 0))
+            groups.append((None, [self.create_option(name, "", self.empty_label, False, 0)], 0))
         index = 1
         for option_value, label in self.choices:
             key = str(getattr(option_value, "value", option_value))
@@ -75,9 +76,12 @@ class LookupChoiceField(forms.ModelChoiceField):
 class StyledFormMixin:
     """Give widgets the UI kit's classes so templates can render fields plainly."""
 
-    def style_fields(self) -> None:
+    def style_fields(self, empty_choice: Any = None) -> None:
+        """``empty_choice``: the words of a drop-down's empty choice (a filter's 全部); by default a
+        form's (label_empty_choice)."""
         for field in self.fields.values():
             widget = field.widget
+            label_empty_choice(field, empty_choice)
             css = widget.attrs.get("class", "")
             if isinstance(widget, forms.CheckboxInput):
                 css = f"{css} form-check-input".strip()
@@ -88,6 +92,27 @@ class StyledFormMixin:
             widget.attrs["class"] = css
             if isinstance(widget, forms.Textarea):
                 widget.attrs.setdefault("rows", 3)
+
+
+def label_empty_choice(field: forms.Field, empty: Any = None) -> None:
+    """Django's empty choice reads "---------"; ours asks for a choice, or reads "—" (none) where the
+    field may stay empty. A filter passes ``empty`` (全部, chainboard/filters.py)."""
+    if empty is None:
+        empty = _("Choose one") if field.required else "—"
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label is not None:  # read as the options are listed
+            field.empty_label = empty
+    elif getattr(field, "empty_label", None) is not None:
+        # django-filter's choice field prepends its empty choice when the choices are set: set them again.
+        choices = [c for c in field.choices if c[0] not in ("", None)]
+        field.empty_label = empty
+        field.choices = choices
+    elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
+        choices = list(field.choices)
+        if choices and choices[0][0] in ("", None) and str(choices[0][1]).startswith("---"):
+            field.choices = [("", empty), *choices[1:]]
+    if isinstance(field.widget, LookupSelect):
+        field.widget.empty_label = empty
 
 
 class ScopedModelForm(StyledFormMixin, forms.ModelForm):

@@ -1,4 +1,5 @@
-"""Audit changes for people: related records by name, lists of names, 是/否, "—" for empty.
+"""Audit changes for people: related records by name, lists of names, 是/否, "—" for empty; and the
+operation that made them in words (导入演示数据, 网页编辑, 导入 企业名单.xlsx), not a label or an id.
 
 Related names are fetched with one query per related model for the whole page, so a history page's
 query count does not grow with the number of entries shown.
@@ -11,9 +12,81 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from chainboard import sources
 from chainboard.actions import field_label, model_field
-from chainboard.audit import diff
+from chainboard.audit import Source, diff
+
+# An operation's label (audit.operation(label=...)) -> what it did, in words. Apps add their own
+# commands' in ready() (register_operation); a command not registered reads "命令 <name>".
+_operation_names: dict[str, Any] = {
+    "command:backup": gettext_lazy("Backup"),
+    "command:restore": gettext_lazy("Restore from a backup"),
+    "command:purge_samples": gettext_lazy("Removal of the sample data"),
+    "command:audit purge": gettext_lazy("Purge of old audit entries"),
+    "command:unlock": gettext_lazy("Log-in lock lifted"),
+    "system:login-lockout": gettext_lazy("Log-in lockout"),
+}
+_SOURCE_WORDS = {
+    Source.WEB: gettext_lazy("Web edit"),
+    Source.API: pgettext_lazy("operation", "API"),
+    Source.IMPORT: gettext_lazy("Import"),
+    Source.TASK: gettext_lazy("Background task"),
+    Source.SHELL: gettext_lazy("Server shell"),
+}
+
+# Keys of event rows that are no field of the record (a log-in's, a lockout's) and their values' words.
+_EVENT_FIELDS = {
+    "ip_address": gettext_lazy("IP address"),
+    "outcome": gettext_lazy("outcome"),
+    "login_locked": gettext_lazy("log-in locked"),
+    "failed_attempts": gettext_lazy("failed attempts"),
+    "locked_until": gettext_lazy("locked until"),
+}
+_OUTCOMES = {
+    "succeeded": gettext_lazy("succeeded"),
+    "wrong_credentials": gettext_lazy("wrong user name or password"),
+    "locked_out": gettext_lazy("refused: the account is locked"),
+}
+_LOGIN_ACTIONS = frozenset({"login", "logout", "login_failed"})
+
+
+def register_operation(label: str, words: Any) -> None:
+    """Operations labelled ``label`` (``"command:load_demo"``) read as ``words`` (lazy text)."""
+    _operation_names[label] = words
+
+
+def describe_operations(entries) -> list[dict[str, Any]]:
+    """For each audit entry: ``who`` (a person's user name, or None for a command or the system) and
+    ``how`` (the operation in words). An import names its file: one query for the whole page."""
+    from chainboard.models import ImportJob
+
+    imports = {e.operation_id for e in entries if e.source == Source.IMPORT}
+    files = dict(
+        ImportJob.objects.filter(operation_id__in=imports).values_list("operation_id", "file_name")
+        if imports
+        else ()
+    )
+    out = []
+    for entry in entries:
+        person = (
+            entry.user_id is not None or entry.action in _LOGIN_ACTIONS
+        )  # a failed one names the name tried
+        label = "" if person else entry.user_name
+        if entry.action in _LOGIN_ACTIONS:
+            how = _("Log-in page")
+        elif label in _operation_names:
+            how = str(_operation_names[label])
+        elif entry.source == Source.IMPORT:
+            name = files.get(entry.operation_id) or label.removeprefix("import:")
+            how = _("Import of %(file)s") % {"file": name} if name else _("Import")
+        elif entry.source == Source.COMMAND:
+            how = _("Command %(name)s") % {"name": label.split(":", 1)[-1] or "?"}
+        else:
+            how = str(_SOURCE_WORDS.get(entry.source, entry.source))
+        out.append({"who": entry.user_name if person else None, "how": how})
+    return out
 
 
 def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
@@ -25,9 +98,9 @@ def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
         excluded = set(getattr(model, "audit_exclude", ()))
         changes = []
         for name, (old, new) in diff(entry.before, entry.after).items():
-            if name in excluded:
-                continue
             field = model_field(model, name)
+            if name in excluded or (field is not None and getattr(field, "primary_key", False)):
+                continue  # the row's id is the auditor's, on the entry itself, not a change to read
             changes.append((field, name, old, new))
             if field is not None and field.is_relation and field.related_model is not None:
                 for value in (old, new):
@@ -51,14 +124,22 @@ def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
             return lookup.get(str(value), f"#{value}")
         if field is not None and getattr(field, "choices", None):
             return dict(field.flatchoices).get(value, value)
+        if field is not None and field.name == "source" and isinstance(value, str):
+            return sources.display(value)
+        if field is None and isinstance(value, str) and value in _OUTCOMES:
+            return str(_OUTCOMES[value])
         return value
+
+    def label(model, name):
+        if model is None:
+            return name
+        if model_field(model, name) is None and name in _EVENT_FIELDS:
+            return str(_EVENT_FIELDS[name])
+        return field_label(model, name)
 
     out = []
     for model, changes in raw:
         out.append(
-            [
-                (field_label(model, name) if model else name, show(field, old), show(field, new))
-                for field, name, old, new in changes
-            ]
+            [(label(model, name), show(field, old), show(field, new)) for field, name, old, new in changes]
         )
     return out

@@ -4,7 +4,7 @@ from django.urls import include, path
 from accounts import login_views
 from chainboard import converters  # noqa: F401  (registers <id:…>)
 from chainboard.api import api
-from chainboard.views import audit, home, search
+from chainboard.views import audit, favicon, home, search
 
 # Each app declares its API resources in api.py; importing them registers their routers.
 for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises"):
@@ -21,6 +21,7 @@ audit_patterns = (
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("search/", search.global_search, name="search"),
     # Log-in security (docs/login-security.md): lockout and slowing, second factor, password policy.
     path("login/", login_views.LoginView.as_view(), name="login"),

@@ -35,7 +35,7 @@ from regions.models import Region
 SRC = "TA0302 reply"
 SILK = "丝麻纺织服装产业链"
 SYNBIO = "合成生物产业链"
-SAMPLE = "示例数据"
+SAMPLE = "Sample data"  # a source note, shown translated (chainboard/sources.py)
 
 ORGANISATIONS = [
     # name, short, kind, region, source, sample

@@ -41,7 +41,7 @@ def ensure(actor) -> list[tuple[str, str, str]]:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User(
-                username=username, full_name=full_name, is_sample=True, source="示例数据: demo log-in"
+                username=username, full_name=full_name, is_sample=True, source="Sample data: demo log-in"
             )
             user.set_password(password)
             actions.create_direct(actor, user)
@@ -72,7 +72,7 @@ def ensure(actor) -> list[tuple[str, str, str]]:
             actions.create_direct(
                 actor,
                 Grant(
-                    user=users[username], role=role, is_sample=True, source="示例数据: demo grant", **scope
+                    user=users[username], role=role, is_sample=True, source="Sample data: demo grant", **scope
                 ),
             )
     return out

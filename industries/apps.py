@@ -7,7 +7,10 @@ class IndustriesConfig(AppConfig):
     verbose_name = _("Industry classes")
 
     def ready(self) -> None:
+        from chainboard.history import register_operation
         from chainboard.navigation import MenuItem, register
+
+        register_operation("command:load_industries", _("Load of the industry classes"))
 
         register(
             MenuItem(

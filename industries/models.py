@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chainboard.models import ScopedQuerySet
 
@@ -7,7 +8,8 @@ from chainboard.models import ScopedQuerySet
 class IndustryLevel(models.IntegerChoices):
     SECTION = 1, _("section")
     DIVISION = 2, _("division")
-    GROUP = 3, _("group")
+    # A context: Django's own "group" (an auth group, 用户组) must not read 中类.
+    GROUP = 3, pgettext_lazy("industry level", "group")
     CLASS = 4, _("class")
 
 

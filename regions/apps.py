@@ -7,6 +7,9 @@ class RegionsConfig(AppConfig):
     verbose_name = _("Regions")
 
     def ready(self) -> None:
+        from chainboard.history import register_operation
         from chainboard.navigation import MenuItem, register
+
+        register_operation("command:load_regions", _("Load of the regions"))
 
         register(MenuItem("reference", _("Regions"), "regions:region_list", "regions.Region", "map-pin", 10))

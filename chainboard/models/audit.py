@@ -18,6 +18,9 @@ class AuditAction(models.TextChoices):
     TRANSITION = "transition", _("state changed")
     BACKUP = "backup", _("backed up")
     RESTORE = "restore", _("restored from a backup")
+    LOGIN = "login", _("logged in")
+    LOGOUT = "logout", _("logged out")
+    LOGIN_FAILED = "login_failed", _("log-in failed")
 
     @property
     def colour(self) -> str:

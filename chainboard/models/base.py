@@ -64,6 +64,13 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
+    def get_source_display(self) -> str:
+        """The source in the reader's language (chainboard/sources.py); tables, detail pages and
+        exports read it, as they read a choice field's label."""
+        from chainboard.sources import display
+
+        return display(self.source)
+
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 

@@ -339,19 +339,20 @@ def test_removing_entries_after_a_purge_is_still_noticed(db):
 
 
 def test_the_exported_before_and_after_are_json(client, world):
+    # Beside the readable "field: value" columns (test_audit_words), the stored JSON, for programs.
     product = world.enterprises["luanfu"].products.get()
     actions.save_fields(SystemActor("test"), product, name="潞绸新品")
     client.force_login(world.users["auditor"])
     response = client.get(reverse("audit:auditentry_export"), {"action": "update"})
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     header, *rows = list(csv.reader(io.StringIO(text)))
-    assert len(header) == 11  # ... before, after, hash
-    (row,) = [r for r in rows if json.loads(r[9]).get("name") == "潞绸新品"]
-    before, after = json.loads(row[8]), json.loads(row[9])
+    assert len(header) == 13  # ... before, after, hash, before (JSON), after (JSON)
+    (row,) = [r for r in rows if json.loads(r[12]).get("name") == "潞绸新品"]
+    before, after = json.loads(row[11]), json.loads(row[12])
     assert (before["name"], after["name"]) == ("潞安府潞绸产品", "潞绸新品")
     entry = AuditEntry.objects.get(hash=row[10])
     assert entry.after == after
     creations = client.get(reverse("audit:auditentry_export"), {"action": "create"})
     created = list(csv.reader(io.StringIO(b"".join(creations.streaming_content).decode("utf-8-sig"))))[1]
-    assert json.loads(created[8]) is None
-    assert isinstance(json.loads(created[9]), dict)
+    assert json.loads(created[11]) is None
+    assert isinstance(json.loads(created[12]), dict)

@@ -53,6 +53,7 @@ GENERIC = {
 # roles (others 403); None: not a page to open by GET (a form's target, or a file), tried in the test named.
 PAGES: dict[str, object] = {
     "home": "user",
+    "favicon": "public",  # the icon browsers ask for on every page (test_screen_walk)
     "search": "user",
     "login": "anonymous",  # a signed-in user is sent on to the overview
     "login_verify": None,  # test_login_security: only a session owing a second factor reaches it

@@ -4,18 +4,21 @@ import csv
 import json
 
 import django_filters
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chainboard import scope
 from chainboard.filters import ScopedFilterSet
+from chainboard.history import humanise
 from chainboard.models import AuditEntry
 from chainboard.models.audit import AuditAction
 
@@ -28,13 +31,30 @@ class AuditEntryFilterSet(ScopedFilterSet):
     operation_id = django_filters.UUIDFilter(label=gettext_lazy("operation"))
     since = django_filters.DateFilter(field_name="time", lookup_expr="date__gte", label=gettext_lazy("from"))
     until = django_filters.DateFilter(field_name="time", lookup_expr="date__lte", label=gettext_lazy("to"))
-    content_type = django_filters.ModelChoiceFilter(
-        queryset=ContentType.objects.order_by("app_label", "model"), label=gettext_lazy("kind")
-    )
+    # The product's own kinds, by their names in the reader's language (a callable: read per form).
+    content_type = django_filters.ChoiceFilter(choices=lambda: _kind_choices(), label=gettext_lazy("kind"))
 
     class Meta:
         model = AuditEntry
         fields = []
+
+
+def _kind_choices() -> list[tuple[int, str]]:
+    return sorted(((ct.pk, capfirst(ct.name)) for ct in audited_kinds()), key=lambda choice: choice[1])
+
+
+def audited_kinds() -> list[ContentType]:
+    """The kinds of record the product itself writes audit rows for: every registered entity, every
+    audited record (users, grants, attachments, comments, tokens, the city's configuration) and the
+    trail's own entries (purges, backups). Not Django's internals (sessions, content types, task
+    results), which the product never audits."""
+    from chainboard.models.base import AuditedModel
+    from chainboard.views.generic import registered_viewsets
+
+    models = {vs.model for vs in registered_viewsets()}
+    models.update(m for m in apps.get_models() if issubclass(m, AuditedModel))
+    models.add(AuditEntry)
+    return list(ContentType.objects.get_for_models(*models, for_concrete_models=False).values())
 
 
 def _require_auditor(user):
@@ -69,10 +89,11 @@ def audit_list(request):
 def audit_detail(request, pk):
     _require_auditor(request.user)
     entry = get_object_or_404(AuditEntry.objects.select_related("content_type"), pk=pk)
-    from chainboard.history import humanise
-
     changes = humanise([entry])[0]
     return render(request, "chainboard/audit/detail.html", {"entry": entry, "changes": changes})
+
+
+CHUNK = 2000
 
 
 class _Echo:
@@ -87,7 +108,25 @@ def audit_export(request):
     _filterset, qs = _filtered(request)
     writer = csv.writer(_Echo())
 
+    def chunks():
+        # humanise() names related records with one query per related model for a whole chunk.
+        chunk = []
+        for entry in qs.iterator(chunk_size=CHUNK):
+            chunk.append(entry)
+            if len(chunk) == CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    language = translation.get_language()
+
     def rows():
+        # Streamed after the view returns, when the request's language is no longer active: set it again.
+        with translation.override(language):
+            yield from words()
+
+    def words():
         yield "\ufeff"  # BOM: Excel opens UTF-8 Chinese text correctly
         yield writer.writerow(
             [
@@ -102,29 +141,39 @@ def audit_export(request):
                 _("before"),
                 _("after"),
                 _("hash"),
+                _("before (JSON)"),
+                _("after (JSON)"),
             ]
         )
-        for e in qs.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    timezone.localtime(e.time).isoformat(),
-                    e.user_name,
-                    e.get_source_display(),
-                    e.action,
-                    f"{e.content_type.app_label}.{e.content_type.model}",
-                    e.object_id,
-                    _neutralise(e.object_repr),
-                    e.operation_id,
-                    _json(e.before),
-                    _json(e.after),
-                    e.hash,
-                ]
-            )
+        for chunk in chunks():
+            for e, changes in zip(chunk, humanise(chunk), strict=True):
+                yield writer.writerow(
+                    [
+                        timezone.localtime(e.time).isoformat(),
+                        _neutralise(e.user_name),
+                        e.get_source_display(),
+                        e.get_action_display(),
+                        capfirst(e.content_type.name),
+                        e.object_id,
+                        _neutralise(e.object_repr),
+                        e.operation_id,
+                        _neutralise(_pairs((label, old) for label, old, _new in changes if e.before)),
+                        _neutralise(_pairs((label, new) for label, _old, new in changes if e.after)),
+                        e.hash,
+                        _json(e.before),
+                        _json(e.after),
+                    ]
+                )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response
+
+
+def _pairs(changes) -> str:
+    """``field: value`` pairs, one per line (a spreadsheet cell keeps the line breaks)."""
+    return "\n".join(f"{capfirst(label)}: {value}" for label, value in changes)
 
 
 def _json(value) -> str:

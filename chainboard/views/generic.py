@@ -7,15 +7,16 @@ in its app's ``urls.py``; URL names are ``<app_label>:<model_name>_<action>``. E
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, ClassVar
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -24,8 +25,7 @@ from django.views import View
 
 from chainboard import actions, converters, filetypes, scope
 from chainboard.forms import AttachmentForm, JournalForm
-from chainboard.history import humanise
-from chainboard.models import Attachment, AuditEntry, JournalEntry
+from chainboard.models import Attachment, JournalEntry
 from chainboard.tables import Table
 
 PAGE_SIZES = (25, 50, 100)
@@ -89,6 +89,7 @@ class ViewSet:
     @classmethod
     def urls(cls) -> list:
         from chainboard.views.bulk import BulkEditView  # it builds on the views below
+        from chainboard.views.history import HistoryView
         from chainboard.views.imports import ImportJobView, ImportTemplateView, ImportView
 
         name = cls.model._meta.model_name
@@ -118,14 +119,31 @@ class ViewSet:
         ]
 
 
-def viewset_for(model: type[models.Model]) -> type[ViewSet]:
-    """The ViewSet that serves ``model`` (its pages, API and imports)."""
+def registered_viewsets() -> list[type[ViewSet]]:
+    """Every entity's ViewSet (each class declaring a model), in declaration order: the screen walk, the
+    audit trail's kinds and the API all read this one registry. Each app's ``views`` module is imported
+    first, so the answer does not depend on whether the URLconf was loaded yet."""
+    for config in apps.get_app_configs():
+        try:
+            importlib.import_module(f"{config.name}.views")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.views":
+                raise
+    found = []
     stack = list(ViewSet.__subclasses__())
     while stack:
         cls = stack.pop(0)
-        if getattr(cls, "model", None) is model:
-            return cls
+        if getattr(cls, "model", None) is not None:
+            found.append(cls)
         stack.extend(cls.__subclasses__())
+    return found
+
+
+def viewset_for(model: type[models.Model]) -> type[ViewSet]:
+    """The ViewSet that serves ``model`` (its pages, API and imports)."""
+    for cls in registered_viewsets():
+        if cls.model is model:
+            return cls
     raise LookupError(f"no ViewSet for {model._meta.label}")
 
 
@@ -399,30 +417,6 @@ class DeleteView(EntityView):
             return HttpResponseRedirect(obj.get_absolute_url())
         messages.success(request, _("%(name)s deleted.") % {"name": obj})
         return HttpResponseRedirect(reverse(self.viewset.names()["list"]))
-
-
-def history_entries(obj: models.Model):
-    ct = ContentType.objects.get_for_model(obj)
-    return AuditEntry.objects.filter(
-        Q(content_type=ct, object_id=str(obj.pk)) | Q(parent_content_type=ct, parent_object_id=str(obj.pk))
-    ).select_related("content_type")
-
-
-class HistoryView(EntityView):
-    def get(self, request, pk):
-        obj = self.get_object()
-        paginator = Paginator(history_entries(obj).order_by("-time", "-id"), 50)
-        page = paginator.get_page(request.GET.get("page"))
-        page_entries = list(page.object_list)
-        entries = []
-        for entry, changes in zip(page_entries, humanise(page_entries), strict=True):
-            model = entry.content_type.model_class()
-            entries.append(
-                {"entry": entry, "changes": changes, "model_name": model._meta.verbose_name if model else ""}
-            )
-        return render(
-            request, "chainboard/generic/history.html", self.context(object=obj, page=page, entries=entries)
-        )
 
 
 class AttachmentsView(EntityView):
