@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from chainboard import actions, converters, filetypes, scope
+from chainboard import actions, converters, deletion, filetypes, scope
 from chainboard.forms import AttachmentForm, JournalForm
 from chainboard.history import humanise
 from chainboard.models import Attachment, AuditEntry, JournalEntry
@@ -378,18 +378,28 @@ class EditView(FormView):
 
 
 class DeleteView(EntityView):
+    """Asks before deleting, and says up front what stops the deletion (chainboard/deletion.py): the
+    records that depend on this one, kind by kind, counted and named; the button is then not offered."""
+
+    def page(self, obj, refusal=None, status=200):
+        ctx = self.context(object=obj, refusal=refusal)
+        return render(self.request, "chainboard/generic/delete.html", ctx, status=status)
+
     def get(self, request, pk):
         obj = self.get_object("delete")
-        return render(request, "chainboard/generic/delete.html", self.context(object=obj))
+        _collector, refusal = deletion.check(request.user, obj)
+        return self.page(obj, refusal)
 
     def post(self, request, pk):
         obj = self.get_object("delete")
         version = submitted_version(request)
         if version is None and hasattr(obj, "version"):
             messages.error(request, stale_form_message())
-            return render(request, "chainboard/generic/delete.html", self.context(object=obj), status=400)
+            return self.page(obj, status=400)
         try:
             actions.delete(request.user, obj, version=version)
+        except actions.DeleteRefused as exc:
+            return self.page(obj, deletion.Refusal(exc.message, exc.dependents), status=409)
         except actions.InvalidData as exc:
             for message in exc.errors.get("__all__", []):
                 messages.error(request, message)
