@@ -29,6 +29,7 @@ from chainboard.models import Attachment, AuditEntry, JournalEntry
 from chainboard.tables import Table
 
 PAGE_SIZES = (25, 50, 100)
+REFERENCE_RANK = 900  # ViewSet.search_rank of reference data: after every working record
 
 
 def display_value(model: type[models.Model], obj: models.Model, name: str, user=None) -> Any:
@@ -63,6 +64,41 @@ class ViewSet:
     facets: ClassVar[tuple[tuple[str, str], ...]] = ()
     detail_view: ClassVar[type | None] = None  # a DetailView subclass with extra_context(obj)
     url_prefix: ClassVar[str]  # plural snake case, as the API's collection: "enterprises", "segment_links"
+    # The global search (chainboard/views/search.py, docs/search.md) lists the user's working records
+    # first, by this rank; reference data (regions, industry classes) ranks from REFERENCE_RANK on. A hit
+    # shows its table's linked columns as its title and ``search_columns`` (names of table columns; None:
+    # every other column) beside it, so it can be recognised without opening it.
+    search_rank: ClassVar[int] = 100
+    search_columns: ClassVar[tuple[str, ...] | None] = None
+
+    @classmethod
+    def search_order(cls, queryset: models.QuerySet) -> models.QuerySet:
+        """The order of this kind's hits in the global search (the list's default order)."""
+        return queryset.order_by(*cls.table.default_order)
+
+    @classmethod
+    def search_hits(cls, objects) -> list[dict]:
+        """{"object", "title", "details"} per hit, from the table's columns (no query: the table's
+        ``prepare`` joined or annotated what they read)."""
+        columns = cls.table.columns
+        titles = [c for c in columns if c.link] or columns[:1]
+        if cls.search_columns is None:
+            shown = [c for c in columns if c not in titles]
+        else:
+            shown = [c for name in cls.search_columns for c in columns if c.name == name]
+        labels = dict(zip([c.name for c in columns], cls.table.labels(cls.model), strict=True))
+        hits = []
+        for obj in objects:
+            title = " ".join(str(v) for c in titles if (v := c.value(obj)) not in (None, ""))
+            details = []
+            for column in shown:
+                value = column.value(obj)
+                if value is True:  # a flag that is set says so by its name ("weak link")
+                    details.append(str(labels[column.name]))
+                elif value not in (None, "", False):
+                    details.append(str(value))
+            hits.append({"object": obj, "title": title or str(obj), "details": details})
+        return hits
 
     @classmethod
     def names(cls) -> dict[str, str]:

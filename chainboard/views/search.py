@@ -21,6 +21,7 @@ COUNT_CAP = 100
 
 
 def _viewsets() -> list[type[ViewSet]]:
+    """Every searchable kind, the user's working records first (``ViewSet.search_rank``)."""
     seen, out = set(), []
     stack = list(ViewSet.__subclasses__())
     while stack:
@@ -34,7 +35,7 @@ def _viewsets() -> list[type[ViewSet]]:
             continue
         seen.add(cls.model)
         out.append(cls)
-    return out
+    return sorted(out, key=lambda cls: cls.search_rank)  # stable: equal ranks keep the apps' order
 
 
 @login_required
@@ -52,15 +53,17 @@ def global_search(request):
             filterset = viewset.filterset_class(params, queryset=queryset, request=request)
             if not filterset.is_valid():
                 continue
-            matches = filterset.qs.order_by(*viewset.table.default_order)
+            matches = viewset.search_order(filterset.qs)
             count = matches[: COUNT_CAP + 1].count()
             if count:
+                hits = viewset.search_hits(viewset.table.prepare(matches, request.user)[:PER_KIND])
                 groups.append(
                     {
                         "label": model._meta.verbose_name_plural,
                         "count": min(count, COUNT_CAP),
                         "more": count > COUNT_CAP,
-                        "items": list(viewset.table.prepare(matches, request.user)[:PER_KIND]),
+                        "hits": hits,
+                        "items": [hit["object"] for hit in hits],
                         "more_url": f"{reverse(viewset.names()['list'])}?{params.urlencode()}",
                     }
                 )
