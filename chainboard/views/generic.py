@@ -77,30 +77,6 @@ class ViewSet:
         return queryset.order_by(*cls.table.default_order)
 
     @classmethod
-    def search_hits(cls, objects) -> list[dict]:
-        """{"object", "title", "details"} per hit, from the table's columns (no query: the table's
-        ``prepare`` joined or annotated what they read)."""
-        columns = cls.table.columns
-        titles = [c for c in columns if c.link] or columns[:1]
-        if cls.search_columns is None:
-            shown = [c for c in columns if c not in titles]
-        else:
-            shown = [c for name in cls.search_columns for c in columns if c.name == name]
-        labels = dict(zip([c.name for c in columns], cls.table.labels(cls.model), strict=True))
-        hits = []
-        for obj in objects:
-            title = " ".join(str(v) for c in titles if (v := c.value(obj)) not in (None, ""))
-            details = []
-            for column in shown:
-                value = column.value(obj)
-                if value is True:  # a flag that is set says so by its name ("weak link")
-                    details.append(str(labels[column.name]))
-                elif value not in (None, "", False):
-                    details.append(str(value))
-            hits.append({"object": obj, "title": title or str(obj), "details": details})
-        return hits
-
-    @classmethod
     def names(cls) -> dict[str, str]:
         meta = cls.model._meta
         return {
