@@ -43,6 +43,9 @@ class User(AbstractUser, AuditedModel):
 
     objects = ScopedUserManager()
     audit_exclude = ("created_at", "updated_at", "password", "last_login")
+    # A position the user holds would be left vacant without a word: it is handed over first. (Leaving
+    # staff are better deactivated: their name stays on their records.)
+    delete_protected = ("positions",)
     detail_fields = (
         "username",
         "full_name",

@@ -64,8 +64,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **COLLAB,
         # Positions give their holders roles: the office reads them, only the administrator changes them.
         "chains.position": VIEW,
+        # The city designates its chains (`chainboard setup`): the office keeps a chain's record and its
+        # structure up to date but neither adds nor deletes a chain (docs/roles.md, Deleting).
+        "chains.chain": ("view", "change"),
         **_all(
-            "chains.chain",
             "chains.segment",
             "chains.segmentlink",
             "chains.chainattribute",

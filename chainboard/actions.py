@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from chainboard import audit, scope, search
+from chainboard import audit, deletion, scope, search
 from chainboard.models.audit import AuditAction
 
 
@@ -30,6 +30,16 @@ class InvalidData(ActionError):
         super().__init__(errors)
         self.errors = errors
         self.form = form
+
+
+class DeleteRefused(InvalidData):
+    """A deletion refused because other records depend on the record, or the cascade would take rows the
+    user may not delete (:mod:`chainboard.deletion`); ``dependents`` names them, kind by kind."""
+
+    def __init__(self, message: str, dependents: list):
+        super().__init__({"__all__": [message]})
+        self.message = message
+        self.dependents = dependents
 
 
 class Conflict(ActionError):
@@ -131,8 +141,8 @@ def update(user, instance: models.Model, form_class, data, files=None, *, versio
     with transaction.atomic():
         # Lock the row so that two concurrent saves serialise; the version then tells who was first.
         locked = model._base_manager.select_for_update().get(pk=instance.pk)
-        if version is not None and locked.version != int(version):
-            raise _conflict(locked, int(version))
+        if version is not None and locked.version != _version(version):
+            raise _conflict(locked, _version(version))
         before = audit.snapshot(locked)
         form = _build_form(form_class, user, data, files, instance=locked)
         if not form.is_valid():
@@ -165,8 +175,8 @@ def save_fields(actor, instance: models.Model, *, version: int | None = None, pa
         raise PermissionDenied(_("You may not change this record."))
     with transaction.atomic():
         locked = model._base_manager.select_for_update().get(pk=instance.pk)
-        if version is not None and locked.version != int(version):
-            raise _conflict(locked, int(version))
+        if version is not None and locked.version != _version(version):
+            raise _conflict(locked, _version(version))
         before = audit.snapshot(locked)
         _guard(actor, locked)
         for key, value in values.items():
@@ -199,15 +209,17 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
         raise PermissionDenied(_("You may not delete this record."))
     with transaction.atomic():
         locked = model._base_manager.select_for_update().get(pk=instance.pk)
-        if version is not None and hasattr(locked, "version") and locked.version != int(version):
-            raise _conflict(locked, int(version))
+        if version is not None and hasattr(locked, "version") and locked.version != _version(version):
+            raise _conflict(locked, _version(version))
         _guard(user, locked)
-        collector = _collect(locked)
+        collector, refusal = deletion.check(user, locked)
+        if refusal is not None:
+            raise DeleteRefused(refusal.message, refusal.dependents)
         # Every row the cascade removes is audited, naming the deleted record as its parent, so nothing
         # disappears without a trace (house rules); the same collector then deletes them.
         audit.record(AuditAction.DELETE, locked, before=audit.snapshot(locked), after=None, parent=parent)
         search.remove(locked)
-        for row in _cascaded_rows(collector, locked):
+        for row in deletion.cascaded_rows(collector, locked):
             audit.record(AuditAction.DELETE, row, before=audit.snapshot(row), after=None, parent=locked)
             search.remove(row)
         pk = locked.pk
@@ -216,26 +228,12 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
     return locked
 
 
-def _collect(instance: models.Model):
-    from django.db.models.deletion import Collector
-
-    collector = Collector(using=instance._state.db or "default")
-    try:
-        collector.collect([instance])
-    except models.ProtectedError as exc:
-        raise InvalidData(
-            {"__all__": [_("This record is still used by other records and cannot be deleted.")]}
-        ) from exc
-    return collector
-
-
-def _cascaded_rows(collector, instance: models.Model):
-    for model, rows in collector.data.items():
-        for row in rows:
-            if not (model is type(instance) and row.pk == instance.pk):
-                yield row
-    for queryset in collector.fast_deletes:
-        yield from queryset
+def _version(value) -> int:
+    """The version a client sent, as a number; anything else is bad input, refused (never a 500)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise InvalidData({"version": [_("Enter a whole number.")]})
+    return int(text)
 
 
 def _full_clean(instance: models.Model, form: forms.BaseForm) -> None:

@@ -136,6 +136,17 @@ def schema_message(error: dict) -> str:
     return _("This value is not valid.")
 
 
+@api.exception_handler(actions.DeleteRefused)
+def _delete_refused(request, exc: actions.DeleteRefused):
+    # 409: the record's present state (what depends on it) stops the deletion; the body names it.
+    return problem(
+        409,
+        _("This record cannot be deleted."),
+        exc.message,
+        dependents=[d.as_dict() for d in exc.dependents],
+    )
+
+
 @api.exception_handler(actions.Conflict)
 def _conflict(request, exc: actions.Conflict):
     changes = [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db.models import ForeignObjectRel, Q
 from django.utils.translation import gettext_lazy as _
 
-from chainboard import search
+from chainboard import scope, search
 from chainboard.forms import LookupChoiceField, StyledFormMixin
 
 
@@ -37,11 +37,26 @@ class ScopedFilterSet(django_filters.FilterSet):
                 # django-filter joins every step's name ("上游环节 产业链") and capitalises raw names;
                 # a reader wants the named field's own verbose name, translated.
                 f.label = path_label(self._meta.model, f.field_name)
-            qs = f.extra.get("queryset")
+            # django-filter keeps a relation filter's queryset on the filter and copies it into ``extra``
+            # when it builds the form field: both are restricted, or the drop-down lists every row.
+            qs = getattr(f, "queryset", None)
+            qs = qs if qs is not None else f.extra.get("queryset")
             if qs is not None and hasattr(qs, "restrict"):
-                f.extra["queryset"] = qs.restrict(user, "view")
+                f.queryset = f.extra["queryset"] = self._choices(qs, f, queryset, user)
         if not self.search_fields:
             self.filters.pop("q", None)
+
+    @staticmethod
+    def _choices(related, filt, rows, user):
+        """A relation filter offers what the user may view of the related kind. A kind the user may not
+        view at all (the administrator reads positions but no chain) is offered as the list's own rows name
+        it, so a filter never offers more than the list shows, nor less."""
+        if rows is None or scope.has_permission(user, "view", related.model):
+            return related.restrict(user, "view")
+        try:
+            return related.filter(pk__in=rows.order_by().values(filt.field_name))
+        except FieldError:  # a filter with a method of its own and no path: nothing to offer
+            return related.none()
 
     @property
     def form(self):

@@ -53,6 +53,9 @@ class Chain(AuditedModel):
     )
 
     scope_paths = {"chain": "pk", "enterprise": "memberships__enterprise"}
+    # Everything that hangs on a chain stops its deletion (chainboard/deletion.py), whoever asks: its
+    # structure, its people, its enterprises, the grants that give users the chain, its published facts.
+    delete_protected = ("segments", "positions", "memberships", "grants", "statistics", "attributes")
     detail_fields = ("name", "level", "region", "yearly_landing_target", "description")
     # Imports name a chain as ledgers do, with or without its suffix: 丝麻纺织服装 for 丝麻纺织服装产业链.
     import_name_suffixes = ("产业链",)
@@ -108,6 +111,8 @@ class Segment(AuditedModel):
 
     scope_paths = {"chain": "chain", "enterprise": "chain__memberships__enterprise"}
     detail_fields = ("chain", "name", "stream", "is_weak", "order", "description")
+    # Enterprises placed on the segment would lose their place silently; its links go with it (audited).
+    delete_protected = ("enterprises",)
 
     class Meta:
         verbose_name = _("segment")
@@ -257,6 +262,15 @@ class Position(AuditedModel):
         """Holding a position grants a role: nobody links themselves to one (docs/roles.md)."""
         if self.user_id is not None and self.user_id == getattr(user, "pk", None):
             return _("You may not take a position yourself: another administrator links you to it.")
+        return None
+
+    def delete_refusal(self, user) -> str | None:
+        """A position someone holds grants them a role: it is vacated (user unlinked) before it goes."""
+        if self.user_id is not None:
+            return _("%(position)s is held by %(user)s: unlink the user before deleting the position.") % {
+                "position": self,
+                "user": self.user,
+            }
         return None
 
     def __str__(self) -> str:

@@ -62,6 +62,8 @@ class ChainViewSet(ViewSet):
     form_class = ChainForm
     filterset_class = ChainFilterSet
     facets = (("level", "level"),)
+    search_rank = 20  # after enterprises, before everything else (docs/search.md)
+    search_columns = ("level", "region")
     detail_template = "chains/chain_detail.html"
     detail_view = ChainDetailView
     table = Table(
@@ -97,6 +99,8 @@ class SegmentViewSet(ViewSet):
     form_class = SegmentForm
     filterset_class = SegmentFilterSet
     facets = (("chain", "chain"), ("stream", "stream"))
+    search_rank = 30
+    search_columns = ("chain.name", "stream", "is_weak")
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),

@@ -71,6 +71,10 @@ ORGANISATIONS = [
     ("高平市工业和信息化局", "高平市工信局", OrganisationKind.COUNTY_GOVERNMENT, "140581", SAMPLE, True),
 ]
 
+# The office of the chain's leading group (领导小组办公室) is a unit of that group (the letter, 二(一)): so the
+# group cannot be deleted while its office exists (chainboard/deletion.py).
+PARENT_UNITS = {"丝麻纺织服装产业链领导小组办公室": "丝麻纺织服装产业链推进领导小组"}
+
 PEOPLE = [
     # organisation, name (a role, never a real person's name), title, source
     ("晋城市工业和信息化局", "负责人", "答复负责人", f"{SRC}, 落款"),
@@ -197,6 +201,7 @@ def load(actor) -> dict[str, int]:
             short_name=short,
             kind=kind,
             region=regions.get(region),
+            parent=orgs.get(PARENT_UNITS.get(name, "")),
             source=source,
             is_sample=sample,
         )

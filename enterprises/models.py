@@ -112,6 +112,8 @@ class Enterprise(AuditedModel):
     )
 
     scope_paths = ENTERPRISE_SCOPE
+    # An enterprise user's log-in grant would vanish by cascade: it is removed by the administrator first.
+    delete_protected = ("grants",)
     search_fields = ("name", "short_name", "uscc")  # indexed by chainboard.search
     # Imports (chainboard/imports/): a USCC that finds an enterprise updates it; other sheets name an
     # enterprise by USCC, name or short name; headers as the bureau's spreadsheets write them.
@@ -165,6 +167,21 @@ class Enterprise(AuditedModel):
     @property
     def is_chain_leader(self) -> bool:
         return any(m.role == MembershipRole.LEADER for m in self.memberships.all())
+
+    def delete_refusal(self, user) -> str | None:
+        """A chain leader (链主) is named by the city; it is not deleted while it leads a chain, whoever asks:
+        the chain office changes its role on the chain first (docs/roles.md)."""
+        chains = [
+            m.chain.name for m in self.memberships.filter(role=MembershipRole.LEADER).select_related("chain")
+        ]
+        if chains:
+            return _(
+                "%(name)s is the chain leader of %(chains)s: change its role on the chain before deleting it."
+            ) % {
+                "name": self,
+                "chains": "、".join(chains),
+            }
+        return None
 
 
 class MembershipRole(models.TextChoices):

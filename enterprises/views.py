@@ -151,6 +151,9 @@ class EnterpriseViewSet(ViewSet):
     form_class = forms.EnterpriseForm
     filterset_class = EnterpriseFilterSet
     facets = (("chain", "memberships__chain"), ("role", "memberships__role"))
+    # First in the global search; a hit shows the full name, the county and the chains with roles.
+    search_rank = 10
+    search_columns = ("region", "chains")
     table = EnterpriseTable(
         columns=[
             Column("name", order_by="name", link=True),

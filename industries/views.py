@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from chainboard.filters import ScopedFilterSet
 from chainboard.lookups import lookup_view
 from chainboard.tables import Column, Table
-from chainboard.views.generic import ViewSet
+from chainboard.views.generic import REFERENCE_RANK, ViewSet
 
 from .models import IndustryClass
 
@@ -21,6 +21,9 @@ class IndustryClassViewSet(ViewSet):
     url_prefix = "industry_classes"
     filterset_class = IndustryClassFilterSet
     facets = (("level", "level"),)
+    # Reference data, after the regions; a hit reads "C1741 缫丝加工" with its parent class beside it.
+    search_rank = REFERENCE_RANK + 10
+    search_columns = ("parent",)
     table = Table(
         columns=[
             Column("code", order_by="code", link=True),

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from chainboard.filters import ScopedFilterSet
 from chainboard.lookups import lookup_view
 from chainboard.tables import Column, Table
-from chainboard.views.generic import ViewSet
+from chainboard.views.generic import REFERENCE_RANK, ViewSet
 
 from .models import Region
 
@@ -22,6 +22,10 @@ class RegionViewSet(ViewSet):
     url_prefix = "regions"
     filterset_class = RegionFilterSet
     facets = (("level", "level"),)
+    # Reference data: found after the user's working records, the city's own regions first, each with
+    # its province and city ("山西省 晋城市 高平市").
+    search_rank = REFERENCE_RANK
+    search_columns = ("full_name",)
     table = Table(
         columns=[
             Column("code", order_by="code", link=True),
@@ -31,6 +35,11 @@ class RegionViewSet(ViewSet):
         ],
         default_order=("code",),
     )
+
+    @classmethod
+    def search_order(cls, queryset):
+        return city_first(queryset)
+
     detail_related = [
         (
             _("Subdivisions"),
@@ -40,19 +49,22 @@ class RegionViewSet(ViewSet):
     ]
 
 
-def _ranked_regions(user):
+def city_first(qs):
+    """The configured city's own divisions first, then the rest of the country (pickers, search)."""
     from chainboard.models.config import city_path
 
     path = city_path()
-    qs = Region.objects.restrict(user, "view")
     if path:
-        # The configured city's own divisions first, then the rest of the country.
         return qs.annotate(
             local=Case(
                 When(path__startswith=path, then=Value(0)), default=Value(1), output_field=IntegerField()
             )
         ).order_by("local", "level", "code")
     return qs.order_by("level", "code")
+
+
+def _ranked_regions(user):
+    return city_first(Region.objects.restrict(user, "view"))
 
 
 region_lookup = lookup_view(

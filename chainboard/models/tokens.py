@@ -19,6 +19,9 @@ def hash_token(raw: str) -> str:
 class ApiToken(AuditedModel):
     """A bearer token for the API. Only its SHA-256 is stored; the token is shown once, at creation."""
 
+    # Part of its user's account: deleting the user revokes it (chainboard/deletion.py asks no permission).
+    part_of_parent = True
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),

@@ -68,3 +68,78 @@ def test_child_lists_search_by_their_enterprise_by_chinese_and_pinyin(client, wo
     assert rows == []
     rows = client.get(reverse("enterprises:indicator_list"), {"q": "潞安"}).context["rows"]
     assert [r["object"].enterprise.name for r in rows] == ["潞安府潞绸"]
+
+
+# ---- ranking and what a hit shows (docs/search.md) ---------------------------------------------------------
+
+
+@pytest.fixture
+def wider_country(world):
+    """Regions elsewhere in China and an industry class that match the same words as the city's records,
+    and the city configured (晋城市)."""
+    from chainboard import actions
+    from chainboard.models import CityConfig
+    from chainboard.scope import SystemActor
+    from industries.models import IndustryClass
+    from regions.models import Region
+
+    actions.create_direct(SystemActor("test"), CityConfig(region=world.regions["140500"], name="晋城市"))
+    jiangsu = Region.objects.create(code="320000", name="江苏省", level=1, path="32", full_name="江苏省")
+    yangzhou = Region.objects.create(
+        code="321000", name="扬州市", level=2, parent=jiangsu, path="3210", full_name="江苏省 扬州市"
+    )
+    Region.objects.create(
+        code="321084",
+        name="高邮市",
+        level=3,
+        parent=yangzhou,
+        path="321084",
+        full_name="江苏省 扬州市 高邮市",
+    )
+    Region.objects.filter(code="140581").update(full_name="山西省 晋城市 高平市")
+    IndustryClass.objects.create(code="C1711", name="高平棉纺纱加工", level=4, parent_id="C")
+    call_command("rebuild_search")
+
+
+def hits(client, q: str) -> list[tuple[str, list[dict]]]:
+    response = client.get(reverse("search"), {"q": q})
+    assert response.status_code == 200
+    return [(str(g["label"]), g["hits"]) for g in response.context["groups"]]
+
+
+def test_the_users_working_records_come_before_reference_data(client, world, wider_country):
+    client.force_login(world.users["county"])
+    groups = [label for label, _hits in hits(client, "高")]
+    # The enterprise first, then its products and contacts; the regions and classes come last.
+    assert groups[0] == "企业" and groups[-2:] == ["行政区划", "行业分类"], groups
+
+
+def test_the_citys_own_regions_come_before_regions_elsewhere_each_with_its_province(
+    client, world, wider_country
+):
+    client.force_login(world.users["county"])
+    regions = dict(hits(client, "高"))["行政区划"]
+    assert [h["object"].name for h in regions] == ["高平市", "高邮市"]
+    assert regions[0]["details"] == ["山西省 晋城市 高平市"]
+    assert regions[1]["details"] == ["江苏省 扬州市 高邮市"]
+    html = client.get(reverse("search"), {"q": "高"}).content.decode()
+    assert "江苏省 扬州市 高邮市" in html
+
+
+def test_an_enterprise_hit_shows_its_full_name_county_and_chain(client, world, wider_country):
+    from chainboard import actions
+    from chainboard.scope import SystemActor
+
+    luanfu = actions.save_fields(SystemActor("test"), world.enterprises["luanfu"], short_name="潞绸")
+    client.force_login(world.users["county"])
+    (hit,) = [h for h in dict(hits(client, "潞安"))["企业"] if h["object"].pk == luanfu.pk]
+    assert hit["title"] == "潞安府潞绸"  # not the short name alone
+    assert hit["details"] == ["高平市", "丝麻纺织服装产业链·成员企业"]
+
+
+def test_a_segment_hit_names_its_chain_and_a_class_hit_its_code(client, world, wider_country):
+    client.force_login(world.users["office"])
+    segments = dict(hits(client, "缫丝"))["环节"]
+    assert segments[0]["title"] == "缫丝" and "丝麻纺织服装产业链" in segments[0]["details"]
+    classes = dict(hits(client, "缫丝"))["行业分类"]
+    assert classes[0]["title"] == "C1741 缫丝加工"

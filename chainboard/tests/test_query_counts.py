@@ -274,3 +274,30 @@ def test_sqlite_reads_the_file_through_memory_mapping_and_a_larger_page_cache(
             assert cursor.fetchone()[0] == "wal"
     finally:
         wrapper.close()
+
+
+def test_the_global_search_makes_the_same_number_of_queries_for_one_hit_as_for_a_full_group(client, world):
+    """Each kind's hits show their region, chains and so on (docs/search.md) from the table's joins and
+    annotations: eight hits of a kind cost what one does."""
+    from django.core.management import call_command
+
+    office = world.users["office"]
+    client.force_login(office)
+    call_command("rebuild_search")
+    url = f"{reverse('search')}?q=企业"
+    silk = world.chains["silk"]
+
+    def enterprise_on_silk(i):
+        e = make(Enterprise(name=f"丝绸企业{i}", region=world.regions["140581"]))
+        make(Membership(enterprise=e, chain=silk))
+
+    enterprise_on_silk(0)
+    queries_for(client, url)  # warm: content types, the session
+    one, response = queries_for(client, url)
+    assert [len(g["hits"]) for g in response.context["groups"]] == [1]
+    for i in range(1, 9):
+        enterprise_on_silk(i)
+    many, response = queries_for(client, url)
+    enterprises = next(g for g in response.context["groups"] if g["items"][0].__class__ is Enterprise)
+    assert len(enterprises["hits"]) == 8
+    assert one == many, f"the search makes {one} queries for one hit per kind, {many} for full groups"

@@ -39,12 +39,12 @@ from chainboard.tests.test_scope_matrix import (
     ENTITIES,
     IDS,
     PROBES,
-    PROTECTED,
     ROLES,
     api_get,
     api_pk,
     expected,
     refusal,
+    refused_by_dependents,
     url,
     viewset_for,
 )
@@ -416,11 +416,15 @@ def test_an_api_delete_removes_a_record_only_in_scope_with_the_delete_permission
         response = api_send(client, "delete", path, tokens[role])
         still_there = model._base_manager.filter(pk=obj.pk).exists()
         refused = refusal(key, visible, perms, "d")
-        if refused or (entity, key) in PROTECTED:
-            assert response.status_code == (refused or 422), (key, response.content)
+        kinds = None if refused else refused_by_dependents(role, entity, key)
+        if refused or kinds is not None:
+            # 409 with the dependents when something stands in the way (docs/roles.md, Deleting).
+            assert response.status_code == (refused or 409), (key, response.content)
             assert response["Content-Type"].startswith("application/problem+json")
             assert still_there, key
             assert AuditEntry.objects.count() == audit_rows, key
+            if kinds is not None:
+                assert {d["kind"] for d in response.json()["dependents"]} == kinds, key
         else:
             assert response.status_code == 204, (key, response.content)
             assert not still_there, key

@@ -185,6 +185,8 @@ def test_the_actions_keep_the_keys_current(world):
     e = actions.save_fields(actor, world.enterprises["jingbai"], name="景柏丝绸")
     assert names("丝绸") == {"景柏丝绸"}
     assert names("服饰") == set()
+    for grant in e.grants.all():  # its enterprise user's log-in hangs on it (docs/roles.md, Deleting)
+        actions.delete(actor, grant)
     actions.delete(actor, e)
     assert names("jb") == set()
     assert not SearchKey.objects.filter(object_id=e.pk, content_type__model="enterprise").exists()

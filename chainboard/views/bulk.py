@@ -158,7 +158,7 @@ class BulkEditView(EntityView):
         pk_field = self.model._meta.pk
         try:
             pks = list(dict.fromkeys(pk_field.to_python(pk) for pk in raw_pks))
-        except ValidationError as exc:
+        except (ValidationError, OverflowError) as exc:  # OverflowError: an id of 1e400 (a float infinity)
             raise Refused from exc
         if len(pks) > BULK_EDIT_LIMIT:
             raise Refused
@@ -184,7 +184,8 @@ class BulkEditView(EntityView):
         try:
             pairs = json.loads(raw)
             versions = {pk: int(version) for pk, version in pairs}
-        except (TypeError, ValueError) as exc:
+        # OverflowError: a version of Infinity (JSON allows it); RecursionError: arrays nested too deep.
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             raise Refused from exc
         if not versions:
             raise Refused

@@ -23,12 +23,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from chainboard import actions, converters, filetypes, scope
+from chainboard import actions, converters, deletion, filetypes, scope
 from chainboard.forms import AttachmentForm, JournalForm
 from chainboard.models import Attachment, JournalEntry
 from chainboard.tables import Table
 
 PAGE_SIZES = (25, 50, 100)
+REFERENCE_RANK = 900  # ViewSet.search_rank of reference data: after every working record
 
 
 def display_value(model: type[models.Model], obj: models.Model, name: str, user=None) -> Any:
@@ -63,6 +64,17 @@ class ViewSet:
     facets: ClassVar[tuple[tuple[str, str], ...]] = ()
     detail_view: ClassVar[type | None] = None  # a DetailView subclass with extra_context(obj)
     url_prefix: ClassVar[str]  # plural snake case, as the API's collection: "enterprises", "segment_links"
+    # The global search (chainboard/views/search.py, docs/search.md) lists the user's working records
+    # first, by this rank; reference data (regions, industry classes) ranks from REFERENCE_RANK on. A hit
+    # shows its table's linked columns as its title and ``search_columns`` (names of table columns; None:
+    # every other column) beside it, so it can be recognised without opening it.
+    search_rank: ClassVar[int] = 100
+    search_columns: ClassVar[tuple[str, ...] | None] = None
+
+    @classmethod
+    def search_order(cls, queryset: models.QuerySet) -> models.QuerySet:
+        """The order of this kind's hits in the global search (the list's default order)."""
+        return queryset.order_by(*cls.table.default_order)
 
     @classmethod
     def names(cls) -> dict[str, str]:
@@ -396,18 +408,28 @@ class EditView(FormView):
 
 
 class DeleteView(EntityView):
+    """Asks before deleting, and says up front what stops the deletion (chainboard/deletion.py): the
+    records that depend on this one, kind by kind, counted and named; the button is then not offered."""
+
+    def page(self, obj, refusal=None, status=200):
+        ctx = self.context(object=obj, refusal=refusal)
+        return render(self.request, "chainboard/generic/delete.html", ctx, status=status)
+
     def get(self, request, pk):
         obj = self.get_object("delete")
-        return render(request, "chainboard/generic/delete.html", self.context(object=obj))
+        _collector, refusal = deletion.check(request.user, obj)
+        return self.page(obj, refusal)
 
     def post(self, request, pk):
         obj = self.get_object("delete")
         version = submitted_version(request)
         if version is None and hasattr(obj, "version"):
             messages.error(request, stale_form_message())
-            return render(request, "chainboard/generic/delete.html", self.context(object=obj), status=400)
+            return self.page(obj, status=400)
         try:
             actions.delete(request.user, obj, version=version)
+        except actions.DeleteRefused as exc:
+            return self.page(obj, deletion.Refusal(exc.message, exc.dependents), status=409)
         except actions.InvalidData as exc:
             for message in exc.errors.get("__all__", []):
                 messages.error(request, message)

@@ -21,6 +21,7 @@ COUNT_CAP = 100
 
 
 def _viewsets() -> list[type[ViewSet]]:
+    """Every searchable kind, the user's working records first (``ViewSet.search_rank``)."""
     seen, out = set(), []
     stack = list(ViewSet.__subclasses__())
     while stack:
@@ -34,7 +35,32 @@ def _viewsets() -> list[type[ViewSet]]:
             continue
         seen.add(cls.model)
         out.append(cls)
-    return out
+    return sorted(out, key=lambda cls: cls.search_rank)  # stable: equal ranks keep the apps' order
+
+
+def search_hits(viewset: type[ViewSet], objects) -> list[dict]:
+    """{"object", "title", "details"} per hit, from the ViewSet's table columns: its linked columns make
+    the title, ``search_columns`` (None: every other column) the details. No query: the table's
+    ``prepare`` joined or annotated what the columns read."""
+    columns = viewset.table.columns
+    titles = [c for c in columns if c.link] or columns[:1]
+    if viewset.search_columns is None:
+        shown = [c for c in columns if c not in titles]
+    else:
+        shown = [c for name in viewset.search_columns for c in columns if c.name == name]
+    labels = dict(zip([c.name for c in columns], viewset.table.labels(viewset.model), strict=True))
+    hits = []
+    for obj in objects:
+        title = " ".join(str(v) for c in titles if (v := c.value(obj)) not in (None, ""))
+        details = []
+        for column in shown:
+            value = column.value(obj)
+            if value is True:  # a flag that is set says so by its name ("weak link")
+                details.append(str(labels[column.name]))
+            elif value not in (None, "", False):
+                details.append(str(value))
+        hits.append({"object": obj, "title": title or str(obj), "details": details})
+    return hits
 
 
 @login_required
@@ -52,15 +78,17 @@ def global_search(request):
             filterset = viewset.filterset_class(params, queryset=queryset, request=request)
             if not filterset.is_valid():
                 continue
-            matches = filterset.qs.order_by(*viewset.table.default_order)
+            matches = viewset.search_order(filterset.qs)
             count = matches[: COUNT_CAP + 1].count()
             if count:
+                hits = search_hits(viewset, viewset.table.prepare(matches, request.user)[:PER_KIND])
                 groups.append(
                     {
                         "label": model._meta.verbose_name_plural,
                         "count": min(count, COUNT_CAP),
                         "more": count > COUNT_CAP,
-                        "items": list(viewset.table.prepare(matches, request.user)[:PER_KIND]),
+                        "hits": hits,
+                        "items": [hit["object"] for hit in hits],
                         "more_url": f"{reverse(viewset.names()['list'])}?{params.urlencode()}",
                     }
                 )
