@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from chainboard import actions, converters, filetypes, scope
+from chainboard import actions, converters, filetypes, formatting, scope
 from chainboard.forms import AttachmentForm, JournalForm
 from chainboard.history import humanise
 from chainboard.models import Attachment, AuditEntry, JournalEntry
@@ -42,11 +42,7 @@ def display_value(model: type[models.Model], obj: models.Model, name: str, user=
     display = getattr(obj, f"get_{name}_display", None)
     if callable(display):
         return display()
-    if name in getattr(model, "money_fields", ()):
-        from chainboard.formatting import yuan
-
-        return yuan(getattr(obj, name))
-    return getattr(obj, name)
+    return formatting.field_value(obj, name)  # 4.3亿元, 6户, dates in the one format (docs/formatting.md)
 
 
 class ViewSet:
@@ -189,7 +185,6 @@ class ListView(EntityView):
             return export_response(
                 export,
                 str(self.model._meta.verbose_name_plural),
-                table.labels(self.model),
                 table,
                 table.prepare(queryset, request.user),
             )
