@@ -130,14 +130,20 @@ class Count(Measure):
     """A count with its measure word: ``Count(ngettext_lazy("%(n)s enterprise", "%(n)s enterprises", "n"),
     pgettext_lazy("unit", "enterprises"))``; zh msgstr "%(n)s户" (no space)."""
 
-    def __init__(self, text, unit) -> None:
-        self.text, self.unit = text, unit
+    def __init__(self, text, unit, scaled: bool = False) -> None:
+        # scaled: an amount rather than a tally, read in 万 in Chinese past 10,000 (260万千瓦时).
+        self.text, self.unit, self.scaled = text, unit, scaled
 
     def screen(self, value) -> str:
         if value in (None, ""):
             return UNKNOWN
         value = Decimal(value)
-        text = _trim(value, 2) if _chinese() else _grouped(value, 2)
+        if not _chinese():
+            text = _grouped(value, 2)
+        elif self.scaled and abs(value) >= WAN:
+            return f"{_trim(value / WAN, 2)}万" + self.text % {"n": _Number(int(value), "")}
+        else:
+            text = _trim(value, 2)
         return self.text % {"n": _Number(int(value), text)}
 
 
@@ -160,7 +166,7 @@ ENTERPRISES = Count(
 PEOPLE = Count(ngettext_lazy("%(n)s person", "%(n)s people", "n"), pgettext_lazy("unit", "people"))
 PROJECTS = Count(ngettext_lazy("%(n)s project", "%(n)s projects", "n"), pgettext_lazy("unit", "projects"))
 PERCENT = Count(ngettext_lazy("%(n)s%%", "%(n)s%%", "n"), "%")
-KWH = Count(ngettext_lazy("%(n)s kWh", "%(n)s kWh", "n"), pgettext_lazy("unit", "kWh"))
+KWH = Count(ngettext_lazy("%(n)s kWh", "%(n)s kWh", "n"), pgettext_lazy("unit", "kWh"), scaled=True)
 PLAIN = Measure()
 
 

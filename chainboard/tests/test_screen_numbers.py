@@ -432,3 +432,15 @@ def contrast(a: str, b: str) -> float:
 
     high, low = sorted((luminance(a), luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+def test_a_history_page_shows_money_and_counts_as_the_record_does(client, data):
+    from chains.models import ChainStatistic
+
+    client = client_for(client, data.users["office"], "zh-hans")
+    for metric, shown in (("output_value", "4.3亿元"), ("above_size_count", "6户")):
+        statistic = ChainStatistic.objects.get(chain=data.chains["silk"], metric=metric)
+        url = reverse("chains:chainstatistic_history", kwargs={"pk": statistic.pk})
+        html = client.get(url).content.decode()
+        assert any(node.strip() == shown for node in text_nodes(html)), metric
+        assert not screen_problems(html, "zh-hans")

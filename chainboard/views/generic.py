@@ -45,6 +45,12 @@ def display_value(model: type[models.Model], obj: models.Model, name: str, user=
     return formatting.field_value(obj, name)  # 4.3亿元, 6户, dates in the one format (docs/formatting.md)
 
 
+def field_heading(model: type[models.Model], name: str) -> str:
+    """A field's label beside its value: a measured number's unit is in the value (产值 4.3亿元)."""
+    label = model._meta.get_field(name).verbose_name
+    return formatting.bare_label(label) if formatting.declared(model, name) else label
+
+
 class ViewSet:
     model: ClassVar[type[models.Model]]
     form_class: ClassVar[type | None] = None
@@ -278,7 +284,7 @@ class DetailView(EntityView):
                 and f.name not in {"version", "created_at", "updated_at", "password"}
             ]
         user = self.request.user
-        return [(model._meta.get_field(n).verbose_name, display_value(model, obj, n, user)) for n in names]
+        return [(field_heading(model, n), display_value(model, obj, n, user)) for n in names]
 
 
 def attachment_and_journal_context(request, obj) -> dict:
