@@ -60,12 +60,13 @@ def yuan(value) -> str:
     amount = Decimal(value)
     if not _chinese():
         if abs(amount) >= BILLION:
-            return _("%(n)s billion yuan") % {"n": _trim(amount / BILLION, 2)}
+            return _("%(n)s billion yuan") % {"n": _grouped(amount / BILLION, 2)}
         if abs(amount) >= MILLION:
             return _("%(n)s million yuan") % {"n": _trim(amount / MILLION, 2)}
         return _("%(n)s yuan") % {"n": _grouped(amount, 2)}
     if abs(amount) >= YI:
-        return f"{_grouped(amount / YI, 2)}亿元"
+        yi = amount / YI
+        return f"{_grouped(yi, 2) if abs(yi) >= WAN else _trim(yi, 2)}亿元"
     if abs(amount) >= WAN:
         return f"{_trim(amount / WAN, 2)}万元"
     return f"{_trim(amount, 2)}元"
@@ -76,17 +77,6 @@ def count(value, unit: str = "户") -> str:
     if value in (None, ""):
         return UNKNOWN
     return f"{_trim(Decimal(value), 2)}{unit}"
-
-
-def date(value) -> str:
-    """The one screen format for dates and times (docs/formatting.md): 2026-12-04, 2026-12-04 14:05."""
-    if value in (None, ""):
-        return UNKNOWN
-    if isinstance(value, dt.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.strftime("%Y-%m-%d %H:%M")
-    return value.isoformat()
 
 
 def iso(value) -> str:

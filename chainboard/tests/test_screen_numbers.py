@@ -304,6 +304,8 @@ def test_the_walk_would_see_each_kind_of_problem():
     ("value", "zh", "en"),
     [
         (Decimal("430000000.00"), "4.3亿元", "430 million yuan"),
+        (Decimal("123450000000.00"), "1234.5亿元", "123.45 billion yuan"),
+        (Decimal("1234500000000.00"), "12,345亿元", "1,234.5 billion yuan"),
         (Decimal("31000000.00"), "3100万元", "31 million yuan"),
         (Decimal("9999.50"), "9999.5元", "9,999.5 yuan"),
         (None, "—", "—"),
