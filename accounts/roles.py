@@ -103,6 +103,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "chains.chain": VIEW,
         "chains.segment": VIEW,
         "chains.segmentlink": VIEW,
+        # What the source letter published about the chain (official statistics, special actions,
+        # mechanisms) is no secret from the chain's own enterprises (docs/scope.md).
+        "chains.chainattribute": VIEW,
+        "chains.chainstatistic": VIEW,
         "enterprises.enterprise": ("view", "change"),
         "enterprises.membership": VIEW,
         "enterprises.abovesizestatus": VIEW,

@@ -29,3 +29,21 @@ def grants_for(user) -> list[GrantSpec]:
             GrantSpec(role=role, permissions=permissions_for(role), chain_ids=frozenset([position.chain_id]))
         )
     return specs
+
+
+def grant_name(grant: GrantSpec, dimensions: set[str]) -> str:
+    """A grant's reach along ``dimensions`` in words: 高平市, 景柏服饰, 丝麻纺织服装产业链·高平市."""
+    from chains.models import Chain
+    from enterprises.models import Enterprise
+    from regions.models import Region
+
+    parts = []
+    if "chain" in dimensions and grant.chain_ids is not None:
+        parts.extend(
+            Chain.objects.filter(pk__in=grant.chain_ids).order_by("name").values_list("name", flat=True)
+        )
+    if "region" in dimensions and grant.region_path is not None:
+        parts.extend(Region.objects.filter(path=grant.region_path).values_list("name", flat=True))
+    if "enterprise" in dimensions and grant.enterprise_id is not None:
+        parts.extend(str(e) for e in Enterprise.objects.filter(pk=grant.enterprise_id))
+    return "·".join(parts)

@@ -8,13 +8,15 @@ query count does not grow with the number of entries shown.
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from chainboard import sources
+from chainboard import formatting, sources
 from chainboard.actions import field_label, model_field
 from chainboard.audit import Source, diff
 
@@ -89,6 +91,26 @@ def describe_operations(entries) -> list[dict[str, Any]]:
     return out
 
 
+def _measure(model, name: str, entry) -> formatting.Measure | None:
+    """The field's measure; one the row decides (PerRow) is picked from the entry's own snapshot."""
+    measure = formatting.declared(model, name) if model is not None else None
+    if isinstance(measure, formatting.PerRow):
+        try:
+            return measure.pick(SimpleNamespace(**(entry.after or entry.before or {})))
+        except (AttributeError, ValueError):
+            return None
+    return measure
+
+
+def _label(model, name: str, measure) -> str:
+    if model is None:
+        return name
+    if model_field(model, name) is None and name in _EVENT_FIELDS:
+        return str(_EVENT_FIELDS[name])
+    label = field_label(model, name)
+    return formatting.bare_label(label) if measure is not None else label  # the value carries the unit
+
+
 def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
     """For each audit entry, its changes as (field label, old, new) ready to show."""
     raw = []
@@ -101,7 +123,7 @@ def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
             field = model_field(model, name)
             if name in excluded or (field is not None and getattr(field, "primary_key", False)):
                 continue  # the row's id is the auditor's, on the entry itself, not a change to read
-            changes.append((field, name, old, new))
+            changes.append((field, name, _measure(model, name, entry), old, new))
             if field is not None and field.is_relation and field.related_model is not None:
                 for value in (old, new):
                     for pk in value if isinstance(value, list) else [value]:
@@ -112,9 +134,14 @@ def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
     for related, pks in wanted.items():
         names[related] = {str(o.pk): str(o) for o in related._base_manager.filter(pk__in=pks)}
 
-    def show(field, value):
+    def show(field, value, measure=None):
         if value in (None, "", []):
             return "—"
+        if measure is not None or isinstance(field, models.DecimalField):
+            try:  # 4.3亿元, 6户 (docs/formatting.md)
+                return str(formatting.shown(Decimal(str(value)), measure))
+            except InvalidOperation:
+                return value
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
         if field is not None and field.is_relation and field.related_model in names:
@@ -130,16 +157,12 @@ def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
             return str(_OUTCOMES[value])
         return value
 
-    def label(model, name):
-        if model is None:
-            return name
-        if model_field(model, name) is None and name in _EVENT_FIELDS:
-            return str(_EVENT_FIELDS[name])
-        return field_label(model, name)
-
     out = []
     for model, changes in raw:
         out.append(
-            [(label(model, name), show(field, old), show(field, new)) for field, name, old, new in changes]
+            [
+                (_label(model, name, m), show(field, old, m), show(field, new, m))
+                for field, name, m, old, new in changes
+            ]
         )
     return out

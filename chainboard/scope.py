@@ -128,6 +128,44 @@ def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.Qu
     return queryset.filter(combined)
 
 
+def narrowing(
+    user, model: type[models.Model], dimensions=("chain", "region", "enterprise")
+) -> list[GrantSpec]:
+    """The view grants that narrow ``model`` along ``dimensions``; empty when one of them covers every row
+    (so a sum over the user's scope is a sum over everything)."""
+    paths = set(getattr(model, "scope_paths", {})) & set(dimensions)
+    perm = permission_name(model, "view")
+    out = []
+    for grant in grants(user):
+        if not grant.allows(perm):
+            continue
+        narrows = {
+            "chain": grant.chain_ids is not None,
+            "region": grant.region_path is not None,
+            "enterprise": grant.enterprise_id is not None,
+        }
+        if not any(narrows[d] for d in paths):
+            return []
+        out.append(grant)
+    return out
+
+
+@cache
+def _namer():
+    return import_string(settings.CHAINBOARD_SCOPE_NAMER)
+
+
+def describe(user, model: type[models.Model], dimensions=("chain", "region", "enterprise")) -> str | None:
+    """Which part of ``model`` the user's scope covers, in words (高平市, 景柏服饰), for a label beside any
+    sum or count over it (docs/formatting.md); None when it covers every row."""
+    narrowing_grants = narrowing(user, model, dimensions)
+    if not narrowing_grants:
+        return None
+    paths = set(getattr(model, "scope_paths", {})) & set(dimensions)
+    names = [_namer()(grant, paths) for grant in narrowing_grants]
+    return "、".join(dict.fromkeys(n for n in names if n)) or None
+
+
 def can(user, action: str, obj: models.Model) -> bool:
     """May the user ``action`` this very object?"""
     model = type(obj)

@@ -233,6 +233,8 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "chainboard" / "locale"]
 TIME_ZONE = "Asia/Shanghai"  # rules.md: dates are local dates in Asia/Shanghai
 USE_I18N = True
+# One date format on screen in both languages (2026-12-04); docs/formatting.md.
+FORMAT_MODULE_PATH = ["chainboard.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -304,6 +306,7 @@ if CHAINBOARD_AUDIT_RETENTION_DAYS < 183:
 
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"
+CHAINBOARD_SCOPE_NAMER = "accounts.scope.grant_name"  # a grant's reach in words (高平市), for scope labels
 # rules.md: the OpenAPI document is readable without a token by default; false asks for a log-in.
 CHAINBOARD_API_SCHEMA_PUBLIC = env_bool("CHAINBOARD_API_SCHEMA_PUBLIC", True)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.

@@ -9,6 +9,12 @@ from typing import Any
 from django.db import models
 from django.db.models import Prefetch
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from chainboard import formatting
+from chainboard.formatting import Measure, PerRow
+
+SAMPLE_LABEL = _("Sample data")
 
 
 @dataclass
@@ -20,17 +26,41 @@ class Column:
     render: Callable[[Any], Any] | None = None
 
     def value(self, row: Any) -> Any:
+        """The cell: a :class:`formatting.Quantity` for a number with a measure (the owning model's
+        ``measures``), so that the screen shows 4.3亿元 and an export the number."""
         if self.render is not None:
-            return self.render(row)
+            return formatting.shown(self.render(row))
         value: Any = row
+        owner: Any = None
         for part in self.name.split("."):
             if value is None:
                 return None
+            owner = value
             display = getattr(value, f"get_{part}_display", None)
             value = display() if callable(display) else getattr(value, part, None)
             if callable(value) and not isinstance(value, models.Manager):
                 value = value()
-        return value
+        return formatting.shown(value, formatting.measure_of(owner, part))
+
+    def measures(self, model: type[models.Model]) -> tuple[Measure, ...]:
+        """Every measure this column's values may have (none: not a measured number)."""
+        if self.render is not None:
+            return ()
+        *path, last = self.name.split(".")
+        for part in path:
+            try:
+                model = model._meta.get_field(part).related_model
+            except Exception:  # noqa: BLE001 - a computed attribute: no model to ask
+                return ()
+            if model is None:
+                return ()
+        measure = formatting.declared(model, last)
+        if isinstance(measure, PerRow):
+            units: dict[str, Measure] = {}
+            for option in measure.options:  # one export column per unit
+                units.setdefault(str(option.unit), option)
+            return tuple(units.values())
+        return (measure,) if measure is not None else ()
 
 
 @dataclass
@@ -43,16 +73,53 @@ class Table:
     extra: dict = field(default_factory=dict)
 
     def labels(self, model: type[models.Model]) -> list[Any]:
+        """The screen's headings; a measured column's unit is left out (its values carry it)."""
         labels = []
         for column in self.columns:
-            if column.label is not None:
-                labels.append(column.label)
-                continue
-            try:
-                labels.append(model._meta.get_field(column.name.split(".")[0]).verbose_name)
-            except Exception:  # noqa: BLE001 - a computed column without a model field
-                labels.append(column.name)
+            label = self._label(model, column)
+            labels.append(formatting.bare_label(label) if column.measures(model) else label)
         return labels
+
+    @staticmethod
+    def _label(model, column: Column) -> Any:
+        if column.label is not None:
+            return column.label
+        try:
+            return model._meta.get_field(column.name.split(".")[0]).verbose_name
+        except Exception:  # noqa: BLE001 - a computed column without a model field
+            return column.name
+
+    def has_sample_flag(self, model: type[models.Model]) -> bool:
+        return any(f.name == "is_sample" for f in model._meta.concrete_fields)
+
+    def export_labels(self, model: type[models.Model]) -> list[str]:
+        """An export's headings: a measured column carries its unit (产值（元）), one column per unit when
+        rows differ in unit; a model with the flag ends with a 示例数据 column."""
+        labels = []
+        for column in self.columns:
+            label = self._label(model, column)
+            measures = column.measures(model)
+            labels.extend([m.heading(label) for m in measures] if measures else [str(label)])
+        if self.has_sample_flag(model):
+            labels.append(str(SAMPLE_LABEL))
+        return labels
+
+    def export_row(self, model: type[models.Model], obj: Any, sample_flag: bool) -> list[Any]:
+        """One row of an export: numbers as numbers, each in its unit's column."""
+        cells: list[Any] = []
+        for column in self.columns:
+            value = column.value(obj)
+            measures = column.measures(model)
+            if len(measures) > 1:
+                unit = str(value.measure.unit) if isinstance(value, formatting.Quantity) else None
+                cells.extend(value.number if unit == str(m.unit) else None for m in measures)
+            elif isinstance(value, formatting.Quantity):
+                cells.append(value.number)
+            else:
+                cells.append(value)
+        if sample_flag:
+            cells.append(bool(obj.is_sample))
+        return cells
 
     def orderings(self) -> dict[str, str]:
         return {c.name: c.order_by for c in self.columns if c.order_by}

@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from chainboard.formatting import ENTERPRISES, MONEY, PERCENT, PROJECTS, Measure, PerRow
 from chainboard.models import AuditedModel
 from chainboard.periods import PeriodFields
 
@@ -59,6 +60,7 @@ class Chain(AuditedModel):
     detail_fields = ("name", "level", "region", "yearly_landing_target", "description")
     # Imports name a chain as ledgers do, with or without its suffix: 丝麻纺织服装 for 丝麻纺织服装产业链.
     import_name_suffixes = ("产业链",)
+    measures = {"yearly_landing_target": PROJECTS}  # 2个 (docs/formatting.md)
 
     class Meta:
         verbose_name = _("chain")
@@ -312,7 +314,8 @@ class ChainAttribute(AuditedModel):
         default=0,
     )
 
-    scope_paths = {"chain": "chain"}
+    # Published facts (special actions, mechanisms): visible with the chain, to its enterprises' users too.
+    scope_paths = {"chain": "chain", "enterprise": "chain__memberships__enterprise"}
     detail_fields = ("chain", "kind", "name", "order", "description")
 
     class Meta:
@@ -325,16 +328,24 @@ class ChainAttribute(AuditedModel):
 
 
 class StatisticMetric(models.TextChoices):
-    OUTPUT_VALUE = "output_value", _("output value (yuan)")
-    REVENUE = "revenue", _("revenue (yuan)")
-    TAX = "tax", _("tax (yuan)")
+    # No unit in the label: the value carries it on screen (4.3亿元, 6户) and an export's heading names
+    # it per unit column (docs/formatting.md).
+    OUTPUT_VALUE = "output_value", _("output value")
+    REVENUE = "revenue", _("revenue")
+    TAX = "tax", _("tax")
     ABOVE_SIZE_COUNT = "above_size_count", _("above-size enterprises")
     ENTERPRISE_COUNT = "enterprise_count", _("enterprises")
-    NATIONAL_SHARE = "national_share", _("share of national scale (%)")
+    NATIONAL_SHARE = "national_share", _("share of national scale")
 
     @property
     def is_money(self) -> bool:
         return self.value in {"output_value", "revenue", "tax"}
+
+    @property
+    def measure(self) -> Measure:
+        if self.is_money:
+            return MONEY
+        return PERCENT if self.value == "national_share" else ENTERPRISES
 
 
 class ChainStatistic(PeriodFields, AuditedModel):
@@ -363,8 +374,15 @@ class ChainStatistic(PeriodFields, AuditedModel):
         blank=True,
     )
 
-    scope_paths = {"chain": "chain"}
+    # Published facts: everyone who sees the chain sees them, the chain's enterprises' users too
+    # (docs/scope.md); only enterprise-level figures are confidential.
+    scope_paths = {"chain": "chain", "enterprise": "chain__memberships__enterprise"}
     detail_fields = ("chain", "metric", "period_type", "year", "month", "value", "note")
+    measures = {
+        "value": PerRow(
+            lambda row: StatisticMetric(row.metric).measure, options=(MONEY, ENTERPRISES, PERCENT)
+        )
+    }
 
     class Meta:
         verbose_name = _("chain statistic")

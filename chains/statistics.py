@@ -45,11 +45,21 @@ def computed_value(user, chain: Chain, stat: ChainStatistic) -> tuple[Decimal | 
 MIN_GROUP = 3
 
 
+def sum_scope(user) -> str | None:
+    """Whose enterprises a computed sum covers, in words (高平市), or None for all of the chain's: the
+    chain page says so beside every sum (docs/formatting.md). The chain itself is not a limit here."""
+    from chainboard import scope
+    from enterprises.models import Enterprise
+
+    return scope.describe(user, Enterprise, dimensions=("region", "enterprise"))
+
+
 def statistics_rows(user, chain: Chain) -> list[dict]:
     from chainboard import scope
     from enterprises.models import Indicator
 
     sees_individuals = scope.has_permission(user, "view", Indicator)
+    covers = sum_scope(user)
     rows = []
     for stat in (
         ChainStatistic.objects.restrict(user, "view")
@@ -67,7 +77,9 @@ def statistics_rows(user, chain: Chain) -> list[dict]:
                 "counted": counted,
                 "includes_samples": samples,
                 "is_money": StatisticMetric(stat.metric).is_money,
+                "measure": StatisticMetric(stat.metric).measure,
                 "withheld": withheld,
+                "scope": covers,
             }
         )
     return rows

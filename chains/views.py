@@ -36,16 +36,27 @@ class ChainDetailView(DetailView):
         links = list(
             SegmentLink.objects.restrict(user)
             .filter(upstream__chain=obj)
-            .values_list("upstream_id", "downstream_id")
+            .values_list("upstream_id", "downstream_id", "is_sample")
         )
         graph = {
             "nodes": [
-                {"id": str(s.pk), "name": s.name, "weak": s.is_weak, "stream": s.stream} for s in segments
+                {
+                    "id": str(s.pk),
+                    "name": s.name,
+                    "weak": s.is_weak,
+                    "stream": s.stream,
+                    "sample": s.is_sample,
+                }
+                for s in segments
             ],
-            "links": [{"source": str(u), "target": str(d)} for u, d in links],
+            "links": [{"source": str(u), "target": str(d), "sample": sample} for u, d, sample in links],
         }
         return {
             "graph": graph,  # handed to the page's script with json_script (no inline script under the CSP)
+            # The legend describes what is drawn: red only if a weak segment is drawn, dashes only if a
+            # sample link or segment is (docs/formatting.md).
+            "graph_has_weak": any(s.is_weak for s in segments),
+            "graph_has_sample": any(s.is_sample for s in segments) or any(link[2] for link in links),
             "segments": segments,
             "positions": Position.objects.restrict(user)
             .filter(chain=obj)

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from chainboard.formatting import KWH, MONEY, PEOPLE
 from chainboard.models import AuditedModel
 from chainboard.periods import PeriodFields
 
@@ -159,6 +160,14 @@ class Enterprise(AuditedModel):
             self.uscc = normalise(self.uscc) or None
         if (self.longitude is None) != (self.latitude is None):
             raise ValidationError({"latitude": _("Enter both longitude and latitude, or neither.")})
+
+    def get_region_display(self) -> str | None:
+        """The region as every screen and export shows it: 晋城市（县区未知） when only the city is known.
+        (Read by the generic detail page and table columns as a ``get_<field>_display``.)"""
+        from regions.models import location_label
+
+        region = self.region
+        return None if region is None else location_label(region.name, region.level)
 
     @staticmethod
     def normalise_import_key(name: str, value: str) -> str:
@@ -422,6 +431,7 @@ class Indicator(PeriodFields, AuditedModel):
     )
     METRICS = ("output_value", "revenue", "tax", "employees", "electricity")
     money_fields = ("output_value", "revenue", "tax")
+    measures = {**dict.fromkeys(money_fields, MONEY), "employees": PEOPLE, "electricity": KWH}
     import_aliases = {
         "enterprise": ("企业名称", "单位名称", "统一社会信用代码"),
         "period_type": ("期间", "统计期", "期间类型"),

@@ -1,15 +1,14 @@
 import django_filters
-from django.db.models import OuterRef, Subquery, TextField, Value
+from django.db.models import Case, OuterRef, Subquery, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.dbfunctions import StringJoin
 from chainboard.filters import LookupFilter, ScopedFilterSet
-from chainboard.formatting import yuan
 from chainboard.imports.related import RelatedImport
 from chainboard.tables import Column, Table
 from chainboard.views.generic import ViewSet
-from regions.models import Region
+from regions.models import Region, location_label
 
 from . import forms
 from .models import (
@@ -23,10 +22,8 @@ from .models import (
     Product,
 )
 
-MONEY_COLUMNS = [
-    Column(name, order_by=name, render=lambda row, name=name: yuan(getattr(row, name)))
-    for name in Indicator.money_fields
-]
+# Measured by Indicator.measures: 4.3亿元 on screen, the number in yuan in an export (docs/formatting.md).
+MONEY_COLUMNS = [Column(name, order_by=name) for name in Indicator.money_fields]
 
 
 class EnterpriseFilterSet(ScopedFilterSet):
@@ -100,7 +97,15 @@ class EnterpriseTable(Table):
             .values("enterprise")
             .annotate(
                 text=StringJoin(
-                    Concat("chain__name", Value(UNIT), "role", output_field=TextField()), Value(RECORD)
+                    Concat(
+                        "chain__name",
+                        Value(UNIT),
+                        "role",
+                        Value(UNIT),
+                        Case(When(is_sample=True, then=Value("1")), default=Value("")),
+                        output_field=TextField(),
+                    ),
+                    Value(RECORD),
                 )
             )
             .values("text")
@@ -126,23 +131,25 @@ UNIT, RECORD = "\x1f", "\x1e"  # separators inside the joined chains-and-roles s
 def chain_roles(enterprise) -> str:
     text = getattr(enterprise, "chain_roles_text", False)
     if text is not False:  # annotated by EnterpriseTable (None: no membership in the reader's scope)
-        pairs = sorted(tuple(item.split(UNIT, 1)) for item in text.split(RECORD)) if text else []
+        rows = sorted(tuple(item.split(UNIT, 2)) for item in text.split(RECORD)) if text else []
     else:
-        pairs = [(m.chain.name, m.role) for m in enterprise.memberships.select_related("chain")]
-    return "、".join(f"{name}·{ROLE_LABELS.get(role, role)}" for name, role in pairs) or None
+        rows = [
+            (m.chain.name, m.role, "1" if m.is_sample else "")
+            for m in enterprise.memberships.select_related("chain")
+        ]
+    return "、".join(_membership_text(name, role, sample == "1") for name, role, sample in rows) or None
+
+
+def _membership_text(chain: str, role: str, sample: bool) -> str:
+    text = f"{chain}·{ROLE_LABELS.get(role, role)}"
+    # A sample membership (示例数据) says so in the list and its export, like every sample record.
+    return _("%(membership)s (sample data)") % {"membership": text} if sample else text
 
 
 def region_label(enterprise):
     if hasattr(enterprise, "region_name"):  # annotated by EnterpriseTable
-        name, level = enterprise.region_name, enterprise.region_level
-    else:
-        region = enterprise.region
-        if region is None:
-            return None
-        name, level = region.name, region.level
-    if level == 2:
-        return _("%(city)s (county unknown)") % {"city": name}
-    return name
+        return location_label(enterprise.region_name, enterprise.region_level)
+    return enterprise.get_region_display()
 
 
 class EnterpriseViewSet(ViewSet):

@@ -12,6 +12,15 @@ class RegionLevel(models.IntegerChoices):
     TOWN = 4, _("town")
 
 
+def location_label(name: str, level: int | None) -> str:
+    """Where something is located, for display: a record located at a city stands for "county unknown"
+    (rules.md: unknown stays unknown and is shown as such), so it reads 晋城市（县区未知）. The one
+    function every list, detail and export uses for an enterprise's region (docs/formatting.md)."""
+    if level == RegionLevel.CITY:
+        return _("%(city)s (county unknown)") % {"city": name}
+    return name
+
+
 class Region(models.Model):
     """A GB/T 2260 division (towns: the 9-digit NBS code). Reference data, loaded by ``load_regions``."""
 

@@ -18,3 +18,9 @@ def units(value, unit="户"):
 @register.filter
 def dash(value):
     return "—" if value in (None, "") else value
+
+
+@register.filter
+def in_measure(value, measure):
+    """``{{ row.computed|in_measure:row.measure }}``: 4.3亿元, 6户 (chainboard/formatting.py)."""
+    return str(formatting.shown(value, measure) or formatting.UNKNOWN)

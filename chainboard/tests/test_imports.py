@@ -187,7 +187,7 @@ def test_bad_rows_are_named_by_row_and_field_and_nothing_is_written(client, worl
     assert {(3, "企业名称"), (4, "统一社会信用代码"), (5, "所在县区"), (6, "统一社会信用代码")} <= found
     by_row = {e["row"]: e["message"] for e in job.errors}
     assert by_row[5] == "行政区划代码 999999 不存在。"
-    assert by_row[6] == "与第 2 行的值重复。"  # the first row with that USCC
+    assert by_row[6] == "与第2行的值重复。"  # the first row with that USCC
     assert not Enterprise.objects.filter(name="好企业").exists()
     page = client.get(reverse("enterprises:enterprise_import_job", args=[job.pk])).content.decode()
     assert "import-commit" not in page  # nothing to import until the file is fixed

@@ -334,6 +334,8 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "chain": (SILK, "v"),
         "segment": (SILK_SEGMENTS, "v"),
         "segmentlink": (SILK_LINKS, "v"),
+        "chainattribute": (SILK, "v"),  # published facts: visible with the chain (docs/scope.md)
+        "chainstatistic": (SILK, "v"),
         "enterprise": (JINGBAI, "vc"),
         "membership": (JINGBAI, "v"),
         "product": (JINGBAI, "vacd"),

@@ -23,7 +23,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from chainboard import actions, converters, deletion, filetypes, scope
+from chainboard import actions, converters, deletion, filetypes, formatting, scope
 from chainboard.forms import AttachmentForm, JournalForm
 from chainboard.models import Attachment, JournalEntry
 from chainboard.tables import Table
@@ -43,11 +43,13 @@ def display_value(model: type[models.Model], obj: models.Model, name: str, user=
     display = getattr(obj, f"get_{name}_display", None)
     if callable(display):
         return display()
-    if name in getattr(model, "money_fields", ()):
-        from chainboard.formatting import yuan
+    return formatting.field_value(obj, name)  # 4.3亿元, 6户, dates in the one format (docs/formatting.md)
 
-        return yuan(getattr(obj, name))
-    return getattr(obj, name)
+
+def field_heading(model: type[models.Model], name: str) -> str:
+    """A field's label beside its value: a measured number's unit is in the value (产值 4.3亿元)."""
+    label = model._meta.get_field(name).verbose_name
+    return formatting.bare_label(label) if formatting.declared(model, name) else label
 
 
 class ViewSet:
@@ -219,7 +221,6 @@ class ListView(EntityView):
             return export_response(
                 export,
                 str(self.model._meta.verbose_name_plural),
-                table.labels(self.model),
                 table,
                 table.prepare(queryset, request.user),
             )
@@ -313,7 +314,7 @@ class DetailView(EntityView):
                 and f.name not in {"version", "created_at", "updated_at", "password"}
             ]
         user = self.request.user
-        return [(model._meta.get_field(n).verbose_name, display_value(model, obj, n, user)) for n in names]
+        return [(field_heading(model, n), display_value(model, obj, n, user)) for n in names]
 
 
 def attachment_and_journal_context(request, obj) -> dict:

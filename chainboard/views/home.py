@@ -26,7 +26,16 @@ def home(request):
         if not scope.has_permission(request.user, "view", model):
             continue
         qs = model.objects.restrict(request.user, "view")
-        widgets.append({"label": label, "value": qs.count(), "url": reverse(url_name), "icon": icon})
+        widgets.append(
+            {
+                "label": label,
+                "value": qs.count(),
+                "url": reverse(url_name),
+                "icon": icon,
+                # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
+                "scope": scope.describe(request.user, model),
+            }
+        )
         if hasattr(model, "is_sample") and qs.filter(is_sample=True).exists():
             sample = True
     return render(request, "chainboard/home.html", {"widgets": widgets, "sample_note": sample})

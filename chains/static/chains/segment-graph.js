@@ -18,9 +18,12 @@
     const data = graph.nodes.map(function (n) {
       const d = depth[n.id];
       perLayer[d] = (perLayer[d] || 0) + 1;
+      // Sample segments (示例数据) are drawn with a dashed outline, and the legend says so.
       return {
         id: n.id, name: n.name, x: d * 160, y: perLayer[d] * 70,
-        itemStyle: { color: n.weak ? "#d63939" : "#206bc4" },
+        itemStyle: n.sample
+          ? { color: n.weak ? "#d63939" : "#206bc4", borderType: "dashed", borderColor: "#9a3412", borderWidth: 3 }
+          : { color: n.weak ? "#d63939" : "#206bc4" },
         symbolSize: 44,
       };
     });
@@ -31,11 +34,19 @@
         // attribute, which the Content-Security-Policy refuses (style-src 'self').
         confine: true,
         // ECharts puts a formatter's answer in the page as HTML: a segment's name is escaped.
-        formatter: function (p) { return p.dataType === "node" ? echarts.format.encodeHTML(p.name) : ""; },
+        formatter: function (p) {
+          if (p.dataType !== "node") { return p.data && p.data.lineStyle ? echarts.format.encodeHTML(el.dataset.sampleLabel) : ""; }
+          return echarts.format.encodeHTML(p.name);
+        },
       },
       series: [{
         type: "graph", layout: "none", roam: true, data: data,
-        links: graph.links.map(function (l) { return { source: l.source, target: l.target }; }),
+        // Sample links (示例数据) are dashed: the legend under the chart says so.
+        links: graph.links.map(function (l) {
+          return l.sample
+            ? { source: l.source, target: l.target, lineStyle: { type: "dashed", color: "#9a3412" } }
+            : { source: l.source, target: l.target };
+        }),
         edgeSymbol: ["none", "arrow"], edgeSymbolSize: 10,
         label: { show: true, position: "bottom", fontSize: 13 },
         lineStyle: { width: 2, color: "#9aa0ac", curveness: 0.1 },
