@@ -61,7 +61,7 @@ from chainboard.imports.outcome import (
 )
 from chainboard.imports.parallel import SHARE_ROWS, _check_share, _parallel_check, _Restorer
 from chainboard.imports.rows import TOTAL_MARKERS, _Row, data_rows
-from chainboard.imports.validation import RowValidator, _CheckContext, _many_cleaner, _one_cleaner
+from chainboard.imports.validation import ResolvedField, RowValidator, _CheckContext, import_form
 from chainboard.imports.values import FALSE_WORDS, LIST_SPLIT, NUMBER_BLANKS, TRUE_WORDS, convert
 from chainboard.imports.writing import Writing, _all_related, _current_related
 
@@ -87,6 +87,7 @@ __all__ = [
     "Importer",
     "Outcome",
     "RowError",
+    "ResolvedField",
     "RowValidator",
     "Spec",
     "Writing",
@@ -101,14 +102,13 @@ __all__ = [
     "_current_related",
     "_default_lookup_fields",
     "_labels",
-    "_many_cleaner",
-    "_one_cleaner",
     "_parallel_check",
     "_typed",
     "auto_mapping",
     "convert",
     "data_rows",
     "find_header",
+    "import_form",
     "normalise_header",
     "reindex_operation",
     "run_job",
