@@ -29,9 +29,11 @@ The package, along the import's seams:
 - ``writing``: the transaction, relations, audit and search keys.
 - ``importer``: ``Importer``, the check and the write of one file.
 - ``jobs``: the web flow's background tasks.
+- ``reading``: the file read as a table: its sheet or sheets, its header, what the user is told.
+- ``zipguard``: a workbook's parts inflated as a stream and counted, before any parser opens it.
 - ``outcome``: errors, counts and preview; the limits on them.
 
-Reading the file itself is ``chainboard.tabular`` (and ``chainboard.filetypes`` for the sniffing).
+Parsing the file itself is ``chainboard.tabular`` (python-calamine, xlrd, csv).
 """
 
 from chainboard.imports.checking import Checking
@@ -42,10 +44,18 @@ from chainboard.imports.headers import (
     IGNORED_HEADERS,
     UNITS,
     find_header,
+    merge_header_rows,
     normalise_header,
 )
 from chainboard.imports.importer import Importer
-from chainboard.imports.jobs import reindex_operation, run_job, settle_lost, settle_stalled, start_job
+from chainboard.imports.jobs import (
+    job_rows,
+    reindex_operation,
+    run_job,
+    settle_lost,
+    settle_stalled,
+    start_job,
+)
 from chainboard.imports.lookups import _default_lookup_fields, _Lookup, _typed
 from chainboard.imports.mapping import Column, Spec, _labels, auto_mapping
 from chainboard.imports.outcome import (
@@ -60,7 +70,8 @@ from chainboard.imports.outcome import (
     _Rollback,
 )
 from chainboard.imports.parallel import SHARE_ROWS, _check_share, _parallel_check, _Restorer
-from chainboard.imports.rows import TOTAL_MARKERS, _Row, data_rows
+from chainboard.imports.reading import Table, read_table
+from chainboard.imports.rows import TOTAL_MARKERS, _Row, data_rows, skip_reason, skip_reasons
 from chainboard.imports.validation import ResolvedField, RowValidator, _CheckContext, import_form
 from chainboard.imports.values import FALSE_WORDS, LIST_SPLIT, NUMBER_BLANKS, TRUE_WORDS, convert
 from chainboard.imports.writing import Writing, _all_related, _current_related
@@ -90,6 +101,7 @@ __all__ = [
     "ResolvedField",
     "RowValidator",
     "Spec",
+    "Table",
     "Writing",
     "_CheckContext",
     "_Lookup",
@@ -108,6 +120,11 @@ __all__ = [
     "convert",
     "data_rows",
     "find_header",
+    "job_rows",
+    "merge_header_rows",
+    "read_table",
+    "skip_reason",
+    "skip_reasons",
     "import_form",
     "normalise_header",
     "reindex_operation",

@@ -403,9 +403,7 @@ def test_files_are_refused_before_parsing(client, world, settings):
     response = upload(client, "大.csv", csv_bytes(good_rows() * 10))
     assert response.status_code == 400 and "MB" in response.content.decode()
     settings.IMPORT_MAX_BYTES = 50 * 1024 * 1024
-    # A workbook renamed .csv, a text file renamed .xlsx, a type that is not a table.
-    assert upload(client, "伪.csv", good).status_code == 400
-    assert upload(client, "伪.xlsx", csv_bytes(good_rows())).status_code == 400
+    # A type that is not a table (a workbook renamed .csv is read as one: test_reading.py).
     assert upload(client, "x.pdf", b"%PDF-1.4").status_code == 400
     assert not ImportJob.objects.exists()
 

@@ -1,8 +1,11 @@
+import os
 import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from chainboard import audit, imports, tabular
 
@@ -18,7 +21,10 @@ def viewset_by_prefix(prefix: str):
         if getattr(cls, "model", None) is not None and getattr(cls, "form_class", None) is not None:
             found[cls.url_prefix] = cls
     if prefix not in found:
-        raise CommandError(f"unknown entity {prefix!r}; one of: {', '.join(sorted(found))}")
+        raise CommandError(
+            _("There is no entity %(entity)s; one of: %(entities)s.")
+            % {"entity": prefix, "entities": ", ".join(sorted(found))}
+        )
     return found[prefix]
 
 
@@ -26,7 +32,9 @@ class Command(BaseCommand):
     help = (
         "Import a .xlsx, .xls or .csv file into an entity as USER would from the web: the same checks, "
         "scope, one transaction and audit. `import-file enterprises 企业.xlsx --user office`; "
-        "--dry-run checks and reports without writing; --map '表头=field' overrides the column matching."
+        "--dry-run checks and reports without writing; --map '表头=field' overrides the column matching; "
+        "--sheet NAME reads that sheet, --all-sheets every sheet with the same header (not 汇总); "
+        "--header-row N takes the header from row N (and N+1 when it is a two-row header)."
     )
 
     def add_arguments(self, parser):
@@ -35,37 +43,95 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="the user the rows are written as (scope, audit)")
         parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
         parser.add_argument("--map", action="append", default=[], metavar="HEADER=FIELD")
+        parser.add_argument("--sheet", help="the sheet to read (default: the first)")
+        parser.add_argument("--all-sheets", action="store_true", help="every sheet with the same header")
+        parser.add_argument("--header-row", type=int, metavar="N", help="the header's first row (1, 2, …)")
 
-    def handle(self, *args, entity, path, user, dry_run, map, **options):
+    def handle(self, *args, entity, path, user, dry_run, map, sheet, all_sheets, header_row, **options):
+        # Every refusal is a CommandError: a message and exit status 1, never a traceback.
         viewset = viewset_by_prefix(entity)
         account = get_user_model().objects.filter(username=user, is_active=True).first()
         if account is None:
-            raise CommandError(f"no active user named {user}")
+            raise CommandError(_("There is no active user named %(user)s.") % {"user": user})
+        if header_row is not None and header_row < 1:
+            raise CommandError(_("The header row is a row number: 1, 2, 3…"))
+        if not os.path.isfile(path):
+            raise CommandError(_("There is no file %(path)s.") % {"path": path})
         name = Path(path).name
         started = time.perf_counter()
         try:
-            tabular.check(path, name)
-            rows = tabular.read(path, name)
             spec = imports.Spec(viewset, account)
-            header_row, headers = imports.find_header(rows, spec)
-        except (tabular.FileProblem, imports.ImportError_) as exc:
+            table = imports.read_table(
+                path,
+                name,
+                spec,
+                sheet=sheet,
+                header_at=header_row - 1 if header_row else None,
+                all_sheets=all_sheets,
+            )
+            mapping = imports.auto_mapping(spec, table.headers)
+            for item in map:
+                header, _sep, field = item.partition("=")
+                key = imports.normalise_header(header)[0]
+                for index, text in enumerate(table.headers):
+                    if imports.normalise_header(text)[0] == key:
+                        mapping[str(index)] = field
+            for note in table.notes:
+                self.stdout.write(note)
+            with audit.operation(user=account, source=audit.Source.IMPORT, label=f"import:{name}"[:150]):
+                importer = imports.Importer(
+                    viewset,
+                    account,
+                    table.rows,
+                    table.header_row,
+                    mapping,
+                    headers=table.headers,
+                    origins=table.origins,
+                )
+                outcome = importer.run(commit=not dry_run)
+        except (tabular.FileProblem, imports.ImportError_, PermissionDenied) as exc:
             raise CommandError(str(exc)) from exc
-        mapping = imports.auto_mapping(spec, headers)
-        for item in map:
-            header, _sep, field = item.partition("=")
-            key = imports.normalise_header(header)[0]
-            for index, text in enumerate(headers):
-                if imports.normalise_header(text)[0] == key:
-                    mapping[str(index)] = field
-        with audit.operation(user=account, source=audit.Source.IMPORT, label=f"import:{name}"[:150]):
-            importer = imports.Importer(viewset, account, rows, header_row, mapping, headers=headers)
-            outcome = importer.run(commit=not dry_run)
+        except OSError as exc:
+            raise CommandError(
+                _("%(name)s could not be read: %(error)s") % {"name": name, "error": exc}
+            ) from exc
+        for skipped in outcome.skipped:
+            self.stdout.write(
+                _("Skipped: %(where)s: %(reason)s") % {"where": _where(skipped), "reason": skipped["reason"]}
+            )
         for error in outcome.errors:
-            self.stderr.write(f"row {error.row} {error.column or error.field}: {error.message}")
+            self.stderr.write(
+                _("%(where)s %(column)s: %(message)s")
+                % {
+                    "where": _where(error.as_dict()),
+                    "column": error.column or error.field,
+                    "message": error.message,
+                }
+            )
         if not outcome.ok:
-            raise CommandError(f"{outcome.error_count} error(s); nothing was written")
-        verb = "would add" if dry_run else "added"
+            raise CommandError(_("%(n)s error(s); nothing was written.") % {"n": outcome.error_count})
         self.stdout.write(
-            f"{name}: {verb} {outcome.created}, changed {outcome.updated}, unchanged {outcome.unchanged} "
-            f"({time.perf_counter() - started:.1f} s)"
+            (
+                _(
+                    "%(name)s: would add %(added)s, change %(changed)s, leave %(unchanged)s unchanged (%(seconds)s s)"
+                )
+                if dry_run
+                else _(
+                    "%(name)s: added %(added)s, changed %(changed)s, unchanged %(unchanged)s (%(seconds)s s)"
+                )
+            )
+            % {
+                "name": name,
+                "added": outcome.created,
+                "changed": outcome.updated,
+                "unchanged": outcome.unchanged,
+                "seconds": f"{time.perf_counter() - started:.1f}",
+            }
         )
+
+
+def _where(row: dict) -> str:
+    """ "Row 12", or "Sheet 高平市 row 12" when sheets are read together."""
+    if row.get("sheet"):
+        return _("Sheet %(sheet)s row %(row)s") % row
+    return _("Row %(row)s") % row
