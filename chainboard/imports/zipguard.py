@@ -31,6 +31,7 @@ PROLOG_BYTES = 64 * 1024
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROOT = re.compile(rb"<(\w+:)?worksheet[\s>]")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]{1,4}\d{1,9}:([A-Z]{1,4})(\d{1,9})"')
 _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 
 
@@ -84,8 +85,16 @@ class SheetScan:
             prefix = (root.group(1) or b"") if root else b""
             self._row, self._cell = b"<" + prefix + b"row", b"<" + prefix + b"c"
             self._numbers = re.compile(re.escape(self._row) + rb' r="(\d{1,9})"')
-            self._refs = re.compile(re.escape(self._cell) + rb' r="([A-Z]{1,4})\d')
+            self._refs = re.compile(re.escape(self._cell) + rb' r="([A-Z]{2,4})\d')
             self._started = True
+            # What the sheet says of its own extent, when it says more than the caps: refused at once
+            # (a sheet that says less is still counted, row by row).
+            dimension = _DIMENSION.search(data)
+            if dimension and int(dimension.group(2)) > self.limits.rows:
+                raise Refusal("rows", part=self.part, rows=int(dimension.group(2)), max=self.limits.rows)
+            if dimension and _column_number(dimension.group(1)) > self.limits.columns:
+                columns = _column_number(dimension.group(1))
+                raise Refusal("columns", part=self.part, columns=columns, max=self.limits.columns)
         self._scan(data)
 
     def _scan(self, data: bytes) -> None:
@@ -99,10 +108,18 @@ class SheetScan:
         numbers = self._numbers.findall(data)
         if numbers:
             self.last_row = max(self.last_row, *(int(n) for n in set(numbers)))
+        # The widest reference: past Z, found by a pattern that matches only those; else the last
+        # letter any reference starts with (a search each, not a match object per cell).
         refs = set(self._refs.findall(data))
         if refs:
             widest = max(refs, key=lambda r: (len(r), r))
             self.columns = max(self.columns, _column_number(widest))
+        elif self.columns < 26:
+            opening = self._cell + b' r="'
+            for letter in range(90, 64 + self.columns, -1):
+                if opening + bytes([letter]) in data:
+                    self.columns = letter - 64
+                    break
         if data.count(self._cell + b' r="') < cells:
             parts = data.split(self._row)
             self._open_row_cells += parts[0].count(self._cell)

@@ -217,6 +217,8 @@ def test_sheets_too_tall_or_too_wide_for_the_grid_are_refused_before_parsing(tmp
     assert "16384" in _refusal(tmp_path, hostile_files.wide())  # one row, as wide as Excel goes
     assert "2000" in _refusal(tmp_path, hostile_files.without_references(2_000))
     assert "1200" in _refusal(tmp_path, hostile_files.workbook(hostile_files.sheet_rows(1_200)))
+    declared = hostile_files.SHEET_START.replace(b"<sheetData>", b'<dimension ref="A1:C300000"/><sheetData>')
+    assert "300000" in _refusal(tmp_path, hostile_files.workbook([declared, hostile_files.SHEET_END]))
     ok = tmp_path / "ok.xlsx"
     ok.write_bytes(hostile_files.workbook(hostile_files.sheet_rows(900)))
     assert tabular.check(str(ok), ok.name) == "xlsx"
