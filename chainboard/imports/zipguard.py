@@ -84,7 +84,10 @@ class SheetScan:
             root = _ROOT.search(data)
             prefix = (root.group(1) or b"") if root else b""
             self._row, self._cell = b"<" + prefix + b"row", b"<" + prefix + b"c"
-            self._numbers = re.compile(re.escape(self._row) + rb' r="(\d{1,9})"')
+            # Only a row number past the cap matters (a search, not a match object per row).
+            self._numbers = re.compile(
+                re.escape(self._row) + rb' r="(' + _greater_than(self.limits.rows) + rb')"'
+            )
             self._refs = re.compile(re.escape(self._cell) + rb' r="([A-Z]{2,4})\d')
             self._started = True
             # What the sheet says of its own extent, when it says more than the caps: refused at once
@@ -105,9 +108,14 @@ class SheetScan:
         self.rows += data.count(self._row)
         cells = data.count(self._cell)
         self.cells += cells
-        numbers = self._numbers.findall(data)
-        if numbers:
-            self.last_row = max(self.last_row, *(int(n) for n in set(numbers)))
+        beyond = self._numbers.search(data)
+        if beyond:
+            self.last_row = max(self.last_row, int(beyond.group(1)))
+        else:  # rows come in order: the last one names the sheet's height so far
+            last = data.rfind(self._row + b' r="')
+            if last >= 0:
+                digits = data[last + len(self._row) + 4 : last + len(self._row) + 14].split(b'"', 1)[0]
+                self.last_row = max(self.last_row, int(digits) if digits.isdigit() else 0)
         # The widest reference: past Z, found by a pattern that matches only those; else the last
         # letter any reference starts with (a search each, not a match object per cell).
         refs = set(self._refs.findall(data))
@@ -115,11 +123,9 @@ class SheetScan:
             widest = max(refs, key=lambda r: (len(r), r))
             self.columns = max(self.columns, _column_number(widest))
         elif self.columns < 26:
-            opening = self._cell + b' r="'
-            for letter in range(90, 64 + self.columns, -1):
-                if opening + bytes([letter]) in data:
-                    self.columns = letter - 64
-                    break
+            wider = re.compile(re.escape(self._cell) + rb' r="([%c-Z])\d' % (65 + self.columns))
+            if wider.search(data):
+                self.columns = max(self.columns, *(letter[0] - 64 for letter in set(wider.findall(data))))
         if data.count(self._cell + b' r="') < cells:
             parts = data.split(self._row)
             self._open_row_cells += parts[0].count(self._cell)
@@ -136,6 +142,19 @@ class SheetScan:
             raise Refusal(
                 "cells", part=self.part, cells=max(height * self.columns, self.cells), max=limits.cells
             )
+
+
+def _greater_than(n: int) -> bytes:
+    """A pattern for the decimal numbers greater than ``n`` (no leading zeros)."""
+    digits = str(n)
+    options = [rb"[1-9]\d{%d,}" % len(digits)]  # more digits
+    for i, d in enumerate(digits):
+        if d != "9":
+            rest = len(digits) - i - 1
+            options.append(
+                digits[:i].encode() + b"[%d-9]" % (int(d) + 1) + (rb"\d{%d}" % rest if rest else b"")
+            )
+    return b"(?:" + b"|".join(options) + b")"
 
 
 def _column_number(letters: bytes) -> int:
