@@ -225,30 +225,41 @@ def test_sheets_too_tall_or_too_wide_for_the_grid_are_refused_before_parsing(tmp
     assert len(tabular.read(str(ok), ok.name)) == 900
 
 
-def _run_command(capsys, *argv) -> tuple[int, str]:
+def _run_command(capsys, monkeypatch, *argv) -> tuple[int, str]:
+    """The command as the shell runs it (run_from_argv: a CommandError is printed, the exit status 1),
+    on the test's database connection (which run_from_argv would close when it ends)."""
+    from django.db import connections
+
     from chainboard.management.commands.import_file import Command
 
+    monkeypatch.setattr(connections, "close_all", lambda: None)
     with pytest.raises(SystemExit) as exited:
         Command().run_from_argv(["manage.py", "import_file", *argv])
     return exited.value.code, capsys.readouterr().err
 
 
-def test_the_command_line_refuses_without_a_traceback(world, tmp_path, capsys):
+def test_the_command_line_refuses_without_a_traceback(world, tmp_path, capsys, monkeypatch):
     nothing = tmp_path / "无表头.csv"
     nothing.write_bytes(csv_bytes([["甲", "乙"], ["1", "2"]]))
-    code, err = _run_command(capsys, "enterprises", str(nothing), "--user", "office")
+    code, err = _run_command(capsys, monkeypatch, "enterprises", str(nothing), "--user", "office")
     assert code == 1 and "Traceback" not in err and "请至少为一列选择对应的字段" in err
     bomb = tmp_path / "炸弹.xlsx"
     bomb.write_bytes(hostile_files.bomb(4, lying=True))
-    code, err = _run_command(capsys, "enterprises", str(bomb), "--user", "office")
+    code, err = _run_command(capsys, monkeypatch, "enterprises", str(bomb), "--user", "office")
     assert code == 1 and "Traceback" not in err and "炸弹.xlsx" in err
     ledger = tmp_path / "台账.xlsx"
     ledger.write_bytes(ledger_bytes({"高平市": county_rows(360)}))
-    code, err = _run_command(capsys, "enterprises", str(ledger), "--user", "office", "--sheet", "无此表")
+    code, err = _run_command(
+        capsys, monkeypatch, "enterprises", str(ledger), "--user", "office", "--sheet", "无此表"
+    )
     assert code == 1 and "无此表" in err and "高平市" in err
-    code, err = _run_command(capsys, "enterprises", str(ledger), "--user", "office", "--header-row", "99")
+    code, err = _run_command(
+        capsys, monkeypatch, "enterprises", str(ledger), "--user", "office", "--header-row", "99"
+    )
     assert code == 1 and "99" in err and "Traceback" not in err
-    code, err = _run_command(capsys, "enterprises", str(tmp_path / "无.xlsx"), "--user", "office")
+    code, err = _run_command(
+        capsys, monkeypatch, "enterprises", str(tmp_path / "无.xlsx"), "--user", "office"
+    )
     assert code == 1 and "Traceback" not in err
     assert not ImportJob.objects.exists() and not Enterprise.objects.filter(uscc=uscc(360)).exists()
     # The header row chosen on the command line.
