@@ -278,7 +278,12 @@ ATTACHMENT_EXTENSIONS = {
 IMPORT_MAX_BYTES = env_int("CHAINBOARD_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("CHAINBOARD_IMPORT_MAX_ROWS", 200_000)
 IMPORT_MAX_ZIP_ENTRIES = env_int("CHAINBOARD_IMPORT_MAX_ZIP_ENTRIES", 1_000)
-IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("CHAINBOARD_IMPORT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
+# What a workbook's parts may inflate to in all, counted as they inflate (docs/imports.md, "Limits"): a
+# 200,000-row, ten-column ledger is about 190 MiB of sheet XML.
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("CHAINBOARD_IMPORT_MAX_UNCOMPRESSED_BYTES", 256 * 1024 * 1024)
+# A sheet's columns, and its extent (rows x columns, the grid the parser builds), before it is parsed.
+IMPORT_MAX_COLUMNS = env_int("CHAINBOARD_IMPORT_MAX_COLUMNS", 500)
+IMPORT_MAX_CELLS = env_int("CHAINBOARD_IMPORT_MAX_CELLS", 5_000_000)
 # A running import with no progress for this long lost its worker and is shown as stopped.
 IMPORT_STALL_SECONDS = env_int("CHAINBOARD_IMPORT_STALL_SECONDS", 15 * 60)
 # A file of at least IMPORT_PARALLEL_ROWS rows is checked by this many worker processes (1: none).

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import zipfile
 from pathlib import PurePath
 
@@ -28,8 +27,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 EXTENSIONS = (".xlsx", ".xls", ".csv")
-_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_PROLOG_BYTES = 64 * 1024
+HEADER_ALLOWANCE = 50  # title, header and note rows on top of IMPORT_MAX_ROWS
 
 
 class FileProblem(ValueError):
@@ -40,13 +38,29 @@ def extension(name: str) -> str:
     return PurePath(name).suffix.lower()
 
 
-def check(path: str, name: str) -> None:
-    """Refuse a file that is too big, mislabelled, a zip bomb or carries XML entity declarations."""
+KINDS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff(path: str) -> str:
+    """What the file is by its content, whatever its name: "xlsx", "xls" or "csv" (text, or not a
+    table at all: reading it as text says so)."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(_OLE2):
+        return "xls"
+    return "csv"
+
+
+def check(path: str, name: str) -> str:
+    """Refuse a file that is too big, not a table, a zip bomb or carries XML entity declarations.
+    Returns what the file is by its content ("xlsx", "xls" or "csv"), which may differ from its name."""
     ext = extension(name)
     if ext not in EXTENSIONS:
         raise FileProblem(_("%(name)s: only .xlsx, .xls and .csv files can be imported.") % {"name": name})
     with open(path, "rb") as handle:
-        head = handle.read(8)
         handle.seek(0, io.SEEK_END)
         size = handle.tell()
     if size > settings.IMPORT_MAX_BYTES:
@@ -56,17 +70,22 @@ def check(path: str, name: str) -> None:
         )
     if size == 0:
         raise FileProblem(_("%(name)s is empty.") % {"name": name})
-    if ext == ".xlsx":
-        if not head.startswith(b"PK\x03\x04"):
-            raise FileProblem(_("%(name)s is not an .xlsx workbook.") % {"name": name})
+    kind = sniff(path)
+    if kind == "xlsx":
         _check_zip(path, name)
-    elif ext == ".xls":
-        if not head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-            raise FileProblem(_("%(name)s is not an .xls workbook.") % {"name": name})
-    elif head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileProblem(
-            _("%(name)s is a workbook saved with a .csv name; save it as .xlsx or as CSV.") % {"name": name}
-        )
+    return kind
+
+
+def kind_note(name: str, kind: str) -> str:
+    """What the user is told when a file's content is not what its name says ("" when it is)."""
+    if KINDS.get(extension(name)) == kind:
+        return ""
+    described = {"xlsx": _("an .xlsx workbook"), "xls": _("an .xls workbook"), "csv": _("CSV text")}[kind]
+    return _("%(name)s is named %(ext)s but holds %(kind)s; it was read as such.") % {
+        "name": name,
+        "ext": extension(name),
+        "kind": described,
+    }
 
 
 def _mb(size: int) -> str:
@@ -74,38 +93,49 @@ def _mb(size: int) -> str:
 
 
 def _check_zip(path: str, name: str) -> None:
+    from chainboard.imports import zipguard
+
+    limits = zipguard.Limits(
+        entries=settings.IMPORT_MAX_ZIP_ENTRIES,
+        total=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+        rows=settings.IMPORT_MAX_ROWS + HEADER_ALLOWANCE,
+        columns=settings.IMPORT_MAX_COLUMNS,
+        cells=settings.IMPORT_MAX_CELLS,
+    )
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise FileProblem(_("%(name)s is not an .xlsx workbook.") % {"name": name}) from exc
-    with archive:
-        entries = archive.infolist()
-        if len(entries) > settings.IMPORT_MAX_ZIP_ENTRIES:
-            raise FileProblem(
-                _("%(name)s holds %(n)s parts; a workbook with more than %(max)s is refused.")
-                % {"name": name, "n": len(entries), "max": settings.IMPORT_MAX_ZIP_ENTRIES}
-            )
-        total = sum(e.file_size for e in entries)
-        if total > settings.IMPORT_MAX_UNCOMPRESSED_BYTES:
-            raise FileProblem(
-                _("%(name)s unpacks to %(size)s MB; more than %(max)s MB is refused.")
-                % {
-                    "name": name,
-                    "size": _mb(total),
-                    "max": _mb(settings.IMPORT_MAX_UNCOMPRESSED_BYTES),
-                }
-            )
-        for entry in entries:
-            if not entry.filename.endswith((".xml", ".rels", ".vml")):
-                continue
-            with archive.open(entry) as part:
-                prolog = part.read(_PROLOG_BYTES)
-            # A DOCTYPE can only stand before the root element, so the prolog is where to look.
-            if _DOCTYPE.search(prolog):
-                raise FileProblem(
-                    _("%(name)s contains XML entity declarations, which are refused.") % {"name": name}
-                )
+        zipguard.inspect(path, limits)
+    except zipguard.Refusal as refusal:
+        raise FileProblem(_refusal_message(name, refusal)) from refusal
+    with zipfile.ZipFile(path) as archive:
         _parse_small_parts(archive, name)
+
+
+def _refusal_message(name: str, refusal) -> str:
+    d = {"name": name, **refusal.details}
+    if refusal.kind == "entries":
+        return _("%(name)s holds %(n)s parts; a workbook with more than %(max)s is refused.") % d
+    if refusal.kind == "total":
+        d.update(size=_mb(d["size"]), max=_mb(d["max"]))
+        return _("%(name)s unpacks to %(size)s MB or more; more than %(max)s MB is refused.") % d
+    if refusal.kind == "lying":
+        return (
+            _(
+                "%(name)s is refused: its part %(part)s does not unpack to the size its zip directory "
+                "declares (a damaged file, or one built to exhaust memory)."
+            )
+            % d
+        )
+    if refusal.kind == "xml":
+        return _("%(name)s contains XML entity declarations, which are refused.") % d
+    if refusal.kind == "rows":
+        return _("%(name)s has a sheet of %(rows)s rows or more; up to %(max)s can be imported at once.") % d
+    if refusal.kind == "columns":
+        return _("%(name)s has a sheet %(columns)s columns wide; more than %(max)s is refused.") % d
+    if refusal.kind == "cells":
+        return _("%(name)s has a sheet of %(cells)s cells or more; more than %(max)s is refused.") % d
+    if refusal.kind == "method":
+        return _("%(name)s uses a compression method workbooks do not use; it is refused.") % d
+    return _("%(name)s is not an .xlsx workbook.") % d
 
 
 def _parse_small_parts(archive: zipfile.ZipFile, name: str) -> None:
@@ -144,17 +174,18 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
-def read(path: str, name: str) -> list[list[str]]:
-    """The first sheet's rows as lists of strings (call :func:`check` first)."""
-    ext = extension(name)
-    if ext == ".csv":
+def read(path: str, name: str, sheet: str | None = None) -> list[list[str]]:
+    """A sheet's rows as lists of strings (call :func:`check` first): the sheet named ``sheet``, or the
+    first. The file is read as what its content is, whatever its name."""
+    kind = sniff(path)
+    if kind == "csv":
         rows = _read_csv(path, name)
-    elif ext == ".xlsx":
-        rows = _read_xlsx(path, name)
+    elif kind == "xlsx":
+        rows = _read_xlsx(path, name, sheet)
     else:
-        rows = _read_xls(path, name)
+        rows = _read_xls(path, name, sheet)
     limit = settings.IMPORT_MAX_ROWS
-    if len(rows) > limit + 50:  # a few title and header rows on top of the limit
+    if len(rows) > limit + HEADER_ALLOWANCE:  # a few title and header rows on top of the limit
         raise FileProblem(
             _("%(name)s has %(n)s rows; up to %(max)s can be imported at once.")
             % {"name": name, "n": len(rows), "max": limit}
@@ -162,24 +193,63 @@ def read(path: str, name: str) -> list[list[str]]:
     return rows
 
 
-def _read_xlsx(path: str, name: str) -> list[list[str]]:
+def sheet_names(path: str, name: str) -> list[str]:
+    """The workbook's worksheets that are not hidden, in order ([] for CSV)."""
+    kind = sniff(path)
+    try:
+        if kind == "xlsx":
+            from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+            workbook = CalamineWorkbook.from_path(path)
+            return [
+                m.name
+                for m in workbook.sheets_metadata
+                if m.typ == SheetTypeEnum.WorkSheet and m.visible == SheetVisibleEnum.Visible
+            ]
+        if kind == "xls":
+            import xlrd
+
+            book = xlrd.open_workbook(path, on_demand=True)
+            names = [s.name for s in book.sheets() if not s.visibility]
+            book.release_resources()
+            return names
+    except Exception as exc:  # noqa: BLE001 - calamine and xlrd raise their own error types
+        raise FileProblem(_("%(name)s could not be read as a workbook.") % {"name": name}) from exc
+    return []
+
+
+def _no_sheet(name: str, sheet: str, names: list[str]) -> FileProblem:
+    return FileProblem(
+        _("%(name)s has no sheet named %(sheet)s; its sheets: %(sheets)s.")
+        % {"name": name, "sheet": sheet, "sheets": "、".join(names)}
+    )
+
+
+def _read_xlsx(path: str, name: str, sheet: str | None = None) -> list[list[str]]:
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(path)
-        sheet = workbook.get_sheet_by_index(0)
-        raw = sheet.to_python(skip_empty_area=False)
     except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
+        raise FileProblem(_("%(name)s could not be read as a workbook.") % {"name": name}) from exc
+    if sheet is not None and sheet not in workbook.sheet_names:
+        raise _no_sheet(name, sheet, workbook.sheet_names)
+    try:
+        found = workbook.get_sheet_by_index(0) if sheet is None else workbook.get_sheet_by_name(sheet)
+        raw = found.to_python(skip_empty_area=False)
+    except Exception as exc:  # noqa: BLE001
         raise FileProblem(_("%(name)s could not be read as a workbook.") % {"name": name}) from exc
     return [[cell_text(v) for v in row] for row in raw]
 
 
-def _read_xls(path: str, name: str) -> list[list[str]]:
+def _read_xls(path: str, name: str, sheet_name: str | None = None) -> list[list[str]]:
     import xlrd
 
     try:
         book = xlrd.open_workbook(path, on_demand=True)
-        sheet = book.sheet_by_index(0)
+        if sheet_name is not None and sheet_name not in book.sheet_names():
+            raise _no_sheet(name, sheet_name, book.sheet_names())
+        sheet = book.sheet_by_index(0) if sheet_name is None else book.sheet_by_name(sheet_name)
         rows = []
         for r in range(sheet.nrows):
             row = []

@@ -33,9 +33,11 @@ The package, along the import's seams:
   ViewSet's ``import_related``), the file's period, where each column goes.
 - ``importer``: ``Importer``, the check and the write of one file.
 - ``jobs``: the web flow's background tasks.
+- ``reading``: the file read as a table: its sheet or sheets, its header, what the user is told.
+- ``zipguard``: a workbook's parts inflated as a stream and counted, before any parser opens it.
 - ``outcome``: errors, counts and preview; the limits on them.
 
-Reading the file itself is ``chainboard.tabular`` (and ``chainboard.filetypes`` for the sniffing).
+Parsing the file itself is ``chainboard.tabular`` (python-calamine, xlrd, csv).
 """
 
 from chainboard.imports.checking import Checking
@@ -46,10 +48,18 @@ from chainboard.imports.headers import (
     IGNORED_HEADERS,
     UNITS,
     find_header,
+    merge_header_rows,
     normalise_header,
 )
 from chainboard.imports.importer import Importer
-from chainboard.imports.jobs import reindex_operation, run_job, settle_lost, settle_stalled, start_job
+from chainboard.imports.jobs import (
+    job_rows,
+    reindex_operation,
+    run_job,
+    settle_lost,
+    settle_stalled,
+    start_job,
+)
 from chainboard.imports.lookups import _default_lookup_fields, _Lookup, _typed
 from chainboard.imports.mapping import Column, Spec, _labels, auto_mapping
 from chainboard.imports.outcome import (
@@ -64,9 +74,10 @@ from chainboard.imports.outcome import (
     _Rollback,
 )
 from chainboard.imports.parallel import SHARE_ROWS, _check_share, _parallel_check, _Restorer
-from chainboard.imports.rows import TOTAL_MARKERS, _Row, data_rows
+from chainboard.imports.reading import Table, read_table
+from chainboard.imports.rows import TOTAL_MARKERS, _Row, data_rows, skip_reason, skip_reasons
 from chainboard.imports.scoping import ScopeCheck, scope_defaults
-from chainboard.imports.validation import RowValidator, _CheckContext, _many_cleaner, _one_cleaner
+from chainboard.imports.validation import ResolvedField, RowValidator, _CheckContext, import_form
 from chainboard.imports.values import FALSE_WORDS, LIST_SPLIT, NUMBER_BLANKS, TRUE_WORDS, convert
 from chainboard.imports.writing import Writing, _all_related, _current_related
 
@@ -92,9 +103,11 @@ __all__ = [
     "Importer",
     "Outcome",
     "RowError",
+    "ResolvedField",
     "RowValidator",
     "ScopeCheck",
     "Spec",
+    "Table",
     "Writing",
     "_CheckContext",
     "_Lookup",
@@ -107,14 +120,18 @@ __all__ = [
     "_current_related",
     "_default_lookup_fields",
     "_labels",
-    "_many_cleaner",
-    "_one_cleaner",
     "_parallel_check",
     "_typed",
     "auto_mapping",
     "convert",
     "data_rows",
     "find_header",
+    "job_rows",
+    "merge_header_rows",
+    "read_table",
+    "skip_reason",
+    "skip_reasons",
+    "import_form",
     "normalise_header",
     "reindex_operation",
     "run_job",

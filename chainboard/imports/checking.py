@@ -87,7 +87,8 @@ class Checking:
                     self.error(
                         row.number,
                         self.spec.keys[0],
-                        _("Row %(other)s already updates this record.") % {"other": seen_targets[target.pk]},
+                        _("Row %(other)s already updates this record.")
+                        % {"other": self.row_name(seen_targets[target.pk])},
                     )
                     continue
                 seen_targets[target.pk] = row.number
@@ -97,7 +98,7 @@ class Checking:
             self.progress(len(rows), len(rows))
         good = [r for r in rows if r.instance is not None]
         self._check_unique(good)
-        self.outcome.errors.sort(key=lambda e: e.row)  # by row, whichever step found them
+        self.outcome.errors.sort(key=lambda e: e.order)  # by row, whichever step found them
         for row in good:
             if row.action == "update":
                 self.outcome.versions[str(row.instance.pk)] = row.instance.version
@@ -260,7 +261,8 @@ class Checking:
 
                 value = yuan(value)
             cells.append("" if value is None else str(value))
-        return {"row": row.number, "action": row.action, "cells": cells}
+        sheet, number = self.where(row.number)
+        return {"sheet": sheet, "row": number, "action": row.action, "cells": cells}
 
     def _existing(self, rows: list[_Row]) -> dict[int, Any]:
         """Row number -> the record its key names (or a RowError), for rows that carry a key."""
@@ -374,7 +376,7 @@ class Checking:
                     self.error(
                         row.number,
                         column_name,
-                        _("Row %(other)s has the same value.") % {"other": seen[values]},
+                        _("Row %(other)s has the same value.") % {"other": self.row_name(seen[values])},
                         str(values[0]),
                     )
                     continue

@@ -30,42 +30,70 @@ def normalise_header(text: str) -> tuple[str, str]:
     return text.replace("（", "(").replace("）", ")").lower(), unit
 
 
-def find_header(rows: list[list[str]], spec: Spec) -> tuple[int, list[str]]:
-    """The header row (0-based) and its column titles, merged headers resolved.
+def find_header(rows: list[list[str]], spec: Spec, at: int | None = None) -> tuple[int, list[str]]:
+    """The header's last row (0-based; the data start below it) and one title per column.
 
-    The header is the row among the first ones whose cells name the most fields. Where the row above
-    it holds group titles (a merged cell spans its children: only the first cell has the text), each
-    child is tried alone, then as group + child, then the group alone for a blank child.
+    The header is found among the first rows (or, with ``at``, starts at row ``at``, as the user
+    chose): it is the row whose titles name the most fields, or two rows read as one where that names
+    more (a two-row merged header). In a two-row header a title over a blank cell spans both rows (a
+    cell merged down); a title over titles is their group (a cell merged across: only its first cell
+    holds the text), and each child becomes group + child where that names a field, else the child
+    alone where that does, else group + child. A title row, a 填报单位 line or a blank row above the
+    header names no field and is passed over.
     """
-    best, best_score = -1, 0
-    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = sum(1 for cell in row if cell and spec.match(cell))
-        if score > best_score:
-            best, best_score = index, score
-    if best < 0:
-        # No title names a field: the first row with several cells is the header, mapped by hand.
-        best = next((i for i, row in enumerate(rows[:HEADER_SCAN_ROWS]) if sum(1 for c in row if c) > 1), -1)
-        if best < 0:
+    candidates = [at] if at is not None else range(min(HEADER_SCAN_ROWS, len(rows)))
+    best: tuple[int, int, list[str]] | None = None  # (score, last row, titles)
+    for index in candidates:
+        if index < 0 or index >= len(rows):
             raise ImportError_(
-                _("The file has no header row: no row among the first %(n)s has two or more cells.")
-                % {"n": HEADER_SCAN_ROWS}
+                _("Row %(row)s is not in the sheet, which has %(n)s rows.")
+                % {"row": index + 1, "n": len(rows)}
             )
-        return best, list(rows[best])
-    headers = list(rows[best])
-    if best > 0:
-        above = rows[best - 1]
-        # A title row (one cell of text) is not a group header.
-        if sum(1 for c in above if c) > 1:
-            group = ""
-            for i in range(len(headers)):
-                group = above[i] if i < len(above) and above[i] else group
-                child = headers[i]
-                if child and spec.match(child):
-                    continue
-                if not group:
-                    continue
-                if child and spec.match(group + child):
-                    headers[i] = group + child
-                elif not child:
-                    headers[i] = group
-    return best, headers
+        options = [(index, list(rows[index]))]
+        if index + 1 < len(rows) and sum(1 for c in rows[index] if c) > 1:
+            # A row of one cell above the header is a title (merged across), not a group: two rows are
+            # read as one only where the top row has titles of its own, and only where that names more
+            # than the lower row alone (else a title would prefix every column it spans).
+            merged = merge_header_rows(rows[index], rows[index + 1], spec)
+            if _score(merged, spec) > _score(list(rows[index + 1]), spec):
+                options.append((index + 1, merged))
+        for last, titles in options:  # the single row first: two rows must name more to be taken
+            score = _score(titles, spec)
+            if score and (best is None or score > best[0]):
+                best = (score, last, titles)
+    if best is not None:
+        return best[1], best[2]
+    if at is not None:
+        return at, list(rows[at])  # the user's row, mapped by hand
+    # No title names a field: the first row with several cells is the header, mapped by hand.
+    first = next((i for i, row in enumerate(rows[:HEADER_SCAN_ROWS]) if sum(1 for c in row if c) > 1), -1)
+    if first < 0:
+        raise ImportError_(
+            _("The file has no header row: no row among the first %(n)s has two or more cells.")
+            % {"n": HEADER_SCAN_ROWS}
+        )
+    return first, list(rows[first])
+
+
+def _score(titles: list[str], spec: Spec) -> int:
+    """How many fields the titles name (each field once)."""
+    return len({spec.match(t) for t in titles if t} - {None})
+
+
+def merge_header_rows(top: list[str], bottom: list[str], spec: Spec) -> list[str]:
+    """Two header rows read as one title per column (see :func:`find_header`)."""
+    titles, group = [], ""
+    for i in range(max(len(top), len(bottom))):
+        above = top[i] if i < len(top) else ""
+        below = bottom[i] if i < len(bottom) else ""
+        if above:
+            group = above if below else ""  # over a blank cell it is a title merged down, not a group
+        if not below:
+            titles.append(above)
+        elif not group:
+            titles.append(below)
+        elif spec.match(group + below) or not spec.match(below):
+            titles.append(group + below)
+        else:
+            titles.append(below)
+    return titles

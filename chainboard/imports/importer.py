@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from chainboard.imports.checking import Checking
 from chainboard.imports.headers import UNITS, normalise_header
 from chainboard.imports.mapping import Spec
-from chainboard.imports.outcome import MAX_ERRORS, Outcome, RowError, _Rollback
+from chainboard.imports.outcome import MAX_ERRORS, MAX_SKIPPED, Outcome, RowError, _Rollback
 from chainboard.imports.related import FilePeriod
 from chainboard.imports.relatedrows import RelatedRows
-from chainboard.imports.rows import _Row, data_rows
+from chainboard.imports.rows import _Row, data_rows, skip_reasons
 from chainboard.imports.writing import Writing
 
 
@@ -30,6 +30,7 @@ class Importer(Checking, Writing):
         mapping: dict[str, str],
         *,
         headers: list[str] | None = None,
+        origins: list[tuple[str, int]] | None = None,
         progress: Callable[[int, int], None] | None = None,
         on_phase: Callable[[str], None] | None = None,
         period: FilePeriod | None = None,
@@ -42,6 +43,9 @@ class Importer(Checking, Writing):
         self.headers = headers if headers is not None else list(rows[header_row])
         self.mapping = {int(k): v for k, v in mapping.items() if v and v in self.spec.columns}
         self.rows = rows
+        # Each row's sheet and number there, when several sheets are read as one table (reading.py);
+        # a row is otherwise numbered as the spreadsheet numbers it.
+        self.origins = origins
         self.progress = progress
         self.on_phase = on_phase
         self.outcome = Outcome()
@@ -67,12 +71,32 @@ class Importer(Checking, Writing):
     def _record(self, error: RowError) -> None:
         self.outcome.error_count += 1
         if len(self.outcome.errors) < MAX_ERRORS:
+            error.order = error.row
+            error.sheet, error.row = self.where(error.row)
             self.outcome.errors.append(error)
+
+    def where(self, number: int) -> tuple[str, int]:
+        """(sheet, row number in it) of the file's row ``number`` ("" for the only sheet)."""
+        if self.origins is None or not 0 < number <= len(self.origins):
+            return "", number
+        return self.origins[number - 1]
+
+    def row_name(self, number: int) -> str:
+        """A row as a message names it: "12", or "高平市 12" when several sheets are read."""
+        sheet, row = self.where(number)
+        return f"{sheet} {row}" if sheet else str(row)
 
     # -- reading ----------------------------------------------------------------------------------
     def _data_rows(self) -> list[_Row]:
-        rows = data_rows(self.rows, self.header_row, {**self.mapping, **self.wide.mapping})
+        rows, skipped = data_rows(
+            self.rows, self.header_row, {**self.mapping, **self.wide.mapping}, self.headers
+        )
         self.wide.take(rows)
+        reasons = skip_reasons()
+        self.outcome.skipped_count = len(skipped)
+        for number, reason in skipped[:MAX_SKIPPED]:
+            sheet, row = self.where(number)
+            self.outcome.skipped.append({"sheet": sheet, "row": row, "reason": reasons[reason]})
         return rows
 
     # -- writing ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from chainboard import audit, search
 from chainboard.imports.importer import Importer
+from chainboard.imports.mapping import Spec
 from chainboard.imports.outcome import BATCH, ImportError_
 from chainboard.imports.related import FilePeriod
 from chainboard.models.audit import AuditAction
@@ -154,7 +155,7 @@ def run_job(job_id: int, *, commit: bool) -> None:
     try:
         viewset = viewset_for(job.content_type.model_class())
         with translation.override(job.language):
-            rows = tabular.read(job.file.path, job.file_name)
+            rows, origins = job_rows(job, viewset)
             with audit.operation(user=job.user, source=audit.Source.IMPORT, label=label) as op:
                 if commit:
                     # Known before the write: if the worker dies, its audit rows tell whether the
@@ -167,6 +168,7 @@ def run_job(job_id: int, *, commit: bool) -> None:
                     job.header_row,
                     job.mapping,
                     headers=job.headers,
+                    origins=origins,
                     progress=progress,
                     on_phase=on_phase,
                     period=FilePeriod.from_options(job.options),
@@ -192,6 +194,8 @@ def run_job(job_id: int, *, commit: bool) -> None:
         "error_count": outcome.error_count,
         "errors": [e.as_dict() for e in outcome.errors],
         "related_counts": outcome.related,
+        "skipped": outcome.skipped,
+        "skipped_count": outcome.skipped_count,
         "updated_at": timezone.now(),
     }
     if not outcome.ok:
@@ -205,3 +209,17 @@ def run_job(job_id: int, *, commit: bool) -> None:
         # What the check decided for the user (a chain defaulted from their scope), said in the preview.
         fields["message"] = "\n".join(outcome.notes)
     jobs.update(**fields)
+
+
+def job_rows(job, viewset) -> tuple[list[list[str]], list[tuple[str, int]] | None]:
+    """The rows of a job's stored file, read as they were at upload (its sheet, or all its sheets)."""
+    from chainboard import tabular
+    from chainboard.imports.reading import read_table
+
+    if not job.all_sheets:
+        return tabular.read(job.file.path, job.file_name, job.sheet or None), None
+    spec = Spec(viewset, job.user)
+    table = read_table(
+        job.file.path, job.file_name, spec, header_at=job.header_at, all_sheets=True, checked=True
+    )
+    return table.rows, table.origins

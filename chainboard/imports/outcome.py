@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 MAX_ERRORS = 1_000
 PREVIEW_ROWS = 20
+MAX_SKIPPED = 500
 CHUNK = 500
 BATCH = 1_000
 
@@ -21,9 +22,12 @@ class RowError:
     field: str
     value: str
     message: str
+    sheet: str = ""  # the row's sheet, when a file's sheets are imported together
+    order: int = 0  # the row's place in the file, for listing errors in file order
 
     def as_dict(self) -> dict:
         return {
+            "sheet": self.sheet,
             "row": self.row,
             "column": self.column,
             "field": self.field,
@@ -45,6 +49,8 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # what the import decided for the user, said once
     # Related records a wide ledger fills (chainboard/imports/related.py): entity -> counts by action.
     related: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped: list[dict] = field(default_factory=list)  # {"sheet", "row", "reason"}, up to MAX_SKIPPED
+    skipped_count: int = 0
 
     @property
     def ok(self) -> bool:

@@ -2,13 +2,55 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils.translation import gettext as _
 
-from chainboard.imports.headers import _HEADER_SPACE
+from chainboard.imports.headers import _HEADER_SPACE, normalise_header
 
 TOTAL_MARKERS = {"合计", "总计", "小计", "total"}
+# A note below (or inside) the table: 注：…, 注1.…, 说明：…, 备注：…, 填报说明…
+_NOTE = re.compile(r"^(注|说明|备注|附注|填报说明|填表说明)\s*([:：\d一二三四五六七八九十、.．(（]|$)")
+# A signature line below the table: 填报人：…  审核人：…  联系电话：…
+_SIGNATURE = re.compile(
+    r"^(填报人|填表人|制表人|审核人|复核人|负责人|单位负责人|分管领导|联系人|联系电话|电话|填报日期|填表日期"
+    r"|填报时间|日期|填报单位|报送单位)\s*([:：]|$)"
+)
+
+
+def skip_reasons() -> dict[str, str]:
+    """What each reason for passing over a row says to the user."""
+    return {
+        "blank": _("blank row"),
+        "unmapped": _("no value in the columns being imported"),
+        "total": _("a subtotal or total row"),
+        "note": _("a note"),
+        "signature": _("a signature line (填报人, 审核人, 联系电话)"),
+        "header": _("the header repeated"),
+    }
+
+
+def skip_reason(raw: list[str], header_keys: list[str] | None = None) -> str:
+    """Why a row below the header is not a record, as a key of :func:`skip_reasons` ("" when it is
+    one): a subtotal or total, a note, a signature line, or the header repeated (as a sheet printed
+    on several pages repeats it)."""
+    texts = [_HEADER_SPACE.sub("", c) for c in raw if c and c.strip()]
+    if not texts:
+        return "blank"
+    first = texts[0].rstrip(":：").lower()
+    if any(t.rstrip(":：").lower() in TOTAL_MARKERS for t in texts[:3]) or (
+        len(first) <= 16 and first.endswith(("小计", "合计", "总计"))
+    ):
+        return "total"
+    if _NOTE.match(first) and len(texts) <= 3:
+        return "note"
+    if _SIGNATURE.match(first) and len(texts) <= 10:
+        return "signature"
+    if header_keys and [normalise_header(c)[0] for c in raw[: len(header_keys)]] == header_keys:
+        return "header"
+    return ""
 
 
 @dataclass
@@ -24,18 +66,37 @@ class _Row:
     label: str = ""  # the record's name before the file changed it
 
 
-def data_rows(rows: list[list[str]], header_row: int, mapping: dict[int, str]) -> list[_Row]:
-    """The rows below the header that hold something in a mapped column, 合计 rows left out."""
-    out = []
+def data_rows(
+    rows: list[list[str]],
+    header_row: int,
+    mapping: dict[int, str],
+    headers: list[str] | None = None,
+) -> tuple[list[_Row], list[tuple[int, str]]]:
+    """The records below the header, and the rows passed over: (row number, reason key). A blank row is
+    listed only where records follow it (the blank rows a sheet ends with are no news)."""
+    out: list[_Row] = []
+    skipped: list[tuple[int, str]] = []
+    blanks: list[tuple[int, str]] = []
+    keys = [normalise_header(h)[0] for h in headers] if headers else None
+    if keys:
+        while keys and not keys[-1]:
+            keys.pop()
     for offset, raw in enumerate(rows[header_row + 1 :]):
-        number = header_row + 2 + offset  # as the spreadsheet numbers it
+        number = header_row + 2 + offset  # as the spreadsheet numbers it (the place in the file, for sheets)
+        reason = skip_reason(raw, keys)
         cells = {}
         for index, name in mapping.items():
             cells[name] = raw[index].strip() if index < len(raw) and raw[index] else ""
-        if not any(cells.values()):
+        if not reason and not any(cells.values()):
+            reason = "unmapped"
+        if reason in ("blank", "unmapped"):
+            blanks.append((number, reason))
             continue
-        first = next((c for c in raw if c), "")
-        if _HEADER_SPACE.sub("", first).lower() in TOTAL_MARKERS:
+        if reason:
+            skipped.append((number, reason))
             continue
+        skipped += blanks
+        blanks = []
         out.append(_Row(number, cells))
-    return out
+    skipped.sort()
+    return out, skipped

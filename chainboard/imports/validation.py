@@ -14,83 +14,27 @@ from chainboard.imports.mapping import Spec
 
 
 class RowValidator:
-    """The entity's form, built once and re-bound per row (forms copy their fields when built, which
-    costs more than validating a row). Relation fields resolve through :class:`_Lookup`; uniqueness
-    is checked in bulk by the importer, so the form's per-row unique queries are switched off.
+    """The entity's own form, validating one row after another through its public steps
+    (``full_clean``: each field's ``clean`` and ``clean_<name>``, the form's ``clean``, the instance
+    built from the cleaned data, the model's ``full_clean``).
 
-    :meth:`validate` runs the steps of ``ModelForm.full_clean`` (each field's ``clean`` and
-    ``clean_<name>``, the form's ``clean``, the instance built from the cleaned data, the model's
-    ``full_clean``) with what depends on the form alone worked out once here instead of once per row:
-    which fields the model does not validate again, which fields the instance takes, each field's
-    widget and hook. At 100,000 rows Django's per-row bookkeeping (bound fields, the exclusion and
-    construction loops over every model field) cost more than the validation itself.
-    ``test_imports.test_row_validator_agrees_with_the_form`` holds it to the form's results.
+    The form is a subclass of the entity's form (:func:`import_form`) built once and re-bound per row
+    (forms copy their fields when built, which costs more than validating a row). Its relation fields
+    resolve through the file's :class:`_Lookup` (one query per column, not per row), and the model does
+    not check those again (their foreign keys are left out of its validation: the lookup proved that
+    each related row exists and is one the user may pick). Uniqueness is checked in bulk by the
+    importer, so the form's per-row unique queries are switched off.
+    ``test_imports.test_row_validator_agrees_with_the_form`` holds it to the entity's form as the web
+    page uses it.
     """
 
     def __init__(self, spec: Spec, lookups: dict[str, _Lookup]):
         self.spec = spec
-        form = self.form = spec.form  # its fields are the columns' (their cleaning is replaced below)
-        form.validate_unique = lambda: None
+        resolved = [n for n in lookups if not spec.columns[n].many]
+        form = self.form = import_form(type(spec.form), resolved)(user=spec.user)
         for name, lookup in lookups.items():
-            form_field = form.fields[name]
-            if spec.columns[name].many:
-                form_field.clean = _many_cleaner(lookup, form_field)
-            else:
-                form_field.clean = _one_cleaner(lookup, form_field)
-        # (name, field, widget, name in the data, clean_<name> hook, whether the field cleans its own
-        # way: a file field compares with its initial value, so it goes through its bound field)
-        self.plan = [
-            (
-                name,
-                f,
-                f.widget,
-                form.add_prefix(name),
-                getattr(form, f"clean_{name}", None),
-                type(f)._clean_bound_field is not forms.Field._clean_bound_field,
-            )
-            for name, f in form.fields.items()
-        ]
-        # ModelForm._get_validation_exclusions, the parts that do not depend on the row. The lookups
-        # already proved that each related row exists (and is one the user may pick): the model's own
-        # check would ask the database again, once per row and field.
-        meta = form._meta
-        self.excluded = set(lookups)
-        self.empty_excluded = []  # (name, form field): excluded when the cleaned value is empty
-        self.model_fields = set()
-        for f in form.instance._meta.fields:
-            name = f.name
-            self.model_fields.add(name)
-            if (
-                name not in form.fields
-                or (meta.fields and name not in meta.fields)
-                or (meta.exclude and name in meta.exclude)
-            ):
-                self.excluded.add(name)
-            elif not f.blank and not form.fields[name].required:
-                self.empty_excluded.append((name, form.fields[name]))
-        self.excluded |= {
-            n for n, f in form.fields.items() if isinstance(f, forms.models.InlineForeignKeyField)
-        }
-        # construct_instance: the model fields the form sets, file fields last.
-        construct = [
-            f
-            for f in form.instance._meta.fields
-            if f.editable
-            and not isinstance(f, models.AutoField)
-            and (meta.fields is None or f.name in meta.fields)
-            and not (meta.exclude and f.name in meta.exclude)
-        ]
-        self.construct = [f for f in construct if not isinstance(f, models.FileField)]
-        self.construct += [f for f in construct if isinstance(f, models.FileField)]
-        # A form that changes these steps is run as it is, by full_clean.
-        self.standard = (
-            type(form)._post_clean is forms.BaseModelForm._post_clean
-            and type(form)._clean_fields is forms.BaseForm._clean_fields
-            and type(form)._get_validation_exclusions is forms.BaseModelForm._get_validation_exclusions
-            and not form.empty_permitted
-        )
-        exclusions = form._get_validation_exclusions
-        form._get_validation_exclusions = lambda: exclusions() | set(lookups)
+            form.fields[name] = ResolvedField(lookup, form.fields[name], many=spec.columns[name].many)
+        form.order_fields(list(spec.form.fields))  # as the entity's form has them
 
     def validate(self, data: dict, instance: models.Model) -> forms.BaseForm:
         form = self.form
@@ -98,80 +42,68 @@ class RowValidator:
         form.files = {}
         form.is_bound = True
         form.instance = instance
-        if not self.standard:
-            form._errors = None
-            # The bound fields are kept from row to row: they read the new data when asked (only their
-            # cached initial value, which cleaning does not use, would be stale).
-            form.full_clean()
-            return form
-        form._errors = forms.utils.ErrorDict(renderer=form.renderer)
-        cleaned = form.cleaned_data = {}
-        for name, form_field, widget, html_name, hook, own_way in self.plan:
-            try:
-                if own_way:
-                    cleaned[name] = form_field._clean_bound_field(form[name])
-                elif form_field.disabled:
-                    cleaned[name] = form_field.clean(form.get_initial_for_field(form_field, name))
-                else:
-                    cleaned[name] = form_field.clean(widget.value_from_datadict(data, form.files, html_name))
-                if hook is not None:
-                    cleaned[name] = hook()
-            except ValidationError as exc:
-                form.add_error(name, exc)
-        form._clean_form()
-        self._post_clean(form, instance)
+        # The bound fields are kept from row to row: they read the new data when asked (only their
+        # cached initial value, which cleaning does not use, would be stale).
+        form.full_clean()
         return form
 
-    def _post_clean(self, form, instance: models.Model) -> None:
-        cleaned = form.cleaned_data
-        exclude = self.excluded | (form._errors.keys() & self.model_fields)
-        for name, form_field in self.empty_excluded:
-            if cleaned.get(name) in form_field.empty_values:
-                exclude.add(name)
+
+class _ImportFormMixin:
+    resolved: list[str] = []  # the foreign keys the file's lookups resolve
+
+    def clean(self):
         try:
-            for f in self.construct:
-                name = f.name
+            return super().clean()
+        finally:
+            # Meta.exclude keeps construct_instance from setting them: set here as it would (a second
+            # construct_instance over every model field would cost a quarter of the row's check).
+            cleaned, meta = self.cleaned_data, self.instance._meta
+            for name in self.resolved:
                 if name not in cleaned:
                     continue
-                # Defaults stay for fields the row does not fill (checkboxes aside: see construct_instance).
+                model_field, form_field = meta.get_field(name), self.fields[name]
                 if (
-                    f.has_default()
-                    and form.fields[name].widget.value_omitted_from_data(
-                        form.data, form.files, form.add_prefix(name)
+                    model_field.has_default()
+                    and form_field.widget.value_omitted_from_data(
+                        self.data, self.files, self.add_prefix(name)
                     )
-                    and cleaned.get(name) in form.fields[name].empty_values
+                    and cleaned[name] in form_field.empty_values
                 ):
-                    continue
-                f.save_form_data(instance, cleaned[name])
-        except ValidationError as exc:
-            form._update_errors(exc)
-        try:
-            instance.full_clean(exclude=exclude, validate_unique=False)
-        except ValidationError as exc:
-            form._update_errors(exc)
+                    continue  # the model's default stays, as construct_instance leaves it
+                model_field.save_form_data(self.instance, cleaned[name])
+
+    def validate_unique(self) -> None:
+        return None  # checked in bulk, for the whole file (Checking._check_unique)
 
 
-def _one_cleaner(lookup: _Lookup, form_field) -> Callable:
-    def clean(value):
-        if value in (None, ""):
-            if form_field.required:
-                raise ValidationError(form_field.error_messages["required"], code="required")
-            return None
-        return lookup.resolve(str(value))
+def import_form(form_class: type[forms.ModelForm], resolved: list[str]) -> type[forms.ModelForm]:
+    """``form_class`` as the importer validates with it: the foreign keys in ``resolved`` are set on the
+    instance by the form's ``clean`` and left out of the model's validation (``Meta.exclude``), and
+    ``validate_unique`` does nothing."""
+    meta = type("Meta", (form_class.Meta,), {"exclude": [*(form_class._meta.exclude or ()), *resolved]})
+    # Model fields in Meta.exclude would leave the form: kept as the entity's form has them (the
+    # validator replaces them by resolved fields once the form is built).
+    kept = {name: form_class.base_fields[name] for name in resolved if name in form_class.base_fields}
+    attrs = {"Meta": meta, "resolved": resolved, "__module__": __name__, **kept}
+    return type(form_class)(f"Import{form_class.__name__}", (_ImportFormMixin, form_class), attrs)
 
-    return clean
 
+class ResolvedField(forms.Field):
+    """A relation column: its value (primary key, code or name) resolved through the file's lookup.
+    It says "required" as the entity's field says it."""
 
-def _many_cleaner(lookup: _Lookup, form_field) -> Callable:
-    def clean(value):
-        values = value if isinstance(value, list) else ([value] if value else [])
-        if not values:
-            if form_field.required:
-                raise ValidationError(form_field.error_messages["required"], code="required")
-            return []
-        return [lookup.resolve(str(v)) for v in values]
+    def __init__(self, lookup: _Lookup, original: forms.Field, *, many: bool):
+        kept = ("required", "widget", "label", "help_text", "error_messages", "disabled")
+        super().__init__(**{name: getattr(original, name) for name in kept})
+        self.lookup = lookup
+        self.many = many
 
-    return clean
+    def clean(self, value):
+        values = value if isinstance(value, list) else ([] if value in (None, "") else [value])
+        if not values and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        found = [self.lookup.resolve(str(v)) for v in values]
+        return found if self.many else (found[0] if found else None)
 
 
 @dataclass

@@ -71,6 +71,39 @@ class ImportJob(models.Model):
         verbose_name=_("headers"),
         default=list,
     )
+    # How the file is read (chainboard/imports/reading.py): the sheet, or all sheets with the same
+    # header; the header's first row as the user chose it (0-based; null: found); what the user is told.
+    sheet = models.CharField(
+        verbose_name=_("sheet"),
+        max_length=255,
+        blank=True,
+    )
+    sheets = models.JSONField(
+        verbose_name=_("sheets"),
+        default=list,
+    )
+    all_sheets = models.BooleanField(
+        verbose_name=_("all sheets with the same header"),
+        default=False,
+    )
+    header_at = models.PositiveIntegerField(
+        verbose_name=_("header row chosen"),
+        null=True,
+        blank=True,
+    )
+    notes = models.JSONField(
+        verbose_name=_("reading notes"),
+        default=list,
+    )
+    # [{"sheet": "", "row": 12, "reason": "…"}]: rows passed over (totals, notes, blank rows), capped
+    skipped = models.JSONField(
+        verbose_name=_("skipped rows"),
+        default=list,
+    )
+    skipped_count = models.PositiveIntegerField(
+        verbose_name=_("rows skipped"),
+        default=0,
+    )
     samples = models.JSONField(
         verbose_name=_("sample rows"),
         default=list,

@@ -201,7 +201,7 @@ def test_the_command_line_defaults_and_checks_scope_too(city, tmp_path):
     err = io.StringIO()
     with pytest.raises(CommandError):
         call_command("import_file", "enterprises", str(path), user="county_zezhou", stderr=err)
-    assert f"row 2 {REGION_HEADER}: 高平市 不在您的数据范围（泽州县）内" in err.getvalue()
+    assert f"第2行 {REGION_HEADER}：高平市 不在您的数据范围（泽州县）内" in err.getvalue()
     path.write_bytes(csv_bytes([["企业名称", REGION_HEADER], ["命令行企业", "泽州"]]))
     out = io.StringIO()
     call_command("import_file", "enterprises", str(path), user="office", stdout=out)

@@ -232,7 +232,7 @@ def test_the_command_prints_each_columns_destination_and_the_ignored_ones(world,
     call_command("import_file", "enterprises", str(path), user="office", period="annual:2025", stdout=out)
     text = out.getvalue()
     assert "产值（万元） → 经济指标·产值（2025年度）" in text
-    assert "ignored columns: 序号、备注" in text
+    assert "忽略的列：序号、备注" in text
     assert Indicator.objects.filter(year=2025, enterprise__uscc=uscc(902)).exists()
     err = io.StringIO()
     with pytest.raises(CommandError):

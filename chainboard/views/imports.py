@@ -88,30 +88,35 @@ class ImportView(ImportBase):
                 handle.write(chunk)
             handle.flush()
             try:
-                tabular.check(handle.name, name)
-                rows = tabular.read(handle.name, name)
-                header_row, headers = imports.find_header(rows, self.spec)
+                table = imports.read_table(handle.name, name, self.spec)
             except (tabular.FileProblem, imports.ImportError_) as exc:
                 return self.page(str(exc), status=400)
             handle.seek(0)
             content = handle.read()
-        remembered = ImportMapping.objects.filter(user=request.user, content_type=self.content_type()).first()
-        mapping = imports.auto_mapping(self.spec, headers, remembered.columns if remembered else None)
-        mapping = self.related.default_mapping(headers, mapping, remembered.columns if remembered else None)
-        samples = [row for row in rows[header_row + 1 :] if any(row)][:SAMPLE_ROWS]
         job = ImportJob(
             user=request.user,
             content_type=self.content_type(),
             file_name=name,
-            header_row=header_row,
-            headers=headers,
-            samples=samples,
-            mapping=mapping,
             language=translation.get_language() or "zh-hans",
         )
+        set_table(job, table, self.spec, self.related)
         job.file.save(name, ContentFile(content), save=False)
         job.save()
         return HttpResponseRedirect(reverse(self.viewset.names()["import_job"], args=[job.pk]))
+
+
+def set_table(job: ImportJob, table: imports.Table, spec: imports.Spec, related: RelatedSpec) -> None:
+    """The job's header, samples, mapping and reading choices from the file as read."""
+    remembered = ImportMapping.objects.filter(user=job.user, content_type=job.content_type).first()
+    remembered_columns = remembered.columns if remembered else None
+    job.header_row, job.headers = table.header_row, table.headers
+    mapping = imports.auto_mapping(spec, table.headers, remembered_columns)
+    # A wide ledger's related columns (chainboard/imports/related.py) where the entity's own left them.
+    job.mapping = related.default_mapping(table.headers, mapping, remembered_columns)
+    job.samples = [
+        row for row in table.rows[table.header_row + 1 :] if any(row) and not imports.skip_reason(row)
+    ][:SAMPLE_ROWS]
+    job.sheets, job.sheet, job.notes = table.sheets, table.sheet, table.notes
 
 
 class ImportJobView(ImportBase):
@@ -176,6 +181,8 @@ class ImportJobView(ImportBase):
             messages.error(request, _("This import is still running."))
         elif action == "check":
             return self.save_mapping_and_check(job)
+        elif action == "reread":
+            return self.reread(job)
         elif action == "remap":
             job.status = ImportStatus.UPLOADED
             job.save(update_fields=["status", "updated_at"])
@@ -183,6 +190,34 @@ class ImportJobView(ImportBase):
             imports.start_job(job, commit=True)
         elif action == "commit":
             messages.error(request, _("Check the file again before importing it."))
+        return HttpResponseRedirect(reverse(self.viewset.names()["import_job"], args=[job.pk]))
+
+    def reread(self, job: ImportJob):
+        """Read the file again with the sheet, the header row or all sheets as the user chose."""
+        post = self.request.POST
+        sheet = post.get("sheet", "")
+        all_sheets = post.get("all_sheets") == "1"
+        header = post.get("header_row", "").strip()
+        if header and (not header.isdigit() or int(header) < 1):
+            error = _("The header row is a row number: 1, 2, 3…")
+            return render(self.request, self.template, self.job_context(job, error), status=400)
+        try:
+            table = imports.read_table(
+                job.file.path,
+                job.file_name,
+                self.spec,
+                sheet=sheet if sheet in job.sheets else None,
+                header_at=int(header) - 1 if header else None,
+                all_sheets=all_sheets,
+                checked=True,
+            )
+        except (tabular.FileProblem, imports.ImportError_) as exc:
+            return render(self.request, self.template, self.job_context(job, str(exc)), status=400)
+        set_table(job, table, self.spec, self.related)
+        job.all_sheets = all_sheets and bool(table.origins)
+        job.header_at = int(header) - 1 if header else None
+        job.status = ImportStatus.UPLOADED
+        job.save()
         return HttpResponseRedirect(reverse(self.viewset.names()["import_job"], args=[job.pk]))
 
     def save_mapping_and_check(self, job: ImportJob):
@@ -246,14 +281,17 @@ class ImportJobView(ImportBase):
 
     def errors_csv(self, job: ImportJob):
         writer = csv.writer(_Echo())
-        header = [_("Row"), _("Column"), _("Field"), _("Value"), _("Problem")]
+        header = [_("Sheet"), _("Row"), _("Column"), _("Field"), _("Value"), _("Problem")]
 
         def stream():
             yield "\ufeff"
             yield writer.writerow(header)
             for error in job.errors:
                 yield writer.writerow(
-                    [neutralise(error.get(k)) for k in ("row", "column", "field", "value", "message")]
+                    [
+                        neutralise(error.get(k))
+                        for k in ("sheet", "row", "column", "field", "value", "message")
+                    ]
                 )
 
         response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
