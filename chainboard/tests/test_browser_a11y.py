@@ -84,10 +84,20 @@ def add_segments_and_a_long_tag(world) -> None:
         )
 
 
-def new_page(browser, live_server, viewport):  # noqa: F811 (pytest hands in the fixture imported above)
-    context = browser.new_context(base_url=live_server.url, viewport=viewport)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
+@pytest.fixture
+def contexts(browser, live_server):  # noqa: F811 (pytest hands in the fixture imported above)
+    """Opens browser contexts at a given viewport on the live server; closes them after the test."""
+    opened = []
+
+    def new_page(viewport):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        context.set_default_timeout(TIMEOUT_MS)
+        opened.append(context)
+        return context.new_page()
+
+    yield new_page
+    for context in opened:
+        context.close()
 
 
 def open_page(page, url: str) -> None:
@@ -102,6 +112,7 @@ def axe_problems(page) -> list[str]:
 
     The script is evaluated through the DevTools protocol (Playwright's evaluate), which the page's
     Content-Security-Policy does not govern, so the page is checked with its policy in force."""
+    assert AXE_SOURCE.exists(), f"{AXE_SOURCE} is missing: `npm ci` installs axe-core (package.json)"
     page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
     violations = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(v => ({
@@ -117,20 +128,17 @@ def axe_problems(page) -> list[str]:
 
 @pytest.mark.parametrize("username", ["office", "enterprise", "auditor"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_no_page_kind_has_a_serious_or_critical_axe_violation(browser, live_server, world, username, viewport):  # noqa: F811
+def test_no_page_kind_has_a_serious_or_critical_axe_violation(contexts, world, username, viewport):
     add_segments_and_a_long_tag(world)
-    context, page = new_page(browser, live_server, viewport)
-    try:
-        problems = {}
-        open_page(page, reverse("login"))
-        problems["log-in"] = axe_problems(page)
-        log_in(page, username)
-        for kind, url in pages_of_each_kind(world, username):
-            open_page(page, url)
-            problems[f"{kind} {url}"] = axe_problems(page)
-    finally:
-        context.close()
-    failing = {page: found for page, found in problems.items() if found}
+    page = contexts(viewport)
+    problems = {}
+    open_page(page, reverse("login"))
+    problems["log-in"] = axe_problems(page)
+    log_in(page, username)
+    for kind, url in pages_of_each_kind(world, username):
+        open_page(page, url)
+        problems[f"{kind} {url}"] = axe_problems(page)
+    failing = {kind: found for kind, found in problems.items() if found}
     assert not failing, json.dumps(failing, ensure_ascii=False, indent=2)
 
 
@@ -203,30 +211,28 @@ def graph_problems(page) -> list[str]:
     return problems
 
 
-def test_every_page_kind_fits_a_phone_and_the_graph_draws_nothing_over_anything(browser, live_server, world):  # noqa: F811
+def test_every_page_kind_fits_a_phone_and_the_graph_draws_nothing_over_anything(contexts, world):
     add_segments_and_a_long_tag(world)
-    context, page = new_page(browser, live_server, PHONE)
-    try:
-        open_page(page, reverse("login"))
-        found = {"log-in": page.evaluate(LAYOUT_PROBLEMS)}
-        log_in(page, "office")
-        for kind, url in pages_of_each_kind(world, "office"):
-            open_page(page, url)
-            found[f"{kind} {url}"] = page.evaluate(LAYOUT_PROBLEMS)
+    page = contexts(PHONE)
+    open_page(page, reverse("login"))
+    found = {"log-in": page.evaluate(LAYOUT_PROBLEMS)}
+    log_in(page, "office")
+    for kind, url in pages_of_each_kind(world, "office"):
+        open_page(page, url)
+        found[f"{kind} {url}"] = page.evaluate(LAYOUT_PROBLEMS)
 
-        open_page(page, world.chains["silk"].get_absolute_url())
-        expect(page.locator("#segment-graph canvas")).to_have_count(1)
-        expect(page.locator("main .badge", has_text=LONG_TAG[:10])).to_be_visible()
-        assert len(page.evaluate(GRAPH_BOXES)) == 3 + len(EXTRA_SEGMENTS)
-        found["segment graph"] = graph_problems(page)
+    open_page(page, world.chains["silk"].get_absolute_url())
+    expect(page.locator("#segment-graph canvas")).to_have_count(1)
+    expect(page.locator("main .badge", has_text=LONG_TAG[:10])).to_be_visible()
+    assert len(page.evaluate(GRAPH_BOXES)) == 3 + len(EXTRA_SEGMENTS)
+    found["segment graph"] = graph_problems(page)
 
-        # Turned sideways the card is wide enough for the layers side by side: the graph relayouts.
-        page.set_viewport_size({"width": 844, "height": 390})
-        expect(page.locator("#segment-graph")).to_have_attribute("data-layout", "horizontal")
-        found["segment graph, phone turned"] = graph_problems(page)
-        page.set_viewport_size(PHONE)
-        expect(page.locator("#segment-graph")).to_have_attribute("data-layout", "vertical")
-    finally:
-        context.close()
+    # Turned sideways the card is wide enough for the layers side by side: the graph relayouts.
+    page.set_viewport_size({"width": 844, "height": 390})
+    expect(page.locator("#segment-graph")).to_have_attribute("data-layout", "horizontal")
+    found["segment graph, phone turned"] = graph_problems(page)
+    page.set_viewport_size(PHONE)
+    expect(page.locator("#segment-graph")).to_have_attribute("data-layout", "vertical")
+
     failing = {kind: problems for kind, problems in found.items() if problems}
     assert not failing, json.dumps(failing, ensure_ascii=False, indent=2)
