@@ -35,6 +35,18 @@
       (groups[depth[n.id]] = groups[depth[n.id]] || []).push(n);
     });
     const columns = groups.filter(Boolean);
+    // Fewer crossing edges: after the first layer, a node sits near the mean place of its upstream nodes
+    // (the barycentre heuristic); ties keep the server's order.
+    const rank = {};
+    columns.forEach(function (layer) {
+      const mean = {};
+      layer.forEach(function (n, i) {
+        const ups = graph.links.filter(function (l) { return l.target === n.id && l.source in rank; });
+        mean[n.id] = ups.length ? ups.reduce(function (sum, l) { return sum + rank[l.source]; }, 0) / ups.length : i / Math.max(1, layer.length - 1);
+      });
+      layer.sort(function (a, b) { return mean[a.id] - mean[b.id]; });
+      layer.forEach(function (n, i) { rank[n.id] = i / Math.max(1, layer.length - 1); });
+    });
     const at = {};
     let height;
     // Side by side only when each layer gets a column wide enough for its arrows to be seen.
