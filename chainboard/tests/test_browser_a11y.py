@@ -61,6 +61,7 @@ def pages_of_each_kind(world, username: str) -> list[tuple[str, str]]:
     ]
     if username == "office":
         common.append(("import", reverse("enterprises:enterprise_import")))
+        common.append(("list with tags beside links", reverse("chains:segmentlink_list")))
     if username == "auditor":
         return [("audit", reverse("audit:auditentry_list"))]
     return common
@@ -78,7 +79,9 @@ def add_segments_and_a_long_tag(world) -> None:
         for order, name in enumerate(EXTRA_SEGMENTS, start=10):
             segments[name] = actions.create_direct(actor, Segment(chain=silk, name=name, order=order))
         for up, down in EXTRA_LINKS:
-            actions.create_direct(actor, SegmentLink(upstream=segments[up], downstream=segments[down]))
+            # Marked sample, as the demo's inferred edges are: the list shows a tag beside each link.
+            link = SegmentLink(upstream=segments[up], downstream=segments[down], is_sample=True)
+            actions.create_direct(actor, link)
         actions.create_direct(
             actor, ChainAttribute(chain=silk, kind=AttributeKind.SPECIAL_ACTION, name=LONG_TAG)
         )
