@@ -5,6 +5,8 @@
  * - select[multiple] (other than lookups): tom-select with remove buttons.
  * - form[data-confirm]: ask before submitting.
  * - form[data-next-current]: the language switch returns to the URL shown now (htmx may have pushed a new one).
+ * - every tom-select gets a name: Tom Select moves the <label for> to its own input, leaving the hidden
+ *   original select unnamed (axe-core's select-name); both are named after the field's label.
  * - [data-progress]: a progress bar's width, in percent. Set here because the Content-Security-Policy
  *   refuses style attributes in the markup (a style set from script is allowed).
  * Everything runs on page load and on content htmx swaps in, and is safe to run twice.
@@ -111,6 +113,32 @@
     });
   }
 
+  // The field's name as a person reads it: its <label> (Tom Select points it at its own input), else the
+  // select's title or placeholder.
+  function fieldName(select) {
+    var ts = select.tomselect;
+    var label = document.querySelector('label[for="' + CSS.escape(select.id) + '"]');
+    if (!label && ts && ts.control_input && ts.control_input.id) {
+      label = document.querySelector('label[for="' + CSS.escape(ts.control_input.id) + '"]');
+    }
+    if (!label && ts && ts.focus_node && ts.focus_node.id) {
+      label = document.querySelector('label[for="' + CSS.escape(ts.focus_node.id) + '"]');
+    }
+    var name = label ? label.textContent : select.getAttribute("title") || select.getAttribute("placeholder") || "";
+    return name.replace(/\s+/g, " ").replace(/[\s*:：]+$/, "").trim();
+  }
+
+  function nameTomSelect(select) {
+    var ts = select.tomselect;
+    if (!ts) return;
+    var name = fieldName(select);
+    if (!name) return;
+    select.setAttribute("aria-label", name);
+    [ts.control_input, ts.focus_node].forEach(function (el) {
+      if (el && !el.getAttribute("aria-label")) el.setAttribute("aria-label", name);
+    });
+  }
+
   // Django (5.0+) marks fields with errors aria-invalid="true"; give them Bootstrap's class as well.
   function markInvalid(root) {
     root.querySelectorAll('[aria-invalid="true"]').forEach(function (el) {
@@ -157,6 +185,7 @@
         } else if (select.multiple) {
           initMultiple(select);
         }
+        nameTomSelect(select);
       } catch (err) {
         // A broken widget must not take the rest of the page down; the plain select still works.
         if (window.console) console.error(err);
