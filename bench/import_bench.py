@@ -38,11 +38,13 @@ COUNTIES = ["140502", "140521", "140522", "140524", "140525", "140581"]
 SILK = "丝麻纺织服装产业链"
 
 
-def setup_database(kind: str, n: int) -> None:
+def setup_database(kind: str, n: int, name: str = "import") -> None:
+    """An empty database of its own (``bench/data/NAME-N.sqlite3`` or PostgreSQL's ``chainboard_NAME_bench``),
+    with the regions, industries and the Jincheng set-up loaded."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chainboard.settings")
     if kind == "sqlite":
         DATA.mkdir(parents=True, exist_ok=True)
-        path = DATA / f"import-{n}.sqlite3"
+        path = DATA / f"{name}-{n}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         os.environ["CHAINBOARD_SQLITE_PATH"] = str(path)
@@ -51,9 +53,9 @@ def setup_database(kind: str, n: int) -> None:
         import psycopg
 
         with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            c.execute('DROP DATABASE IF EXISTS "chainboard_import_bench" WITH (FORCE)')
-            c.execute('CREATE DATABASE "chainboard_import_bench"')
-        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/chainboard_import_bench"
+            c.execute(f'DROP DATABASE IF EXISTS "chainboard_{name}_bench" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "chainboard_{name}_bench"')
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/chainboard_{name}_bench"
     import django
 
     django.setup()
@@ -65,7 +67,7 @@ def setup_database(kind: str, n: int) -> None:
     call_command("setup", str(ROOT / "chains" / "cities" / "jincheng.yaml"), verbosity=0)
 
 
-def office_user():
+def office_user(chains: tuple[str, ...] = (SILK,)):
     from accounts.models import User
     from chainboard import actions, audit
     from chainboard.scope import SystemActor
@@ -76,8 +78,8 @@ def office_user():
         user = User(username="bench_office", full_name="bench")
         user.set_unusable_password()
         user = actions.create_direct(actor, user)
-        chain = Chain.objects.get(name=SILK)
-        actions.create_direct(actor, Position(chain=chain, kind=PositionKind.OFFICE_MEMBER, user=user))
+        for chain in Chain.objects.filter(name__in=chains):
+            actions.create_direct(actor, Position(chain=chain, kind=PositionKind.OFFICE_MEMBER, user=user))
     return user
 
 

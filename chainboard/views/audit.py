@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chainboard import scope
+from chainboard.exports import csv_safe
 from chainboard.filters import ScopedFilterSet
 from chainboard.models import AuditEntry
 from chainboard.models.audit import AuditAction
@@ -113,7 +114,7 @@ def audit_export(request):
                     e.action,
                     f"{e.content_type.app_label}.{e.content_type.model}",
                     e.object_id,
-                    _neutralise(e.object_repr),
+                    csv_safe(e.object_repr),
                     e.operation_id,
                     _json(e.before),
                     _json(e.after),
@@ -131,8 +132,3 @@ def _json(value) -> str:
     # JSON, as stored (null when there is none), so a program reading the export can parse it; a
     # Python repr (single quotes, None, True) it could not.
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _neutralise(text: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in {"=", "+", "-", "@"} else text
