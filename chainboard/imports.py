@@ -37,7 +37,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chainboard import audit, bulkwrite, scope, search
+from chainboard import audit, bulkwrite, scope, search, searchdebts
 from chainboard.forms import form_data
 from chainboard.models.audit import AuditAction
 
@@ -940,6 +940,7 @@ class Importer:
                     written = self._write(rows, commit=commit, versions=versions)
                     if not self.outcome.ok or not commit:
                         raise _Rollback
+                    searchdebts.owe(self.model)  # with the rows: repaired if the keys below never come
             except _Rollback:
                 return self.outcome
             except IntegrityError as exc:
@@ -1114,7 +1115,7 @@ class Importer:
         Computing and inserting the keys costs more than the rows themselves (about 60 keys per
         enterprise), so it does not hold the import's transaction open: a 100,000-row import commits
         its rows and audit first and is searchable moments later. Were the process to die in between,
-        ``chainboard rebuild-search`` restores the keys.
+        the search debt recorded with the rows makes the task worker rebuild them (chainboard/searchdebts.py).
         """
         fields = search.search_fields(self.model)
         if not fields:
@@ -1128,6 +1129,7 @@ class Importer:
                 search.index_many(self.model, [o for o, fresh in batch if not fresh], fresh=False)
             if self.progress:
                 self.progress(min(start + BATCH * 2, len(todo)), len(todo))
+        searchdebts.paid(self.model)
 
 
 # -- checking in worker processes -------------------------------------------------------------------

@@ -37,6 +37,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 logger = logging.getLogger(__name__)
 
 HOST = socket.gethostname()[:255]
+PURGE_EVERY_SECONDS = 3600  # how often a worker deletes uploaded files past their retention
 
 
 class WorkerLost(Exception):
@@ -116,7 +117,7 @@ def settle_dead_workers(me: str | None = None) -> list[str]:
     from django_tasks_db.models import DBTaskResult
 
     from chainboard import imports
-    from chainboard.models import ImportJob, WorkerHeartbeat
+    from chainboard.models import ImportJob, SearchDebt, WorkerHeartbeat
 
     running = list(DBTaskResult.objects.running().only("id", "worker_ids", "started_at"))
     if not running:
@@ -144,6 +145,8 @@ def settle_dead_workers(me: str | None = None) -> list[str]:
         # transaction: a job seen finished never has its task still RUNNING.
         for job in ImportJob.objects.filter(task_id=str(result.id)):
             imports.settle_lost(job, also=fail_task)
+            if job.running and job.operation_id:  # settle_lost rebuilt its keys: the debt is paid
+                SearchDebt.objects.filter(operation_id=job.operation_id).delete()
         with transaction.atomic():
             fail_task()  # no job, or a job already settled: the task alone
         if known is not None:
@@ -161,6 +164,7 @@ class Heartbeat:
     def __init__(self, worker_id: str):
         self.worker_id = worker_id
         self.stopped = threading.Event()
+        self.next_purge = 0.0
         self.thread = threading.Thread(target=self._run, name="chainboard-heartbeat", daemon=True)
 
     def start(self) -> Heartbeat:
@@ -171,8 +175,22 @@ class Heartbeat:
             logger.warning(
                 "worker %s could not register; trying at the next beat", self.worker_id, exc_info=True
             )
+        self.upkeep()
         self.thread.start()
         return self
+
+    def upkeep(self) -> None:
+        """Search keys that imports left unwritten (chainboard.searchdebts), and uploaded files past their
+        retention (chainboard.importlog, at most once an hour); at start and at every beat."""
+        from chainboard import importlog, searchdebts
+
+        try:
+            searchdebts.repair()
+            if time.monotonic() >= self.next_purge:
+                importlog.purge_expired()
+                self.next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+        except Exception:
+            logger.warning("worker %s: upkeep failed; trying at the next beat", self.worker_id, exc_info=True)
 
     def _run(self) -> None:
         try:
@@ -185,6 +203,7 @@ class Heartbeat:
                     logger.warning(
                         "heartbeat of worker %s failed; trying again", self.worker_id, exc_info=True
                     )
+                self.upkeep()
         finally:
             connection.close()
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from chainboard import audit, imports, tabular
+from chainboard import audit, importlog, imports, tabular
 
 
 def viewset_by_prefix(prefix: str):
@@ -43,12 +43,15 @@ class Command(BaseCommand):
             raise CommandError(f"no active user named {user}")
         name = Path(path).name
         started = time.perf_counter()
+        label = f"import:{name}"[:150]
         try:
             tabular.check(path, name)
             rows = tabular.read(path, name)
             spec = imports.Spec(viewset, account)
             header_row, headers = imports.find_header(rows, spec)
         except (tabular.FileProblem, imports.ImportError_) as exc:
+            with audit.operation(user=account, source=audit.Source.IMPORT, label=label):
+                importlog.from_command(name, entity, refused=str(exc))
             raise CommandError(str(exc)) from exc
         mapping = imports.auto_mapping(spec, headers)
         for item in map:
@@ -57,9 +60,11 @@ class Command(BaseCommand):
             for index, text in enumerate(headers):
                 if imports.normalise_header(text)[0] == key:
                     mapping[str(index)] = field
-        with audit.operation(user=account, source=audit.Source.IMPORT, label=f"import:{name}"[:150]):
+        with audit.operation(user=account, source=audit.Source.IMPORT, label=label):
             importer = imports.Importer(viewset, account, rows, header_row, mapping, headers=headers)
             outcome = importer.run(commit=not dry_run)
+            if not dry_run:
+                importlog.from_command(name, entity, outcome=outcome)
         for error in outcome.errors:
             self.stderr.write(f"row {error.row} {error.column or error.field}: {error.message}")
         if not outcome.ok:
