@@ -55,7 +55,21 @@ def paid(model: type[models.Model], operation_id=None) -> None:
     ).delete()
 
 
+_repairing: set[int] = set()  # debts this process is repairing now (in its heartbeat thread)
+
+
+def release_mine() -> int:
+    """Give up the debts this process still holds (a task ended without writing its keys: an error in
+    the key step): the next :func:`repair` takes them. Called by the worker after every task."""
+    from chainboard.models import SearchDebt
+
+    mine = SearchDebt.objects.filter(host=workers.HOST, pid=os.getpid()).exclude(pk__in=list(_repairing))
+    return mine.update(pid=0, process_started=None)
+
+
 def _owner_gone(debt) -> bool:
+    if debt.pid == 0:  # released
+        return True
     if debt.host == workers.HOST:
         if debt.pid == os.getpid():
             return False
@@ -80,9 +94,13 @@ def repair() -> int:
         claimed = SearchDebt.objects.filter(pk=debt.pk, host=debt.host, pid=debt.pid).update(**_me())
         if not claimed:
             continue  # another process took it
-        model = debt.content_type.model_class()
-        count = imports.reindex_operation(model, debt.operation_id) if model is not None else 0
-        SearchDebt.objects.filter(pk=debt.pk).delete()
+        _repairing.add(debt.pk)
+        try:
+            model = debt.content_type.model_class()
+            count = imports.reindex_operation(model, debt.operation_id) if model is not None else 0
+            SearchDebt.objects.filter(pk=debt.pk).delete()
+        finally:
+            _repairing.discard(debt.pk)
         logger.warning(
             "search keys of %s records of operation %s rebuilt (their import stopped before writing them)",
             count,

@@ -259,9 +259,15 @@ class SturdyWorker(Worker):
         self.sleep(delay)
 
     def run_task(self, db_task_result) -> None:
+        from chainboard import searchdebts
+
         self.unrecorded = db_task_result
         super().run_task(db_task_result)  # records the result, or raises if the database refused it
         self.unrecorded = None
+        try:  # an import that failed in its key step left its debt to this live process: give it up
+            searchdebts.release_mine()
+        except DATABASE_ERRORS:
+            logger.warning("worker %s: could not release search debts", self.worker_id, exc_info=True)
 
     def _record_unrecorded(self) -> None:
         """Save the outcome a task's ``set_successful``/``set_failed`` set but could not write."""

@@ -80,6 +80,14 @@ def test_a_debt_whose_process_is_alive_is_left_to_it_and_a_finished_import_owes_
     assert unfindable() == [] and not SearchDebt.objects.exists()
 
 
+def test_a_debt_left_by_a_task_that_failed_in_its_key_step_is_released_and_repaired(world, monkeypatch):
+    import_rows(world.users["office"], monkeypatch, kill_after_batches=0)  # an error, the process lives on
+    assert searchdebts.repair() == 0
+    assert searchdebts.release_mine() == 1  # the worker does this after every task
+    assert searchdebts.repair() == 3
+    assert unfindable() == [] and not SearchDebt.objects.exists()
+
+
 def test_a_completed_import_leaves_no_debt(world, monkeypatch):
     import_rows(world.users["office"], monkeypatch)
     assert unfindable() == [] and not SearchDebt.objects.exists()
