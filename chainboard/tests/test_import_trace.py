@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from chainboard import audit, importlog, imports, search, searchdebts
@@ -111,6 +112,9 @@ def test_a_file_refused_at_upload_is_audited_and_kept(client, world):
     assert entry.action == "create" and entry.user_name == "office"
     assert entry.after["file_name"] == "企业.xlsx" and entry.after["status"] == "failed"
     assert entry.after["message"] == job.message and "企业.xlsx" in job.message
+    page = client.get(reverse("enterprises:enterprise_import_job", args=[job.pk]))
+    assert page.status_code == 200 and job.message in page.content.decode()
+    assert "企业.xlsx" in client.get(reverse("enterprises:enterprise_import")).content.decode()  # listed
 
 
 def test_a_check_that_finds_bad_rows_is_audited_with_why(client, world):
