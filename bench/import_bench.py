@@ -44,11 +44,13 @@ COUNTIES = ["140502", "140521", "140522", "140524", "140525", "140581"]
 SILK = "丝麻纺织服装产业链"
 
 
-def setup_database(kind: str, n: int) -> None:
+def setup_database(kind: str, n: int, name: str = "import") -> None:
+    """An empty database of its own (``bench/data/NAME-N.sqlite3`` or PostgreSQL's ``chainboard_NAME_bench``),
+    with the regions, industries and the Jincheng set-up loaded."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chainboard.settings")
     if kind == "sqlite":
         DATA.mkdir(parents=True, exist_ok=True)
-        path = DATA / f"import-{n}.sqlite3"
+        path = DATA / f"{name}-{n}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         os.environ["CHAINBOARD_SQLITE_PATH"] = str(path)
@@ -73,7 +75,7 @@ def setup_database(kind: str, n: int) -> None:
     call_command("setup", str(ROOT / "chains" / "cities" / "jincheng.yaml"), verbosity=0)
 
 
-def office_user():
+def office_user(chains: tuple[str, ...] = (SILK,)):
     from accounts.models import User
     from chainboard import actions, audit
     from chainboard.scope import SystemActor
@@ -84,8 +86,8 @@ def office_user():
         user = User(username="bench_office", full_name="bench")
         user.set_unusable_password()
         user = actions.create_direct(actor, user)
-        chain = Chain.objects.get(name=SILK)
-        actions.create_direct(actor, Position(chain=chain, kind=PositionKind.OFFICE_MEMBER, user=user))
+        for chain in Chain.objects.filter(name__in=chains):
+            actions.create_direct(actor, Position(chain=chain, kind=PositionKind.OFFICE_MEMBER, user=user))
     return user
 
 

@@ -18,6 +18,7 @@ COMMANDS = {
     "unlock": "log-in locks: `unlock` lists locked user names, `unlock USERNAME` lifts one (audited)",
     "token": "API tokens: `token create USERNAME` prints a new token on its last line; revoke, list",
     "import-file": "import a .xlsx/.xls/.csv into an entity as a user: `import-file enterprises F --user U`",
+    "purge-imports": "delete uploaded import files past their retention (CHAINBOARD_IMPORT_RETENTION_DAYS), audited",
     "fuzz-api": "fuzz every API operation from its OpenAPI document: `fuzz-api --cases 1000` (rolled back)",
     "audit": "the audit trail: `audit verify` checks its hash chain; `audit purge --before DATE` (audited)",
     "rebuild-search": "rebuild the search keys of every searchable model",

@@ -3,9 +3,19 @@
 Numbers stay numbers, their unit in the heading (产值（元）; chainboard/formatting.py); dates and times
 are ISO 8601 in local time; a model with the 示例数据 flag gets a column saying which rows are sample.
 
-Cells that start with ``= + - @`` are neutralised with a leading apostrophe so that a spreadsheet never
-runs them as formulas. File names may be Chinese: Django's FileResponse/Content-Disposition handling
-encodes them (RFC 6266 ``filename*``).
+No value is ever run as a formula, and none is changed when nothing would run it:
+
+- XLSX: text is written as text cells (``write_string``), which a spreadsheet shows as they are and never
+  evaluates, whatever they start with; numbers as numbers. No apostrophe is added. The file is written by
+  XlsxWriter in ``constant_memory`` mode (one row in memory at a time).
+- CSV: a spreadsheet opening a CSV evaluates a cell that starts with ``=``, ``@``, ``+`` or ``-`` (and
+  one that starts with a tab or a carriage return, which it strips first). :func:`csv_safe` prefixes
+  ``'`` to a cell starting with ``=``, ``@``, tab or CR, and to one starting with ``+``/``-`` unless what
+  follows is a number or a phone number (``-12.5``, ``+86 356 2021234``, a lone ``-``), which a
+  spreadsheet reads as a value and which stay as typed.
+
+File names may be Chinese: Django's FileResponse/Content-Disposition handling encodes them (RFC 6266
+``filename*``).
 """
 
 from __future__ import annotations
@@ -14,7 +24,8 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -26,20 +37,22 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.html import strip_tags
 from django.utils.http import content_disposition_header
-from lxml.etree import Element, SubElement
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from chainboard import formatting
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
 MAX_CELL_TEXT = 32767  # Excel's limit on a cell's text
+# Characters an XML worksheet cannot hold (XlsxWriter would write them as _xHHHH_ escapes).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ALWAYS_RUN = ("=", "@", "\t", "\r")
+# After a leading + or -: a number (-12.5, +1,234, -3%) or a phone number (+86 356 2021234,
+# +86 (356) 202-1234), or nothing but signs (a lone "-" for "none"). No letters, so no function, cell
+# reference or DDE command can follow.
+_SIGNED_VALUE = re.compile(r"[+-](?:[\d.][\d .,()\-]*%?|[+-]*)\Z")
 
 
-def neutralise(value: Any) -> Any:
+def cell_value(value: Any) -> Any:
+    """A table cell as an export holds it: a number stays a number, anything else becomes plain text."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -56,16 +69,31 @@ def neutralise(value: Any) -> Any:
     text = value if type(value) is str else force_str(value)
     if "<" in text:  # strip_tags is costly per cell and changes nothing without a "<"
         text = strip_tags(text)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return text
 
 
-def _rows(table, queryset) -> Iterator[list[Any]]:
+def csv_safe(value: Any) -> Any:
+    """``value`` as a CSV cell that no spreadsheet runs as a formula (numbers and safe text unchanged)."""
+    if type(value) is not str or not value:
+        return value
+    first = value[0]
+    if first in _ALWAYS_RUN or (first in "+-" and not _SIGNED_VALUE.match(value)):
+        return "'" + value
+    return value
+
+
+def neutralise(value: Any) -> Any:
+    """A table cell for a CSV file: :func:`cell_value`, then :func:`csv_safe`."""
+    return csv_safe(cell_value(value))
+
+
+def _rows(table, queryset, cell=cell_value) -> Iterator[list[Any]]:
     # In chunks, prefetches included (one prefetch query per chunk): memory stays flat, and no query
     # carries more ids than SQLite allows variables (250,000), whatever the size of the export.
     model = queryset.model
     flag = table.has_sample_flag(model)
     for obj in queryset.iterator(chunk_size=CHUNK):
-        yield [neutralise(value) for value in table.export_row(model, obj, flag)]
+        yield [cell(value) for value in table.export_row(model, obj, flag)]
 
 
 class _Unindexed(Func):
@@ -96,56 +124,35 @@ def _sorted_not_walked(queryset):
     return queryset.order_by(*terms) if terms else queryset
 
 
-_PRESERVE = "{http://www.w3.org/XML/1998/namespace}space"
+def write_xlsx(title: str, headers: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """One sheet named ``title``: the headers, then the rows; text as text cells, numbers as numbers.
+
+    Control characters, which a worksheet cannot hold, are dropped; text is cut at Excel's 32,767
+    characters; an empty cell, or a number that is not finite, is left blank."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    # constant_memory: each row is written to a temporary file as soon as the next one starts.
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False})
+    sheet = workbook.add_worksheet(title[:31])
+    write_string, write_number = sheet.write_string, sheet.write_number
+    for number, values in enumerate(_with_header(headers, rows)):
+        for column, value in enumerate(values):
+            if type(value) is str:
+                if not value:
+                    continue
+                if _CONTROL.search(value):
+                    value = _CONTROL.sub("", value)
+                write_string(number, column, value[:MAX_CELL_TEXT])
+            elif value is not None and math.isfinite(value):
+                write_number(number, column, value)
+    workbook.close()
+    return buffer.getvalue()
 
 
-class _RowSheet(WriteOnlyWorksheet):
-    """A write-only sheet whose rows are built as one lxml element each.
-
-    openpyxl's own ``append`` makes a cell object per value, checks it, and writes it through a context
-    manager per cell: 5.6 s for 100,000 rows of six cells, of an export's 8.7 s. Exports hold only text
-    and numbers, already neutralised, so each row goes to the same stream as one ``<row>`` element of
-    inline strings and numbers with their references, as openpyxl writes them: 2.8 s (bench/README.md).
-    Control characters, which a worksheet cannot hold (openpyxl refuses them), are dropped. The workbook,
-    styles and the package around the sheet are openpyxl's. ``test_exports`` reads the file back with
-    openpyxl and python-calamine and compares it with what openpyxl's own ``append`` writes.
-    """
-
-    def _write_rows(self):  # the generator openpyxl's append sends each row to
-        xf = self._writer.xf.send(True)
-        with xf.element("sheetData"):
-            index = 1
-            try:
-                while True:
-                    values = yield
-                    number = str(index)
-                    row = Element("row", r=number)
-                    for column, value in enumerate(values, 1):
-                        if isinstance(value, str):
-                            if not value:
-                                continue
-                            if ILLEGAL_CHARACTERS_RE.search(value):  # control characters
-                                value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                            value = value[:MAX_CELL_TEXT]
-                            cell = SubElement(row, "c", r=get_column_letter(column) + number, t="inlineStr")
-                            text = SubElement(SubElement(cell, "is"), "t")
-                            if value != value.strip():
-                                text.set(_PRESERVE, "preserve")
-                            text.text = value
-                        elif value is not None and math.isfinite(value):  # as openpyxl formats numbers
-                            cell = SubElement(row, "c", r=get_column_letter(column) + number)
-                            SubElement(cell, "v").text = "%.16g" % value
-                    xf.write(row)
-                    index += 1
-            except GeneratorExit:
-                pass
-        self._writer.xf.send(None)
-
-
-def _xlsx_sheet(workbook, title: str) -> _RowSheet:
-    sheet = _RowSheet(parent=workbook, title=title)
-    workbook._sheets.append(sheet)
-    return sheet
+def _with_header(headers, rows):
+    yield headers
+    yield from rows
 
 
 class _Echo:
@@ -158,15 +165,8 @@ def export_response(fmt: str, title: str, table, queryset):
     headers = table.export_labels(queryset.model)
     queryset = _sorted_not_walked(queryset)
     if fmt == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = _xlsx_sheet(workbook, title[:31])
-        sheet.append(headers)
-        for row in _rows(table, queryset):
-            sheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
         response = HttpResponse(
-            buffer.getvalue(),
+            write_xlsx(title, headers, _rows(table, queryset)),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = content_disposition_header(True, f"{title}-{stamp}.xlsx")
@@ -175,8 +175,8 @@ def export_response(fmt: str, title: str, table, queryset):
 
     def stream():
         yield "\ufeff"  # BOM: Excel opens UTF-8 Chinese text correctly
-        yield writer.writerow(headers)
-        for row in _rows(table, queryset):
+        yield writer.writerow([csv_safe(h) for h in headers])
+        for row in _rows(table, queryset, neutralise):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")

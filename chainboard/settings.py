@@ -292,6 +292,9 @@ IMPORT_PROCESSES = env_int(
     min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 8),
 )
 IMPORT_PARALLEL_ROWS = env_int("CHAINBOARD_IMPORT_PARALLEL_ROWS", 10_000)
+# Uploaded import files (refused ones too) are kept this many days, then deleted by the task worker or
+# `chainboard purge-imports`, each deletion audited (chainboard/importlog.py).
+IMPORT_RETENTION_DAYS = env_int("CHAINBOARD_IMPORT_RETENTION_DAYS", 30)
 # The task worker records a heartbeat this often; a worker on another host whose heartbeat is older than
 # WORKER_STALE_SECONDS is taken for dead (one on the same host is checked by its process id at once).
 WORKER_HEARTBEAT_SECONDS = env_int("CHAINBOARD_WORKER_HEARTBEAT_SECONDS", 15)

@@ -6,14 +6,18 @@ from django_tasks import task
 @task()
 def check_import(job_id: int) -> None:
     """The dry run behind an import's preview: every row validated, written and rolled back."""
+    from chainboard import importlog
     from chainboard.imports import run_job
 
-    run_job(job_id, commit=False)
+    with importlog.attempt(job_id):
+        run_job(job_id, commit=False)
 
 
 @task()
 def commit_import(job_id: int) -> None:
     """Write an import's rows in one transaction (or none), with their audit rows and search keys."""
+    from chainboard import importlog
     from chainboard.imports import run_job
 
-    run_job(job_id, commit=True)
+    with importlog.attempt(job_id):
+        run_job(job_id, commit=True)

@@ -11,6 +11,13 @@ A worker is dead when its process is gone from this host (checked at once, by pr
 time), or, for a worker on another host, when its heartbeat is older than ``WORKER_STALE_SECONDS``.
 Same-host workers are judged by their process and not by their heartbeat because, under SQLite, a
 worker inside a long import transaction cannot write its heartbeat until it commits.
+
+:class:`SturdyWorker` is django-tasks-db's worker made to survive a busy or dropped database: its loop
+takes ``BEGIN EXCLUSIVE`` outside its own error handling, so one ``database is locked`` after the busy
+timeout (``CHAINBOARD_SQLITE_BUSY_SECONDS``), or a PostgreSQL connection dropped by a restart, used to end
+the worker for good. Here such an error is logged, unusable connections are closed, and the loop starts
+again after a growing pause (``RETRY_SECONDS``); a task whose result could not be recorded is recorded
+then.
 """
 
 from __future__ import annotations
@@ -20,14 +27,17 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
 
 logger = logging.getLogger(__name__)
 
 HOST = socket.gethostname()[:255]
+PURGE_EVERY_SECONDS = 3600  # how often a worker deletes uploaded files past their retention
 
 
 class WorkerLost(Exception):
@@ -107,7 +117,7 @@ def settle_dead_workers(me: str | None = None) -> list[str]:
     from django_tasks_db.models import DBTaskResult
 
     from chainboard import imports
-    from chainboard.models import ImportJob, WorkerHeartbeat
+    from chainboard.models import ImportJob, SearchDebt, WorkerHeartbeat
 
     running = list(DBTaskResult.objects.running().only("id", "worker_ids", "started_at"))
     if not running:
@@ -135,6 +145,8 @@ def settle_dead_workers(me: str | None = None) -> list[str]:
         # transaction: a job seen finished never has its task still RUNNING.
         for job in ImportJob.objects.filter(task_id=str(result.id)):
             imports.settle_lost(job, also=fail_task)
+            if job.running and job.operation_id:  # settle_lost rebuilt its keys: the debt is paid
+                SearchDebt.objects.filter(operation_id=job.operation_id).delete()
         with transaction.atomic():
             fail_task()  # no job, or a job already settled: the task alone
         if known is not None:
@@ -152,13 +164,33 @@ class Heartbeat:
     def __init__(self, worker_id: str):
         self.worker_id = worker_id
         self.stopped = threading.Event()
+        self.next_purge = 0.0
         self.thread = threading.Thread(target=self._run, name="chainboard-heartbeat", daemon=True)
 
     def start(self) -> Heartbeat:
-        register(self.worker_id)
-        settle_dead_workers(self.worker_id)
+        try:
+            register(self.worker_id)
+            settle_dead_workers(self.worker_id)
+        except DATABASE_ERRORS:  # a busy database at start: the first beat tries again
+            logger.warning(
+                "worker %s could not register; trying at the next beat", self.worker_id, exc_info=True
+            )
+        self.upkeep()
         self.thread.start()
         return self
+
+    def upkeep(self) -> None:
+        """Search keys that imports left unwritten (chainboard.searchdebts), and uploaded files past their
+        retention (chainboard.importlog, at most once an hour); at start and at every beat."""
+        from chainboard import importlog, searchdebts
+
+        try:
+            searchdebts.repair()
+            if time.monotonic() >= self.next_purge:
+                importlog.purge_expired()
+                self.next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+        except Exception:
+            logger.warning("worker %s: upkeep failed; trying at the next beat", self.worker_id, exc_info=True)
 
     def _run(self) -> None:
         try:
@@ -171,6 +203,7 @@ class Heartbeat:
                     logger.warning(
                         "heartbeat of worker %s failed; trying again", self.worker_id, exc_info=True
                     )
+                self.upkeep()
         finally:
             connection.close()
 
@@ -181,3 +214,73 @@ class Heartbeat:
             unregister(self.worker_id)
         except Exception:
             logger.warning("could not remove the heartbeat of worker %s", self.worker_id, exc_info=True)
+
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_SECONDS = (1, 2, 5, 10, 30)  # pauses after consecutive database errors, the last one repeated
+CALM_SECONDS = 300  # an error this long after the last one starts the pauses again from the first
+
+
+class SturdyWorker(Worker):
+    """django-tasks-db's worker that a busy or dropped database does not stop (see the module's text).
+
+    ``sleep`` is how it pauses (tests pass one that records instead of waiting)."""
+
+    def __init__(self, *args, sleep=time.sleep, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+        self.failures = 0
+        self.last_failure = 0.0
+        self.unrecorded = None  # a task that ran but whose result the database refused
+
+    def run(self) -> None:
+        while True:
+            try:
+                self._record_unrecorded()
+                super().run()
+                return
+            except DATABASE_ERRORS as exc:
+                if not self.running:
+                    raise
+                self._pause(exc)
+
+    def _pause(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self.last_failure > CALM_SECONDS:
+            self.failures = 0
+        self.failures += 1
+        self.last_failure = now
+        delay = RETRY_SECONDS[min(self.failures, len(RETRY_SECONDS)) - 1]
+        logger.warning(
+            "worker %s: the database failed (%s); trying again in %s s", self.worker_id, exc, delay
+        )
+        close_old_connections()  # a dropped connection is unusable: closed, and opened afresh next time
+        self.startup_delay = False
+        self.sleep(delay)
+
+    def run_task(self, db_task_result) -> None:
+        from chainboard import searchdebts
+
+        self.unrecorded = db_task_result
+        super().run_task(db_task_result)  # records the result, or raises if the database refused it
+        self.unrecorded = None
+        try:  # an import that failed in its key step left its debt to this live process: give it up
+            searchdebts.release_mine()
+        except DATABASE_ERRORS:
+            logger.warning("worker %s: could not release search debts", self.worker_id, exc_info=True)
+
+    def _record_unrecorded(self) -> None:
+        """Save the outcome a task's ``set_successful``/``set_failed`` set but could not write."""
+        result, self.unrecorded = self.unrecorded, None
+        if result is None:
+            return
+        try:
+            if result.status == "RUNNING":  # failed before an outcome was set: the worker's error
+                result.set_failed(WorkerLost("the database failed while the task's result was recorded"))
+            else:
+                fields = ["status", "return_value", "finished_at", "exception_class_path", "traceback"]
+                result.save(update_fields=fields)
+        except DATABASE_ERRORS:
+            self.unrecorded = result
+            raise
+        logger.info("worker %s: recorded task %s after the database came back", self.worker_id, result.id)

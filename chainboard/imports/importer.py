@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from chainboard import searchdebts
 from chainboard.imports.checking import Checking
 from chainboard.imports.headers import UNITS, normalise_header
 from chainboard.imports.mapping import Spec
@@ -124,6 +125,7 @@ class Importer(Checking, Writing):
                         self.wide.write(commit=commit)
                     if not self.outcome.ok or not commit:
                         raise _Rollback
+                    searchdebts.owe(self.model)  # with the rows: repaired if the keys below never come
             except _Rollback:
                 return self.outcome
             except IntegrityError as exc:

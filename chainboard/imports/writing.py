@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chainboard import audit, bulkwrite, scope, search
+from chainboard import audit, bulkwrite, scope, search, searchdebts
 from chainboard.imports.outcome import BATCH, CHUNK
 from chainboard.imports.rows import _Row
 from chainboard.models.audit import AuditAction
@@ -181,7 +181,7 @@ class Writing:
         Computing and inserting the keys costs more than the rows themselves (about 60 keys per
         enterprise), so it does not hold the import's transaction open: a 100,000-row import commits
         its rows and audit first and is searchable moments later. Were the process to die in between,
-        ``chainboard rebuild-search`` restores the keys.
+        the search debt recorded with the rows makes the task worker rebuild them (chainboard/searchdebts.py).
         """
         fields = search.search_fields(self.model)
         if not fields:
@@ -195,6 +195,7 @@ class Writing:
                 search.index_many(self.model, [o for o, fresh in batch if not fresh], fresh=False)
             if self.progress:
                 self.progress(min(start + BATCH * 2, len(todo)), len(todo))
+        searchdebts.paid(self.model)
 
 
 def _all_related(model, known: dict[str, list]) -> dict[str, list]:

@@ -4,7 +4,7 @@ from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
 from .journal import JournalEntry
-from .search import SearchKey
+from .search import SearchDebt, SearchKey
 from .tokens import ApiToken
 from .workers import WorkerHeartbeat
 
@@ -20,6 +20,7 @@ __all__ = [
     "AuditedModel",
     "JournalEntry",
     "ScopedQuerySet",
+    "SearchDebt",
     "SearchKey",
     "WorkerHeartbeat",
 ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chainboard import scope
+from chainboard.exports import csv_safe
 from chainboard.filters import ScopedFilterSet
 from chainboard.history import humanise
 from chainboard.models import AuditEntry
@@ -150,15 +151,15 @@ def audit_export(request):
                 yield writer.writerow(
                     [
                         timezone.localtime(e.time).isoformat(),
-                        _neutralise(e.user_name),
+                        csv_safe(e.user_name),
                         e.get_source_display(),
                         e.get_action_display(),
                         capfirst(e.content_type.name),
                         e.object_id,
-                        _neutralise(e.object_repr),
+                        csv_safe(e.object_repr),
                         e.operation_id,
-                        _neutralise(_pairs((label, old) for label, old, _new in changes if e.before)),
-                        _neutralise(_pairs((label, new) for label, _old, new in changes if e.after)),
+                        csv_safe(_pairs((label, old) for label, old, _new in changes if e.before)),
+                        csv_safe(_pairs((label, new) for label, _old, new in changes if e.after)),
                         e.hash,
                         _json(e.before),
                         _json(e.after),
@@ -180,8 +181,3 @@ def _json(value) -> str:
     # JSON, as stored (null when there is none), so a program reading the export can parse it; a
     # Python repr (single quotes, None, True) it could not.
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _neutralise(text: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in {"=", "+", "-", "@"} else text

@@ -12,10 +12,11 @@ import io
 import os
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from chainboard import imports, scope, tabular
+from chainboard import importlog, imports, scope, tabular
 from chainboard.exports import _Echo, neutralise
 from chainboard.imports.related import RelatedSpec
 from chainboard.models import ImportJob, ImportMapping, ImportStatus
@@ -90,6 +91,7 @@ class ImportView(ImportBase):
             try:
                 table = imports.read_table(handle.name, name, self.spec)
             except (tabular.FileProblem, imports.ImportError_) as exc:
+                self.refused(handle, name, str(exc))
                 return self.page(str(exc), status=400)
             handle.seek(0)
             content = handle.read()
@@ -102,7 +104,26 @@ class ImportView(ImportBase):
         set_table(job, table, self.spec, self.related)
         job.file.save(name, ContentFile(content), save=False)
         job.save()
+        importlog.uploaded(job)
         return HttpResponseRedirect(reverse(self.viewset.names()["import_job"], args=[job.pk]))
+
+    def refused(self, handle, name: str, message: str) -> None:
+        """A file refused at upload is an attempt too: audited, and kept for the retention period
+        (unless it is over the size limit)."""
+        job = ImportJob(
+            user=self.request.user,
+            content_type=self.content_type(),
+            file_name=name,
+            status=ImportStatus.FAILED,
+            message=message,
+            language=translation.get_language() or "zh-hans",
+            finished_at=timezone.now(),
+        )
+        if handle.seek(0, os.SEEK_END) <= settings.IMPORT_MAX_BYTES:
+            handle.seek(0)
+            job.file.save(name, File(handle), save=False)
+        job.save()
+        importlog.uploaded(job)
 
 
 def set_table(job: ImportJob, table: imports.Table, spec: imports.Spec, related: RelatedSpec) -> None:

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from chainboard import audit, imports, tabular
+from chainboard import audit, importlog, imports, tabular
 from chainboard.imports.related import FilePeriod, RelatedSpec, column_plan, parse_period
 
 
@@ -75,6 +75,7 @@ class Command(BaseCommand):
             raise CommandError(_("There is no file %(path)s.") % {"path": path})
         name = Path(path).name
         started = time.perf_counter()
+        label = f"import:{name}"[:150]
         try:
             spec = imports.Spec(viewset, account)
             table = imports.read_table(
@@ -96,7 +97,7 @@ class Command(BaseCommand):
                         mapping[str(index)] = field
             for note in table.notes:
                 self.stdout.write(note)
-            with audit.operation(user=account, source=audit.Source.IMPORT, label=f"import:{name}"[:150]):
+            with audit.operation(user=account, source=audit.Source.IMPORT, label=label):
                 importer = imports.Importer(
                     viewset,
                     account,
@@ -108,7 +109,11 @@ class Command(BaseCommand):
                     period=chosen,
                 )
                 outcome = importer.run(commit=not dry_run)
+                if not dry_run:
+                    importlog.from_command(name, entity, outcome=outcome)
         except (tabular.FileProblem, imports.ImportError_, PermissionDenied) as exc:
+            with audit.operation(user=account, source=audit.Source.IMPORT, label=label):
+                importlog.from_command(name, entity, refused=str(exc))
             raise CommandError(str(exc)) from exc
         except OSError as exc:
             raise CommandError(
@@ -156,12 +161,12 @@ class Command(BaseCommand):
             }
         )
         for prefix, counts in outcome.related.items():
-            label = related.specs[prefix].model._meta.verbose_name_plural
+            entity_name = related.specs[prefix].model._meta.verbose_name_plural
             self.stdout.write(
                 "  "
                 + _("%(label)s: added %(added)s, changed %(changed)s, unchanged %(unchanged)s")
                 % {
-                    "label": label,
+                    "label": entity_name,
                     "added": counts["created"],
                     "changed": counts["updated"],
                     "unchanged": counts["unchanged"],

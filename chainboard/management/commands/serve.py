@@ -1,14 +1,15 @@
-import signal
-import subprocess
 import sys
 
 from django.core.management.base import BaseCommand
 
+from chainboard.supervisor import Supervisor
+
 
 class Command(BaseCommand):
     help = (
-        "Run the web server and the background task worker (db_worker) together; Ctrl-C stops both. "
-        "For production, run a WSGI server (gunicorn chainboard.wsgi) and `chainboard db_worker` separately."
+        "Run the web server and the background task worker (db_worker) together; the worker is restarted "
+        "if it dies, and Ctrl-C or SIGTERM stops both. For production, run a WSGI server (gunicorn "
+        "chainboard.wsgi) and `chainboard db_worker` separately, each under a service manager."
     )
 
     def add_arguments(self, parser):
@@ -16,19 +17,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, addr: str, **options):
         python = sys.executable
-        worker = subprocess.Popen([python, "-m", "chainboard.cli", "db_worker"])
-        web = subprocess.Popen([python, "-m", "chainboard.cli", "runserver", addr, "--noreload"])
-        self.stdout.write(f"chainboard on http://{addr}/ (worker pid {worker.pid}, web pid {web.pid})")
-        try:
-            web.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for proc in (web, worker):
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGINT)
-            for proc in (web, worker):
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        supervisor = Supervisor(
+            web=[python, "-m", "chainboard.cli", "runserver", addr, "--noreload"],
+            worker=[python, "-m", "chainboard.cli", "db_worker"],
+            log=lambda text: self.stderr.write(f"chainboard serve: {text}"),
+        )
+        self.stdout.write(f"chainboard on http://{addr}/")
+        status = supervisor.run()
+        if status:
+            sys.exit(status)
