@@ -171,6 +171,18 @@ def test_a_web_edit_names_its_author_and_an_import_its_file(client, world):
     assert "Import of 产品清单.xlsx" in english
 
 
+def test_the_audit_list_names_the_operation_in_words_too(client, world):
+    link = SegmentLink.objects.first()
+    with audit.operation(
+        user=SystemActor("command:load_demo"), source=audit.Source.COMMAND, label="command:load_demo"
+    ):
+        actions.save_fields(SystemActor("command:load_demo"), link, source="TA0302 reply, 二(四)")
+    client.force_login(world.users["auditor"])
+    text = text_of(in_language(client, "zh-hans").get(reverse("audit:auditentry_list")))
+    assert "导入演示数据" in text
+    assert "command:" not in text
+
+
 # ---- the auditor's kinds and CSV -----------------------------------------------------------------------
 
 

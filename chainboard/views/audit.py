@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from chainboard import scope
 from chainboard.exports import csv_safe
 from chainboard.filters import ScopedFilterSet
-from chainboard.history import humanise
+from chainboard.history import describe_operations, humanise
 from chainboard.models import AuditEntry
 from chainboard.models.audit import AuditAction
 
@@ -79,10 +79,14 @@ def audit_list(request):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    entries = list(page.object_list)
+    # Who (a person) and how (网页编辑, 导入演示数据, 导入 <file>), as the history pages say it: never the
+    # raw operation label (command:load_demo).
+    rows = list(zip(entries, describe_operations(entries), strict=True))
     return render(
         request,
         "chainboard/audit/list.html",
-        {"filterset": filterset, "page": page, "query": query.urlencode()},
+        {"filterset": filterset, "page": page, "rows": rows, "query": query.urlencode()},
     )
 
 
