@@ -126,12 +126,18 @@ def history_page(client, obj, language="zh-hans"):
     return in_language(client, language).get(url)
 
 
-def test_history_names_the_operation_in_words_and_keeps_ids_under_details(client, world):
+def edited_by_the_demo_loader() -> SegmentLink:
+    """A segment link changed by `chainboard load-demo` (its operation label is command:load_demo)."""
     link = SegmentLink.objects.first()
     with audit.operation(
         user=SystemActor("command:load_demo"), source=audit.Source.COMMAND, label="command:load_demo"
     ):
         actions.save_fields(SystemActor("command:load_demo"), link, source="TA0302 reply, 二(四)")
+    return link
+
+
+def test_history_names_the_operation_in_words_and_keeps_ids_under_details(client, world):
+    link = edited_by_the_demo_loader()
     client.force_login(world.users["office"])
     response = history_page(client, link)
     html = response.content.decode()
@@ -172,11 +178,7 @@ def test_a_web_edit_names_its_author_and_an_import_its_file(client, world):
 
 
 def test_the_audit_list_names_the_operation_in_words_too(client, world):
-    link = SegmentLink.objects.first()
-    with audit.operation(
-        user=SystemActor("command:load_demo"), source=audit.Source.COMMAND, label="command:load_demo"
-    ):
-        actions.save_fields(SystemActor("command:load_demo"), link, source="TA0302 reply, 二(四)")
+    link = edited_by_the_demo_loader()
     client.force_login(world.users["auditor"])
     text = text_of(in_language(client, "zh-hans").get(reverse("audit:auditentry_list")))
     assert "导入演示数据" in text
