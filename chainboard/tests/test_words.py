@@ -178,7 +178,7 @@ def test_a_web_edit_names_its_author_and_an_import_its_file(client, world):
 
 
 def test_the_audit_list_names_the_operation_in_words_too(client, world):
-    link = edited_by_the_demo_loader()
+    edited_by_the_demo_loader()
     client.force_login(world.users["auditor"])
     text = text_of(in_language(client, "zh-hans").get(reverse("audit:auditentry_list")))
     assert "导入演示数据" in text
