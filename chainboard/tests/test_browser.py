@@ -55,13 +55,26 @@ def browser():
         browser.close()
 
 
+def close_settled(context) -> None:
+    """Close a browser context once its pages have no request in flight. The live server answers in
+    threads of its own: a request still running (an htmx poll, the favicon) when the test's database is
+    flushed holds a lock on SQLite's shared in-memory test database, and the flush fails with "database
+    table is locked"."""
+    for open_page in context.pages:
+        try:
+            open_page.wait_for_load_state("networkidle", timeout=5_000)
+        except sync_api.Error:
+            pass  # a page that never settles (a poll every second) is closed as it is
+    context.close()
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     yield page
-    context.close()
+    close_settled(context)
 
 
 def log_in(page, username: str) -> None:

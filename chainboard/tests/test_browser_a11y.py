@@ -20,6 +20,7 @@ from django.urls import reverse
 from chainboard.tests.test_browser import (  # noqa: F401 (fixtures)
     TIMEOUT_MS,
     browser,
+    close_settled,
     expect,
     log_in,
 )
@@ -100,7 +101,7 @@ def contexts(browser, live_server):  # noqa: F811 (pytest hands in the fixture i
 
     yield new_page
     for context in opened:
-        context.close()
+        close_settled(context)
 
 
 def open_page(page, url: str) -> None:

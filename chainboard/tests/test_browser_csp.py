@@ -18,6 +18,7 @@ from django.urls import reverse
 from chainboard.tests.test_browser import (  # noqa: F401 (fixtures)
     TIMEOUT_MS,
     browser,
+    close_settled,
     expect,
     list_rows,
     log_in,
@@ -50,7 +51,7 @@ def watched(browser, live_server):  # noqa: F811 (pytest hands in the fixture im
     page.on("console", console)
     page.on("pageerror", lambda error: problems.append(f"{page.url}: script error: {error}"))
     yield page, problems
-    context.close()
+    close_settled(context)
 
 
 @pytest.mark.browser
