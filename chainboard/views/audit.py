@@ -82,11 +82,11 @@ def audit_list(request):
     entries = list(page.object_list)
     # Who (a person) and how (网页编辑, 导入演示数据, 导入 <file>), as the history pages say it: never the
     # raw operation label (command:load_demo).
-    rows = list(zip(entries, describe_operations(entries), strict=True))
+    described = list(zip(entries, describe_operations(entries), strict=True))
     return render(
         request,
         "chainboard/audit/list.html",
-        {"filterset": filterset, "page": page, "rows": rows, "query": query.urlencode()},
+        {"filterset": filterset, "page": page, "described": described, "query": query.urlencode()},
     )
 
 
