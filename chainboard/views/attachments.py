@@ -31,26 +31,27 @@ def attachment_and_journal_context(request, obj) -> dict:
     }
 
 
+def _add_to(request, obj, form_class, model, *args, **fields) -> bool:
+    """Add an attachment or a journal note to ``obj`` through the action layer; a refused one is told
+    field by field. True when it was added."""
+    ct = ContentType.objects.get_for_model(obj)
+    try:
+        actions.create(
+            request.user, form_class, *args, parent=obj, content_type=ct, object_id=str(obj.pk), **fields
+        )
+    except actions.InvalidData as exc:
+        for field, errors in exc.errors.items():
+            for error in errors:
+                messages.error(request, f"{actions.field_label(model, field)}: {error}")
+        return False
+    return True
+
+
 class AttachmentsView(EntityView):
     def post(self, request, pk):
         obj = self.get_object("change")
-        ct = ContentType.objects.get_for_model(obj)
-        try:
-            actions.create(
-                request.user,
-                AttachmentForm,
-                request.POST,
-                request.FILES,
-                parent=obj,
-                content_type=ct,
-                object_id=str(obj.pk),
-                uploaded_by=request.user,
-            )
-        except actions.InvalidData as exc:
-            for field, errors in exc.errors.items():
-                for error in errors:
-                    messages.error(request, f"{actions.field_label(Attachment, field)}: {error}")
-        else:
+        args = (request.POST, request.FILES)
+        if _add_to(request, obj, AttachmentForm, Attachment, *args, uploaded_by=request.user):
             messages.success(request, _("Attachment uploaded."))
         return HttpResponseRedirect(obj.get_absolute_url() + "#attachments")
 
@@ -91,19 +92,5 @@ class AttachmentDownloadView(EntityView):
 class JournalView(EntityView):
     def post(self, request, pk):
         obj = self.get_object()
-        ct = ContentType.objects.get_for_model(obj)
-        try:
-            actions.create(
-                request.user,
-                JournalForm,
-                request.POST,
-                parent=obj,
-                content_type=ct,
-                object_id=str(obj.pk),
-                author=request.user,
-            )
-        except actions.InvalidData as exc:
-            for errors in exc.errors.values():
-                for error in errors:
-                    messages.error(request, error)
+        _add_to(request, obj, JournalForm, JournalEntry, request.POST, author=request.user)
         return HttpResponseRedirect(obj.get_absolute_url() + "#journal")
