@@ -13,7 +13,7 @@ import decimal
 import functools
 import getpass
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -153,8 +153,9 @@ def record(action: str, instance: models.Model | None = None, **fields):
     return auditchain.append(values(action, instance, **fields))
 
 
-def record_many(rows: list[dict[str, Any]]) -> list[int]:
-    """Write many audit rows made by :func:`values` (an import's), chained in one pass; the new ids."""
+def record_many(rows: Iterable[dict[str, Any]]) -> list[int]:
+    """Write many audit rows made by :func:`values` (an import's, maybe a generator, taken a batch at a
+    time), chained in one pass; the new ids."""
     from chainboard import auditchain
 
     return auditchain.append_many(rows)

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ from django.db import connections, transaction
 # A constant key for pg_advisory_xact_lock: "chainboard audit chain" has no other user of advisory locks.
 _LOCK_KEY = 0x636861696E617564  # "chainaud"
 GENESIS = ""
+APPEND_BATCH = 5_000  # entries chained and written at a time by append_many
 # The fields an entry's hash covers, besides the previous hash (not the id: the chain gives the order).
 HASHED = (
     "time",
@@ -120,8 +123,16 @@ def _head(using: str = "default") -> str:
     return last if last is not None else GENESIS
 
 
-def _chain(rows: list[dict[str, Any]], encoded: bool = False, using: str = "default") -> None:
-    """Stamp ``rows`` (audit values, in order) with time, previous hash and hash, after the head.
+def _chain(
+    rows: list[dict[str, Any]],
+    encoded: bool = False,
+    using: str = "default",
+    *,
+    prev: str | None = None,
+    now=None,
+) -> str:
+    """Stamp ``rows`` (audit values, in order) with time, previous hash and hash, after the head (or
+    after ``prev``, the hash of the batch before); returns the last hash.
 
     ``encoded``: replace before and after by their canonical JSON text (:class:`bulkwrite.JsonText`),
     which the bulk INSERT then writes as it is instead of encoding them a second time."""
@@ -129,9 +140,10 @@ def _chain(rows: list[dict[str, Any]], encoded: bool = False, using: str = "defa
 
     from chainboard.bulkwrite import JsonText
 
-    now = timezone.now()
+    now = now or timezone.now()
     now_text = _time_text(now)  # one time for the whole batch, as one INSERT would have
-    prev = _head(using)
+    if prev is None:
+        prev = _head(using)
     for row in rows:
         before, after = row["before"], row["after"]
         before_text = "null" if before is None else _encode(before)
@@ -142,6 +154,7 @@ def _chain(rows: list[dict[str, Any]], encoded: bool = False, using: str = "defa
         if encoded:
             row["before"] = None if before is None else JsonText(before_text)
             row["after"] = None if after is None else JsonText(after_text)
+    return prev
 
 
 def append(values: dict[str, Any], using: str = "default"):
@@ -157,18 +170,27 @@ def append(values: dict[str, Any], using: str = "default"):
     return entry
 
 
-def append_many(rows: list[dict[str, Any]]) -> list[int]:
+def append_many(rows: Iterable[dict[str, Any]]) -> list[int]:
     """Insert many audit entries (an import's) onto the chain: hashed in Python in the same pass that
-    prepares them, written by :func:`chainboard.bulkwrite.insert_values`. Returns the new ids."""
+    prepares them, written by :func:`chainboard.bulkwrite.insert_values`. Returns the new ids.
+
+    ``rows`` may be a generator: they are taken, chained and written ``APPEND_BATCH`` at a time (one
+    time stamp for all), so an import's 400,000 entries are never all in memory at once."""
+    from django.utils import timezone
+
     from chainboard import bulkwrite
     from chainboard.models import AuditEntry
 
-    if not rows:
-        return []
+    ids: list[int] = []
+    rows = iter(rows)
     with transaction.atomic():
-        _hold_chain()  # before insert_values draws its ids, so they follow the chain's order
-        _chain(rows, encoded=True)
-        return bulkwrite.insert_values(AuditEntry, rows)
+        prev, now = None, timezone.now()
+        while batch := list(itertools.islice(rows, APPEND_BATCH)):
+            if prev is None:
+                _hold_chain()  # before insert_values draws its ids, so they follow the chain's order
+            prev = _chain(batch, encoded=True, prev=prev, now=now)
+            ids += bulkwrite.insert_values(AuditEntry, batch)
+    return ids
 
 
 # ---- verification ------------------------------------------------------------------------------------

@@ -141,11 +141,13 @@ def _parallel_check(importer: Importer, todo: list, context: _CheckContext, proc
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for (start, end), result in zip(shares, results, strict=True):
+        for index, (start, end) in enumerate(shares):
+            result, results[index] = results[index], None  # each share's bytes freed once rebuilt
             if result is None:
                 fallen_back.append((start, end))
                 continue
             states, errors, error_count, preview = pickle.loads(result)  # noqa: S301 - our own workers'
+            del result
             for (row, target), state in zip(todo[start:end], states, strict=True):
                 restorer.restore(row, target, state)
             outcome.errors += errors[: max(MAX_ERRORS - len(outcome.errors), 0)]

@@ -10,7 +10,9 @@ ones, ``bulk_update`` changes the others, and one count checks the scope of the 
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,11 +245,12 @@ class RelatedRows:
         entries = []
         for prefix, records in self.records.items():
             related = self.spec.columns[next(n for n in self.ordered() if n.startswith(f"{prefix}."))].related
-            entries += self._write_related(related, records)
+            entries.append(self._write_related(related, records))
         if self.importer.outcome.ok and commit:
-            audit.record_many(entries)
+            audit.record_many(itertools.chain.from_iterable(entries))
 
-    def _write_related(self, related: RelatedImport, records: list[_Record]) -> list[dict]:
+    def _write_related(self, related: RelatedImport, records: list[_Record]) -> Iterator[dict]:
+        """Write the records; their audit values come as they are asked for (a batch at a time)."""
         model = related.model
         parent_field = model._meta.get_field(related.parent)
         creates = [r for r in records if r.action == "create"]
@@ -267,13 +270,13 @@ class RelatedRows:
             model.objects.bulk_update([r.instance for r in batch], [*names, "version", "updated_at"])
         self._check_scope(model, creates, "add")
         self._check_scope(model, updates, "change")
-        entries = [
+        created = (
             audit.values(
                 AuditAction.CREATE, r.instance, after=audit.snapshot(r.instance), parent=r.row.instance
             )
             for r in creates
-        ]
-        entries += [
+        )
+        updated = (
             audit.values(
                 AuditAction.UPDATE,
                 r.instance,
@@ -282,8 +285,8 @@ class RelatedRows:
                 parent=r.row.instance,
             )
             for r in updates
-        ]
-        return entries
+        )
+        return itertools.chain(created, updated)
 
     def _check_scope(self, model: type[models.Model], records: list[_Record], action: str) -> None:
         """As every action does, after the write: a record outside the user's scope rolls all back."""

@@ -36,20 +36,27 @@ def skip_reason(raw: list[str], header_keys: list[str] | None = None) -> str:
     """Why a row below the header is not a record, as a key of :func:`skip_reasons` ("" when it is
     one): a subtotal or total, a note, a signature line, or the header repeated (as a sheet printed
     on several pages repeats it)."""
-    texts = [_HEADER_SPACE.sub("", c) for c in raw if c and c.strip()]
-    if not texts:
+    # Only the first three filled cells are read, and how many there are: a large file's rows are
+    # mostly records, and this runs for each of them.
+    filled = [c for c in raw if c and c.strip()]
+    if not filled:
         return "blank"
+    texts = [_HEADER_SPACE.sub("", c) for c in filled[:3]]
     first = texts[0].rstrip(":：").lower()
-    if any(t.rstrip(":：").lower() in TOTAL_MARKERS for t in texts[:3]) or (
+    if any(t.rstrip(":：").lower() in TOTAL_MARKERS for t in texts) or (
         len(first) <= 16 and first.endswith(("小计", "合计", "总计"))
     ):
         return "total"
-    if _NOTE.match(first) and len(texts) <= 3:
+    if _NOTE.match(first) and len(filled) <= 3:
         return "note"
-    if _SIGNATURE.match(first) and len(texts) <= 10:
+    if _SIGNATURE.match(first) and len(filled) <= 10:
         return "signature"
-    if header_keys and [normalise_header(c)[0] for c in raw[: len(header_keys)]] == header_keys:
-        return "header"
+    if (
+        header_keys
+        and len(raw) >= len(header_keys)
+        and all(normalise_header(c)[0] == key for c, key in zip(raw, header_keys, strict=False))
+    ):
+        return "header"  # (compared cell by cell: a record differs at its first or second cell)
     return ""
 
 

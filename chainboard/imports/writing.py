@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -51,22 +53,20 @@ class Writing:
             return
         if not commit:
             return
-        entries = []
-        for r in creates:
-            related = {k: [o.pk for o in v] for k, v in r.related.items()}
-            entries.append(
-                audit.values(
-                    AuditAction.CREATE,
-                    r.instance,
-                    after=audit.snapshot(r.instance, _all_related(self.model, related)),
-                )
-            )
-        for r in updates:
-            related = {k: [o.pk for o in v] for k, v in r.related.items()}
-            after = audit.snapshot(r.instance, {**_current_related(r.before, self.model), **related})
-            entries.append(audit.values(AuditAction.UPDATE, r.instance, before=r.before, after=after))
-        entries += through_rows
-        audit.record_many(entries)  # hash-chained in the same pass (chainboard/auditchain.py)
+        model = self.model
+
+        def entries():  # made as record_many takes them, a batch at a time: never all in memory
+            for r in creates:
+                related = {k: [o.pk for o in v] for k, v in r.related.items()}
+                after = audit.snapshot(r.instance, _all_related(model, related))
+                yield audit.values(AuditAction.CREATE, r.instance, after=after)
+            for r in updates:
+                related = {k: [o.pk for o in v] for k, v in r.related.items()}
+                after = audit.snapshot(r.instance, {**_current_related(r.before, model), **related})
+                yield audit.values(AuditAction.UPDATE, r.instance, before=r.before, after=after)
+            yield from through_rows
+
+        audit.record_many(entries())  # hash-chained in the same pass (chainboard/auditchain.py)
         return creates, updates
 
     def _check_versions(self, updates: list[_Row], versions: dict[str, int]) -> None:
@@ -108,7 +108,7 @@ class Writing:
             if r.instance.pk not in allowed:
                 self.error(r.number, "", _("The result would be outside your scope."))
 
-    def _write_related(self, rows: list[_Row]) -> list:
+    def _write_related(self, rows: list[_Row]) -> Iterator[dict]:
         """Many-to-many values. A custom through model (an enterprise's memberships) is a record of
         its own: each row added or removed gets its own audit row with the record as parent."""
         entries = []
@@ -154,26 +154,20 @@ class Writing:
                 for s, targets in by_source.items():
                     gone = through._base_manager.filter(**{source_att: s, f"{target_att}__in": targets})
                     if audited:
-                        for obj in gone:
-                            entries.append(
+                        entries.append(
+                            [
                                 audit.values(
                                     AuditAction.DELETE, obj, before=audit.snapshot(obj), parent=owners[s]
                                 )
-                            )
+                                for obj in gone
+                            ]
+                        )
                     gone.delete()
             if add:
                 bulkwrite.insert_new(through, add)
                 if audited:
-                    entries += [
-                        audit.values(
-                            AuditAction.CREATE,
-                            obj,
-                            after=audit.snapshot(obj),
-                            parent=owners[getattr(obj, source_att)],
-                        )
-                        for obj in add
-                    ]
-        return entries
+                    entries.append(_created(add, owners, source_att))
+        return itertools.chain.from_iterable(entries)
 
     def _index(self, creates: list[_Row], updates: list[_Row]) -> None:
         """Search keys of the written rows, after the commit, in batches of their own transactions.
@@ -196,6 +190,14 @@ class Writing:
             if self.progress:
                 self.progress(min(start + BATCH * 2, len(todo)), len(todo))
         searchdebts.paid(self.model)
+
+
+def _created(objs: list, owners: dict, source_att: str) -> Iterator[dict]:
+    """The audit values of new through rows (memberships), each under its record, as they are asked for."""
+    for obj in objs:
+        yield audit.values(
+            AuditAction.CREATE, obj, after=audit.snapshot(obj), parent=owners[getattr(obj, source_att)]
+        )
 
 
 def _all_related(model, known: dict[str, list]) -> dict[str, list]:

@@ -20,7 +20,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from chainboard import actions, audit, auditchain
+from chainboard import actions, audit, auditchain, bulkwrite
 from chainboard.models import AuditEntry, AuditPurgePermit, CityConfig
 from chainboard.models.audit import AuditAction
 from chainboard.scope import SystemActor
@@ -147,6 +147,35 @@ def test_verify_passes_on_a_clean_trail_written_by_every_path(client, world):
     assert result.head_hash == AuditEntry.objects.order_by("-id").first().hash
     out = run("verify")
     assert str(result.count) in out and result.head_hash in out
+
+
+def test_a_bulk_append_taken_from_a_generator_in_batches_makes_one_unbroken_chain(db, monkeypatch):
+    # An import hands its entries over as they are made; they are chained and written a batch at a time.
+    monkeypatch.setattr(auditchain, "APPEND_BATCH", 3)
+    entries(2, "before")
+    made = []
+
+    def generated():
+        for i in range(8):
+            made.append(i)
+            yield audit.values(AuditAction.CREATE, model=CityConfig, object_repr=f"bulk {i}", after={"i": i})
+
+    pulled = []
+    original = bulkwrite.insert_values
+
+    def insert(model, rows):
+        pulled.append((len(rows), len(made)))
+        return original(model, rows)
+
+    monkeypatch.setattr(bulkwrite, "insert_values", insert)
+    ids = audit.record_many(generated())
+    assert pulled == [(3, 3), (3, 6), (2, 8)]  # never more made than one batch ahead of the writes
+    bulk = list(AuditEntry.objects.filter(pk__in=ids).order_by("id"))
+    assert [e.object_repr for e in bulk] == [f"bulk {i}" for i in range(8)]
+    assert len({e.time for e in bulk}) == 1
+    result = verify()
+    assert result.ok, result
+    assert result.count == 10
 
 
 def test_verify_names_the_first_entry_altered_behind_the_triggers_back(db):
