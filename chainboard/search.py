@@ -9,7 +9,8 @@ A model opts in by declaring ``search_fields`` (its own text fields) on the mode
 those values of an object, :func:`keys_for` stores:
 
 - every character bigram of the text (ASCII letters lower-cased), plus the last character followed by
-  ``END``, so that every character starts at least one key;
+  ``END``, so that every character starts at least one key (per object, ``c`` + ``END`` is left out
+  when a bigram of the object starts with ``c``: see :func:`object_keys`);
 - ``PINYIN`` + the initials of the text's pinyin, and ``PINYIN`` + its full pinyin (ASCII letters and
   digits of the text are kept as they are, other characters dropped), once per combination of the
   readings of polyphonic characters (pypinyin ``heteronym=True``; the phrase reading comes first, the
