@@ -9,7 +9,8 @@ A model opts in by declaring ``search_fields`` (its own text fields) on the mode
 those values of an object, :func:`keys_for` stores:
 
 - every character bigram of the text (ASCII letters lower-cased), plus the last character followed by
-  ``END``, so that every character starts at least one key;
+  ``END``, so that every character starts at least one key (per object, ``c`` + ``END`` is left out
+  when a bigram of the object starts with ``c``: see :func:`object_keys`);
 - ``PINYIN`` + the initials of the text's pinyin, and ``PINYIN`` + its full pinyin (ASCII letters and
   digits of the text are kept as they are, other characters dropped), once per combination of the
   readings of polyphonic characters (pypinyin ``heteronym=True``; the phrase reading comes first, the
@@ -98,32 +99,51 @@ def _readings(char: str) -> tuple[str, ...]:
 
 def _slots(text: str) -> list[tuple[str, ...]]:
     """Per kept character, its possible syllables: the phrase reading first, then the other readings."""
+    slots: list[tuple[str, ...]] = []
+    start = None  # where the current run of characters with readings (read as a phrase) began
+    for i, char in enumerate(text):
+        if not char.isascii() and _readings(char):
+            if start is None:
+                start = i
+            continue
+        if start is not None:
+            slots += _run_slots(text[start:i])
+            start = None
+        if char.isascii() and char.isalnum():
+            slots.append((char.lower(),))
+    if start is not None:
+        slots += _run_slots(text[start:])
+    return slots
+
+
+@lru_cache(maxsize=65536)
+def _run_slots(run: str) -> tuple[tuple[str, ...], ...]:
+    """The slots of consecutive characters with readings, read as a phrase. Cached: runs repeat across
+    the names of an import (有限公司, county and chain names)."""
+    phrase = [syllable for word in _words(run) for syllable in _word_reading(word)]
+    if len(phrase) != len(run):
+        phrase = [_readings(c)[0] for c in run]
+    return tuple(
+        tuple(dict.fromkeys((first, *_readings(char)))) for char, first in zip(run, phrase, strict=True)
+    )
+
+
+def _words(run: str) -> list[str]:
+    """The words pypinyin's ``lazy_pinyin`` reads ``run`` as (its own segmentation, forward maximum
+    matching on its phrase dictionary)."""
+    from pypinyin.seg.simpleseg import seg
+
+    return seg(run)
+
+
+@lru_cache(maxsize=65536)
+def _word_reading(word: str) -> tuple[str, ...]:
+    """``lazy_pinyin`` of one word. ``lazy_pinyin(run)`` is the concatenation of its words' readings
+    (it segments, then converts word by word; a word re-segments to itself), and words repeat far
+    more than whole names do: caching them makes the phrase reading about four times cheaper."""
     from pypinyin import Style, lazy_pinyin
 
-    slots: list[tuple[str, ...]] = []
-    run: list[str] = []  # consecutive characters with readings, read as a phrase
-
-    def flush():
-        if not run:
-            return
-        phrase = lazy_pinyin("".join(run), style=Style.NORMAL, errors="ignore")
-        if len(phrase) != len(run):
-            phrase = [_readings(c)[0] for c in run]
-        for char, first in zip(run, phrase, strict=True):
-            slots.append(tuple(dict.fromkeys((first, *_readings(char)))))
-        run.clear()
-
-    for char in text:
-        if char.isascii():
-            flush()
-            if char.isalnum():
-                slots.append((char.lower(),))
-        elif _readings(char):
-            run.append(char)
-        else:
-            flush()
-    flush()
-    return slots
+    return tuple(lazy_pinyin(word, style=Style.NORMAL, errors="ignore"))
 
 
 def _combinations(slots: list[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
@@ -151,24 +171,39 @@ def pinyin_keys(text: str) -> set[str]:
     return keys
 
 
-def text_keys(text: str) -> set[str]:
-    """The keys of one value (see the module docstring)."""
+def text_keys(text: str) -> frozenset[str]:
+    """The keys of one value (see the module docstring). Cached per distinct text: an import's texts
+    repeat (short names, counties, chains)."""
+    return _text_keys(text)
+
+
+@lru_cache(maxsize=4096)
+def _text_keys(text: str) -> frozenset[str]:
     norm = normalise(text)
     if not norm:
-        return set()
+        return frozenset()
     keys = {norm[i : i + 2] for i in range(len(norm) - 1)}
     keys.add(norm[-1] + END)
     keys |= pinyin_keys(text)
+    return frozenset(keys)
+
+
+def object_keys(values: Iterable) -> set[str]:
+    """The keys of one object, from the values of its ``search_fields``: the union of their keys, less
+    each ``c`` + ``END`` whose ``c`` starts a bigram of the object. Such a key is redundant: it serves
+    only the one-character rule, the range of keys that start with ``c``, which the bigram already
+    meets for this object (no other rule can reach a key with a marker)."""
+    keys: set[str] = set()
+    for value in values:
+        if value not in (None, ""):
+            keys |= text_keys(str(value))
+    starts = {key[0] for key in keys if len(key) == 2 and key[1] != END and key[0] != PINYIN}
+    keys.difference_update([c + END for c in starts])
     return keys
 
 
 def keys_for(instance: models.Model) -> set[str]:
-    keys: set[str] = set()
-    for name in search_fields(type(instance)):
-        value = getattr(instance, name)
-        if value not in (None, ""):
-            keys |= text_keys(str(value))
-    return keys
+    return object_keys(getattr(instance, name) for name in search_fields(type(instance)))
 
 
 # --- writing ----------------------------------------------------------------------------------------
@@ -237,7 +272,13 @@ def index_many(model: type[models.Model], instances: list[models.Model], *, fres
         pks = [o.pk for o in instances]
         for start in range(0, len(pks), BATCH):
             SearchKey.objects.filter(content_type=ct, object_id__in=pks[start : start + BATCH]).delete()
-    _insert((ct.pk, obj.pk, key) for obj in instances for key in keys_for(obj))
+    # ``pk`` and the values read once per object, not once per key (70 keys an enterprise).
+    fields, ct_pk = search_fields(model), ct.pk
+    _insert(
+        (ct_pk, pk, key)
+        for pk, values in [(obj.pk, [getattr(obj, name) for name in fields]) for obj in instances]
+        for key in object_keys(values)
+    )
 
 
 def remove(instance: models.Model) -> None:
@@ -287,14 +328,10 @@ def rebuild(model: type[models.Model]) -> int:
     ct = _content_type(model)
 
     def rows(chunk):
-        for pk, *texts in chunk:
-            keys: set[str] = set()
-            for text in texts:
-                if text not in (None, ""):
-                    keys |= text_keys(str(text))
-            # Sorted within the object: index pages are touched in order, not at random.
-            for key in sorted(keys):
-                yield (ct.pk, pk, key)
+        # Sorted by key across the chunk: the primary key's index pages are touched in order.
+        keyed = sorted((key, pk) for pk, *texts in chunk for key in object_keys(texts))
+        for key, pk in keyed:
+            yield (ct.pk, pk, key)
 
     # Objects in primary-key chunks (a range each, no open cursor), each chunk's keys written at once:
     # reading never interleaves with the writing (PostgreSQL's COPY holds the connection).

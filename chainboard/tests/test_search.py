@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -175,6 +176,20 @@ def test_keys_of_a_name():
     assert {search.PINYIN + "jbfs", search.PINYIN + "jingbaifushi"} <= keys
     many = search.text_keys("长重行长重行长重行长重行")  # 3**12 combinations, capped
     assert len([k for k in many if k.startswith(search.PINYIN)]) <= 2 * search.MAX_COMBINATIONS
+
+
+def test_an_end_key_is_kept_only_where_no_bigram_covers_it(indexed):
+    actor = SystemActor("test")
+    actions.save_fields(actor, indexed.enterprises["jingbai"], name="饰品服饰", short_name="柏")
+    e = Enterprise.objects.get(name="饰品服饰")
+    ct = ContentType.objects.get_for_model(Enterprise)
+    rows = SearchKey.objects.filter(content_type=ct, object_id=e.pk, key__contains=search.END)
+    keys = set(rows.values_list("key", flat=True))
+    # 饰 starts the bigram 饰品, so its END key would add nothing; 柏 (a one-character short name) starts none.
+    assert "饰" + search.END not in keys
+    assert "柏" + search.END in keys
+    assert "饰品服饰" in names("饰")
+    assert "饰品服饰" in names("柏")
 
 
 @pytest.mark.skipif(not hasattr(actions, "search"), reason="chainboard.actions does not index yet")
