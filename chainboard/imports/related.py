@@ -223,6 +223,19 @@ class RelatedSpec:
     def match(self, header: str) -> str | None:
         return self._by_header.get(normalise_header(header)[0])
 
+    def template_headers(self) -> list[tuple[RelatedColumn, str]]:
+        """Each related column with the header an import template gives it: the first alias a ledger
+        uses (联系人, 电话, 主要产品), a money field in 万元 as the entity's own; each maps back on import."""
+        out = []
+        for column in self.columns.values():
+            related, name = column.related, column.field
+            aliases = related.aliases.get(name) or getattr(related.model, "import_aliases", {}).get(name)
+            header = aliases[0] if aliases else column.field_label
+            if column.column.money:
+                header = f"{header}（万元）"
+            out.append((column, header))
+        return out
+
     def default_mapping(
         self, headers: list[str], mapping: dict[str, str], remembered: dict[str, str] | None = None
     ) -> dict[str, str]:

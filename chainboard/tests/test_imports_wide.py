@@ -305,3 +305,23 @@ def test_rows_checked_by_worker_processes_fill_the_same_related_records(world, s
     assert outcome.ok, outcome.errors
     assert Indicator.objects.filter(year=2025, output_value=Decimal("920000.00")).count() == 30
     assert Product.objects.filter(enterprise__name__startswith="宽表企业").count() == 60
+
+
+def test_the_import_template_carries_the_related_columns_and_they_map_back(client, world):
+    client.force_login(world.users["office"])
+    response = client.get(reverse("enterprises:enterprise_import_template", args=["xlsx"]))
+    assert response.status_code == 200
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(response.content))
+    headers = [c.value for c in next(book.worksheets[0].iter_rows(max_row=1))]
+    for header in ("产值（万元）", "规上", "联系人", "电话", "主要产品"):
+        assert header in headers  # a clerk fills the enterprise and its records in one sheet
+    instructions = " ".join(str(c.value) for row in book.worksheets[1].iter_rows() for c in row if c.value)
+    assert "联系人" in instructions and "主要产品" in instructions
+    # The template's own headers map back to the related fields when it is uploaded filled in.
+    job = job_of(upload(client, "模板.xlsx", xlsx_bytes([headers])))
+    mapped = {headers[int(index)]: field for index, field in job.mapping.items()}
+    assert mapped["产值（万元）"] == "indicator.output_value"
+    assert mapped["联系人"] == "contact.name" and mapped["电话"] == "contact.phone"
+    assert mapped["主要产品"] == "product.name" and mapped["规上"] == "abovesizestatus.is_above_size"

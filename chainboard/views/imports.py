@@ -327,7 +327,9 @@ class ImportTemplateView(ImportBase):
     def get(self, request, fmt):
         self.check_permission()
         spec = self.spec
-        headers = spec.template_headers()
+        # A wide ledger's related columns follow the entity's own (docs/imports.md, Wide ledgers).
+        related = self.related.template_headers()
+        headers = spec.template_headers() + [header for _column, header in related]
         title = str(self.model._meta.verbose_name_plural)
         stamp = timezone.localtime().strftime("%Y%m%d")
         if fmt == "csv":
@@ -356,8 +358,11 @@ class ImportTemplateView(ImportBase):
         notes.append([_("Column"), _("Required"), _("Accepted values")])
         for cell in notes[1]:
             cell.font = Font(bold=True)
-        for column, header in zip(spec.columns.values(), headers, strict=True):
+        own = list(spec.columns.values())
+        for column, header in zip(own, headers, strict=False):
             notes.append([header, _("Yes") if column.required else "", accepted(column)])
+        for column, header in related:
+            notes.append([header, "", f"{column.label}: {accepted(column.column)}"])
         notes.column_dimensions["A"].width = 24
         notes.column_dimensions["C"].width = 80
         buffer = io.BytesIO()
