@@ -155,14 +155,14 @@ def _extend(w) -> dict[str, dict[str, tuple[type[models.Model], object]]]:
 
 def _projects(w, actor) -> dict[str, dict[str, models.Model]]:
     """A project on each chain in each county: 景柏's and 潞安府's on the silk chain (泽州县, 高平市), the
-    other chain's in 高平市米山镇 (owned by 高平其他企业) and in 泽州县 (owner unknown)."""
+    other chain's in 高平市米山镇 and in 泽州县 (owners unknown)."""
     from projects.models import Milestone, Project, ProjectPlan
 
     silk, other = w.chains["silk"], w.chains["other"]
     specs = {
         "silk_zezhou": (silk, "140525", w.enterprises["jingbai"]),
         "silk_gaoping": (silk, "140581", w.enterprises["luanfu"]),
-        "other_gaoping": (other, "140581101", w.enterprises["gaoping_other"]),
+        "other_gaoping": (other, "140581101", None),
         "other_zezhou": (other, "140525", None),
     }
     projects = {
@@ -441,14 +441,9 @@ PROBES: dict[str, list[str]] = {
 REFUSED: dict[tuple[str, str], dict[str, set[str]]] = {
     ("organisation", "工信局"): {"*": {"organisations.person"}},
     ("enterprise", "jingbai"): {"*": {"accounts.grant", "projects.project"}},
-    ("enterprise", "luanfu"): {
-        "county": {"enterprises.membership", "projects.project"},
-        "*": {"projects.project"},
-    },
-    ("enterprise", "gaoping_other"): {
-        "county": {"enterprises.membership", "projects.project"},
-        "*": {"projects.project"},
-    },
+    # An owner's project stops the deletion before the cascade is weighed: only the project is named.
+    ("enterprise", "luanfu"): {"*": {"projects.project"}},
+    ("enterprise", "gaoping_other"): {"county": {"enterprises.membership"}},
 }
 
 
