@@ -21,6 +21,7 @@ from django_tasks import task
 from chainboard import scheduler
 from chainboard.models import AuditEntry, ScheduledJob
 from chainboard.scope import SystemActor
+from chainboard.tests.test_worker_survival import sturdy_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +165,6 @@ def test_a_failing_task_is_recorded_with_its_error(tick, monkeypatch):
 
 
 def test_the_worker_reports_the_outcome_of_a_task_it_ran(tick, settings):
-    from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -172,16 +172,7 @@ def test_the_worker_reports_the_outcome_of_a_task_it_ran(tick, settings):
     job = ScheduledJob.objects.get(name="tick")
     assert job.last_status == "queued"  # for the worker to take
     queued = DBTaskResult.objects.get(id=job.last_task_id)
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    )
+    worker = sturdy_worker(pauses=[])  # django-tasks-db's worker, as `chainboard db_worker` runs it
     worker.run_task(queued)  # task_started, then task_finished
     job.refresh_from_db()
     assert (job.last_status, CALLS) == ("succeeded", ["tick"])
@@ -226,6 +217,9 @@ def test_run_now_is_audited_and_leaves_the_next_run(tick, client, world):
     entry = AuditEntry.objects.filter(action="run").get()
     assert (entry.user_name, entry.object_id, entry.source) == ("admin", str(job.pk), "web")
     assert entry.after["task"] == f"{__name__}.count_call"
+    client.force_login(world.users["auditor"])  # the auditor reads it in the trail
+    detail = client.get(reverse("audit:auditentry_detail", args=[entry.pk]))
+    assert detail.status_code == 200 and "手动运行" in detail.content.decode()
 
 
 def test_switching_a_job_off_is_audited(tick, client, world):
@@ -234,6 +228,8 @@ def test_switching_a_job_off_is_audited(tick, client, world):
     assert ScheduledJob.objects.get(name="tick").enabled is False
     entry = AuditEntry.objects.filter(action="update", object_id=str(tick.pk)).latest("id")
     assert (entry.before["enabled"], entry.after["enabled"], entry.user_name) == (True, False, "admin")
+    client.post(reverse("schedule:scheduledjob_enable", args=[tick.pk]), {"enabled": "0"})  # a stale page
+    assert AuditEntry.objects.filter(action="update", object_id=str(tick.pk)).count() == 1
 
 
 def test_only_the_administrator_runs_or_switches_jobs(tick, client, world):

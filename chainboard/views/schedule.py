@@ -20,10 +20,10 @@ def _require(user, action: str) -> None:
 @login_required
 def job_list(request):
     _require(request.user, "view")
-    rows = []
+    jobs = []
     for job in scheduler.sync().values():  # a handful of rows: no pagination
         registration = scheduler.REGISTRY.get(job.name)
-        rows.append(
+        jobs.append(
             {
                 "job": job,
                 "label": registration.label if registration else job.name,
@@ -32,7 +32,7 @@ def job_list(request):
                 "switched_off": registration is not None and not job.cron,
             }
         )
-    context = {"rows": rows, "can_change": scope.has_permission(request.user, "change", ScheduledJob)}
+    context = {"jobs": jobs, "can_change": scope.has_permission(request.user, "change", ScheduledJob)}
     return render(request, "chainboard/schedule/list.html", context)
 
 
@@ -56,7 +56,8 @@ def job_enable(request, pk: int):
     _require(request.user, "change")
     job = get_object_or_404(ScheduledJob, pk=pk)
     enabled = request.POST.get("enabled") == "1"
-    scheduler.set_enabled(request.user, job, enabled)
+    if job.enabled != enabled:  # a second click on a stale page changes nothing, and audits nothing
+        scheduler.set_enabled(request.user, job, enabled)
     message = _("%(job)s is switched on.") if enabled else _("%(job)s is switched off.")
     messages.success(request, message % {"job": job})
     return HttpResponseRedirect(resolve_url("schedule:scheduledjob_list"))
