@@ -137,6 +137,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         # Locked accounts (django-axes' attempt rows): see them, and lift a lock (deletes the rows, audited).
         "axes.accessattempt": ("view", "delete"),
+        # Periodic jobs (chainboard/scheduler.py): see their runs, run one now, switch one on or off.
+        "chainboard.scheduledjob": ("view", "change"),
     },
     Role.SECURITY_ADMIN: {
         **REFERENCE,

@@ -7,7 +7,9 @@ class ChainboardConfig(AppConfig):
     verbose_name = _("Chain chief workbench")
 
     def ready(self) -> None:
-        from chainboard import navigation
+        from django_tasks.signals import task_finished, task_started
+
+        from chainboard import navigation, scheduler
 
         navigation.register_group("chains", _("Chains"), 10)
         navigation.register_group("enterprises", _("Enterprises"), 20)
@@ -24,3 +26,29 @@ class ChainboardConfig(AppConfig):
                 10,
             )
         )
+        navigation.register(
+            navigation.MenuItem(
+                "system",
+                _("Scheduled jobs"),
+                "schedule:scheduledjob_list",
+                "chainboard.ScheduledJob",
+                "clock-play",
+                50,
+            )
+        )
+
+        # Periodic jobs (docs/scheduler.md); CHAINBOARD_SCHEDULE may move or switch off each one.
+        scheduler.register(
+            "purge-imports",
+            cron="30 2 * * *",
+            task="chainboard.tasks.purge_import_files",
+            label=_("Delete uploaded import files past their retention"),
+        )
+        scheduler.register(
+            "verify-audit-trail",
+            cron="0 3 * * *",
+            task="chainboard.tasks.verify_audit_trail",
+            label=_("Verify the audit trail's hash chain"),
+        )
+        task_started.connect(scheduler.on_task_started, dispatch_uid="chainboard-scheduler-started")
+        task_finished.connect(scheduler.on_task_finished, dispatch_uid="chainboard-scheduler-finished")

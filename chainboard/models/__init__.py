@@ -4,6 +4,7 @@ from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
 from .journal import JournalEntry
+from .schedule import JobStatus, ScheduledJob
 from .search import SearchDebt, SearchKey
 from .tokens import ApiToken
 from .workers import WorkerHeartbeat
@@ -18,8 +19,10 @@ __all__ = [
     "ImportMapping",
     "ImportStatus",
     "AuditedModel",
+    "JobStatus",
     "JournalEntry",
     "ScopedQuerySet",
+    "ScheduledJob",
     "SearchDebt",
     "SearchKey",
     "WorkerHeartbeat",

@@ -67,6 +67,9 @@ PAGES: dict[str, object] = {
     "audit:auditentry_detail": None,  # test_scope_matrix: only the auditor reads the trail
     "accounts:lockout_list": {"admin", "security_admin"},
     "accounts:lockout_unlock": None,  # POST only (test_login_security: the administrator lifts a lock)
+    "schedule:scheduledjob_list": {"admin"},
+    "schedule:scheduledjob_run": None,  # POST only (test_scheduler: run now is audited)
+    "schedule:scheduledjob_enable": None,  # POST only (test_scheduler: switching off is audited)
     "regions:region_lookup": "user",
     "industries:industryclass_lookup": "user",
     "api:openapi-json": "public",  # CHAINBOARD_API_SCHEMA_PUBLIC
