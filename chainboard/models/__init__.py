@@ -3,6 +3,7 @@ from .audit import AuditEntry, AuditPurgePermit
 from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
+from .instructions import Instruction, InstructionStatus
 from .journal import JournalEntry
 from .search import SearchDebt, SearchKey
 from .tokens import ApiToken
@@ -17,6 +18,8 @@ __all__ = [
     "ImportJob",
     "ImportMapping",
     "ImportStatus",
+    "Instruction",
+    "InstructionStatus",
     "AuditedModel",
     "JournalEntry",
     "ScopedQuerySet",
