@@ -115,12 +115,11 @@ def test_only_a_chief_gives_instructions(client, world):
 
 
 def test_a_user_who_cannot_view_the_record_cannot_be_instructed_nor_offered(client, world):
-    enterprise = world.enterprises[
-        "luanfu"
-    ]  # silk chain, 高平市: the 高平 county sees it, the enterprise user not
+    # 潞安府潞绸: silk chain, 高平市. The 高平 county sees it; 景柏服饰's user does not.
+    enterprise = world.enterprises["luanfu"]
     with pytest.raises(actions.InvalidData) as refused:
         give(world, enterprise, to="enterprise")
-    assert "may not view this record" in refused.value.errors["instructed_user"][0]
+    assert "enterprise无权查看此记录" in refused.value.errors["instructed_user"][0]  # named, and why
     client.force_login(world.users["chief"])
     found = {r["text"] for r in client.get(urls(enterprise)["users"]).json()["results"]}
     assert "county" in found and "office" in found and "chief" in found
