@@ -162,7 +162,7 @@ def test_the_detail_page_costs_the_same_queries_however_many_instructions(client
     assert queries() == one
 
 
-def test_giving_and_answering_are_audited_under_the_record(world):
+def test_giving_and_answering_are_audited_under_the_record(client, world):
     chain = world.chains["silk"]
     instruction = give(world, chain, to="office")
     with audit.operation(user=world.users["office"], source=audit.Source.WEB):
@@ -176,6 +176,10 @@ def test_giving_and_answering_are_audited_under_the_record(world):
     assert rows[1].after["status"] == "answered"
     chain_ct = ContentType.objects.get_for_model(chain)
     assert {(r.parent_content_type_id, r.parent_object_id) for r in rows} == {(chain_ct.pk, str(chain.pk))}
+    # The record's history names them in words: the kind, the answer, who.
+    client.force_login(world.users["investment"])
+    page = client.get(reverse("chains:chain_history", kwargs={"pk": chain.pk})).content.decode()
+    assert "批示" in page and "收到，落实中" in page and "答复" in page and "已答复" in page
 
 
 def test_open_for_and_given_by_list_open_instructions_with_their_records(world):
