@@ -103,25 +103,22 @@ def _with_records(instructions: list[Instruction], reader) -> list[Instruction]:
     return out
 
 
-def open_for(user, limit: int = LIMIT) -> list[Instruction]:
-    """The user's unanswered instructions, newest first, each with its ``record`` and ``url``."""
+def _open(user, limit: int, **condition) -> list[Instruction]:
     if not getattr(user, "is_authenticated", False):
         return []
     rows = list(
-        Instruction.objects.filter(instructed_user=user, status=InstructionStatus.OPEN)
-        .select_related("author")
+        Instruction.objects.filter(status=InstructionStatus.OPEN, **condition)
+        .select_related("author", "instructed_user")
         .order_by("-created_at", "-pk")[:limit]
     )
     return _with_records(rows, user)
+
+
+def open_for(user, limit: int = LIMIT) -> list[Instruction]:
+    """The user's unanswered instructions, newest first, each with its ``record`` and ``url``."""
+    return _open(user, limit, instructed_user=user)
 
 
 def given_by(user, limit: int = LIMIT) -> list[Instruction]:
     """The instructions ``user`` gave that are still open, newest first, each with its record and URL."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    rows = list(
-        Instruction.objects.filter(author=user, status=InstructionStatus.OPEN)
-        .select_related("instructed_user")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-    return _with_records(rows, user)
+    return _open(user, limit, author=user)

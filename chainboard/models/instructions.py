@@ -1,10 +1,8 @@
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .base import AuditedModel
+from .base import AttachedToRecord
 
 
 class InstructionStatus(models.TextChoices):
@@ -12,23 +10,12 @@ class InstructionStatus(models.TextChoices):
     ANSWERED = "answered", _("answered")
 
 
-class Instruction(AuditedModel):
+class Instruction(AttachedToRecord):
     """A leader's instruction (批示) on a record, which the instructed user answers.
 
     Visible to whoever may view the record (docs/instructions.md); never deleted from the UI: the
     instruction and its answer stay with the record and in its history."""
 
-    content_type = models.ForeignKey(
-        ContentType,
-        verbose_name=_("kind of record"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    object_id = models.CharField(
-        verbose_name=_("record id"),
-        max_length=64,
-    )
-    target = GenericForeignKey("content_type", "object_id")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("given by"),

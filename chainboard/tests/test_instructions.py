@@ -4,18 +4,18 @@ else answers, and nobody who cannot view the record sees it or can be instructed
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from chainboard import actions, audit, instructions
 from chainboard.models import AuditEntry, Instruction
+from chainboard.tests.test_api import api as call_api
+from chainboard.tests.test_api import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -214,17 +214,8 @@ def test_the_answer_action_refuses_anyone_but_the_instructed(world):
 # ---- the API --------------------------------------------------------------------------------------------
 
 
-def token_for(username: str) -> str:
-    out = io.StringIO()
-    call_command("token", "create", username, stdout=out)
-    return out.getvalue().strip().splitlines()[-1]
-
-
 def api(client, method, path, username, body=None):
-    kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token_for(username)}"}
-    if body is not None:
-        kwargs.update(data=body, content_type="application/json")
-    return getattr(client, method)(f"/api/v1/{path}", **kwargs)
+    return call_api(client, method, path, token_for(username), body)
 
 
 def test_the_api_gives_lists_and_answers_through_the_same_rules(client, world):

@@ -52,9 +52,7 @@ class InstructionsView(EntityView):
         try:
             actions.give_instruction(request.user, obj, request.POST)
         except actions.InvalidData as exc:
-            for field, errors in exc.errors.items():
-                for error in errors:
-                    messages.error(request, f"{actions.field_label(Instruction, field)}: {error}")
+            _tell(request, exc)
         else:
             messages.success(request, _("Instruction given."))
         return HttpResponseRedirect(obj.get_absolute_url() + "#instructions")
@@ -85,9 +83,7 @@ class InstructionAnswerView(EntityView):
             ctx = self.context(object=obj, **instruction_context(request, obj, forms))
             return render(request, PANEL, ctx)
         if failed is not None:
-            for field, errors in failed.errors.items():
-                for error in errors:
-                    messages.error(request, f"{actions.field_label(Instruction, field)}: {error}")
+            _tell(request, failed)
         else:
             messages.success(request, _("Answer sent."))
         return HttpResponseRedirect(obj.get_absolute_url() + "#instructions")
@@ -102,6 +98,13 @@ class InstructionUsersView(EntityView):
             raise PermissionDenied
         found = instructions.viewers(obj, request.GET.get("q", ""))
         return JsonResponse({"results": [{"id": str(u.pk), "text": _user_text(u)} for u in found]})
+
+
+def _tell(request, refused: actions.InvalidData) -> None:
+    """A refused instruction or answer, field by field, as messages on the reloaded page."""
+    for field, errors in refused.errors.items():
+        for error in errors:
+            messages.error(request, f"{actions.field_label(Instruction, field)}: {error}")
 
 
 def _user_text(user) -> str:
