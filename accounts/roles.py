@@ -42,6 +42,7 @@ ENTERPRISE_READ = {
 CONFIDENTIAL_READ = {"enterprises.indicator": VIEW}
 COLLAB = {"chainboard.journalentry": ("view", "add"), "chainboard.attachment": ("view", "add", "delete")}
 ORG_READ = {"organisations.organisation": VIEW, "organisations.person": VIEW}
+PROJECT_READ = {"projects.project": VIEW, "projects.projectplan": VIEW, "projects.milestone": VIEW}
 
 
 def _all(*labels: str) -> dict[str, tuple[str, ...]]:
@@ -55,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **ENTERPRISE_READ,
         **CONFIDENTIAL_READ,
         **ORG_READ,
+        **PROJECT_READ,
         "chainboard.journalentry": ("view", "add"),
         "chainboard.attachment": VIEW,
         # Chiefs instruct (批示, docs/instructions.md); whoever may view the record reads its instructions,
@@ -82,6 +84,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "enterprises.abovesizestatus",
             "enterprises.indicator",
             "organisations.person",
+            "projects.project",
+            "projects.projectplan",
+            "projects.milestone",
         ),
     },
     Role.COUNTY: {
@@ -96,10 +101,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "enterprises.contact",
             "enterprises.abovesizestatus",
             "enterprises.indicator",
+            # County staff keep the projects built in their county (product.md).
+            "projects.project",
+            "projects.projectplan",
+            "projects.milestone",
         ),
         "enterprises.membership": VIEW,
     },
-    Role.INVESTMENT: {**REFERENCE, **CHAIN_READ, **ENTERPRISE_READ, **ORG_READ, **COLLAB},
+    Role.INVESTMENT: {**REFERENCE, **CHAIN_READ, **ENTERPRISE_READ, **ORG_READ, **COLLAB, **PROJECT_READ},
     Role.ENTERPRISE: {
         **REFERENCE,
         **COLLAB,
@@ -114,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "enterprises.membership": VIEW,
         "enterprises.abovesizestatus": VIEW,
         **_all("enterprises.product", "enterprises.contact", "enterprises.indicator"),
+        **PROJECT_READ,  # its own projects (scope: the enterprise), to follow and later to file on
     },
     # 三员 (separation of duties, docs/roles.md): the system administrator manages users, grants and the
     # positions that grant roles; the security administrator reviews who holds what and looks after the

@@ -254,3 +254,16 @@ def test_the_api_hides_instructions_on_records_out_of_sight(client, world):
         == 404
     )
     assert api(client, "get", base, "county").json()["count"] == 1
+
+
+def test_a_key_project_takes_instructions_too(client, world):
+    from projects.forms import ProjectForm
+    from projects.models import ProjectStage
+
+    data = {"name": "丝绸精深加工项目", "chain": str(world.chains["silk"].pk), "region": "140581"}
+    project = actions.create(world.users["office"], ProjectForm, {**data, "stage": ProjectStage.PLANNING})
+    give(world, project, to="office", text="请加快项目签约")
+    client.force_login(world.users["office"])
+    page = client.get(urls(project)["detail"]).content.decode()
+    assert "请加快项目签约" in page and urls(project, Instruction.objects.get())["answer"] in page
+    assert [i.record for i in instructions.open_for(world.users["office"])] == [project]

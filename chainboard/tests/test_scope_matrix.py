@@ -149,7 +149,38 @@ def _extend(w) -> dict[str, dict[str, tuple[type[models.Model], object]]]:
         rows[entity] = {}
         for key, e in w.enterprises.items():
             rows[entity][key] = get(e)
+    rows.update(_projects(w, actor))
     return {entity: {k: (type(o), o.pk) for k, o in objs.items()} for entity, objs in rows.items()}
+
+
+def _projects(w, actor) -> dict[str, dict[str, models.Model]]:
+    """A project on each chain in each county: 景柏's and 潞安府's on the silk chain (泽州县, 高平市), the
+    other chain's in 高平市米山镇 (owned by 高平其他企业) and in 泽州县 (owner unknown)."""
+    from projects.models import Milestone, Project, ProjectPlan
+
+    silk, other = w.chains["silk"], w.chains["other"]
+    specs = {
+        "silk_zezhou": (silk, "140525", w.enterprises["jingbai"]),
+        "silk_gaoping": (silk, "140581", w.enterprises["luanfu"]),
+        "other_gaoping": (other, "140581101", w.enterprises["gaoping_other"]),
+        "other_zezhou": (other, "140525", None),
+    }
+    projects = {
+        key: actions.create_direct(
+            actor, Project(name=f"项目{key}", chain=chain, region=w.regions[code], owner=owner)
+        )
+        for key, (chain, code, owner) in specs.items()
+    }
+    return {
+        "project": projects,
+        "projectplan": {
+            k: actions.create_direct(actor, ProjectPlan(project=p, year=2026, planned_investment=100))
+            for k, p in projects.items()
+        },
+        "milestone": {
+            k: actions.create_direct(actor, Milestone(project=p, name="开工")) for k, p in projects.items()
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +227,9 @@ ENTITIES: dict[str, type[models.Model]] = {
         ("contact", "enterprises.Contact"),
         ("abovesizestatus", "enterprises.AboveSizeStatus"),
         ("indicator", "enterprises.Indicator"),
+        ("project", "projects.Project"),
+        ("projectplan", "projects.ProjectPlan"),
+        ("milestone", "projects.Milestone"),
     ]
 }
 
@@ -253,6 +287,10 @@ SILK, BOTH = {"silk"}, {"silk", "other"}
 ON_SILK = {"jingbai", "luanfu"}
 IN_GAOPING = {"luanfu", "gaoping_other"}
 JINGBAI = {"jingbai"}
+# Projects (and their plans and milestones), by key: see _projects.
+SILK_PROJECTS = {"silk_zezhou", "silk_gaoping"}
+GAOPING_PROJECTS = {"silk_gaoping", "other_gaoping"}
+PROJECT_ENTITIES = ("project", "projectplan", "milestone")
 
 # role → entity → (keys the role may see, actions it may take: v(iew) a(dd) c(hange) d(elete)).
 # An entity missing from a role's row: no permission at all.
@@ -274,6 +312,7 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "contact": (ON_SILK, "v"),
         "abovesizestatus": (ON_SILK, "v"),
         "indicator": (ON_SILK, "v"),
+        **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "v")),
     },
     "office": {  # the silk chain's office (by position): runs the chain and its enterprises
         "region": (REGIONS, "v"),
@@ -292,6 +331,7 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "contact": (ON_SILK, "vacd"),
         "abovesizestatus": (ON_SILK, "vacd"),
         "indicator": (ON_SILK, "vacd"),
+        **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "vacd")),
     },
     "county": {  # 高平市 staff: every chain (chains have no region), their county's enterprises
         "region": (REGIONS, "v"),
@@ -310,6 +350,7 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "contact": (IN_GAOPING, "vacd"),
         "abovesizestatus": (IN_GAOPING, "vacd"),
         "indicator": (IN_GAOPING, "vacd"),
+        **dict.fromkeys(PROJECT_ENTITIES, (GAOPING_PROJECTS, "vacd")),
     },
     "investment": {  # the silk chain's investment team: reads, but no enterprise's figures (统计法)
         "region": (REGIONS, "v"),
@@ -327,6 +368,7 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "product": (ON_SILK, "v"),
         "contact": (ON_SILK, "v"),
         "abovesizestatus": (ON_SILK, "v"),
+        **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "v")),
     },
     "enterprise": {  # 景柏服饰's own user: its record and children, and the chains it is on
         "region": (REGIONS, "v"),
@@ -342,6 +384,7 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "contact": (JINGBAI, "vacd"),
         "abovesizestatus": (JINGBAI, "v"),
         "indicator": (JINGBAI, "vacd"),
+        **dict.fromkeys(PROJECT_ENTITIES, ({"silk_zezhou"}, "v")),
     },
     "auditor": {},  # the audit trail only (tested below)
     "admin": {  # users and configuration; no business data
@@ -384,6 +427,8 @@ PROBES: dict[str, list[str]] = {
     **dict.fromkeys(
         ["membership", "product", "contact", "abovesizestatus", "indicator"], ["jingbai", "gaoping_other"]
     ),
+    # In the silk roles' scope and not the county's; in both; in the county's only; in nobody's but office-wide.
+    **dict.fromkeys(PROJECT_ENTITIES, ["silk_zezhou", "silk_gaoping", "other_gaoping", "other_zezhou"]),
 }
 
 # Deletions refused although the role may delete the record (chainboard/deletion.py, docs/roles.md): the
@@ -391,12 +436,19 @@ PROBES: dict[str, list[str]] = {
 # - 工信局 has a person: an organisation with members is not deleted, whoever asks;
 # - 景柏服饰 has its enterprise user's grant: a log-in is not removed by cascade;
 # - a county clerk deleting an enterprise on a chain would also delete its memberships, which only the
-#   chain office manages: roles delete only what their work creates.
+#   chain office manages: roles delete only what their work creates;
+# - an enterprise that owns a project is not deleted while the project stands (its owner would be lost).
 REFUSED: dict[tuple[str, str], dict[str, set[str]]] = {
     ("organisation", "工信局"): {"*": {"organisations.person"}},
-    ("enterprise", "jingbai"): {"*": {"accounts.grant"}},
-    ("enterprise", "luanfu"): {"county": {"enterprises.membership"}},
-    ("enterprise", "gaoping_other"): {"county": {"enterprises.membership"}},
+    ("enterprise", "jingbai"): {"*": {"accounts.grant", "projects.project"}},
+    ("enterprise", "luanfu"): {
+        "county": {"enterprises.membership", "projects.project"},
+        "*": {"projects.project"},
+    },
+    ("enterprise", "gaoping_other"): {
+        "county": {"enterprises.membership", "projects.project"},
+        "*": {"projects.project"},
+    },
 }
 
 
