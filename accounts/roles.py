@@ -59,6 +59,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **PROJECT_READ,
         "chainboard.journalentry": ("view", "add"),
         "chainboard.attachment": VIEW,
+        # Chiefs instruct (批示, docs/instructions.md); whoever may view the record reads its instructions,
+        # and the instructed user answers them: neither is a permission of a role.
+        "chainboard.instruction": ("add",),
     },
     Role.OFFICE: {
         **REFERENCE,

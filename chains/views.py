@@ -77,6 +77,7 @@ class ChainViewSet(ViewSet):
     search_columns = ("level", "region")
     detail_template = "chains/chain_detail.html"
     detail_view = ChainDetailView
+    instructions = True  # leaders instruct (批示) on it (docs/instructions.md)
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),

@@ -161,6 +161,7 @@ class EnterpriseViewSet(ViewSet):
     # First in the global search; a hit shows the full name, the county and the chains with roles.
     search_rank = 10
     search_columns = ("region", "chains")
+    instructions = True  # leaders instruct (批示) on it (docs/instructions.md)
     table = EnterpriseTable(
         columns=[
             Column("name", order_by="name", link=True),

@@ -40,6 +40,7 @@ class ProjectViewSet(ViewSet):
     filterset_class = ProjectFilterSet
     icon = "building-factory-2"
     search_rank = 50
+    instructions = True  # leaders instruct (批示) on key projects (docs/instructions.md)
     facets = (("stage", "stage"), ("light", "light"))
     table = Table(
         columns=[

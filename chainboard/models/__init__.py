@@ -3,6 +3,7 @@ from .audit import AuditEntry, AuditPurgePermit
 from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
+from .instructions import Instruction, InstructionStatus
 from .journal import JournalEntry
 from .schedule import JobStatus, ScheduledJob
 from .search import SearchDebt, SearchKey
@@ -18,6 +19,8 @@ __all__ = [
     "ImportJob",
     "ImportMapping",
     "ImportStatus",
+    "Instruction",
+    "InstructionStatus",
     "AuditedModel",
     "JobStatus",
     "JournalEntry",

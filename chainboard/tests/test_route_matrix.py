@@ -75,6 +75,19 @@ PAGES: dict[str, object] = {
     "api:openapi-json": "public",  # CHAINBOARD_API_SCHEMA_PUBLIC
     "api:openapi-view": "public",
     "api:api-root": None,  # ninja's root: not an operation
+    # Instructions (批示) on a record: test_instructions gives, answers and looks up users for each role.
+    "chains:chain_instructions": None,
+    "chains:chain_instruction_answer": None,
+    "chains:chain_instruction_users": None,
+    "enterprises:enterprise_instructions": None,
+    "enterprises:enterprise_instruction_answer": None,
+    "enterprises:enterprise_instruction_users": None,
+    "projects:project_instructions": None,
+    "projects:project_instruction_answer": None,
+    "projects:project_instruction_users": None,
+    "api:list_instructions": None,
+    "api:give_instruction": None,
+    "api:answer_instruction": None,
 }
 API_OPERATIONS = {
     "list_items",
