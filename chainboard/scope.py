@@ -112,7 +112,9 @@ def grant_condition(model: type[models.Model], grant: GrantSpec, joins: bool = F
     return combined
 
 
-def restrict(queryset: models.QuerySet, user, action: str = "view", *, joins: bool = False) -> models.QuerySet:
+def restrict(
+    queryset: models.QuerySet, user, action: str = "view", *, joins: bool = False
+) -> models.QuerySet:
     """The rows of ``queryset`` the user may ``action``. With ``joins``, conditions through to-many
     relations join instead of collecting the scope's rows in a subquery: only for an ``EXISTS`` probe of
     one row (chainboard/recent.py), where a repeated row does not matter and a join is a few index seeks
