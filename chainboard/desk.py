@@ -20,13 +20,13 @@ the registrations, never by the data (``chainboard/tests/test_desk.py``).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 from chainboard import scope
@@ -84,15 +84,16 @@ def register_count(count: Count) -> None:
 def discover() -> None:
     """Import every installed app's ``desk`` module once, so its registrations are made."""
     global _discovered
-    if _discovered:
-        return
-    for config in apps.get_app_configs():
-        try:
-            importlib.import_module(f"{config.name}.desk")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.desk":
-                raise
-    _discovered = True
+    if not _discovered:
+        autodiscover_modules("desk")
+        _discovered = True
+
+
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None  # the desk shows only what exists
 
 
 def may_view(user, model_label: str | None) -> bool:
@@ -124,13 +125,10 @@ def counts_for(user) -> list[dict]:
     discover()
     out = []
     for count in sorted(COUNTS, key=lambda c: c.order):
-        model = apps.get_model(count.model)
-        if not scope.has_permission(user, "view", model):
+        url = _url(count.url_name) if may_view(user, count.model) else None
+        if url is None:
             continue
-        try:
-            url = reverse(count.url_name)
-        except NoReverseMatch:
-            continue  # the desk shows only what exists
+        model = apps.get_model(count.model)
         qs = model.objects.restrict(user, "view")
         out.append(
             {
