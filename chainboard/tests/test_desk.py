@@ -297,3 +297,20 @@ def test_the_home_pages_query_count_does_not_grow_with_the_data(client, world, f
     grow(45)
     assert small > 3  # the count is real: the session, the strip, the cards
     assert home_queries(client) == small
+
+
+@pytest.mark.parametrize("role", sorted(CARDS))
+def test_restrict_with_joins_covers_the_same_rows_as_restrict(world, role):
+    # The probes of recent changes and the sample-data check use joins (scope.restrict(joins=True)):
+    # the same rows, only repeated where a to-many relation repeats them.
+    from chainboard import scope
+    from chainboard.views.generic import registered_viewsets
+
+    user = world.users[role]
+    for viewset in registered_viewsets():
+        model = viewset.model
+        if not hasattr(model.objects, "restrict"):
+            continue
+        plain = set(model.objects.restrict(user, "view").values_list("pk", flat=True))
+        joined = scope.restrict(model._base_manager.all(), user, "view", joins=True)
+        assert set(joined.values_list("pk", flat=True)) == plain, model._meta.label
