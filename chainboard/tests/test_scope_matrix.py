@@ -876,9 +876,10 @@ def test_the_product_offers_no_way_to_write_to_the_audit_trail(action):
         reverse(f"audit:auditentry_{action}", kwargs={} if action == "add" else {"pk": 1})
 
 
-# ---- counts on the overview ----------------------------------------------------------------------------
+# ---- the desk (the home page): its strip of counts, its recent changes ----------------------------------------------------------------------------
 
-# role → list URL name → the count its widget shows. Widgets without the view permission are absent.
+# role → list URL name → the count the desk's strip shows (chainboard/desk.py). Kinds without the view
+# permission are absent.
 WIDGETS = {
     "chief": {
         "chains:chain_list": 1,
@@ -920,6 +921,29 @@ def test_the_overview_counts_only_what_the_user_may_see(login, role):
     wanted = {
         reverse(name): (AuditEntry.objects.count() if count is None else count)
         for name, count in WIDGETS[role].items()
+    }
+    assert shown == wanted
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_desks_recent_changes_name_exactly_the_records_the_user_may_see(cast, role):
+    # Every row of the cast was written through the actions, so each one's creation is in the trail; the
+    # desk's "recent changes in my scope" (chainboard/recent.py), asked for all of them, names exactly the
+    # rows the role's lists show (keyed records: reference data is loaded in bulk, not row by row).
+    from chainboard.converters import is_integer_pk
+    from chainboard.recent import recent_changes
+
+    entities = {model: entity for entity, model in ENTITIES.items()}
+    shown = set()
+    for change in recent_changes(cast.user(role), shown=10_000) or []:
+        model = change["entry"].content_type.model_class()
+        entity = entities[model]
+        shown.add((entity, cast.key_of(entity, model._base_manager.get(pk=change["entry"].object_id))))
+    wanted = {
+        (entity, key)
+        for entity, (keys, actions_) in EXPECTED[role].items()
+        if "v" in actions_ and is_integer_pk(ENTITIES[entity])
+        for key in keys
     }
     assert shown == wanted
 
