@@ -26,6 +26,7 @@ from typing import Any
 
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
@@ -195,3 +196,43 @@ register(
 register_count(
     Count(_("Audit entries"), "chainboard.AuditEntry", "audit:auditentry_list", "shield-check", 90)
 )
+
+
+# ---- leaders' instructions (批示, chainboard/instructions.py) ---------------------------------------------
+
+
+def _instructions(request) -> dict | None:
+    """The instructions the user must answer and, for a leader, those they gave that are still open; each
+    links to its record's instructions panel. Only records the user may view are listed."""
+    from chainboard.instructions import given_by, open_for
+
+    user = request.user
+    to_answer = open_for(user)
+    given = given_by(user)
+    if not to_answer and not given:
+        return None
+    return {"to_answer": to_answer, "given": given, "today": timezone.localdate()}
+
+
+def _instructions_todo(user) -> list[Todo]:
+    from chainboard.instructions import open_for
+
+    open_ = open_for(user)
+    if not open_:
+        return []
+    today = timezone.localdate()
+    overdue = any(i.due_date and i.due_date < today for i in open_)
+    url = open_[0].url if len(open_) == 1 else reverse("home") + "#desk-instructions"
+    return [Todo(_("Leaders' instructions to answer"), len(open_), url, "danger" if overdue else "warning")]
+
+
+register(
+    Card(
+        "instructions",
+        _("Leaders' instructions"),
+        "chainboard/desk/instructions.html",
+        _instructions,
+        order=15,
+    )
+)
+register_todo(_instructions_todo)

@@ -267,3 +267,30 @@ def test_a_key_project_takes_instructions_too(client, world):
     page = client.get(urls(project)["detail"]).content.decode()
     assert "请加快项目签约" in page and urls(project, Instruction.objects.get())["answer"] in page
     assert [i.record for i in instructions.open_for(world.users["office"])] == [project]
+
+
+# ---- the desk -------------------------------------------------------------------------------------------
+
+
+def test_the_instructed_user_finds_the_instruction_on_the_desk_and_the_leader_sees_it_awaiting(client, world):
+    chain = world.chains["silk"]
+    give(world, chain, to="office", text="请报送链上重点项目进展", due_date=dt.date.today().isoformat())
+    client.force_login(world.users["office"])
+    page = client.get(reverse("home")).content.decode()
+    assert "待答复的领导批示" in page and "data-instruction-to-answer" in page
+    assert "请报送链上重点项目进展" in page
+    client.force_login(world.users["chief"])
+    page = client.get(reverse("home")).content.decode()
+    assert "data-instruction-given" in page and "data-instruction-to-answer" not in page
+    client.force_login(world.users["county"])  # neither instructed nor the author
+    page = client.get(reverse("home")).content.decode()
+    assert "请报送链上重点项目进展" not in page
+
+
+def test_an_answered_instruction_leaves_the_desk(client, world):
+    chain = world.chains["silk"]
+    instruction = give(world, chain, to="office")
+    with audit.operation(user=world.users["office"], source=audit.Source.WEB):
+        actions.answer_instruction(world.users["office"], instruction, {"answer": "已报送"})
+    client.force_login(world.users["office"])
+    assert "data-instruction-to-answer" not in client.get(reverse("home")).content.decode()
