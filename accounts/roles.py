@@ -31,6 +31,8 @@ class Role(models.TextChoices):
 # Building blocks for the apps' declarations.
 ALL = ("view", "add", "change", "delete")
 VIEW = ("view",)
+# Reference data (regions, industry classes) is read by every role but the auditor, who reads the trail only.
+REFERENCE_READERS = ("chief", "office", "county", "investment", "enterprise", "admin", "security_admin")
 
 
 def all_of(*labels: str) -> dict[str, tuple[str, ...]]:
