@@ -26,6 +26,12 @@ from django.utils.module_loading import import_string
 ACTIONS = ("view", "add", "change", "delete")
 
 
+def actions_of(model: type[models.Model]) -> tuple[str, ...]:
+    """The actions a role may be granted on ``model``: the four of every record, plus the named actions
+    the model declares (``named_actions = ("transition", "file_progress")``, docs/roles.md)."""
+    return ACTIONS + tuple(getattr(model, "named_actions", ()))
+
+
 @dataclass(frozen=True)
 class GrantSpec:
     role: str
@@ -113,8 +119,8 @@ def grant_condition(model: type[models.Model], grant: GrantSpec) -> Q | None:
 
 
 def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.QuerySet:
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
+    if action not in actions_of(queryset.model):
+        raise ValueError(f"unknown action {action!r} on {queryset.model._meta.label}")
     perm = permission_name(queryset.model, action)
     allowed = [g for g in grants(user) if g.allows(perm)]
     if not allowed:
@@ -185,7 +191,9 @@ class SystemActor:
     def __init__(self, label: str = "system"):
         from django.apps import apps
 
-        perms = frozenset(permission_name(model, action) for model in apps.get_models() for action in ACTIONS)
+        perms = frozenset(
+            permission_name(model, action) for model in apps.get_models() for action in actions_of(model)
+        )
         self._chainboard_grants = [GrantSpec(role="system", permissions=perms)]
         self.label = label
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accounts",
     "chains",
     "enterprises",
+    "projects",
     "demo",
 ]
 

@@ -7,7 +7,7 @@ from chainboard.api import api
 from chainboard.views import audit, favicon, home, search
 
 # Each app declares its API resources in api.py; importing them registers their routers.
-for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises"):
+for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises", "projects"):
     __import__(f"{_module}.api")
 
 audit_patterns = (
@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("chains.urls")),
     path("", include("enterprises.urls")),
+    path("", include("projects.urls")),
 ]
 
 handler400 = "chainboard.views.errors.bad_request"

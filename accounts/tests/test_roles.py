@@ -28,6 +28,9 @@ TABLE = {
         "industries.industryclass": "v",
         "organisations.organisation": "v",
         "organisations.person": "v",
+        "projects.milestone": "v",
+        "projects.project": "v",
+        "projects.projectplan": "v",
         "regions.region": "v",
     },
     "deputy_chief": {
@@ -48,6 +51,9 @@ TABLE = {
         "industries.industryclass": "v",
         "organisations.organisation": "v",
         "organisations.person": "v",
+        "projects.milestone": "v",
+        "projects.project": "v",
+        "projects.projectplan": "v",
         "regions.region": "v",
     },
     "office": {
@@ -68,6 +74,9 @@ TABLE = {
         "industries.industryclass": "v",
         "organisations.organisation": "v",
         "organisations.person": "vacd",
+        "projects.milestone": "vacd",
+        "projects.project": "vacd",
+        "projects.projectplan": "vacd",
         "regions.region": "v",
     },
     "county": {
@@ -88,6 +97,9 @@ TABLE = {
         "industries.industryclass": "v",
         "organisations.organisation": "v",
         "organisations.person": "v",
+        "projects.milestone": "vacd",
+        "projects.project": "vacd",
+        "projects.projectplan": "vacd",
         "regions.region": "v",
     },
     "investment": {
@@ -107,6 +119,9 @@ TABLE = {
         "industries.industryclass": "v",
         "organisations.organisation": "v",
         "organisations.person": "v",
+        "projects.milestone": "v",
+        "projects.project": "v",
+        "projects.projectplan": "v",
         "regions.region": "v",
     },
     "enterprise": {
@@ -124,6 +139,9 @@ TABLE = {
         "enterprises.membership": "v",
         "enterprises.product": "vacd",
         "industries.industryclass": "v",
+        "projects.milestone": "v",
+        "projects.project": "v",
+        "projects.projectplan": "v",
         "regions.region": "v",
     },
     "auditor": {

@@ -57,6 +57,8 @@ class AuditedModel(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     scope_paths: ClassVar[dict[str, str]] = {}
+    # Actions beyond view/add/change/delete that roles may be granted on this model (chainboard/scope.py).
+    named_actions: ClassVar[tuple[str, ...]] = ()
     audit_exclude: ClassVar[tuple[str, ...]] = ("created_at", "updated_at")
     # Fields shown on the detail page in this order; empty means every editable field.
     detail_fields: ClassVar[tuple[str, ...]] = ()

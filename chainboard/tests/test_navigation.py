@@ -33,6 +33,14 @@ MENUS = {
             ],
         ),
         (
+            "Projects",
+            [
+                ("Projects", "/projects/", "building-factory-2"),
+                ("Investment plans", "/project_plans/", "report-money"),
+                ("Milestones", "/milestones/", "flag"),
+            ],
+        ),
+        (
             "Organisations",
             [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
         ),
@@ -65,6 +73,14 @@ MENUS = {
                 ("Above-size statuses", "/above_size_statuses/", "award"),
                 ("Products", "/products/", "package"),
                 ("Contacts", "/contacts/", "address-book"),
+            ],
+        ),
+        (
+            "Projects",
+            [
+                ("Projects", "/projects/", "building-factory-2"),
+                ("Investment plans", "/project_plans/", "report-money"),
+                ("Milestones", "/milestones/", "flag"),
             ],
         ),
         (
@@ -103,6 +119,14 @@ MENUS = {
             ],
         ),
         (
+            "Projects",
+            [
+                ("Projects", "/projects/", "building-factory-2"),
+                ("Investment plans", "/project_plans/", "report-money"),
+                ("Milestones", "/milestones/", "flag"),
+            ],
+        ),
+        (
             "Organisations",
             [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
         ),
@@ -137,6 +161,14 @@ MENUS = {
             ],
         ),
         (
+            "Projects",
+            [
+                ("Projects", "/projects/", "building-factory-2"),
+                ("Investment plans", "/project_plans/", "report-money"),
+                ("Milestones", "/milestones/", "flag"),
+            ],
+        ),
+        (
             "Organisations",
             [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
         ),
@@ -168,6 +200,14 @@ MENUS = {
                 ("Above-size statuses", "/above_size_statuses/", "award"),
                 ("Products", "/products/", "package"),
                 ("Contacts", "/contacts/", "address-book"),
+            ],
+        ),
+        (
+            "Projects",
+            [
+                ("Projects", "/projects/", "building-factory-2"),
+                ("Investment plans", "/project_plans/", "report-money"),
+                ("Milestones", "/milestones/", "flag"),
             ],
         ),
         (
@@ -229,6 +269,7 @@ CHINESE = {
     "chief": [
         ("产业链", ["产业链", "环节", "环节关联", "链长制职位", "产业链属性", "产业链统计"]),
         ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
+        ("重点项目", ["重点项目", "投资计划", "项目节点"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
     ],

@@ -28,6 +28,7 @@ from chains.models import Chain, ChainAttribute, ChainStatistic, Position, Posit
 from enterprises.models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, Product
 from industries.models import IndustryClass
 from organisations.models import Organisation, Person
+from projects.models import Milestone, Project, ProjectPlan
 from regions.models import Region
 
 FEW = 5
@@ -56,6 +57,9 @@ BASELINES = {
     "enterprises:contact_list": 7,  # + facet: sample data
     "enterprises:abovesizestatus_list": 8,  # + facets: year, above size
     "enterprises:indicator_list": 8,  # + facets: period type, year
+    "projects:project_list": 11,  # + facets: stage, light; choices: chain, segment, responsible unit
+    "projects:projectplan_list": 7,  # + facet: sample data
+    "projects:milestone_list": 7,  # + facet: sample data
     "audit:auditentry_list": 6,  # the kind filter's choices come from the content-type cache
 }
 
@@ -162,6 +166,22 @@ def indicator(w, i):
     )
 
 
+def project(w, i):
+    return make(
+        Project(
+            name=f"项目{i}", chain=w.chains["silk"], region=w.regions["140581"], owner=w.enterprises["luanfu"]
+        )
+    )
+
+
+def project_plan(w, i):
+    return make(ProjectPlan(project=project(w, i), year=2026, planned_investment=Decimal(i)))
+
+
+def milestone(w, i):
+    return make(Milestone(project=project(w, i), name=f"节点{i}"))
+
+
 def audit_entry(w, i):
     return product(w, 1000 + i)  # every write adds a row to the trail
 
@@ -186,6 +206,9 @@ LISTS = [
     ("enterprises:contact_list", "office", Contact, contact),
     ("enterprises:abovesizestatus_list", "office", AboveSizeStatus, above_size_status),
     ("enterprises:indicator_list", "office", Indicator, indicator),
+    ("projects:project_list", "office", Project, project),
+    ("projects:projectplan_list", "office", ProjectPlan, project_plan),
+    ("projects:milestone_list", "office", Milestone, milestone),
     ("audit:auditentry_list", "auditor", AuditEntry, audit_entry),
 ]
 

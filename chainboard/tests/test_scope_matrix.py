@@ -102,6 +102,17 @@ def _merged(table: str) -> dict:
     return out
 
 
+def _merged_refusals() -> dict:
+    """REFUSED of every app: an app may add the kinds of its own that stop another app's deletion (a
+    project stops its owner enterprise's), so the kinds are united per record and role."""
+    out: dict = {}
+    for module in MATRICES:
+        for record, by_role in module.REFUSED.items():
+            for role, kinds in by_role.items():
+                out.setdefault(record, {}).setdefault(role, set()).update(kinds)
+    return out
+
+
 def _merged_by_role(table: str) -> dict:
     out: dict = {role: {} for role in ROLES}
     for module in MATRICES:
@@ -191,8 +202,9 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = _merged_by_role("EXPECTED
 PROBES: dict[str, list[str]] = _merged("PROBES")
 
 # Deletions refused although the role may delete the record (chainboard/deletion.py, docs/roles.md): the
-# page answers 409 naming the kinds that stand in the way. (entity, key) → role ("*": any role) → kinds.
-REFUSED: dict[tuple[str, str], dict[str, set[str]]] = _merged("REFUSED")
+# page answers 409 naming the kinds that stand in the way. (entity, key) → role ("*": any role) → kinds;
+# a role is refused the kinds named for it and those named for "*".
+REFUSED: dict[tuple[str, str], dict[str, set[str]]] = _merged_refusals()
 
 # Named actions (workflow moves, progress reports: chainboard/workflow.py) each role may take on the
 # records of an entity it sees: role → entity → action names. The actions "vacd" stand for are not here.
@@ -200,8 +212,12 @@ NAMED: dict[str, dict[str, set[str]]] = _merged_by_role("NAMED")
 
 
 def refused_by_dependents(role: str, entity: str, key: str) -> set[str] | None:
+    """The kinds that stop ``role`` deleting the record: those named for any role ("*") and those named
+    for this role; None when nothing does."""
     by_role = REFUSED.get((entity, key), {})
-    return by_role.get(role, by_role.get("*"))
+    if role not in by_role and "*" not in by_role:
+        return None
+    return by_role.get(role, set()) | by_role.get("*", set())
 
 
 def test_the_expectation_table_names_every_role_and_entity():

@@ -22,6 +22,9 @@ LIST_URLS = [
     "enterprises:contact_list",
     "enterprises:abovesizestatus_list",
     "enterprises:indicator_list",
+    "projects:project_list",
+    "projects:projectplan_list",
+    "projects:milestone_list",
 ]
 
 

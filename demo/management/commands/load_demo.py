@@ -4,7 +4,7 @@ from django.db import transaction
 
 from chainboard import audit
 from chainboard.scope import SystemActor
-from demo import jincheng
+from demo import jincheng, projects
 
 
 class Command(BaseCommand):
@@ -26,6 +26,8 @@ class Command(BaseCommand):
             transaction.atomic(),
         ):
             counts = jincheng.load(actor)
+            counts.update(projects.load(actor))
         self.stdout.write(
-            f"demo: {counts['enterprises']} enterprises, {counts['organisations']} organisations"
+            f"demo: {counts['enterprises']} enterprises, {counts['organisations']} organisations, "
+            f"{counts['projects']} projects"
         )
