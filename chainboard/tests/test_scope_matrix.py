@@ -202,8 +202,9 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = _merged_by_role("EXPECTED
 PROBES: dict[str, list[str]] = _merged("PROBES")
 
 # Deletions refused although the role may delete the record (chainboard/deletion.py, docs/roles.md): the
-# page answers 409 naming the kinds that stand in the way. (entity, key) → role ("*": any role) → kinds;
-# a role is refused the kinds named for it and those named for "*".
+# page answers 409 naming the kinds that stand in the way. (entity, key) → role ("*": any role) → kinds.
+# "*" names the records that hang on it (whoever asks; they are all a refusal names); a role names the
+# cascade it may not make, which counts only when nothing hangs on the record. Apps' kinds are united.
 REFUSED: dict[tuple[str, str], dict[str, set[str]]] = _merged_refusals()
 
 # Named actions (workflow moves, progress reports: chainboard/workflow.py) each role may take on the
@@ -212,12 +213,11 @@ NAMED: dict[str, dict[str, set[str]]] = _merged_by_role("NAMED")
 
 
 def refused_by_dependents(role: str, entity: str, key: str) -> set[str] | None:
-    """The kinds that stop ``role`` deleting the record: those named for any role ("*") and those named
-    for this role; None when nothing does."""
+    """The kinds that stop ``role`` deleting the record, or None. Records that hang on it ("*") stop
+    everyone and are all the refusal names; only without them does a cascade the role may not make
+    (the kinds named for the role) stop it (chainboard/deletion.py, ``check``)."""
     by_role = REFUSED.get((entity, key), {})
-    if role not in by_role and "*" not in by_role:
-        return None
-    return by_role.get(role, set()) | by_role.get("*", set())
+    return by_role.get("*", by_role.get(role))
 
 
 def test_the_expectation_table_names_every_role_and_entity():

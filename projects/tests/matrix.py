@@ -81,7 +81,8 @@ PROBES = {
 }
 
 # An enterprise that owns a project is not deleted while the project stands (its owner would be lost),
-# whoever asks (added to what the enterprises' own matrix refuses).
+# whoever asks (added to what the enterprises' own matrix refuses). The project is then all the refusal
+# names: a county clerk is not told about the memberships as well (chainboard/deletion.py).
 REFUSED = {
     ("enterprise", "jingbai"): {"*": {"projects.project"}},
     ("enterprise", "luanfu"): {"*": {"projects.project"}},
