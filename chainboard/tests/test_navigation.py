@@ -8,136 +8,55 @@ from django.utils import translation
 
 from chainboard.navigation import menu_for
 
+# The chief, the chain office and county staff see the same entries (their scopes differ, not their kinds).
+CHAIN_MENU = [
+    (
+        "Chains",
+        [
+            ("Chains", "/chains/", "link"),
+            ("Segments", "/segments/", "git-branch"),
+            ("Segment links", "/segment_links/", "arrow-right"),
+            ("Positions", "/positions/", "id-badge"),
+            ("Chain attributes", "/chain_attributes/", "list-details"),
+            ("Chain statistics", "/chain_statistics/", "chart-bar"),
+        ],
+    ),
+    (
+        "Enterprises",
+        [
+            ("Enterprises", "/enterprises/", "building-store"),
+            ("Memberships", "/memberships/", "link"),
+            ("Indicators", "/indicators/", "chart-line"),
+            ("Above-size statuses", "/above_size_statuses/", "award"),
+            ("Products", "/products/", "package"),
+            ("Contacts", "/contacts/", "address-book"),
+        ],
+    ),
+    (
+        "Projects",
+        [
+            ("Projects", "/projects/", "building-factory-2"),
+            ("Investment plans", "/project_plans/", "report-money"),
+            ("Milestones", "/milestones/", "flag"),
+        ],
+    ),
+    (
+        "Organisations",
+        [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
+    ),
+    (
+        "Reference data",
+        [
+            ("Regions", "/regions/", "map-pin"),
+            ("Industry classes", "/industry_classes/", "building-factory"),
+        ],
+    ),
+]
+
 MENUS = {
-    "chief": [
-        (
-            "Chains",
-            [
-                ("Chains", "/chains/", "link"),
-                ("Segments", "/segments/", "git-branch"),
-                ("Segment links", "/segment_links/", "arrow-right"),
-                ("Positions", "/positions/", "id-badge"),
-                ("Chain attributes", "/chain_attributes/", "list-details"),
-                ("Chain statistics", "/chain_statistics/", "chart-bar"),
-            ],
-        ),
-        (
-            "Enterprises",
-            [
-                ("Enterprises", "/enterprises/", "building-store"),
-                ("Memberships", "/memberships/", "link"),
-                ("Indicators", "/indicators/", "chart-line"),
-                ("Above-size statuses", "/above_size_statuses/", "award"),
-                ("Products", "/products/", "package"),
-                ("Contacts", "/contacts/", "address-book"),
-            ],
-        ),
-        (
-            "Projects",
-            [
-                ("Projects", "/projects/", "building-factory-2"),
-                ("Investment plans", "/project_plans/", "report-money"),
-                ("Milestones", "/milestones/", "flag"),
-            ],
-        ),
-        (
-            "Organisations",
-            [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
-        ),
-        (
-            "Reference data",
-            [
-                ("Regions", "/regions/", "map-pin"),
-                ("Industry classes", "/industry_classes/", "building-factory"),
-            ],
-        ),
-    ],
-    "office": [
-        (
-            "Chains",
-            [
-                ("Chains", "/chains/", "link"),
-                ("Segments", "/segments/", "git-branch"),
-                ("Segment links", "/segment_links/", "arrow-right"),
-                ("Positions", "/positions/", "id-badge"),
-                ("Chain attributes", "/chain_attributes/", "list-details"),
-                ("Chain statistics", "/chain_statistics/", "chart-bar"),
-            ],
-        ),
-        (
-            "Enterprises",
-            [
-                ("Enterprises", "/enterprises/", "building-store"),
-                ("Memberships", "/memberships/", "link"),
-                ("Indicators", "/indicators/", "chart-line"),
-                ("Above-size statuses", "/above_size_statuses/", "award"),
-                ("Products", "/products/", "package"),
-                ("Contacts", "/contacts/", "address-book"),
-            ],
-        ),
-        (
-            "Projects",
-            [
-                ("Projects", "/projects/", "building-factory-2"),
-                ("Investment plans", "/project_plans/", "report-money"),
-                ("Milestones", "/milestones/", "flag"),
-            ],
-        ),
-        (
-            "Organisations",
-            [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
-        ),
-        (
-            "Reference data",
-            [
-                ("Regions", "/regions/", "map-pin"),
-                ("Industry classes", "/industry_classes/", "building-factory"),
-            ],
-        ),
-    ],
-    "county": [
-        (
-            "Chains",
-            [
-                ("Chains", "/chains/", "link"),
-                ("Segments", "/segments/", "git-branch"),
-                ("Segment links", "/segment_links/", "arrow-right"),
-                ("Positions", "/positions/", "id-badge"),
-                ("Chain attributes", "/chain_attributes/", "list-details"),
-                ("Chain statistics", "/chain_statistics/", "chart-bar"),
-            ],
-        ),
-        (
-            "Enterprises",
-            [
-                ("Enterprises", "/enterprises/", "building-store"),
-                ("Memberships", "/memberships/", "link"),
-                ("Indicators", "/indicators/", "chart-line"),
-                ("Above-size statuses", "/above_size_statuses/", "award"),
-                ("Products", "/products/", "package"),
-                ("Contacts", "/contacts/", "address-book"),
-            ],
-        ),
-        (
-            "Projects",
-            [
-                ("Projects", "/projects/", "building-factory-2"),
-                ("Investment plans", "/project_plans/", "report-money"),
-                ("Milestones", "/milestones/", "flag"),
-            ],
-        ),
-        (
-            "Organisations",
-            [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
-        ),
-        (
-            "Reference data",
-            [
-                ("Regions", "/regions/", "map-pin"),
-                ("Industry classes", "/industry_classes/", "building-factory"),
-            ],
-        ),
-    ],
+    "chief": CHAIN_MENU,
+    "office": CHAIN_MENU,
+    "county": CHAIN_MENU,
     "investment": [
         (
             "Chains",
