@@ -11,11 +11,10 @@ class ChainboardConfig(AppConfig):
 
         from chainboard import navigation, scheduler
 
-        navigation.register_group("chains", _("Chains"), 10)
-        navigation.register_group("enterprises", _("Enterprises"), 20)
-        navigation.register_group("organisations", _("Organisations"), 80)
+        # The groups every app may use; an app with a domain of its own declares its group in its ready().
         navigation.register_group("reference", _("Reference data"), 90)
         navigation.register_group("system", _("System"), 100)
+        # The audit trail is not a ViewSet's list: its entry is registered here.
         navigation.register(
             navigation.MenuItem(
                 "system",

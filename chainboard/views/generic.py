@@ -58,6 +58,12 @@ class ViewSet:
     list_template: ClassVar[str] = "chainboard/generic/list.html"
     # Related lists shown on the detail page: (label, related manager name, Table)
     detail_related: ClassVar[list[tuple[Any, str, Table]]] = []
+    # The menu entry (chainboard/navigation.py): the group an app declared with ``register_group`` (None:
+    # not in the menu), the label (None: the model's verbose_name_plural), the place in the group and the
+    # Tabler icon. It shows to users who may view the model.
+    menu_group: ClassVar[str | None] = None
+    menu_label: ClassVar[Any] = None
+    menu_order: ClassVar[int] = 100
     icon: ClassVar[str] = "circle"
     # (filter name, ORM path) pairs whose values are counted beside the filters (chainboard/facets.py)
     facets: ClassVar[tuple[tuple[str, str], ...]] = ()
