@@ -81,10 +81,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "enterprises.abovesizestatus",
             "enterprises.indicator",
             "organisations.person",
-            "projects.project",
             "projects.projectplan",
             "projects.milestone",
         ),
+        # The office and county staff move a project through its stages (docs/projects.md).
+        "projects.project": (*ALL, "transition"),
     },
     Role.COUNTY: {
         **REFERENCE,
@@ -98,11 +99,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "enterprises.contact",
             "enterprises.abovesizestatus",
             "enterprises.indicator",
-            # County staff keep the projects built in their county (product.md).
-            "projects.project",
             "projects.projectplan",
             "projects.milestone",
         ),
+        # County staff keep the projects built in their county (product.md) and move their stages.
+        "projects.project": (*ALL, "transition"),
         "enterprises.membership": VIEW,
     },
     Role.INVESTMENT: {**REFERENCE, **CHAIN_READ, **ENTERPRISE_READ, **ORG_READ, **COLLAB, **PROJECT_READ},

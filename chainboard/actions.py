@@ -273,3 +273,83 @@ def set_related(user, instance: models.Model, name: str, values, *, parent=None)
         if audit.diff(before, after):
             audit.record(AuditAction.UPDATE, instance, before=before, after=after, parent=parent)
     return instance
+
+
+class MoveRefused(ActionError):
+    """A workflow move the record's present state does not allow; ``allowed`` names the moves it does."""
+
+    def __init__(self, message: str, allowed: list):
+        super().__init__(message)
+        self.message = message
+        self.allowed = allowed
+
+
+def transition(user, instance: models.Model, name: str, *, comment="", data=None, version=None):
+    """Move ``instance`` through its workflow (chainboard/workflow.py) by the move called ``name``.
+
+    Permission and scope for the move's named action, the row locked and its version checked (a stale
+    one is a Conflict), the move refused (MoveRefused) when the present state does not allow it, its
+    fields validated (InvalidData by field, nothing changed), then the record saved, its search keys
+    updated, an audit row (AuditAction.TRANSITION) and a Transition row written, in one transaction.
+    Unknown moves raise LookupError.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    from chainboard.models import Transition
+    from chainboard.workflow import COMMENT, workflow_of
+
+    model = type(instance)
+    flow = workflow_of(model)
+    if flow is None:
+        raise LookupError(name)
+    move = flow.get(name)
+    _require(user, move.action, model)
+    if not scope.can(user, move.action, instance):
+        raise PermissionDenied(_("You may not change this record."))
+    with transaction.atomic():
+        locked = model._base_manager.select_for_update().get(pk=instance.pk)
+        if version is not None and locked.version != _version(version):
+            raise _conflict(locked, _version(version))
+        from_state = flow.state(locked)
+        if from_state not in move.source:
+            raise MoveRefused(flow.refusal(locked), flow.allowed(locked))
+        _guard(user, locked)
+        form = move.form_class(model)(data={**(data or {}), COMMENT: comment or ""})
+        form.instance = locked
+        if not form.is_valid():
+            raise InvalidData(form_errors(form), form)
+        cleaned = form.cleaned_data
+        before = audit.snapshot(locked)
+        for field_name in move.fields:
+            setattr(locked, field_name, cleaned[field_name])
+        to_state = move.target_for(locked)  # before ``apply``, which may clear what it reads
+        if move.apply is not None:
+            move.apply(locked, cleaned)
+        setattr(locked, flow.field, to_state)
+        _guard(user, locked)
+        try:
+            locked.full_clean()
+        except ValidationError as exc:
+            raise InvalidData(exc.message_dict, form) from exc
+        locked.version += 1
+        changed = list(audit.diff(before, audit.snapshot(locked)))
+        locked.save(update_fields=[*changed, "version", "updated_at"])
+        _after_save(user, move.action, locked)
+        after = audit.snapshot(locked)
+        comment = cleaned[COMMENT]
+        moved = {"transition": move.name, "from": from_state, "to": to_state, "comment": comment}
+        audit.record(AuditAction.TRANSITION, locked, before=before, after={**after, "transition": moved})
+        op = audit.current_operation()
+        actor = user if isinstance(user, models.Model) and user.is_authenticated else None
+        Transition.objects.create(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=str(locked.pk),
+            name=move.name,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            actor_name=(op.user_name if actor is None else actor.get_username())[:150],
+            comment=comment,
+            data={k: audit._jsonable(cleaned[k]) for k in move.fields},
+        )
+    return locked

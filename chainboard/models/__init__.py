@@ -6,6 +6,7 @@ from .imports import ImportJob, ImportMapping, ImportStatus
 from .journal import JournalEntry
 from .search import SearchDebt, SearchKey
 from .tokens import ApiToken
+from .transitions import Transition
 from .workers import WorkerHeartbeat
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "ScopedQuerySet",
     "SearchDebt",
     "SearchKey",
+    "Transition",
     "WorkerHeartbeat",
 ]
