@@ -337,8 +337,13 @@ def transition(user, instance: models.Model, name: str, *, comment="", data=None
         _after_save(user, move.action, locked)
         after = audit.snapshot(locked)
         comment = cleaned[COMMENT]
-        moved = {"transition": move.name, "from": from_state, "to": to_state, "comment": comment}
-        audit.record(AuditAction.TRANSITION, locked, before=before, after={**after, "transition": moved})
+        # The state's from → to is the state field's change; the move and its comment ride along.
+        audit.record(
+            AuditAction.TRANSITION,
+            locked,
+            before=before,
+            after={**after, "move": move.name, "comment": comment},
+        )
         op = audit.current_operation()
         actor = user if isinstance(user, models.Model) and user.is_authenticated else None
         Transition.objects.create(

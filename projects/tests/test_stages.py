@@ -161,19 +161,21 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(w):
     assert p.stage == S.SIGNED and len(timeline(p)) == 1
 
 
-def test_a_move_is_audited_with_before_after_and_the_move(w):
+def test_a_move_is_audited_with_before_after_and_the_move(w, client):
     p = project(w, S.PLANNING)
     with audit.operation(w.users["county"], Source.WEB):
         actions.transition(w.users["county"], p, "sign", comment="签约仪式")
     entry = AuditEntry.objects.filter(action="transition", object_id=str(p.pk)).get()
     assert entry.user_name == "county"
     assert entry.before["stage"] == "planning" and entry.after["stage"] == "signed"
-    assert entry.after["transition"] == {
-        "transition": "sign",
-        "from": "planning",
-        "to": "signed",
-        "comment": "签约仪式",
-    }
+    assert (entry.after["move"], entry.after["comment"]) == ("sign", "签约仪式")
+    client.force_login(w.users["office"])
+    with translation.override("zh-hans"):
+        page = client.get(
+            reverse("projects:project_history", kwargs={"pk": p.pk}), HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+    text = page.content.decode()
+    assert "签约仪式" in text and "操作" in text and ">签约<" in text.replace(" ", "")
 
 
 # ---- who may ------------------------------------------------------------------------------------------
