@@ -139,10 +139,7 @@ def update(user, instance: models.Model, form_class, data, files=None, *, versio
     if not scope.can(user, "change", instance):
         raise PermissionDenied(_("You may not change this record."))
     with transaction.atomic():
-        # Lock the row so that two concurrent saves serialise; the version then tells who was first.
-        locked = model._base_manager.select_for_update().get(pk=instance.pk)
-        if version is not None and locked.version != _version(version):
-            raise _conflict(locked, _version(version))
+        locked = _lock(model, instance, version)
         before = audit.snapshot(locked)
         form = _build_form(form_class, user, data, files, instance=locked)
         if not form.is_valid():
@@ -174,9 +171,7 @@ def save_fields(actor, instance: models.Model, *, version: int | None = None, pa
     if not scope.can(actor, "change", instance):
         raise PermissionDenied(_("You may not change this record."))
     with transaction.atomic():
-        locked = model._base_manager.select_for_update().get(pk=instance.pk)
-        if version is not None and locked.version != _version(version):
-            raise _conflict(locked, _version(version))
+        locked = _lock(model, instance, version)
         before = audit.snapshot(locked)
         _guard(actor, locked)
         for key, value in values.items():
@@ -225,6 +220,15 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
         pk = locked.pk
         collector.delete()
         locked.pk = pk  # Collector.delete() clears it; callers still name the deleted record
+    return locked
+
+
+def _lock(model: type[models.Model], instance: models.Model, version) -> models.Model:
+    """The row locked (two concurrent writes serialise; the version then tells who was first), refused as a
+    Conflict when ``version`` (None: unchecked) is not the row's."""
+    locked = model._base_manager.select_for_update().get(pk=instance.pk)
+    if version is not None and locked.version != _version(version):
+        raise _conflict(locked, _version(version))
     return locked
 
 
@@ -307,9 +311,7 @@ def transition(user, instance: models.Model, name: str, *, comment="", data=None
     if not scope.can(user, move.action, instance):
         raise PermissionDenied(_("You may not change this record."))
     with transaction.atomic():
-        locked = model._base_manager.select_for_update().get(pk=instance.pk)
-        if version is not None and locked.version != _version(version):
-            raise _conflict(locked, _version(version))
+        locked = _lock(model, instance, version)
         from_state = flow.state(locked)
         if from_state not in move.source:
             raise MoveRefused(flow.refusal(locked), flow.allowed(locked))

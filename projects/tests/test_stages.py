@@ -381,3 +381,28 @@ def test_the_api_answers_403_without_the_permission_and_404_outside_scope(w, cli
         ).status_code
         == 422
     )
+
+
+def test_an_import_cannot_change_a_projects_stage_but_may_set_a_new_ones(w, client):
+    from chainboard.models import ImportJob
+    from chainboard.tests.test_imports import csv_bytes, upload
+
+    p = project(w, S.PLANNING)
+    client.force_login(w.users["office"])
+    url = reverse("projects:project_import")
+    rows = [
+        ["id", "项目名称", "所属产业链", "建设地点", "阶段"],
+        [str(p.pk), p.name, w.chains["silk"].name, "高平市", "开工"],
+    ]
+    rows.append(["", "新的在建项目", w.chains["silk"].name, "高平市", "在建"])
+    response = upload(client, "项目.csv", csv_bytes(rows), url=url)
+    job = ImportJob.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[-1]))
+    job_url = reverse("projects:project_import_job", args=[job.pk])
+    data = {"action": "check", **{f"column-{i}": f for i, f in job.mapping.items()}}
+    client.post(job_url, data)
+    job.refresh_from_db()
+    assert job.status == "invalid"
+    # Row 2 (the update) only: the new project (row 3) may be 在建 from the start.
+    assert [(e["row"], e["column"], e["value"]) for e in job.errors] == [(2, "阶段", "开工")]
+    p.refresh_from_db()
+    assert p.stage == S.PLANNING and not Project.objects.filter(name="新的在建项目").exists()
