@@ -255,6 +255,16 @@ class EntityView(LoginRequiredMixin, View):
         return obj
 
 
+class DetailActionView(EntityView):
+    """The base of a named action's page on one record: the record read within the view scope (404
+    outside it), then the named action checked on it (403 without)."""
+
+    action = "view"
+
+    def get_object(self, action: str | None = None):
+        return super().get_object(action or self.action)
+
+
 class ListView(EntityView):
     def get(self, request):
         if not scope.has_permission(request.user, "view", self.model):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from chainboard import actions, scope
 from chainboard.models import Transition
-from chainboard.views.generic import EntityView, stale_form_message, submitted_version, viewset_for
+from chainboard.views.generic import DetailActionView, stale_form_message, submitted_version, viewset_for
 from chainboard.workflow import COMMENT, workflow_of
 
 TIMELINE_LIMIT = 100
@@ -62,16 +62,6 @@ def timeline_context(request, obj) -> dict:
         "moves": move_links(request.user, obj),
         "timeline": timeline(obj),
     }
-
-
-class DetailActionView(EntityView):
-    """The base of a named action's page on one record: the record read within the view scope (404
-    outside it), then the named action checked on it (403 without)."""
-
-    action = "view"
-
-    def get_object(self, action: str | None = None):
-        return super().get_object(action or self.action)
 
 
 class TransitionView(DetailActionView):
