@@ -43,6 +43,9 @@ CONFIDENTIAL_READ = {"enterprises.indicator": VIEW}
 COLLAB = {"chainboard.journalentry": ("view", "add"), "chainboard.attachment": ("view", "add", "delete")}
 ORG_READ = {"organisations.organisation": VIEW, "organisations.person": VIEW}
 PROJECT_READ = {"projects.project": VIEW, "projects.projectplan": VIEW, "projects.milestone": VIEW}
+ROUND_READ = {"projects.schedulinground": VIEW, "projects.progressreport": VIEW}
+# Filing a round's progress (docs/projects.md, Rounds): the named action on the project, and the report.
+FILE_PROGRESS = {"projects.progressreport": ("view", "add", "change")}
 
 
 def _all(*labels: str) -> dict[str, tuple[str, ...]]:
@@ -57,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **CONFIDENTIAL_READ,
         **ORG_READ,
         **PROJECT_READ,
+        **ROUND_READ,
         "chainboard.journalentry": ("view", "add"),
         "chainboard.attachment": VIEW,
     },
@@ -81,10 +85,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "enterprises.abovesizestatus",
             "enterprises.indicator",
             "organisations.person",
-            "projects.project",
             "projects.projectplan",
             "projects.milestone",
         ),
+        "projects.project": (*ALL, "file_progress"),
+        # The office runs the monthly rounds: opens (add), reminds and closes (change); never deletes one.
+        "projects.schedulinground": ("view", "add", "change"),
+        **FILE_PROGRESS,
     },
     Role.COUNTY: {
         **REFERENCE,
@@ -99,13 +106,23 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "enterprises.abovesizestatus",
             "enterprises.indicator",
             # County staff keep the projects built in their county (product.md).
-            "projects.project",
             "projects.projectplan",
             "projects.milestone",
         ),
+        "projects.project": (*ALL, "file_progress"),
+        "projects.schedulinground": VIEW,
+        **FILE_PROGRESS,
         "enterprises.membership": VIEW,
     },
-    Role.INVESTMENT: {**REFERENCE, **CHAIN_READ, **ENTERPRISE_READ, **ORG_READ, **COLLAB, **PROJECT_READ},
+    Role.INVESTMENT: {
+        **REFERENCE,
+        **CHAIN_READ,
+        **ENTERPRISE_READ,
+        **ORG_READ,
+        **COLLAB,
+        **PROJECT_READ,
+        **ROUND_READ,
+    },
     Role.ENTERPRISE: {
         **REFERENCE,
         **COLLAB,
@@ -120,7 +137,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "enterprises.membership": VIEW,
         "enterprises.abovesizestatus": VIEW,
         **_all("enterprises.product", "enterprises.contact", "enterprises.indicator"),
-        **PROJECT_READ,  # its own projects (scope: the enterprise), to follow and later to file on
+        **PROJECT_READ,  # its own projects (scope: the enterprise), to follow and to file their progress
+        "projects.project": ("view", "file_progress"),
+        **FILE_PROGRESS,
     },
     # 三员 (separation of duties, docs/roles.md): the system administrator manages users, grants and the
     # positions that grant roles; the security administrator reviews who holds what and looks after the

@@ -33,3 +33,23 @@ class ProjectsConfig(AppConfig):
         register(
             MenuItem("projects", _("Milestones"), "projects:milestone_list", "projects.Milestone", "flag", 30)
         )
+        register(
+            MenuItem(
+                "projects",
+                _("Scheduling rounds"),
+                "projects:schedulinground_list",
+                "projects.SchedulingRound",
+                "calendar-event",
+                40,
+            )
+        )
+        register(
+            MenuItem(
+                "projects",
+                _("My progress reports"),
+                "projects:my_progress",
+                "projects.ProgressReport",
+                "progress-check",
+                50,
+            )
+        )
