@@ -9,6 +9,10 @@ class ProjectsConfig(AppConfig):
     def ready(self) -> None:
         from chainboard.navigation import MenuItem, register, register_group
 
+        from . import signals
+
+        signals.connect()
+
         register_group("projects", _("Projects"), 25)
         register(
             MenuItem(

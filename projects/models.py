@@ -201,6 +201,7 @@ class Project(AuditedModel):
     light_rule = models.CharField(
         verbose_name=_("light rule"),
         max_length=32,
+        default="no_plan",
         blank=True,
         editable=False,
         help_text=_("The rule that set the light (projects/lights.py), shown in words."),

@@ -170,3 +170,13 @@ def test_the_list_filters_and_counts_by_light_and_shows_the_rule(w, client):
     counts = {str(v["label"]): v["count"] for v in facet["values"]}
     assert counts.get("red") == 1 and counts.get("grey (no plan data)") == 1
     assert "Not started" in page.content.decode()
+
+
+def test_a_plan_saved_recomputes_its_projects_light_after_the_commit(w, django_capture_on_commit_callbacks):
+    p = project(w, stage=ProjectStage.BUILDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.create_direct(
+            ACTOR, ProjectPlan(project=p, year=dt.date.today().year, planned_investment=100)
+        )
+    p.refresh_from_db()
+    assert p.light != Light.GREY and p.light_rule in {"on_plan", "behind_yellow", "behind_red"}
