@@ -46,6 +46,9 @@ PROJECT_READ = {"projects.project": VIEW, "projects.projectplan": VIEW, "project
 ROUND_READ = {"projects.schedulinground": VIEW, "projects.progressreport": VIEW}
 # Filing a round's progress (docs/projects.md, Rounds): the named action on the project, and the report.
 FILE_PROGRESS = {"projects.progressreport": ("view", "add", "change")}
+# Those who keep projects may delete a report row of an open round (a project listed by mistake), and so
+# delete a project with its reports; a closed round's reports refuse it (ProgressReport.write_refusal).
+KEEP_PROGRESS = {"projects.progressreport": ("view", "add", "change", "delete")}
 
 
 def _all(*labels: str) -> dict[str, tuple[str, ...]]:
@@ -91,7 +94,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "projects.project": (*ALL, "file_progress"),
         # The office runs the monthly rounds: opens (add), reminds and closes (change); never deletes one.
         "projects.schedulinground": ("view", "add", "change"),
-        **FILE_PROGRESS,
+        **KEEP_PROGRESS,
     },
     Role.COUNTY: {
         **REFERENCE,
@@ -111,7 +114,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "projects.project": (*ALL, "file_progress"),
         "projects.schedulinground": VIEW,
-        **FILE_PROGRESS,
+        **KEEP_PROGRESS,
         "enterprises.membership": VIEW,
     },
     Role.INVESTMENT: {

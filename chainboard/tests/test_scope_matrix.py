@@ -156,7 +156,7 @@ def _extend(w) -> dict[str, dict[str, tuple[type[models.Model], object]]]:
 def _projects(w, actor) -> dict[str, dict[str, models.Model]]:
     """A project on each chain in each county: 景柏's and 潞安府's on the silk chain (泽州县, 高平市), the
     other chain's in 高平市米山镇 (owned by 高平其他企业) and in 泽州县 (owner unknown)."""
-    from projects.models import Milestone, Project, ProjectPlan
+    from projects.models import Milestone, ProgressReport, Project, ProjectPlan, SchedulingRound
 
     silk, other = w.chains["silk"], w.chains["other"]
     specs = {
@@ -171,6 +171,10 @@ def _projects(w, actor) -> dict[str, dict[str, models.Model]]:
         )
         for key, (chain, code, owner) in specs.items()
     }
+    rounds = {
+        key: actions.create_direct(actor, SchedulingRound(chain=chain, year=2026, month=6))
+        for key, chain in (("silk", silk), ("other", other))
+    }
     return {
         "project": projects,
         "projectplan": {
@@ -179,6 +183,14 @@ def _projects(w, actor) -> dict[str, dict[str, models.Model]]:
         },
         "milestone": {
             k: actions.create_direct(actor, Milestone(project=p, name="开工")) for k, p in projects.items()
+        },
+        # A round on each chain, and each project's report in its chain's round.
+        "schedulinground": rounds,
+        "progressreport": {
+            k: actions.create_direct(
+                actor, ProgressReport(round=rounds["silk" if p.chain_id == silk.pk else "other"], project=p)
+            )
+            for k, p in projects.items()
         },
     }
 
@@ -230,6 +242,8 @@ ENTITIES: dict[str, type[models.Model]] = {
         ("project", "projects.Project"),
         ("projectplan", "projects.ProjectPlan"),
         ("milestone", "projects.Milestone"),
+        ("schedulinground", "projects.SchedulingRound"),
+        ("progressreport", "projects.ProgressReport"),
     ]
 }
 
@@ -313,6 +327,8 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "abovesizestatus": (ON_SILK, "v"),
         "indicator": (ON_SILK, "v"),
         **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "v")),
+        "schedulinground": (SILK, "v"),
+        "progressreport": (SILK_PROJECTS, "v"),
     },
     "office": {  # the silk chain's office (by position): runs the chain and its enterprises
         "region": (REGIONS, "v"),
@@ -332,6 +348,10 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "abovesizestatus": (ON_SILK, "vacd"),
         "indicator": (ON_SILK, "vacd"),
         **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "vacd")),
+        # Rounds are opened and closed, reports filed, on their own pages (projects/tests/test_rounds.py):
+        # no generic form adds or edits them.
+        "schedulinground": (SILK, "v"),
+        "progressreport": (SILK_PROJECTS, "vd"),
     },
     "county": {  # 高平市 staff: every chain (chains have no region), their county's enterprises
         "region": (REGIONS, "v"),
@@ -351,6 +371,8 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "abovesizestatus": (IN_GAOPING, "vacd"),
         "indicator": (IN_GAOPING, "vacd"),
         **dict.fromkeys(PROJECT_ENTITIES, (GAOPING_PROJECTS, "vacd")),
+        "schedulinground": (BOTH, "v"),  # rounds have no county: every chain's
+        "progressreport": (GAOPING_PROJECTS, "vd"),
     },
     "investment": {  # the silk chain's investment team: reads, but no enterprise's figures (统计法)
         "region": (REGIONS, "v"),
@@ -369,6 +391,8 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "contact": (ON_SILK, "v"),
         "abovesizestatus": (ON_SILK, "v"),
         **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "v")),
+        "schedulinground": (SILK, "v"),
+        "progressreport": (SILK_PROJECTS, "v"),
     },
     "enterprise": {  # 景柏服饰's own user: its record and children, and the chains it is on
         "region": (REGIONS, "v"),
@@ -385,6 +409,7 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "abovesizestatus": (JINGBAI, "v"),
         "indicator": (JINGBAI, "vacd"),
         **dict.fromkeys(PROJECT_ENTITIES, ({"silk_zezhou"}, "v")),
+        "progressreport": ({"silk_zezhou"}, "v"),  # files its own on the filing page
     },
     "auditor": {},  # the audit trail only (tested below)
     "admin": {  # users and configuration; no business data
@@ -428,7 +453,11 @@ PROBES: dict[str, list[str]] = {
         ["membership", "product", "contact", "abovesizestatus", "indicator"], ["jingbai", "gaoping_other"]
     ),
     # In the silk roles' scope and not the county's; in both; in the county's only; in nobody's but office-wide.
-    **dict.fromkeys(PROJECT_ENTITIES, ["silk_zezhou", "silk_gaoping", "other_gaoping", "other_zezhou"]),
+    **dict.fromkeys(
+        [*PROJECT_ENTITIES, "progressreport"],
+        ["silk_zezhou", "silk_gaoping", "other_gaoping", "other_zezhou"],
+    ),
+    "schedulinground": ["silk", "other"],
 }
 
 # Deletions refused although the role may delete the record (chainboard/deletion.py, docs/roles.md): the
