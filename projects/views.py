@@ -210,6 +210,10 @@ class SchedulingRoundViewSet(ViewSet):
 class ProgressReportFilterSet(ScopedFilterSet):
     search_fields = ("project__name",)
     in_global_search = False  # found by its project
+    round = django_filters.ModelChoiceFilter(
+        queryset=SchedulingRound.objects.select_related("chain"),  # a round reads with its chain's name
+        label=_("scheduling round"),
+    )
     filed = django_filters.BooleanFilter(
         field_name="filed_at", lookup_expr="isnull", exclude=True, label=_("filed")
     )

@@ -72,6 +72,12 @@ PAGES: dict[str, object] = {
     "api:openapi-json": "public",  # CHAINBOARD_API_SCHEMA_PUBLIC
     "api:openapi-view": "public",
     "api:api-root": None,  # ninja's root: not an operation
+    # Scheduling rounds (projects/tests/test_rounds.py tries each role and scope):
+    "projects:schedulinground_open": {"office"},
+    "projects:schedulinground_remind": None,  # POST only
+    "projects:schedulinground_close": None,  # POST only
+    "projects:progressreport_file": None,  # a report of the user's own: test_rounds
+    "projects:my_progress": "user",
 }
 API_OPERATIONS = {
     "list_items",
