@@ -38,7 +38,8 @@ from urllib.parse import quote
 from search_bench import median_ms  # this folder is the script's own, first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "bench" / "data"
+# Bench databases: bench/data (gitignored) unless CHAINBOARD_BENCH_DATA names another folder.
+DATA = Path(os.environ.get("CHAINBOARD_BENCH_DATA") or ROOT / "bench" / "data")
 sys.path.insert(0, str(ROOT))
 
 PG_URL = "postgres://postgres@127.0.0.1:5432"

@@ -51,9 +51,13 @@ def facet_counts(viewset, request, base_queryset) -> list[dict]:
 def _grouped(queryset, path: str, user) -> list[dict]:
     """[{path: value, "n": rows}] for the 12 most frequent values of ``path`` over ``queryset``.
 
-    Through a one-to-many relation (an enterprise's memberships) the rows on the far side are
-    restricted to the user's scope too, so a membership on a chain the user may not see counts
-    nowhere (neither its chain nor its role). Still one query.
+    Through a one-to-many relation (an enterprise's memberships) the rows are grouped straight off the
+    far table: restricted to the user's scope too, so a membership on a chain the user may not see counts
+    nowhere (neither its chain nor its role), and limited to the rows of ``queryset`` only when
+    ``queryset`` has a condition at all (a scope over everything and no other filter: no
+    ``enterprise_id IN (SELECT id FROM enterprises_enterprise)``). A row is counted once per value by
+    ``COUNT(*)`` when the far table cannot hold two rows with the same value for one row of ``queryset``
+    (a unique constraint on both columns), else by ``COUNT(DISTINCT …)``. Still one query.
     """
     model = queryset.model
     first, _sep, rest = path.partition("__")
@@ -66,16 +70,37 @@ def _grouped(queryset, path: str, user) -> list[dict]:
         far = related.objects.all()
         if not _scope_implied(model, related, remote, user):
             far = related.objects.restrict(user, "view")
-        rows = (
-            far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
-            .order_by()
-            .values(rest)
-            .annotate(n=Count(remote, distinct=True))
-            .order_by("-n")[:12]
-        )
+        if queryset.query.where or queryset.query.is_empty():
+            far = far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
+        count = Count("pk") if _unique_together(related, remote, rest) else Count(remote, distinct=True)
+        rows = far.order_by().values(rest).annotate(n=count).order_by("-n")[:12]
         return [{path: row[rest], "n": row["n"]} for row in rows]
-    rows = queryset.order_by().values(path).annotate(n=Count("pk", distinct=True)).order_by("-n")[:12]
+    count = Count("pk", distinct=queryset.query.distinct or scope.is_multi_valued(model, path))
+    rows = queryset.order_by().values(path).annotate(n=count).order_by("-n")[:12]
     return list(rows)
+
+
+def _unique_together(model, *names: str) -> bool:
+    """Does a unique constraint of ``model`` make the pair of fields ``names`` unique (one membership per
+    enterprise and chain)?"""
+    wanted = set(names)
+    if not all(_is_local_field(model, name) for name in wanted):
+        return False
+    meta = model._meta
+    sets = [set(fields) for fields in meta.unique_together]
+    sets += [
+        set(c.fields)
+        for c in meta.total_unique_constraints  # without a condition: every row counts
+    ]
+    return any(fields <= wanted for fields in sets)
+
+
+def _is_local_field(model, name: str) -> bool:
+    try:
+        field = model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a lookup path, not a field
+        return False
+    return field.concrete
 
 
 def _scope_implied(model, related, remote: str, user) -> bool:

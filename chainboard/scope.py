@@ -70,7 +70,7 @@ def has_permission(user, action: str, model: type[models.Model]) -> bool:
     return any(g.allows(perm) for g in grants(user))
 
 
-def _is_multi_valued(model: type[models.Model], path: str) -> bool:
+def is_multi_valued(model: type[models.Model], path: str) -> bool:
     """True when following ``path`` crosses a to-many relation (and so could duplicate rows)."""
     current = model
     for part in path.split("__"):
@@ -86,12 +86,51 @@ def _is_multi_valued(model: type[models.Model], path: str) -> bool:
     return False
 
 
-def _condition(model: type[models.Model], path: str, lookup: str, value) -> Q:
-    if _is_multi_valued(model, path):
-        # A subquery instead of a join: OR-ing joined conditions would repeat rows.
-        inner = model._base_manager.filter(**{f"{path}__{lookup}": value}).values("pk")
-        return Q(pk__in=inner)
-    return Q(**{f"{path}__{lookup}": value})
+def prefix_range(path: str, prefix: str) -> Q:
+    """Rows whose ``path`` starts with ``prefix``, as a range (``path >= '1405' AND path < '1406'``).
+
+    Django writes ``startswith`` as ``LIKE '1405%' ESCAPE '\\'``, which SQLite never answers from an
+    index (its LIKE is case-insensitive and the ESCAPE clause turns the optimisation off) and PostgreSQL
+    only under the C collation or a pattern index: at province scale a county's scope or a region filter
+    read every row. A range on the same column is answered from its B-tree on both. The bound is the
+    prefix with its last character raised by one, which is exact for codes (digits and capital letters
+    sort in code-point order under every collation) and for any text a binary collation compares."""
+    if not prefix:
+        return Q()
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{path}__gte": prefix, f"{path}__lt": upper})
+
+
+def condition(model: type[models.Model], path: str, lookup: str, value) -> Q:
+    """``path__lookup=value`` as a condition that never repeats a row of ``model``.
+
+    Across a to-many relation the condition is a subquery on the far table's own foreign key
+    (``id IN (SELECT enterprise_id FROM membership WHERE chain_id IN …)``, or ``enterprise_id IN …`` from
+    an enterprise's child rows): no join, so no ``DISTINCT`` over the whole list and no second pass over
+    the model's own table. A ``startswith`` is a :func:`prefix_range`.
+    """
+    if lookup == "startswith" and not is_multi_valued(model, path):
+        return prefix_range(path, value)
+    if not is_multi_valued(model, path):
+        return Q(**{f"{path}__{lookup}": value})
+    parts = path.split("__")
+    current, head = model, []
+    for index, part in enumerate(parts):
+        field = current._meta.get_field(part)
+        rest = "__".join(parts[index + 1 :])
+        if field.one_to_many and rest and field.field.target_field.primary_key:
+            remote = field.field  # the far table's foreign key to ``current``
+            inner = field.related_model._base_manager.filter(
+                condition(field.related_model, rest, lookup, value)
+            )
+            return Q(**{"__".join([*head, "in"]) if head else "pk__in": inner.values(remote.attname)})
+        if field.many_to_many or field.one_to_many:
+            break
+        head.append(part)
+        current = field.related_model
+    # Any other shape (a many-to-many hop): the model's own rows that match, by primary key.
+    inner = model._base_manager.filter(**{f"{path}__{lookup}": value}).values("pk")
+    return Q(pk__in=inner)
 
 
 def grant_condition(model: type[models.Model], grant: GrantSpec) -> Q | None:
@@ -99,11 +138,11 @@ def grant_condition(model: type[models.Model], grant: GrantSpec) -> Q | None:
     paths: dict[str, str] = getattr(model, "scope_paths", {})
     conditions: list[Q] = []
     if grant.enterprise_id is not None and "enterprise" in paths:
-        conditions.append(_condition(model, paths["enterprise"], "exact", grant.enterprise_id))
+        conditions.append(condition(model, paths["enterprise"], "exact", grant.enterprise_id))
     if grant.chain_ids is not None and "chain" in paths:
-        conditions.append(_condition(model, paths["chain"], "in", sorted(grant.chain_ids)))
+        conditions.append(condition(model, paths["chain"], "in", sorted(grant.chain_ids)))
     if grant.region_path is not None and "region" in paths:
-        conditions.append(_condition(model, paths["region"], "startswith", grant.region_path))
+        conditions.append(condition(model, paths["region"], "startswith", grant.region_path))
     if not conditions:
         return None
     combined = conditions[0]
@@ -121,10 +160,10 @@ def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.Qu
         return queryset.none()
     combined: Q | None = None
     for grant in allowed:
-        condition = grant_condition(queryset.model, grant)
-        if condition is None:
+        covered = grant_condition(queryset.model, grant)
+        if covered is None:
             return queryset
-        combined = condition if combined is None else combined | condition
+        combined = covered if combined is None else combined | covered
     return queryset.filter(combined)
 
 
