@@ -72,7 +72,7 @@ def _grouped(queryset, path: str, user) -> list[dict]:
             far = related.objects.restrict(user, "view")
         if queryset.query.where or queryset.query.is_empty():
             far = far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
-        count = Count("pk") if _unique_together(related, remote, rest) else Count(remote, distinct=True)
+        count = Count("*") if _unique_together(related, remote, rest) else Count(remote, distinct=True)
         rows = far.order_by().values(rest).annotate(n=count).order_by("-n")[:12]
         return [{path: row[rest], "n": row["n"]} for row in rows]
     count = Count("pk", distinct=queryset.query.distinct or scope.is_multi_valued(model, path))

@@ -20,7 +20,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.module_loading import import_string
 
 ACTIONS = ("view", "add", "change", "delete")
@@ -104,10 +104,14 @@ def prefix_range(path: str, prefix: str) -> Q:
 def condition(model: type[models.Model], path: str, lookup: str, value) -> Q:
     """``path__lookup=value`` as a condition that never repeats a row of ``model``.
 
-    Across a to-many relation the condition is a subquery on the far table's own foreign key
-    (``id IN (SELECT enterprise_id FROM membership WHERE chain_id IN …)``, or ``enterprise_id IN …`` from
-    an enterprise's child rows): no join, so no ``DISTINCT`` over the whole list and no second pass over
-    the model's own table. A ``startswith`` is a :func:`prefix_range`.
+    Across a to-many relation the condition is ``EXISTS`` on the far table's own foreign key
+    (``EXISTS (SELECT 1 FROM membership m WHERE m.enterprise_id = e.id AND m.chain_id IN …)``, or
+    ``… = indicator.enterprise_id`` from an enterprise's child rows): no join, so no ``DISTINCT`` over the
+    whole list and no second pass over the model's own table. ``EXISTS`` rather than ``IN``: SQLite
+    drives an ``IN`` from the subquery (every membership of the chain, then each enterprise at random:
+    1.6 s for a county's 3,784 of 1,000,000), an ``EXISTS`` from the other conditions (the county's
+    enterprises by region, each checked on the unique (enterprise, chain) index: 0.13 s); PostgreSQL
+    plans both as a semi-join. A ``startswith`` is a :func:`prefix_range`.
     """
     if lookup == "startswith" and not is_multi_valued(model, path):
         return prefix_range(path, value)
@@ -119,11 +123,11 @@ def condition(model: type[models.Model], path: str, lookup: str, value) -> Q:
         field = current._meta.get_field(part)
         rest = "__".join(parts[index + 1 :])
         if field.one_to_many and rest and field.field.target_field.primary_key:
-            remote = field.field  # the far table's foreign key to ``current``
-            inner = field.related_model._base_manager.filter(
-                condition(field.related_model, rest, lookup, value)
+            far = field.related_model._base_manager.filter(
+                condition(field.related_model, rest, lookup, value),
+                **{field.field.attname: OuterRef("__".join(head) or "pk")},
             )
-            return Q(**{"__".join([*head, "in"]) if head else "pk__in": inner.values(remote.attname)})
+            return Q(Exists(far))
         if field.many_to_many or field.one_to_many:
             break
         head.append(part)
