@@ -554,10 +554,13 @@ def tuned_facets(raw: Raw, region_path, chain, scope_region) -> None:
     # Role: region and chain applied; an enterprise with one role on two chains counts once.
     where, params = tuned_where(region_path, chain, scope_region)
     inner = f" WHERE m.enterprise_id IN (SELECT e.id FROM enterprises_enterprise e{where})" if where else ""
-    raw.q(
-        f"SELECT m.role, COUNT(DISTINCT m.enterprise_id) FROM enterprises_membership m{inner} "  # noqa: S608
-        "GROUP BY m.role ORDER BY 2 DESC LIMIT 12",
-        params,
+    # Three roles: sorted here, so that SQLite reads COUNT(DISTINCT) in order off (role, enterprise_id).
+    sorted(
+        raw.q(
+            f"SELECT m.role, COUNT(DISTINCT m.enterprise_id) FROM enterprises_membership m{inner} GROUP BY m.role",  # noqa: S608
+            params,
+        ),
+        key=lambda row: -row[1],
     )
 
 
@@ -591,8 +594,13 @@ class Peer:
             upper = region_path[:-1] + chr(ord(region_path[-1]) + 1)
             query += [("region_id__gte", region_path), ("region_id__lt", upper)]
         if chain is not None:
+            # EXISTS, as for the hand-tuned SQL: an IN is driven from every membership of the chain.
             query.append(
-                ("_where", f"id in (select enterprise_id from enterprises_membership where chain_id={chain})")
+                (
+                    "_where",
+                    "exists (select 1 from enterprises_membership m where m.enterprise_id = "
+                    f"enterprises_enterprise.id and m.chain_id = {chain:d})",
+                )
             )
         if not fmt:
             query += [("_facet", "region_id"), ("_facet", "industry_class_id")]
@@ -1045,8 +1053,9 @@ def main() -> None:
     if not state.get("data"):
         generate_data(target, args.n, args.seed, args.uscc_share)
         target.save_state(data=True)
-    if args.no_keys and not state.get("keys") and not state.get("analysed"):
-        target.save_state(**analyse(target))
+    if args.no_keys:
+        if not state.get("keys") and not state.get("analysed"):
+            target.save_state(**analyse(target))
     elif not state.get("keys"):
         target.save_state(**build_keys(target))
     if not target.state().get("tokens"):

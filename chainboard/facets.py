@@ -7,7 +7,7 @@ query per facet, whatever the page size.
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import BooleanField, Count
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
@@ -73,11 +73,20 @@ def _grouped(queryset, path: str, user) -> list[dict]:
         if queryset.query.where or queryset.query.is_empty():
             far = far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
         count = Count("*") if _unique_together(related, remote, rest) else Count(remote, distinct=True)
-        rows = far.order_by().values(rest).annotate(n=count).order_by("-n")[:12]
+        rows = _top(far.order_by().values(rest).annotate(n=count), _final_field(model, path))
         return [{path: row[rest], "n": row["n"]} for row in rows]
     count = Count("pk", distinct=queryset.query.distinct or scope.is_multi_valued(model, path))
-    rows = queryset.order_by().values(path).annotate(n=count).order_by("-n")[:12]
-    return list(rows)
+    return _top(queryset.order_by().values(path).annotate(n=count), _final_field(model, path))
+
+
+def _top(grouped, field) -> list[dict]:
+    """The 12 largest groups. A field with a few values by declaration (choices, a boolean) is sorted
+    here rather than by the database: an ``ORDER BY count`` makes SQLite put a ``COUNT(DISTINCT …)``
+    into a temporary B-tree instead of reading it in order from an index (the role facet over a million
+    memberships: 1.3 s against 0.5 s)."""
+    if getattr(field, "choices", None) or isinstance(field, BooleanField):
+        return sorted(grouped, key=lambda row: -row["n"])[:12]
+    return list(grouped.order_by("-n")[:12])
 
 
 def _unique_together(model, *names: str) -> bool:
