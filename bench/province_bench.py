@@ -636,6 +636,7 @@ def serve_app(port: int, workers: int) -> list[int]:
             server.socket.close()
             server.socket = sock
             server.server_address = sock.getsockname()
+            server.server_name, server.server_port = "127.0.0.1", port
             server.setup_environ()
             server.set_app(app)
             try:
@@ -912,7 +913,9 @@ def measure(target: Target, args, state: dict) -> None:
                 stderr=subprocess.DEVNULL,
             )
             try:
-                peer_url = f"http://127.0.0.1:{args.port + 1}/{Peer.list_url(county_path, silk)}"
+                peer_url = (
+                    f"http://127.0.0.1:{args.port + 1}/{target.path.stem}/{Peer.list_url(county_path, silk)}"
+                )
                 wait_for(peer_url)
                 peer_rps = throughput(peer_url, args.seconds, 8)
             finally:
