@@ -107,9 +107,8 @@ class Table:
     def export_row(self, model: type[models.Model], obj: Any, sample_flag: bool) -> list[Any]:
         """One row of an export: numbers as numbers, each in its unit's column."""
         cells: list[Any] = []
-        for column in self.columns:
+        for column, measures in self._column_measures(model):
             value = column.value(obj)
-            measures = column.measures(model)
             if len(measures) > 1:
                 unit = str(value.measure.unit) if isinstance(value, formatting.Quantity) else None
                 cells.extend(value.number if unit == str(m.unit) else None for m in measures)
@@ -120,6 +119,13 @@ class Table:
         if sample_flag:
             cells.append(bool(obj.is_sample))
         return cells
+
+    def _column_measures(self, model: type[models.Model]) -> list[tuple[Column, tuple[Measure, ...]]]:
+        """Each column with its measures, worked out once per model (an export asks for every row)."""
+        cache = self.__dict__.setdefault("_measures_by_model", {})
+        if model not in cache:
+            cache[model] = [(column, column.measures(model)) for column in self.columns]
+        return cache[model]
 
     def orderings(self) -> dict[str, str]:
         return {c.name: c.order_by for c in self.columns if c.order_by}
