@@ -165,7 +165,6 @@ class LookupFilter(django_filters.ModelChoiceFilter):
     def filter(self, qs, value):
         if value in (None, "") or self.subtree_path is None:
             return super().filter(qs, value)
-        # A range an index answers, not a LIKE (scope.prefix_range).
-        return qs.filter(
-            scope.prefix_range(f"{self.field_name}__{self.subtree_path}", getattr(value, self.subtree_path))
-        )
+        # A range an index answers, not a LIKE (scope.condition, scope.prefix_range).
+        path = f"{self.field_name}__{self.subtree_path}"
+        return qs.filter(scope.condition(qs.model, path, "startswith", getattr(value, self.subtree_path)))

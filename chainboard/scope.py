@@ -101,6 +101,26 @@ def prefix_range(path: str, prefix: str) -> Q:
     return Q(**{f"{path}__gte": prefix, f"{path}__lt": upper})
 
 
+def _by_key(model: type[models.Model], path: str) -> str:
+    """``region__path`` as ``region`` when a region's key starts with its path, so that a prefix of the
+    path is a range of the foreign key column itself (``region_id >= '1405' AND region_id < '1406'``):
+    no join to the regions, and the row's own index answers. A model declares it with
+    ``key_starts_with = "path"`` (``regions.Region``: a GB/T 2260 code starts with its significant
+    prefix, and nothing outside the subtree does)."""
+    head, _sep, last = path.rpartition("__")
+    if not head:
+        return path
+    current = model
+    for part in head.split("__"):
+        field = current._meta.get_field(part)
+        if not field.is_relation or field.related_model is None:
+            return path
+        current = field.related_model
+    if getattr(current, "key_starts_with", None) == last and field.many_to_one:
+        return head
+    return path
+
+
 def condition(model: type[models.Model], path: str, lookup: str, value) -> Q:
     """``path__lookup=value`` as a condition that never repeats a row of ``model``.
 
@@ -114,7 +134,7 @@ def condition(model: type[models.Model], path: str, lookup: str, value) -> Q:
     plans both as a semi-join. A ``startswith`` is a :func:`prefix_range`.
     """
     if lookup == "startswith" and not is_multi_valued(model, path):
-        return prefix_range(path, value)
+        return prefix_range(_by_key(model, path), value)
     if not is_multi_valued(model, path):
         return Q(**{f"{path}__{lookup}": value})
     parts = path.split("__")
