@@ -349,19 +349,12 @@ def build_keys(target: Target) -> dict:
     keys = search.rebuild(Enterprise)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     print(f"built {keys:,} search keys in {seconds:.0f} s ({cpu:.0f} s CPU in this process)", flush=True)
-    with connection.cursor() as c:
-        if target.kind == "sqlite":
-            c.execute("ANALYZE")
-            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    if target.kind == "postgres":
-        connection.close()
-        with target.raw() as raw:
-            raw.execute("VACUUM ANALYZE")
+    analyse(target)
     return {"keys": keys, "keys_seconds": round(seconds), "keys_cpu_seconds": round(cpu)}
 
 
 def analyse(target: Target) -> dict:
-    """The planner's statistics, without search keys (``--no-keys``)."""
+    """The planner's statistics (after the keys, or alone with ``--no-keys``)."""
     from django.db import connection
 
     with connection.cursor() as c:
@@ -803,8 +796,11 @@ def measure(target: Target, args, state: dict) -> None:
                 out.append((time.perf_counter() - started) * 1000)
         a, b, *c = (statistics.median(t) for t in times)
         d = c[0] if c else None
-        ok = a <= ratio * b and (ceiling is None or a < ceiling) and (d is None or a <= d)
-        goal = f"≤ {ratio}× SQL" + (f", < {ceiling} ms" if ceiling else "") + (", ≤ Datasette" if d else "")
+        ok = (ratio is None or a <= ratio * b) and (ceiling is None or a < ceiling) and (d is None or a <= d)
+        goals = [f"≤ {ratio}× SQL"] if ratio else []
+        goals += [f"< {ceiling} ms"] if ceiling else []
+        goals += ["≤ Datasette"] if d is not None else []
+        goal = ", ".join(goals) or "—"
         report.add(figure, a, b, goal, ok, d)
 
     list_cases = [
@@ -855,7 +851,7 @@ def measure(target: Target, args, state: dict) -> None:
             lambda: get("api", "/api/v1/chains?page_size=10", **bearer),
             lambda: json.dumps(raw.q("SELECT * FROM chains_chain ORDER BY id LIMIT 10"), default=str),
             (lambda: peer.get("chains_chain.json?_size=10")) if peer else None,
-            100,
+            None,  # the target is Datasette's fixed cost
         )
 
     if "facets" in only:
@@ -1015,7 +1011,7 @@ def measure(target: Target, args, state: dict) -> None:
         + report.markdown()
         + "\n"
     )
-    print(f"\nwritten to {out.relative_to(ROOT)}; load average now {os.getloadavg()}")
+    print(f"\nwritten to {out}; load average now {os.getloadavg()}")
 
 
 def main() -> None:
