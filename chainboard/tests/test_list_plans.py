@@ -90,8 +90,14 @@ def test_a_filter_across_memberships_is_a_subquery_with_the_rows_and_count_of_th
 def test_a_region_subtree_is_a_range_that_finds_what_a_prefix_finds(world):
     for path in ("14", "1405", "140581", "140581101", "140525"):
         by_range = set(Enterprise.objects.filter(scope.prefix_range("region__path", path)))
+        by_code = set(
+            Enterprise.objects.filter(scope.condition(Enterprise, "region__path", "startswith", path))
+        )
         by_prefix = set(Enterprise.objects.filter(region__path__startswith=path))
-        assert by_range == by_prefix
+        assert by_range == by_code == by_prefix
+    # A region's code starts with its path: the range is on the enterprise's own column, no join.
+    on_code = Enterprise.objects.filter(scope.condition(Enterprise, "region__path", "startswith", "1405"))
+    assert "regions_region" not in str(on_code.query)
     assert str(Enterprise.objects.filter(scope.prefix_range("region__path", "1405")).query).count("LIKE") == 0
     # The ranges of two neighbouring codes do not overlap: 140581 is not inside 14058.
     Region.objects.create(code="140580", name="某县", level=3, parent=world.regions["140500"], path="140580")
