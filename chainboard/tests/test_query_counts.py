@@ -51,7 +51,7 @@ BASELINES = {
     "chains:position_list": 10,  # + facets: chain (counts, names), kind
     "chains:chainattribute_list": 10,  # + facets: chain (counts, names), kind
     "chains:chainstatistic_list": 11,  # + facets: chain (counts, names), metric, year
-    "enterprises:enterprise_list": 10,  # + facets: chain (counts, names), role; chains and roles by subquery
+    "enterprises:enterprise_list": 11,  # + facets: chain (counts, names), role; the page's regions, chains and roles
     "enterprises:membership_list": 10,  # + facets: chain (counts, names), role
     "enterprises:product_list": 7,  # + facet: sample data
     "enterprises:contact_list": 7,  # + facet: sample data
