@@ -7,7 +7,11 @@ class ChainboardConfig(AppConfig):
     verbose_name = _("Chain chief workbench")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from chainboard import navigation
+
+        connection_created.connect(_search_functions, dispatch_uid="chainboard_search_functions")
 
         navigation.register_group("chains", _("Chains"), 10)
         navigation.register_group("enterprises", _("Enterprises"), 20)
@@ -24,3 +28,11 @@ class ChainboardConfig(AppConfig):
                 10,
             )
         )
+
+
+def _search_functions(sender, connection, **kwargs) -> None:
+    """SQLite: the functions the search index's triggers call (chainboard.search)."""
+    if connection.vendor == "sqlite":
+        from chainboard import search
+
+        search.register_functions(connection.connection)

@@ -4,7 +4,7 @@ from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
 from .journal import JournalEntry
-from .search import SearchDebt, SearchKey
+from .search import SearchDebt
 from .tokens import ApiToken
 from .workers import WorkerHeartbeat
 
@@ -21,6 +21,5 @@ __all__ = [
     "JournalEntry",
     "ScopedQuerySet",
     "SearchDebt",
-    "SearchKey",
     "WorkerHeartbeat",
 ]
