@@ -112,12 +112,12 @@ def unregister(worker_id: str) -> None:
 
 
 def settle_dead_workers(me: str | None = None) -> list[str]:
-    """Fail every RUNNING task whose worker is dead, and settle its import job (which repairs the search
-    keys of rows it committed). Returns the ids of the tasks settled."""
+    """Fail every RUNNING task whose worker is dead, and settle its import job. Returns the ids of the
+    tasks settled."""
     from django_tasks_db.models import DBTaskResult
 
     from chainboard import imports
-    from chainboard.models import ImportJob, SearchDebt, WorkerHeartbeat
+    from chainboard.models import ImportJob, WorkerHeartbeat
 
     running = list(DBTaskResult.objects.running().only("id", "worker_ids", "started_at"))
     if not running:
@@ -145,8 +145,6 @@ def settle_dead_workers(me: str | None = None) -> list[str]:
         # transaction: a job seen finished never has its task still RUNNING.
         for job in ImportJob.objects.filter(task_id=str(result.id)):
             imports.settle_lost(job, also=fail_task)
-            if job.running and job.operation_id:  # settle_lost rebuilt its keys: the debt is paid
-                SearchDebt.objects.filter(operation_id=job.operation_id).delete()
         with transaction.atomic():
             fail_task()  # no job, or a job already settled: the task alone
         if known is not None:
@@ -180,12 +178,11 @@ class Heartbeat:
         return self
 
     def upkeep(self) -> None:
-        """Search keys that imports left unwritten (chainboard.searchdebts), and uploaded files past their
-        retention (chainboard.importlog, at most once an hour); at start and at every beat."""
-        from chainboard import importlog, searchdebts
+        """Uploaded files past their retention (chainboard.importlog, at most once an hour); at start
+        and at every beat."""
+        from chainboard import importlog
 
         try:
-            searchdebts.repair()
             if time.monotonic() >= self.next_purge:
                 importlog.purge_expired()
                 self.next_purge = time.monotonic() + PURGE_EVERY_SECONDS
@@ -259,15 +256,9 @@ class SturdyWorker(Worker):
         self.sleep(delay)
 
     def run_task(self, db_task_result) -> None:
-        from chainboard import searchdebts
-
         self.unrecorded = db_task_result
         super().run_task(db_task_result)  # records the result, or raises if the database refused it
         self.unrecorded = None
-        try:  # an import that failed in its key step left its debt to this live process: give it up
-            searchdebts.release_mine()
-        except DATABASE_ERRORS:
-            logger.warning("worker %s: could not release search debts", self.worker_id, exc_info=True)
 
     def _record_unrecorded(self) -> None:
         """Save the outcome a task's ``set_successful``/``set_failed`` set but could not write."""

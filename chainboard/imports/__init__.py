@@ -54,7 +54,6 @@ from chainboard.imports.headers import (
 from chainboard.imports.importer import Importer
 from chainboard.imports.jobs import (
     job_rows,
-    reindex_operation,
     run_job,
     settle_lost,
     settle_stalled,
@@ -133,7 +132,6 @@ __all__ = [
     "skip_reasons",
     "import_form",
     "normalise_header",
-    "reindex_operation",
     "run_job",
     "scope_defaults",
     "settle_lost",

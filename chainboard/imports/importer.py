@@ -126,8 +126,6 @@ class Importer(Checking, Writing):
                         raise _Rollback
                     # The search index changes with the rows, in their transaction (chainboard.search):
                     # nothing is left to do after the commit, nothing half-done if the process dies.
-                    if self.on_phase:
-                        self.on_phase("indexing")
                     self._index(*written)
             except _Rollback:
                 return self.outcome

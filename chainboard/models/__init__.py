@@ -4,7 +4,6 @@ from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
 from .journal import JournalEntry
-from .search import SearchDebt
 from .tokens import ApiToken
 from .workers import WorkerHeartbeat
 
@@ -20,6 +19,5 @@ __all__ = [
     "AuditedModel",
     "JournalEntry",
     "ScopedQuerySet",
-    "SearchDebt",
     "WorkerHeartbeat",
 ]
