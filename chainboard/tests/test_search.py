@@ -238,7 +238,7 @@ def test_a_common_term_gives_the_same_rows_by_either_plan(indexed, monkeypatch, 
     by_ids = _first_page(term, size=100)
     # Every term that matches anything counts as common, however high the table's ids have gone.
     monkeypatch.setattr(search, "COMMON_MIN", 1)
-    monkeypatch.setattr(search, "COMMON_SHARE", 10**12)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
     for few in (0, 10**9):  # each rule probed per row, or each rule's ids read once
         monkeypatch.setattr(search, "FEW", few)
         assert _first_page(term, size=100) == by_ids == expected
@@ -257,7 +257,7 @@ def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(i
 
     assert " IN (SELECT" in page_sql("企业")  # two per cent of a small table is not common
     monkeypatch.setattr(search, "COMMON_MIN", 1)
-    monkeypatch.setattr(search, "COMMON_SHARE", 10**12)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
     monkeypatch.setattr(search, "FEW", 0)
     assert "IS NOT NULL" in page_sql("企业") and " IN (SELECT" not in page_sql("企业")
     # Ordered by a column without an index, the walk would read the whole table: not taken.
