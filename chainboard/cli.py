@@ -21,7 +21,7 @@ COMMANDS = {
     "purge-imports": "delete uploaded import files past their retention (CHAINBOARD_IMPORT_RETENTION_DAYS), audited",
     "fuzz-api": "fuzz every API operation from its OpenAPI document: `fuzz-api --cases 1000` (rolled back)",
     "audit": "the audit trail: `audit verify` checks its hash chain; `audit purge --before DATE` (audited)",
-    "rebuild-search": "rebuild the search keys of every searchable model",
+    "rebuild-search": "rebuild the search index of every searchable model",
     "backup": "back up the database and attachments into var/backups (CHAINBOARD_BACKUP_DIR), with a manifest",
     "restore": "restore a backup: `restore FILE` (--force replaces a database holding data, backing it up first)",
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",

@@ -1,4 +1,4 @@
-"""Writing checked rows in one transaction: records, relations, audit, search keys."""
+"""Writing checked rows in one transaction: records, relations, audit, search index."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from chainboard.models.audit import AuditAction
 
 
 class Writing:
-    """The importer's write: checked rows in one transaction with their audit, then search keys."""
+    """The importer's write: checked rows in one transaction with their audit and search index."""
 
     def _write(self, rows: list[_Row], *, commit: bool, versions: dict[str, int] | None):
         creates = [r for r in rows if r.action == "create"]
