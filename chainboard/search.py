@@ -560,7 +560,7 @@ class _Query:
             params += where_params
         if not parts:
             return "SELECT 0 WHERE 1 = 0", []
-        return " UNION ALL ".join(parts), params
+        return " UNION ".join(parts), params  # an object may match in several ways: once
 
 
 def _fts_quote(token: str) -> str:
