@@ -182,7 +182,8 @@ def install_sql(vendor: str, table: str, pk: str, columns: list[str]) -> list[st
         )
         changed = " OR ".join(f"old.{qn(c)} IS NOT new.{qn(c)}" for c in [pk, *columns])
         return [
-            f"CREATE VIRTUAL TABLE {w} USING fts5(words, {_fts_options()}, detail=full)",
+            # prefix='1': a 1-character term reads one list instead of merging every bigram it starts.
+            f"CREATE VIRTUAL TABLE {w} USING fts5(words, {_fts_options()}, detail=full, prefix='1')",
             f"CREATE VIRTUAL TABLE {p} USING fts5(pinyin, {_fts_options()}, detail=none)",
             f"CREATE TRIGGER {qn(table + '_search_insert')} AFTER INSERT ON {qn(table)} BEGIN {add} END",
             f"CREATE TRIGGER {qn(table + '_search_delete')} AFTER DELETE ON {qn(table)} BEGIN {drop} END",
