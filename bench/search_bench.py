@@ -347,8 +347,10 @@ def full_scans(raw, sqlite: bool, statements: list[str]) -> list[str]:
                 found += [line.split(" on ")[1].split()[0] for line in plan if "Seq Scan on" in line]
         except Exception:  # noqa: BLE001, S112 - a statement the raw connection cannot plan (parameters)
             continue
+    # Small reference tables, constant rows, the counting subquery and the catalog are no finding.
     small = {"chainboard_", "auth_", "django_", "accounts_", "regions_", "chains_", "industries_"}
-    return sorted({t for t in found if not any(t.startswith(s) for s in small)})
+    ignored = {"CONSTANT", "c", "sqlite_master", "subquery"}
+    return sorted({t for t in found if t not in ignored and not any(t.startswith(s) for s in small)})
 
 
 def main() -> None:
