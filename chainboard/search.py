@@ -11,8 +11,9 @@ of tokens are indexed:
   term the phrase of its bigrams (consecutive positions: exactly the substring, nothing to confirm).
 - **pinyin**: per value that holds a character with a reading, and per character of it (the first
   ``PINYIN_POSITIONS``), the tokens "value number, position, syllable" and "value number, position,
-  first letter", for every reading of the character (pypinyin ``heteronym=True``); an ASCII letter or
-  digit is its own syllable. A term of letters and digits (spaces and apostrophes ignored) is split into
+  first letter", for every reading of the character (pypinyin ``heteronym=True``), and the first
+  letters of each two consecutive characters as one token ("00-jh"); an ASCII letter or digit is its
+  own syllable. A term of letters and digits (spaces and apostrophes ignored) is split into
   the initials of consecutive characters (``jbfs``) or into syllables whose last may be cut short
   (``jingbaif``), and matches a value whose characters read so from its start: the AND of the
   positions' tokens. Every reading of every character is indexed once per position, so a polyphonic
@@ -109,6 +110,20 @@ def _position_tokens(value: int, position: int, char: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([where + r for r in readings] + [where + r[0] for r in readings]))
 
 
+@lru_cache(maxsize=65536)
+def _initials(char: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r[0] for r in _readings(char)))
+
+
+@lru_cache(maxsize=262144)
+def _pair_tokens(
+    value: int, position: int, first: tuple[str, ...], second: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The initials of two consecutive characters as one token ("00-jh"): an initials term reads one
+    short list per two letters instead of two long ones (00j holds one enterprise in ten)."""
+    return tuple(f"{value}{position:x}-{a}{b}" for a in first for b in second)
+
+
 def pinyin_tokens(values: Iterable) -> set[str]:
     """The pinyin tokens of one object (see the module docstring). Values in plain ASCII have none:
     their pinyin would be themselves, which the words already find anywhere in the value."""
@@ -119,11 +134,15 @@ def pinyin_tokens(values: Iterable) -> set[str]:
         text = str(value)
         if text.isascii():
             continue
-        position = 0
+        position, previous = 0, ()
         for char in text:
             tokens = _position_tokens(number, position, char)
             if tokens:
                 out.update(tokens)
+                initials = _initials(char)
+                if position:
+                    out.update(_pair_tokens(number, position - 1, previous, initials))
+                previous = initials
                 position += 1
                 if position == PINYIN_POSITIONS:
                     break
@@ -489,6 +508,26 @@ def _readings_of(spelled: str) -> list[list[tuple[str, bool]]]:
     return [list(way) for way in ways]
 
 
+def _way_tokens(value: int, way: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """The tokens (and whether each is a prefix) that one way of reading a term asks of one value: two
+    initials in a row as their pair token, anything else as its position's token."""
+    tokens: list[tuple[str, bool]] = []
+    position = 0
+    while position < len(way):
+        piece, prefix = way[position]
+        if position + 1 < len(way) and _is_initial(way[position]) and _is_initial(way[position + 1]):
+            tokens.append((f"{value}{position:x}-{piece}{way[position + 1][0]}", False))
+            position += 2
+            continue
+        tokens.append((f"{value}{position:x}{piece}", prefix))
+        position += 1
+    return tokens
+
+
+def _is_initial(segment: tuple[str, bool]) -> bool:
+    return len(segment[0]) == 1 and not segment[1]
+
+
 class _Query:
     """What a term asks of the index: a condition on the words tokens (or None) and one on the pinyin
     tokens (or None), each written for the database at hand."""
@@ -506,11 +545,7 @@ class _Query:
         spelled = _PINYIN_NOISE.sub("", term)
         if spelled and _PINYIN_TERM.fullmatch(spelled):
             values = range(len(search_fields(model)))
-            self.pinyin = [
-                [(f"{value}{position:x}{piece}", prefix) for position, (piece, prefix) in enumerate(way)]
-                for way in _readings_of(spelled)
-                for value in values
-            ]
+            self.pinyin = [_way_tokens(value, way) for way in _readings_of(spelled) for value in values]
 
     def parts(self) -> list[tuple[str, str]]:
         """(which tokens, the condition as the database writes it) per kind of token the term asks."""
