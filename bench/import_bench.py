@@ -200,8 +200,8 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
-    from chainboard import audit, imports, tabular
-    from chainboard.models import AuditEntry, SearchKey
+    from chainboard import audit, imports, search, tabular
+    from chainboard.models import AuditEntry
     from enterprises.models import Enterprise, Membership
     from enterprises.views import EnterpriseViewSet
 
@@ -278,7 +278,7 @@ def main() -> None:
         Enterprise.objects.count(),
         Membership.objects.count(),
         AuditEntry.objects.filter(source="import").count(),
-        SearchKey.objects.count(),
+        search.is_indexed(Enterprise),  # written in the import's transaction (docs/search.md)
     )
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     version = connection.pg_version if engine != "sqlite3" else None

@@ -137,6 +137,9 @@ class Writer:
         self.target = target
         self.conn = target.raw()
         if target.kind == "sqlite":
+            from chainboard import search
+
+            search.register_functions(self.conn)  # the search index's triggers call them
             self.conn.execute("PRAGMA synchronous=OFF")
             self.conn.execute("PRAGMA cache_size=-1000000")
 

@@ -96,12 +96,12 @@ def _guard(user, *instances: models.Model) -> None:
 
 
 def _after_save(user, action: str, instance: models.Model) -> None:
-    """What every write does after its save, inside its transaction: re-check scope, update search keys."""
+    """What every write does after its save, inside its transaction: re-check scope, update the search index."""
     # After the save, inside the transaction: a change that moves the row out of the user's scope
     # (another county, another chain) is refused and rolled back.
     if not scope.can(user, action, instance):
         raise PermissionDenied(_("The result would be outside your scope."))
-    # The search keys change with the row, or not at all.
+    # The search index changes with the row, or not at all (on SQLite its triggers have done it).
     search.reindex(instance)
 
 

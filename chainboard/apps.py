@@ -7,9 +7,12 @@ class ChainboardConfig(AppConfig):
     verbose_name = _("Chain chief workbench")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
         from django_tasks.signals import task_finished, task_started
 
         from chainboard import navigation, scheduler
+
+        connection_created.connect(_search_functions, dispatch_uid="chainboard_search_functions")
 
         # The groups every app may use; an app with a domain of its own declares its group in its ready().
         navigation.register_group("reference", _("Reference data"), 90)
@@ -51,3 +54,11 @@ class ChainboardConfig(AppConfig):
         )
         task_started.connect(scheduler.on_task_started, dispatch_uid="chainboard-scheduler-started")
         task_finished.connect(scheduler.on_task_finished, dispatch_uid="chainboard-scheduler-finished")
+
+
+def _search_functions(sender, connection, **kwargs) -> None:
+    """SQLite: the functions the search index's triggers call (chainboard.search)."""
+    if connection.vendor == "sqlite":
+        from chainboard import search
+
+        search.register_functions(connection.connection)

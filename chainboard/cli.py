@@ -23,7 +23,7 @@ COMMANDS = {
     "audit": "the audit trail: `audit verify` checks its hash chain; `audit purge --before DATE` (audited)",
     "schedule": "periodic jobs: `schedule` lists them with last and next run; `schedule run NAME` runs one now",
     "scheduler": "run the scheduler alone: enqueues due periodic jobs every 30 s (serve starts it)",
-    "rebuild-search": "rebuild the search keys of every searchable model",
+    "rebuild-search": "rebuild the search index of every searchable model",
     "backup": "back up the database and attachments into var/backups (CHAINBOARD_BACKUP_DIR), with a manifest",
     "restore": "restore a backup: `restore FILE` (--force replaces a database holding data, backing it up first)",
     "compile-catalog": "compile the translation catalogs (no GNU gettext needed)",

@@ -19,7 +19,7 @@ _PLAIN_FILTERS = (django_filters.Filter.filter, django_filters.ChoiceFilter.filt
 class ScopedFilterSet(django_filters.FilterSet):
     """Choices in relation filters are limited to what the user may see; ``q`` searches ``search_fields``.
 
-    When the model itself declares ``search_fields`` and has search keys, ``q`` is answered from the
+    When the model itself declares ``search_fields`` and is indexed, ``q`` is answered from the
     index (:mod:`chainboard.search`: Chinese substrings, pinyin prefixes); otherwise by ``icontains`` on
     the filter set's ``search_fields``.
     """

@@ -1,79 +1,67 @@
-"""Indexed text search: Chinese substrings of any length and pinyin by prefix, the same on SQLite and
-PostgreSQL, without scanning the table.
+"""Indexed text search: Chinese substrings of any length and pinyin by prefix, on SQLite and PostgreSQL,
+without scanning the table. Why this design, and the measurements behind it: ``docs/search.md``.
 
-Why keys in a table of our own: SQLite's FTS5 trigram tokenizer finds nothing below three characters and
-PostgreSQL's pg_trgm is PostgreSQL only; neither knows pinyin. A plain table of keys with one B-tree
-answers every case on both databases with the same SQL, so both give the same results.
+A model opts in by declaring ``search_fields`` (its own text fields) on the model class, and a migration
+of its app installs its index (:func:`install`). Per object, from the values of those fields, two sets
+of tokens are indexed:
 
-A model opts in by declaring ``search_fields`` (its own text fields) on the model class. For each of
-those values of an object, :func:`keys_for` stores:
+- **words**: per value, every character bigram of the text (ASCII letters lower-cased, control characters
+  removed), in order, then the value's last character alone. A 1-character term is a prefix query (the
+  tokens that start with it: its bigrams and a final character), a 2-character term one token, a longer
+  term the phrase of its bigrams (consecutive positions: exactly the substring, nothing to confirm).
+- **pinyin**: per value that holds a character with a reading, and per character of it (the first
+  ``PINYIN_POSITIONS``), the tokens "value number, position, syllable" and "value number, position,
+  first letter", for every reading of the character (pypinyin ``heteronym=True``), and the first
+  letters of each two consecutive characters as one token ("00-jh"); an ASCII letter or digit is its
+  own syllable. A term of letters and digits (spaces and apostrophes ignored) is split into
+  the initials of consecutive characters (``jbfs``) or into syllables whose last may be cut short
+  (``jingbaif``), and matches a value whose characters read so from its start: the AND of the
+  positions' tokens. Every reading of every character is indexed once per position, so a polyphonic
+  name (长城重工: chang/zhang, zhong/chong) matches every combination without writing combinations.
 
-- every character bigram of the text (ASCII letters lower-cased), plus the last character followed by
-  ``END``, so that every character starts at least one key (per object, ``c`` + ``END`` is left out
-  when a bigram of the object starts with ``c``: see :func:`object_keys`);
-- ``PINYIN`` + the initials of the text's pinyin, and ``PINYIN`` + its full pinyin (ASCII letters and
-  digits of the text are kept as they are, other characters dropped), once per combination of the
-  readings of polyphonic characters (pypinyin ``heteronym=True``; the phrase reading comes first, the
-  earliest characters vary first, at most ``MAX_COMBINATIONS``). Pinyin keys are cut at ``PINYIN_MAX``
-  letters: prefixes longer than that match on their first ``PINYIN_MAX`` letters.
+On SQLite the two sets live in two contentless FTS5 tables (``ascii`` tokenizer with every printable
+character a token character, so a token is exactly what was written; words with positions, pinyin
+without), kept by triggers on the model's table that call :func:`words_text` and :func:`pinyin_text`
+(registered on every connection: ``chainboard.apps``). On PostgreSQL they are two ``tsvector`` columns
+of a table beside the model's, each with a GIN index; the write path (:func:`reindex`, called by
+:mod:`chainboard.actions`, and :func:`index_many`, called by imports inside their transaction) writes
+them and a trigger deletes them with the row. Either way the index changes in the transaction that
+changes the row: a committed row is searchable, a rolled-back one leaves nothing.
 
-The markers are control characters, which :func:`normalise` removes from text and queries alike, so a
-query can never reach them and a marker key never collides with a bigram.
-
-A term (the whole query, stripped) matches an object when any rule matches:
-
-- 1 character ``c``: a range over the keys that start with ``c`` (its bigrams and ``c`` + ``END``);
-- 2 characters: the bigram key itself;
-- 3 or more: every bigram of the term must be a key of the object; the rarest bigram (one small probe
-  query, each count capped at ``PROBE``) drives, the others are checked by ``EXISTS`` on the index, and
-  the few candidates are confirmed with ``icontains`` (the bigrams can occur apart). When every bigram is
-  that common (``PROBE`` objects or more each) the matches are many anyway and a plain ``icontains`` scan
-  is the cheaper plan, so that is what runs;
-- letters and digits only (spaces and apostrophes ignored, any case): also a prefix of the initials or
-  of the full pinyin, as the range ``PINYIN+term <= key < PINYIN+next(term)``. A range is answered from
-  the index on both databases; ``LIKE 'x%'`` would be on SQLite only under conditions.
-
-:func:`matching_ids` returns a subquery of ids for ``pk__in`` on a queryset that is already restricted,
-so scope applies as everywhere else. Case folding is ASCII only, as SQLite's ``LIKE`` does.
-
-Keeping keys current: :mod:`chainboard.actions` calls :func:`reindex` after each create and update and
-:func:`remove` after each delete, inside the write's transaction, so keys never disagree with the rows
-after a commit or a rollback. There are no signals: the explicit call is the one write path. Imports write
-many rows' keys at once with :func:`index_many`. Loads that bypass the actions (raw inserts, benchmarks)
-run :func:`rebuild` (``manage.py rebuild_search``).
-Until a model has any key at all, ``ScopedFilterSet`` falls back to ``icontains`` (see
-:func:`is_indexed`). Keys of objects deleted by a cascade linger until the next rebuild; they are
-harmless because ids are always applied to the live table.
+:func:`matches` is the filter condition (``queryset.filter(search.matches(Model, "纺织"))``) and
+:func:`matching_ids` a subquery of ids; both apply to a queryset that is already restricted, so scope
+applies as everywhere else.
 """
+
+# Only identifiers (from the models and migrations) and constants are formatted into SQL here; every
+# value, the search term included, is a parameter.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
 import contextlib
-import itertools
+import math
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from functools import lru_cache
 
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
-from django.db import connection, models, transaction
-from django.db.models import Exists, Expression, OuterRef, Q, Subquery
-from django.db.models.lookups import IsNull
+from django.db import connection, models
+from django.db.models import Expression, F
 
-from chainboard.models import SearchKey
-
-END = "\x03"
-PINYIN = "\x1f"
-MAX_COMBINATIONS = 32
-PINYIN_MAX = 40
-PROBE = 5000
+PINYIN_POSITIONS = 16  # characters of a value indexed for pinyin; a longer query is matched on these
+SEGMENTATIONS = 8  # at most this many ways of reading a term as full pinyin
 BATCH = 5000
+SEP = "\x1f"  # between tokens: a control character, which normalise() removes from every text
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PINYIN_TERM = re.compile(r"[a-z0-9]+")
 _PINYIN_NOISE = re.compile(r"[\s']+")
+# Every printable ASCII character that is not a letter or digit: a token character for FTS5's ascii
+# tokenizer (non-ASCII characters are token characters already), so that only SEP separates tokens.
+_TOKENCHARS = "".join(c for c in map(chr, range(32, 127)) if not c.isalnum())
 
 
 def search_fields(model: type[models.Model]) -> tuple[str, ...]:
@@ -81,147 +69,295 @@ def search_fields(model: type[models.Model]) -> tuple[str, ...]:
 
 
 def normalise(text: str) -> str:
-    """ASCII lower case, control characters removed (they are the key markers)."""
+    """ASCII lower case, control characters removed (SEP and the FTS5 syntax never reach a token)."""
     return _CONTROL.sub("", text.translate(_ASCII_LOWER))
 
 
-# --- keys -------------------------------------------------------------------------------------------
+# --- tokens -----------------------------------------------------------------------------------------
+
+
+def words(values: Iterable) -> list[str]:
+    """The words tokens of one object (see the module docstring), in order."""
+    out: list[str] = []
+    for value in values:
+        if value is None:
+            continue
+        text = normalise(str(value))
+        if text:
+            out += [text[i : i + 2] for i in range(len(text) - 1)]
+            out.append(text[-1])
+    return out
 
 
 @lru_cache(maxsize=65536)
 def _readings(char: str) -> tuple[str, ...]:
-    """All toneless readings of one Chinese character (``()`` for anything else)."""
+    """All toneless readings of one character: its own letter or digit for ASCII, ``()`` for what has
+    none (punctuation)."""
+    if char.isascii():
+        return (char.lower(),) if char.isalnum() else ()
     from pypinyin import Style, pinyin
 
     result = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
     return tuple(dict.fromkeys(r for r in result[0] if r.isascii() and r.isalpha())) if result else ()
 
 
-def _slots(text: str) -> list[tuple[str, ...]]:
-    """Per kept character, its possible syllables: the phrase reading first, then the other readings."""
-    slots: list[tuple[str, ...]] = []
-    start = None  # where the current run of characters with readings (read as a phrase) began
-    for i, char in enumerate(text):
-        if not char.isascii() and _readings(char):
-            if start is None:
-                start = i
-            continue
-        if start is not None:
-            slots += _run_slots(text[start:i])
-            start = None
-        if char.isascii() and char.isalnum():
-            slots.append((char.lower(),))
-    if start is not None:
-        slots += _run_slots(text[start:])
-    return slots
+@lru_cache(maxsize=262144)
+def _position_tokens(value: int, position: int, char: str) -> tuple[str, ...]:
+    readings = _readings(char)
+    if not readings:
+        return ()
+    where = f"{value}{position:x}"
+    return tuple(dict.fromkeys([where + r for r in readings] + [where + r[0] for r in readings]))
 
 
 @lru_cache(maxsize=65536)
-def _run_slots(run: str) -> tuple[tuple[str, ...], ...]:
-    """The slots of consecutive characters with readings, read as a phrase. Cached: runs repeat across
-    the names of an import (有限公司, county and chain names)."""
-    phrase = [syllable for word in _words(run) for syllable in _word_reading(word)]
-    if len(phrase) != len(run):
-        phrase = [_readings(c)[0] for c in run]
-    return tuple(
-        tuple(dict.fromkeys((first, *_readings(char)))) for char, first in zip(run, phrase, strict=True)
+def _initials(char: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r[0] for r in _readings(char)))
+
+
+@lru_cache(maxsize=262144)
+def _pair_tokens(
+    value: int, position: int, first: tuple[str, ...], second: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The initials of two consecutive characters as one token ("00-jh"): an initials term reads one
+    short list per two letters instead of two long ones (00j holds one enterprise in ten)."""
+    return tuple(f"{value}{position:x}-{a}{b}" for a in first for b in second)
+
+
+def pinyin_tokens(values: Iterable) -> set[str]:
+    """The pinyin tokens of one object (see the module docstring). Values in plain ASCII have none:
+    their pinyin would be themselves, which the words already find anywhere in the value."""
+    out: set[str] = set()
+    for number, value in enumerate(values):
+        if value is None:
+            continue
+        text = str(value)
+        if text.isascii():
+            continue
+        position, previous = 0, ()
+        for char in text:
+            tokens = _position_tokens(number, position, char)
+            if tokens:
+                out.update(tokens)
+                initials = _initials(char)
+                if position:
+                    out.update(_pair_tokens(number, position - 1, previous, initials))
+                previous = initials
+                position += 1
+                if position == PINYIN_POSITIONS:
+                    break
+    return out
+
+
+def words_text(*values) -> str:
+    """The words tokens as FTS5 reads them (SQLite function ``chainboard_search_words``)."""
+    return SEP.join(words(values))
+
+
+def pinyin_text(*values) -> str:
+    """The pinyin tokens as FTS5 reads them (SQLite function ``chainboard_search_pinyin``)."""
+    return SEP.join(sorted(pinyin_tokens(values)))
+
+
+def register_functions(dbapi_connection) -> None:
+    """Make the token functions the triggers call known to one SQLite connection."""
+    dbapi_connection.create_function("chainboard_search_words", -1, words_text, deterministic=True)
+    dbapi_connection.create_function("chainboard_search_pinyin", -1, pinyin_text, deterministic=True)
+
+
+# --- the index's tables -----------------------------------------------------------------------------
+
+
+def _names(table: str) -> dict[str, str]:
+    return {
+        "words": f"{table}_search_words",  # SQLite
+        "pinyin": f"{table}_search_pinyin",  # SQLite
+        "docs": f"{table}_search",  # PostgreSQL
+    }
+
+
+def _fts_options() -> str:
+    inner = "ascii tokenchars '" + _TOKENCHARS.replace("'", "''") + "'"
+    return 'tokenize="' + inner.replace('"', '""') + "\", content='', columnsize=0"
+
+
+def install_sql(vendor: str, table: str, pk: str, columns: list[str]) -> list[str]:
+    """The statements that create the index of ``table`` (and its triggers)."""
+    qn = _quote
+    n = _names(table)
+    if vendor == "sqlite":
+        new = ", ".join(f"new.{qn(c)}" for c in columns)
+        old = ", ".join(f"old.{qn(c)}" for c in columns)
+        w, p = qn(n["words"]), qn(n["pinyin"])
+        add = (
+            f"INSERT INTO {w}(rowid, words) VALUES (new.{qn(pk)}, chainboard_search_words({new}));"
+            f" INSERT INTO {p}(rowid, pinyin) VALUES (new.{qn(pk)}, chainboard_search_pinyin({new}));"
+        )
+        drop = (
+            f"INSERT INTO {w}({w}, rowid, words)"
+            f" VALUES ('delete', old.{qn(pk)}, chainboard_search_words({old}));"
+            f" INSERT INTO {p}({p}, rowid, pinyin)"
+            f" VALUES ('delete', old.{qn(pk)}, chainboard_search_pinyin({old}));"
+        )
+        changed = " OR ".join(f"old.{qn(c)} IS NOT new.{qn(c)}" for c in [pk, *columns])
+        return [
+            # prefix='1': a 1-character term reads one list instead of merging every bigram it starts.
+            f"CREATE VIRTUAL TABLE {w} USING fts5(words, {_fts_options()}, detail=full, prefix='1')",
+            f"CREATE VIRTUAL TABLE {p} USING fts5(pinyin, {_fts_options()}, detail=none)",
+            f"CREATE TRIGGER {qn(table + '_search_insert')} AFTER INSERT ON {qn(table)} BEGIN {add} END",
+            f"CREATE TRIGGER {qn(table + '_search_delete')} AFTER DELETE ON {qn(table)} BEGIN {drop} END",
+            f"CREATE TRIGGER {qn(table + '_search_update')} AFTER UPDATE ON {qn(table)}"
+            f" WHEN {changed} BEGIN {drop} {add} END",
+        ]
+    docs = qn(n["docs"])
+    forget = qn(table + "_search_forget")
+    return [
+        f'CREATE TABLE {docs} ("object_id" bigint PRIMARY KEY, "words" tsvector NOT NULL,'
+        ' "pinyin" tsvector NOT NULL)',
+        *_gin_indexes(table),
+        f"CREATE FUNCTION {forget}() RETURNS trigger LANGUAGE plpgsql AS $$"
+        f" BEGIN DELETE FROM {docs} WHERE object_id = OLD.{qn(pk)}; RETURN OLD; END $$",
+        f"CREATE TRIGGER {forget} AFTER DELETE ON {qn(table)} FOR EACH ROW EXECUTE FUNCTION {forget}()",
+    ]
+
+
+def _gin_indexes(table: str) -> list[str]:
+    docs = _names(table)["docs"]
+    return [
+        f"CREATE INDEX {_quote(docs + '_' + column)} ON {_quote(docs)} USING gin ({column})"
+        for column in ("words", "pinyin")
+    ]
+
+
+def uninstall_sql(vendor: str, table: str) -> list[str]:
+    qn, n = _quote, _names(table)
+    if vendor == "sqlite":
+        return [
+            *(
+                f"DROP TRIGGER IF EXISTS {qn(table + s)}"
+                for s in ("_search_insert", "_search_delete", "_search_update")
+            ),
+            f"DROP TABLE IF EXISTS {qn(n['words'])}",
+            f"DROP TABLE IF EXISTS {qn(n['pinyin'])}",
+        ]
+    return [
+        f"DROP TABLE IF EXISTS {qn(n['docs'])}",
+        f"DROP TRIGGER IF EXISTS {qn(table + '_search_forget')} ON {qn(table)}",
+        f"DROP FUNCTION IF EXISTS {qn(table + '_search_forget')}()",
+    ]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def install(table: str, pk: str, columns: list[str]):
+    """Migration operations that create the index of ``table`` and fill it from the rows already there:
+    ``operations = [*search.install("enterprises_enterprise", "id", ["name", "short_name", "uscc"])]``.
+    """
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        conn = schema_editor.connection
+        with conn.cursor() as cursor:
+            if conn.vendor == "sqlite":
+                register_functions(conn.connection)
+            for sql in install_sql(conn.vendor, table, pk, columns):
+                cursor.execute(sql)
+        _fill(conn, table, pk, columns)
+
+    def backwards(apps, schema_editor):
+        conn = schema_editor.connection
+        with conn.cursor() as cursor:
+            for sql in uninstall_sql(conn.vendor, table):
+                cursor.execute(sql)
+
+    return [migrations.RunPython(forwards, backwards)]
+
+
+def _columns(model: type[models.Model]) -> list[str]:
+    return [model._meta.get_field(name).column for name in search_fields(model)]
+
+
+def _fill(conn, table: str, pk: str, columns: list[str]) -> int:
+    """Index every row of ``table`` afresh; returns their number."""
+    qn, n = _quote, _names(table)
+    cols = ", ".join(qn(c) for c in columns)
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            w, p = qn(n["words"]), qn(n["pinyin"])
+            cursor.execute(f"INSERT INTO {w}({w}) VALUES ('delete-all')")
+            cursor.execute(f"INSERT INTO {p}({p}) VALUES ('delete-all')")
+            cursor.execute(
+                f"INSERT INTO {w}(rowid, words) SELECT {qn(pk)}, chainboard_search_words({cols}) FROM {qn(table)}"
+            )
+            cursor.execute(
+                f"INSERT INTO {p}(rowid, pinyin) SELECT {qn(pk)}, chainboard_search_pinyin({cols}) FROM {qn(table)}"
+            )
+            return cursor.rowcount
+        # Without its GIN indexes while it fills, then each index built in one go (17 s of the 79 s at
+        # 200,000 enterprises on the loaded bench machine; most of the rest is the server parsing the
+        # tsvector text).
+        cursor.execute(f"TRUNCATE {qn(n['docs'])}")
+        for column in ("words", "pinyin"):
+            cursor.execute(f"DROP INDEX IF EXISTS {qn(n['docs'] + '_' + column)}")
+    count = _copy_rows(conn, table, pk, columns)
+    with conn.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for sql in _gin_indexes(table):
+            cursor.execute(sql)
+    return count
+
+
+def _copy_rows(conn, table: str, pk: str, columns: list[str]) -> int:
+    """Rows in primary-key chunks (a range each, no open cursor); each chunk's documents by COPY."""
+    qn = _quote
+    cols = ", ".join(qn(c) for c in columns)
+    count, last = 0, None
+    while True:
+        with conn.cursor() as cursor:
+            where = "" if last is None else f"WHERE {qn(pk)} > %s"
+            cursor.execute(
+                f"SELECT {qn(pk)}, {cols} FROM {qn(table)} {where} ORDER BY {qn(pk)} LIMIT {BATCH * 10:d}",
+                [] if last is None else [last],
+            )
+            chunk = cursor.fetchall()
+        if not chunk:
+            return count
+        _copy(conn, table, ((row[0], row[1:]) for row in chunk))
+        count += len(chunk)
+        last = chunk[-1][0]
+
+
+def _ts_quote(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _tsvectors(values) -> tuple[str, str]:
+    tokens = words(values)
+    return (
+        " ".join(f"{_ts_quote(t)}:{i}" for i, t in enumerate(tokens, 1) if i < 16384),
+        " ".join(_ts_quote(t) for t in pinyin_tokens(values)),
     )
 
 
-def _words(run: str) -> list[str]:
-    """The words pypinyin's ``lazy_pinyin`` reads ``run`` as (its own segmentation, forward maximum
-    matching on its phrase dictionary)."""
-    from pypinyin.seg.simpleseg import seg
-
-    return seg(run)
-
-
-@lru_cache(maxsize=65536)
-def _word_reading(word: str) -> tuple[str, ...]:
-    """``lazy_pinyin`` of one word. ``lazy_pinyin(run)`` is the concatenation of its words' readings
-    (it segments, then converts word by word; a word re-segments to itself), and words repeat far
-    more than whole names do: caching them makes the phrase reading about four times cheaper."""
-    from pypinyin import Style, lazy_pinyin
-
-    return tuple(lazy_pinyin(word, style=Style.NORMAL, errors="ignore"))
-
-
-def _combinations(slots: list[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
-    # itertools.product varies its last argument fastest; reversed, the first character varies fastest,
-    # so the cap cuts the readings of the last characters, which prefixes reach least.
-    for combo in itertools.islice(itertools.product(*reversed(slots)), MAX_COMBINATIONS):
-        yield combo[::-1]
-
-
-def pinyin_keys(text: str) -> set[str]:
-    slots = _slots(text)
-    if not slots:
-        return set()
-    keys = set()
-    initial_slots = [tuple(dict.fromkeys(s[0] for s in slot)) for slot in slots]
-    for combo in _combinations(initial_slots):
-        keys.add(PINYIN + "".join(combo)[:PINYIN_MAX])
-    # Only the characters within the first PINYIN_MAX letters matter for the full pinyin.
-    upto, length = 0, 0
-    while upto < len(slots) and length < PINYIN_MAX:
-        length += min(len(s) for s in slots[upto])
-        upto += 1
-    for combo in _combinations(slots[:upto]):
-        keys.add(PINYIN + "".join(combo)[:PINYIN_MAX])
-    return keys
-
-
-def text_keys(text: str) -> frozenset[str]:
-    """The keys of one value (see the module docstring). Cached per distinct text: an import's texts
-    repeat (short names, counties, chains)."""
-    return _text_keys(text)
-
-
-@lru_cache(maxsize=4096)
-def _text_keys(text: str) -> frozenset[str]:
-    norm = normalise(text)
-    if not norm:
-        return frozenset()
-    keys = {norm[i : i + 2] for i in range(len(norm) - 1)}
-    keys.add(norm[-1] + END)
-    keys |= pinyin_keys(text)
-    return frozenset(keys)
-
-
-def object_keys(values: Iterable) -> set[str]:
-    """The keys of one object, from the values of its ``search_fields``: the union of their keys, less
-    each ``c`` + ``END`` whose ``c`` starts a bigram of the object. Such a key is redundant: it serves
-    only the one-character rule, the range of keys that start with ``c``, which the bigram already
-    meets for this object (no other rule can reach a key with a marker)."""
-    keys: set[str] = set()
-    for value in values:
-        if value not in (None, ""):
-            keys |= text_keys(str(value))
-    starts = {key[0] for key in keys if len(key) == 2 and key[1] != END and key[0] != PINYIN}
-    keys.difference_update([c + END for c in starts])
-    return keys
-
-
-def keys_for(instance: models.Model) -> set[str]:
-    return object_keys(getattr(instance, name) for name in search_fields(type(instance)))
+def _copy(conn, table: str, rows: Iterable[tuple[int, tuple]]) -> None:
+    docs = _quote(_names(table)["docs"])
+    with conn.cursor() as cursor:
+        with cursor.cursor.copy(f'COPY {docs} ("object_id", "words", "pinyin") FROM STDIN') as stream:
+            for pk, values in rows:
+                stream.write_row((pk, *_tsvectors(values)))
 
 
 # --- writing ----------------------------------------------------------------------------------------
-
-
-def _content_type(model: type[models.Model]) -> ContentType:
-    return ContentType.objects.get_for_model(model)
-
 
 _deferred: ContextVar[dict | None] = ContextVar("chainboard_search_deferred", default=None)
 
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Collect the re-indexing of a bulk operation (an import) and write it at the end in batches.
-
-    Use inside the operation's transaction, so that the keys commit or roll back with the rows.
-    """
+    """Collect the re-indexing of a bulk operation and write it at the end (PostgreSQL; on SQLite the
+    triggers index each row as it is written). Use inside the operation's transaction."""
     if _deferred.get() is not None:  # nested: the outer block writes
         yield
         return
@@ -231,119 +367,61 @@ def deferred() -> Iterator[None]:
         yield
     finally:
         _deferred.reset(token)
+    by_model: dict = {}
     for (model, _pk), instance in pending.items():
-        _write(instance, model)
+        by_model.setdefault(model, []).append(instance)
+    for model, instances in by_model.items():
+        index_many(model, instances, fresh=False)
+
+
+def _writes(model: type[models.Model]) -> bool:
+    """Does the write path index this model here? (SQLite's triggers need no help.)"""
+    return bool(search_fields(model)) and connection.vendor != "sqlite" and is_indexed(model)
 
 
 def reindex(instance: models.Model) -> None:
-    """Make the keys of ``instance`` match its current values (no-op for models without search)."""
+    """Make the index of ``instance`` match its current values (call inside the write's transaction)."""
     model = type(instance)
-    if not search_fields(model) or instance.pk is None:
+    if instance.pk is None or not _writes(model):
         return
     pending = _deferred.get()
     if pending is not None:
         pending[(model, instance.pk)] = instance
         return
-    _write(instance, model)
-
-
-def _write(instance: models.Model, model: type[models.Model]) -> None:
-    ct = _content_type(model)
-    wanted = keys_for(instance)
-    rows = SearchKey.objects.filter(content_type=ct, object_id=instance.pk)
-    with transaction.atomic():
-        existing = set(rows.values_list("key", flat=True))
-        stale = existing - wanted
-        if stale:
-            rows.filter(key__in=stale).delete()
-        SearchKey.objects.bulk_create(
-            [SearchKey(content_type=ct, object_id=instance.pk, key=k) for k in wanted - existing],
-            batch_size=BATCH,
-        )
+    index_many(model, [instance], fresh=False)
 
 
 def index_many(model: type[models.Model], instances: list[models.Model], *, fresh: bool) -> None:
-    """Keys for many rows at once (an import): ``fresh`` rows have none yet and only insert; the others
-    drop their old keys first, in chunks."""
-    if not instances or not search_fields(model):
+    """Index many rows at once (an import, inside its transaction): ``fresh`` rows have no entry yet."""
+    if not instances or not _writes(model):
         return
-    ct = _content_type(model)
+    table, fields = model._meta.db_table, search_fields(model)
     if not fresh:
-        pks = [o.pk for o in instances]
-        for start in range(0, len(pks), BATCH):
-            SearchKey.objects.filter(content_type=ct, object_id__in=pks[start : start + BATCH]).delete()
-    # ``pk`` and the values read once per object, not once per key (70 keys an enterprise).
-    fields, ct_pk = search_fields(model), ct.pk
-    _insert(
-        (ct_pk, pk, key)
-        for pk, values in [(obj.pk, [getattr(obj, name) for name in fields]) for obj in instances]
-        for key in object_keys(values)
-    )
+        docs = _quote(_names(table)["docs"])
+        with connection.cursor() as cursor:
+            for start in range(0, len(instances), BATCH):
+                pks = [o.pk for o in instances[start : start + BATCH]]
+                cursor.execute(f"DELETE FROM {docs} WHERE object_id = ANY(%s)", [pks])
+    _copy(connection, table, ((o.pk, [getattr(o, name) for name in fields]) for o in instances))
 
 
 def remove(instance: models.Model) -> None:
-    """Drop the keys of a deleted object (call with its primary key still set)."""
-    model = type(instance)
-    if not search_fields(model) or instance.pk is None:
-        return
+    """Forget a deleted object. Nothing to do: a trigger on its table deletes its entry with the row
+    (on both databases, cascades included); kept so that callers need not know."""
     pending = _deferred.get()
     if pending is not None:
-        pending.pop((model, instance.pk), None)
-    SearchKey.objects.filter(content_type=_content_type(model), object_id=instance.pk).delete()
-
-
-def _insert(rows: Iterable[tuple[int, int, str]]) -> int:
-    table = connection.ops.quote_name(SearchKey._meta.db_table)
-    columns = '("content_type_id", "object_id", "key")'
-    sql = f"INSERT INTO {table} {columns} VALUES (%s, %s, %s)"  # noqa: S608
-    count = 0
-    batch: list[tuple[int, int, str]] = []
-    with connection.cursor() as cursor:
-        copy = getattr(cursor.cursor, "copy", None)  # psycopg 3 on PostgreSQL
-        if connection.vendor == "postgresql" and copy is not None:
-            # COPY: several times faster than batched INSERTs for the tens of millions of keys of a
-            # province-scale rebuild (bench/README.md, Province scale).
-            with copy(f"COPY {table} {columns} FROM STDIN") as stream:
-                for row in rows:
-                    stream.write_row(row)
-                    count += 1
-            return count
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= BATCH * 10:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-                batch.clear()
-        if batch:
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
+        pending.pop((type(instance), instance.pk), None)
 
 
 def rebuild(model: type[models.Model]) -> int:
-    """Replace every key of ``model`` from its rows; returns the number of keys written."""
-    fields = search_fields(model)
-    if not fields:
+    """Index every row of ``model`` afresh (rows loaded around the write path, a changed tokenizer);
+    returns the number of rows."""
+    if not search_fields(model):
         raise ValueError(f"{model._meta.label} declares no search_fields")
-    ct = _content_type(model)
+    from django.db import transaction
 
-    def rows(chunk):
-        # Sorted by key across the chunk: the primary key's index pages are touched in order.
-        keyed = sorted((key, pk) for pk, *texts in chunk for key in object_keys(texts))
-        for key, pk in keyed:
-            yield (ct.pk, pk, key)
-
-    # Objects in primary-key chunks (a range each, no open cursor), each chunk's keys written at once:
-    # reading never interleaves with the writing (PostgreSQL's COPY holds the connection).
-    values = model._base_manager.order_by("pk").values_list("pk", *fields)
-    count = 0
     with transaction.atomic():
-        SearchKey.objects.filter(content_type=ct).delete()
-        chunk = list(values[:BATCH])
-        while chunk:
-            count += _insert(rows(chunk))
-            chunk = list(values.filter(pk__gt=chunk[-1][0])[:BATCH])
-    return count
+        return _fill(connection, model._meta.db_table, model._meta.pk.column, _columns(model))
 
 
 def searchable_models() -> list[type[models.Model]]:
@@ -352,153 +430,214 @@ def searchable_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if search_fields(m)]
 
 
-# --- reading ----------------------------------------------------------------------------------------
+_installed: set[tuple[str, str]] = set()
 
 
 def is_indexed(model: type[models.Model]) -> bool:
-    """Does ``model`` opt in and hold keys (so that the index, not a scan, answers its searches)?"""
-    return bool(search_fields(model)) and SearchKey.objects.filter(content_type=_content_type(model)).exists()
-
-
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string that starts with ``prefix``."""
-    last = ord(prefix[-1])
-    if last >= 0x10FFFF:
-        return _after(prefix[:-1]) if len(prefix) > 1 else prefix + "\U0010ffff"
-    return prefix[:-1] + chr(last + 1)
-
-
-def _probe(ct: ContentType, bigrams: list[str]) -> list[int]:
-    """How many objects hold each bigram, each count capped at ``PROBE`` (one query, index only)."""
-    # Only the table name (from the model) and constants are formatted in; the values are parameters.
-    table = connection.ops.quote_name(SearchKey._meta.db_table)
-    one = f'SELECT 1 FROM {table} WHERE "content_type_id" = %s AND "key" = %s LIMIT {PROBE:d}'  # noqa: S608
-    parts = [f"(SELECT COUNT(*) FROM ({one}) AS p{i})" for i in range(len(bigrams))]  # noqa: S608
-    params: list = []
-    for b in bigrams:
-        params += [ct.pk, b]
+    """Does ``model`` opt in and has its index been installed (so that the index answers its searches)?"""
+    if not search_fields(model):
+        return False
+    key = (str(connection.settings_dict["NAME"]), model._meta.db_table)
+    if key in _installed:
+        return True
+    names = _names(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        return list(cursor.fetchone())
-
-
-def _contains(model: type[models.Model], text: str) -> Q:
-    condition = Q()
-    for name in search_fields(model):
-        condition |= Q(**{f"{name}__icontains": text})
-    return condition
-
-
-def _substring(model: type[models.Model], ct: ContentType, term: str, raw: str) -> _Rule | None:
-    keys = SearchKey.objects.filter(content_type=ct).order_by()
-    bigrams = list(dict.fromkeys(term[i : i + 2] for i in range(len(term) - 1)))
-    counts = _probe(ct, bigrams)
-    if min(counts) == 0:
-        return None
-    if min(counts) >= PROBE:
-        return _Rule(rows=_contains(model, raw))
-    ranked = [b for _, b in sorted(zip(counts, bigrams, strict=True))]
-    candidates = keys.filter(key=ranked[0])
-    for b in ranked[1:]:
-        candidates = candidates.filter(Exists(keys.filter(key=b, object_id=OuterRef("object_id"))))
-    return _Rule(
-        ids=model._base_manager.filter(pk__in=candidates.values("object_id"))
-        .filter(_contains(model, raw))
-        .order_by()
-        .values("pk")
-    )
-
-
-class _Rule:
-    """One way a term matches: keys from ``low`` up to ``high`` (a condition on the object's search
-    keys; one key when ``high`` is None), rows (a condition on the object's own text, used only when
-    every bigram of the term is common, so it matches many) or ids (a subquery of ids)."""
-
-    def __init__(self, *, low=None, high=None, rows: Q | None = None, ids=None):
-        self.low, self.high, self.rows, self.ids = low, high, rows, ids
-        self.keys = None
-        if low is not None:
-            self.keys = Q(key=low) if high is None else Q(key__gte=low, key__lt=high)
-
-    def key_sql(self) -> tuple[str, list]:
-        if self.high is None:
-            return '"key" = %s', [self.low]
-        return '"key" >= %s AND "key" < %s', [self.low, self.high]
-
-
-def _rules(model: type[models.Model], text: str) -> list[_Rule]:
-    ct = _content_type(model)
-    raw = text.strip()
-    term = normalise(raw)
-    rules: list[_Rule] = []
-    if len(term) == 1:
-        rules.append(_Rule(low=term, high=_after(term)))
-    elif len(term) == 2:
-        rules.append(_Rule(low=term))
-    elif len(term) > 2:
-        found = _substring(model, ct, term, raw)
-        if found is not None:
-            rules.append(found)
-    spelled = _PINYIN_NOISE.sub("", term)
-    if spelled and _PINYIN_TERM.fullmatch(spelled):
-        prefix = PINYIN + spelled[:PINYIN_MAX]
-        rules.append(_Rule(low=prefix, high=_after(prefix)))
-    return rules
-
-
-def _ids(model: type[models.Model], rules: list[_Rule]) -> models.QuerySet:
-    keys = SearchKey.objects.filter(content_type=_content_type(model)).order_by()
-    parts = []
-    for rule in rules:
-        if rule.keys is not None:
-            parts.append(keys.filter(rule.keys).values("object_id"))
-        elif rule.rows is not None:
-            parts.append(model._base_manager.filter(rule.rows).order_by().values("pk"))
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [names["words"]])
+            found = cursor.fetchone() is not None
         else:
-            parts.append(rule.ids)
-    if not parts:
-        return keys.none().values("object_id")
-    return parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [_quote(names["docs"])])
+            found = bool(cursor.fetchone()[0])
+    if found:
+        _installed.add(key)
+    return found
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Every toneless syllable pypinyin reads a character as (ü written v, as its NORMAL style does)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            plain = unicodedata.normalize("NFD", reading.replace("ü", "v"))
+            plain = "".join(c for c in plain if not unicodedata.combining(c))
+            if plain.isascii() and plain.isalpha():
+                found.add(plain)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1)
+def _syllable_starts() -> frozenset[str]:
+    return frozenset(s[:i] for s in _syllables() for i in range(1, len(s) + 1))
+
+
+def _readings_of(spelled: str) -> list[list[tuple[str, bool]]]:
+    """The ways ``spelled`` may read, character by character: a list of (syllable or letter, is a
+    prefix) per way. First the initials (one letter or digit a character), then up to ``SEGMENTATIONS``
+    splits into whole syllables (a digit is its own), the last of which may be cut short. Each way is
+    cut at ``PINYIN_POSITIONS`` characters, as the index is."""
+    syllables, starts = _syllables(), _syllable_starts()
+    ways: list[tuple[tuple[str, bool], ...]] = [tuple((c, False) for c in spelled[:PINYIN_POSITIONS])]
+    budget = [500]  # steps: a term that splits many ways stops being explored, not the request
+
+    def split(start: int, done: tuple[tuple[str, bool], ...]) -> None:
+        budget[0] -= 1
+        if len(ways) > SEGMENTATIONS or budget[0] < 0:
+            return
+        if start == len(spelled) or len(done) == PINYIN_POSITIONS:
+            if done not in ways:
+                ways.append(done)
+            return
+        rest = spelled[start:]
+        if rest[0].isdigit():
+            split(start + 1, (*done, (rest[0], False)))
+            return
+        if rest in starts:  # the last syllable, perhaps cut short (one letter: its initial)
+            way = (*done, (rest, len(rest) > 1))
+            if way not in ways:
+                ways.append(way)
+        for end in range(len(spelled) - 1, start, -1):  # the longest syllable first
+            if spelled[start:end] in syllables:
+                split(end, (*done, (spelled[start:end], False)))
+
+    split(0, ())
+    return [list(way) for way in ways]
+
+
+def _way_tokens(value: int, way: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """The tokens (and whether each is a prefix) that one way of reading a term asks of one value: two
+    initials in a row as their pair token, anything else as its position's token."""
+    tokens: list[tuple[str, bool]] = []
+    position = 0
+    while position < len(way):
+        piece, prefix = way[position]
+        if position + 1 < len(way) and _is_initial(way[position]) and _is_initial(way[position + 1]):
+            tokens.append((f"{value}{position:x}-{piece}{way[position + 1][0]}", False))
+            position += 2
+            continue
+        tokens.append((f"{value}{position:x}{piece}", prefix))
+        position += 1
+    return tokens
+
+
+def _is_initial(segment: tuple[str, bool]) -> bool:
+    return len(segment[0]) == 1 and not segment[1]
+
+
+class _Query:
+    """What a term asks of the index: a condition on the words tokens (or None) and one on the pinyin
+    tokens (or None), each written for the database at hand."""
+
+    def __init__(self, model: type[models.Model], text: str):
+        self.model = model
+        term = normalise(text.strip())
+        self.words = self.pinyin = None
+        if len(term) == 1:
+            self.words = ("prefix", [term])
+        elif len(term) == 2:
+            self.words = ("token", [term])
+        elif term:
+            self.words = ("phrase", [term[i : i + 2] for i in range(len(term) - 1)])
+        spelled = _PINYIN_NOISE.sub("", term)
+        if spelled and _PINYIN_TERM.fullmatch(spelled):
+            values = range(len(search_fields(model)))
+            self.pinyin = [_way_tokens(value, way) for way in _readings_of(spelled) for value in values]
+
+    def parts(self) -> list[tuple[str, str]]:
+        """(which tokens, the condition as the database writes it) per kind of token the term asks."""
+        out = []
+        sqlite = connection.vendor == "sqlite"
+        if self.words is not None:
+            how, tokens = self.words
+            if sqlite:
+                quoted = [_fts_quote(t) for t in tokens]
+                text = {"prefix": quoted[0] + "*", "token": quoted[0], "phrase": " + ".join(quoted)}[how]
+            else:
+                quoted = [_ts_quote(t) for t in tokens]
+                text = {"prefix": quoted[0] + ":*", "token": quoted[0], "phrase": " <-> ".join(quoted)}[how]
+            out.append(("words", text))
+        if self.pinyin:
+            if sqlite:
+                # One part per way and value: FTS5 answers an AND of tokens fast, but an OR of such ANDs
+                # several times slower than the ANDs one by one (7.3 against 3.4 ms for zlfs at 200,000).
+                for way in self.pinyin:
+                    out.append(("pinyin", " AND ".join(_fts_quote(t) + ("*" if p else "") for t, p in way)))
+            else:  # one tsquery: the GIN index ORs its parts itself
+                ways = [" & ".join(_ts_quote(t) + (":*" if p else "") for t, p in way) for way in self.pinyin]
+                out.append(("pinyin", " | ".join(f"({w})" for w in ways)))
+        return out
+
+    def source(self, which: str, condition: str) -> tuple[str, str, list]:
+        """(table, WHERE, params) selecting the matching ids of one kind of token, as ``id``."""
+        names = _names(self.model._meta.db_table)
+        if connection.vendor == "sqlite":
+            table = _quote(names[which])
+            return table, f"{table} MATCH %s", [condition]
+        return _quote(names["docs"]), f'"{which}" @@ %s::tsquery', [condition]
+
+    def ids_sql(self) -> tuple[str, list]:
+        """SELECT of the matching ids (possibly none)."""
+        parts, params = [], []
+        column = "rowid" if connection.vendor == "sqlite" else "object_id"
+        sources = [self.source(which, condition) for which, condition in self.parts()]
+        if connection.vendor != "sqlite" and len(sources) == 2:
+            # One table on PostgreSQL: one scan, the two GIN indexes OR-ed.
+            table = sources[0][0]
+            return (
+                f"SELECT object_id FROM {table} WHERE {sources[0][1]} OR {sources[1][1]}",
+                sources[0][2] + sources[1][2],
+            )
+        for table, where, where_params in sources:
+            parts.append(f"SELECT {column} FROM {table} WHERE {where}")
+            params += where_params
+        if not parts:
+            return "SELECT 0 WHERE 1 = 0", []
+        return " UNION ".join(parts), params  # an object may match in several ways: once
+
+
+def _fts_quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
 
 
 def matching_ids(model: type[models.Model], text: str) -> models.QuerySet:
     """A subquery of the ids of ``model`` whose ``search_fields`` match ``text``; use as ``pk__in``."""
-    return _ids(model, _rules(model, text))
+    return model._base_manager.filter(Matches(model, text)).order_by().values("pk")
 
 
 def matches(model: type[models.Model], text: str) -> Matches:
     """A filter condition on ``model``: the objects whose ``search_fields`` match ``text``.
 
-    ``queryset.filter(search.matches(Model, "纺织"))`` selects what ``pk__in=matching_ids(...)``
-    selects, with the plan that suits the query; see :class:`Matches`.
+    ``queryset.filter(search.matches(Model, "纺织"))``, with the plan that suits the query; see
+    :class:`Matches`.
     """
     return Matches(model, text)
 
 
 class Matches(Expression):
-    """``id IN (matching ids)``, or, for the first rows of a long result, a probe of the keys per row.
+    """``id IN (matching ids)``, or, for the first rows of a long result, a probe of the index per row.
 
     ``IN`` reads every match before the first row is returned: right for a count, an export and any
     term that matches few objects. For a term that matches many (纺织: one enterprise in twelve), the
-    first page sorted by name would sort all of them (73 ms at a million enterprises); walking the name
-    index and probing each row's keys finds 25 matches after about 300 rows (under 1 ms).
-    A probe is one seek for a bigram (the primary key) and for a pinyin prefix (the index on content
-    type, object id and key). So the condition is compiled as that probe when the query is cut (a
-    page), the term is common (its matches, counted on the index up to that many, are at least 1 % of
-    the table and ``COMMON_MIN``) and the query's order, if any, starts with an indexed column;
-    otherwise as ``IN``. Both select the same rows. The same on PostgreSQL: its planner would walk
-    for one key by itself, but a term with two rules (``jh`` is a bigram and a pinyin prefix) is a
-    union it hashes whole (450 ms).
+    first page sorted by name would sort all of them; walking the name index and probing each row's
+    entry finds 25 matches after about 300 rows. So the condition is compiled as that probe when the
+    query is cut (a page), the term is common (its matches, counted on the index up to that many, make
+    the walk the cheaper plan: see ``PROBE_COST``) and the query's order, if any, starts with an indexed
+    column; otherwise as ``IN``. Both select the same rows. The probe is a scalar subquery ``IS NOT
+    NULL``, not ``EXISTS``, which PostgreSQL would turn into a hash of every match.
     """
 
     conditional = True
     output_field = models.BooleanField()
 
-    def __init__(self, model: type[models.Model], text: str):
+    def __init__(self, model: type[models.Model], text: str, column=None):
         super().__init__()
-        self.model, self.text = model, text
-        self.rules: list[_Rule] | None = None  # set when resolved, with the two forms below
-        self.by_ids = self.by_probe = None
+        self.model, self.text, self.column = model, text, column
+        self.query: _Query | None = None
         self.common: bool | None = None
         self.counts: list[int] = []
 
@@ -506,74 +645,66 @@ class Matches(Expression):
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        if self.rules is not None:
-            # Resolved already (by filter()); the compiler asks again for a lookup's left-hand side.
-            # Its parts are resolved against this query, so the term's rules and their queries are not
-            # worked out a second time (a probe query and the building of every form: 4 ms a search).
+        if self.column is not None:
             return self
         clone = self.copy()
-        clone.rules = rules = _rules(self.model, self.text)
-        by_ids = Q(pk__in=_ids(self.model, rules))
-        clone.by_ids = by_ids.resolve_expression(query, allow_joins, reuse, summarize)
-        if rules and all(r.ids is None for r in rules):
-            # Per rule, the two ways a walking page may test a row: the rule's few ids (read once) or a
-            # probe of the row's keys; chosen by the rule's count when compiled (see _walk).
-            keys = SearchKey.objects.filter(content_type=_content_type(self.model)).order_by()
-            forms = []
-            for rule in rules:
-                if rule.keys is None:
-                    forms.append((rule.rows, rule.rows))
-                    continue
-                # "(SELECT object_id … LIMIT 1) IS NOT NULL" rather than EXISTS: PostgreSQL turns an
-                # EXISTS into a hash of every match (all 92,000 keys of the prefix jh), which is the
-                # reading of every match this plan avoids; a scalar subquery stays a probe per row.
-                first = keys.filter(rule.keys, object_id=OuterRef("pk")).values("object_id")[:1]
-                forms.append(
-                    (Q(pk__in=keys.filter(rule.keys).values("object_id")), IsNull(Subquery(first), False))
-                )
-            clone.by_probe = [
-                (
-                    few.resolve_expression(query, allow_joins, reuse, summarize),
-                    probe.resolve_expression(query, allow_joins, reuse, summarize),
-                )
-                for few, probe in forms
-            ]
+        clone.column = F("pk").resolve_expression(query, allow_joins, reuse, summarize)
+        clone.query = _Query(self.model, self.text)
         return clone
 
     def get_source_expressions(self):
-        if self.rules is None:
-            return []
-        return [self.by_ids, *(e for pair in (self.by_probe or []) for e in pair)]
+        return [] if self.column is None else [self.column]
 
     def set_source_expressions(self, exprs):
-        if self.rules is not None:
-            self.by_ids, rest = exprs[0], exprs[1:]
-            if self.by_probe is not None:
-                self.by_probe = [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
+        if exprs:
+            self.column = exprs[0]
 
     def as_sql(self, compiler, connection):
-        if not self._walk(compiler.query):
-            return compiler.compile(self.by_ids)
-        parts, params = [], []
-        for (few, probe), count in zip(self.by_probe, self.counts, strict=True):
-            sql, part_params = compiler.compile(few if count < FEW else probe)
-            parts.append(f"({sql})")
-            params += part_params
-        return "(" + " OR ".join(parts) + ")", params
+        column, column_params = compiler.compile(self.column)
+        parts = self.query.parts()
+        if not parts:
+            return "1 = 0", []
+        walk = self._walk(compiler.query)
+        out, params = [], []
+        probes: dict[str, list[str]] = {}
+        for index, (which, condition) in enumerate(parts):
+            if walk and self.counts[index] >= FEW:
+                probes.setdefault(which, []).append(condition)
+                continue
+            table, where, where_params = self.query.source(which, condition)
+            key = "rowid" if connection.vendor == "sqlite" else "object_id"
+            out.append(f"{column} IN (SELECT {key} FROM {table} WHERE {where})")
+            params += [*column_params, *where_params]
+        for which, conditions in probes.items():
+            # A probe of the row's entry: one seek, whatever the condition (its parts OR-ed in one).
+            joined = " OR ".join(f"({c})" for c in conditions) if len(conditions) > 1 else conditions[0]
+            table, where, where_params = self.query.source(which, joined)
+            if connection.vendor == "sqlite":
+                out.append(f"(SELECT 1 FROM {table} WHERE {where} AND rowid = {column} LIMIT 1) IS NOT NULL")
+                params += [*where_params, *column_params]
+            else:
+                out.append(
+                    f"(SELECT 1 FROM {table} WHERE object_id = {column} AND {where} LIMIT 1) IS NOT NULL"
+                )
+                params += [*column_params, *where_params]
+        return "(" + " OR ".join(out) + ")", params
 
     def _walk(self, query) -> bool:
-        if self.by_probe is None or not query.is_sliced:
+        if not query.is_sliced:
             return False
         order = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
         if order and not _indexed_first(query.model, order[0]):
             return False
         if self.common is None:  # asked once per query, however often it is compiled
-            self.common, self.counts = _common(self.model, self.rules)
+            rows = (query.high_mark or 0) or 25
+            self.common, self.counts = _common(self.model, self.query, rows)
         return self.common
 
 
 def _indexed_first(model: type[models.Model], order) -> bool:
     """Does an index of ``model``'s table begin with the column of ``order`` (a name, "-name")?"""
+    from django.core.exceptions import FieldDoesNotExist
+
     if not isinstance(order, str):
         return False
     name = order.lstrip("-")
@@ -589,35 +720,32 @@ def _indexed_first(model: type[models.Model], order) -> bool:
 
 
 COMMON_MIN = 2_000
-COMMON_SHARE = 100  # common: matching at least one row in this many (and COMMON_MIN rows)
-FEW = 5_000  # a rule with fewer matches is tested against its ids, read once, instead of by probes
+# A walking page probes about rows/share rows to find its rows; reading the matches instead costs about
+# one read each. A probe of the FTS5 index costs about this many reads of a match (measured at 200,000
+# enterprises: 110 µs against 0.9 µs), so the walk is cheaper when the matches outnumber
+# sqrt(page rows × this × table rows): 23,000 of 200,000 for a page of 25, 52,000 of 1,000,000.
+PROBE_COST = 120
+FEW = 5_000  # a part with fewer matches is tested against its ids, read once, instead of by probes
 
 
-def _common(model: type[models.Model], rules: list[_Rule]) -> tuple[bool, list[int]]:
-    """Do the rules match at least 1 % of the table's rows and ``COMMON_MIN``? And how many does each
-    match (counted on the index up to that many, in one query, so the question costs a few
-    milliseconds at most)?"""
+def _common(model: type[models.Model], query: _Query, rows: int) -> tuple[bool, list[int]]:
+    """Do the term's matches reach the point where walking the table for ``rows`` rows is cheaper than
+    reading every match (and ``COMMON_MIN``)? And how many does each part match (counted on the index
+    up to that many, in one query)?"""
     if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
         return False, []
-    qn = connection.ops.quote_name
-    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
-    keys = qn(SearchKey._meta.db_table)
-    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"  # of two values
-    cap = f"(SELECT {greatest}(COALESCE(MAX({pk}), 0) / {COMMON_SHARE:d}, {COMMON_MIN:d}) FROM {table})"  # noqa: S608
-    parts, params = [cap], []
-    for rule in rules:
-        if rule.keys is None:
-            parts.append("NULL")
-            continue
-        condition, condition_params = rule.key_sql()
-        parts.append(
-            f'(SELECT COUNT(*) FROM (SELECT 1 FROM {keys} WHERE "content_type_id" = %s AND {condition}'  # noqa: S608
-            f" LIMIT {cap}) AS c)"
-        )
-        params += [_content_type(model).pk, *condition_params]
+    table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
     with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX({pk}) FROM {table}")
+        size = cursor.fetchone()[0] or 0
+        wanted = max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+        parts, params = [], []
+        for which, condition in query.parts():
+            source, where, where_params = query.source(which, condition)
+            parts.append(
+                f"(SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT {wanted:d}) AS c)"
+            )
+            params += where_params
         cursor.execute("SELECT " + ", ".join(parts), params)
-        wanted, *counts = cursor.fetchone()
-    # A rule on the rows themselves (every bigram common) matches many by construction.
-    counts = [wanted if count is None else count for count in counts]
+        counts = list(cursor.fetchone())
     return sum(counts) >= wanted, counts

@@ -15,7 +15,7 @@ def check_import(job_id: int) -> None:
 
 @task()
 def commit_import(job_id: int) -> None:
-    """Write an import's rows in one transaction (or none), with their audit rows and search keys."""
+    """Write an import's rows in one transaction (or none), with their audit rows and search index."""
     from chainboard import importlog
     from chainboard.imports import run_job
 

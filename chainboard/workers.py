@@ -111,12 +111,12 @@ def unregister(worker_id: str) -> None:
 
 
 def settle_dead_workers(me: str | None = None) -> list[str]:
-    """Fail every RUNNING task whose worker is dead, and settle its import job (which repairs the search
-    keys of rows it committed). Returns the ids of the tasks settled."""
+    """Fail every RUNNING task whose worker is dead, and settle its import job. Returns the ids of the
+    tasks settled."""
     from django_tasks_db.models import DBTaskResult
 
     from chainboard import imports
-    from chainboard.models import ImportJob, SearchDebt, WorkerHeartbeat
+    from chainboard.models import ImportJob, WorkerHeartbeat
 
     running = list(DBTaskResult.objects.running().only("id", "worker_ids", "started_at"))
     if not running:
@@ -144,8 +144,6 @@ def settle_dead_workers(me: str | None = None) -> list[str]:
         # transaction: a job seen finished never has its task still RUNNING.
         for job in ImportJob.objects.filter(task_id=str(result.id)):
             imports.settle_lost(job, also=fail_task)
-            if job.running and job.operation_id:  # settle_lost rebuilt its keys: the debt is paid
-                SearchDebt.objects.filter(operation_id=job.operation_id).delete()
         with transaction.atomic():
             fail_task()  # no job, or a job already settled: the task alone
         if known is not None:
@@ -173,19 +171,8 @@ class Heartbeat:
             logger.warning(
                 "worker %s could not register; trying at the next beat", self.worker_id, exc_info=True
             )
-        self.upkeep()
         self.thread.start()
         return self
-
-    def upkeep(self) -> None:
-        """Search keys that imports left unwritten (chainboard.searchdebts), at start and at every beat.
-        (Uploaded files past their retention are the scheduler's job ``purge-imports``.)"""
-        from chainboard import searchdebts
-
-        try:
-            searchdebts.repair()
-        except Exception:
-            logger.warning("worker %s: upkeep failed; trying at the next beat", self.worker_id, exc_info=True)
 
     def _run(self) -> None:
         try:
@@ -198,7 +185,6 @@ class Heartbeat:
                     logger.warning(
                         "heartbeat of worker %s failed; trying again", self.worker_id, exc_info=True
                     )
-                self.upkeep()
         finally:
             connection.close()
 
@@ -254,15 +240,9 @@ class SturdyWorker(Worker):
         self.sleep(delay)
 
     def run_task(self, db_task_result) -> None:
-        from chainboard import searchdebts
-
         self.unrecorded = db_task_result
         super().run_task(db_task_result)  # records the result, or raises if the database refused it
         self.unrecorded = None
-        try:  # an import that failed in its key step left its debt to this live process: give it up
-            searchdebts.release_mine()
-        except DATABASE_ERRORS:
-            logger.warning("worker %s: could not release search debts", self.worker_id, exc_info=True)
 
     def _record_unrecorded(self) -> None:
         """Save the outcome a task's ``set_successful``/``set_failed`` set but could not write."""

@@ -13,7 +13,7 @@ as it is); a row without a key, or whose natural key finds nothing, creates a re
 Every row is validated by the entity's own form (the same messages as the web page), with the
 relation columns resolved in one query per column instead of one per row, and uniqueness checked in
 bulk. :meth:`Importer.run` writes all rows in one transaction, checks that every written row lies in
-the user's scope, and writes one audit row per record and the search keys; with ``commit=False`` it
+the user's scope, and writes one audit row per record and the search index; with ``commit=False`` it
 does all of that except the audit and search work and rolls back (the preview is a dry run, so scope
 and database constraints are checked before the user commits). Any error means nothing is written.
 
@@ -28,7 +28,7 @@ The package, along the import's seams:
 - ``scoping``: the user's one chain or county as a default, and each row checked against the scope.
 - ``validation``: each row through the entity's form (``RowValidator``).
 - ``checking`` / ``parallel``: the check, in this process or in forked workers.
-- ``writing``: the transaction, relations, audit and search keys.
+- ``writing``: the transaction, relations, audit and search index.
 - ``related`` / ``relatedrows``: wide ledgers, records of related entities a row also fills (the
   ViewSet's ``import_related``), the file's period, where each column goes.
 - ``importer``: ``Importer``, the check and the write of one file.
@@ -54,7 +54,6 @@ from chainboard.imports.headers import (
 from chainboard.imports.importer import Importer
 from chainboard.imports.jobs import (
     job_rows,
-    reindex_operation,
     run_job,
     settle_lost,
     settle_stalled,
@@ -133,7 +132,6 @@ __all__ = [
     "skip_reasons",
     "import_form",
     "normalise_header",
-    "reindex_operation",
     "run_job",
     "scope_defaults",
     "settle_lost",

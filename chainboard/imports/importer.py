@@ -8,7 +8,6 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from chainboard import searchdebts
 from chainboard.imports.checking import Checking
 from chainboard.imports.headers import UNITS, normalise_header
 from chainboard.imports.mapping import Spec
@@ -125,7 +124,9 @@ class Importer(Checking, Writing):
                         self.wide.write(commit=commit)
                     if not self.outcome.ok or not commit:
                         raise _Rollback
-                    searchdebts.owe(self.model)  # with the rows: repaired if the keys below never come
+                    # The search index changes with the rows, in their transaction (chainboard.search):
+                    # nothing is left to do after the commit, nothing half-done if the process dies.
+                    self._index(*written)
             except _Rollback:
                 return self.outcome
             except IntegrityError as exc:
@@ -133,7 +134,4 @@ class Importer(Checking, Writing):
                 return self.outcome
         finally:
             gc.unfreeze()
-        if self.on_phase:
-            self.on_phase("indexing")
-        self._index(*written)
         return self.outcome

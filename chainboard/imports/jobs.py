@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from chainboard import audit, search
+from chainboard import audit
 from chainboard.imports.importer import Importer
 from chainboard.imports.mapping import Spec
-from chainboard.imports.outcome import BATCH, ImportError_
+from chainboard.imports.outcome import ImportError_
 from chainboard.imports.related import FilePeriod
 from chainboard.models.audit import AuditAction
 
@@ -64,9 +63,8 @@ def settle_lost(job, *, also=None) -> None:
 
     The import writes its rows, their audit rows included, in one transaction; so the job's operation
     has audit rows exactly when that transaction committed. If it did not, nothing was written and the
-    job failed. If it did, the rows are there and only their search keys may be missing or stale (the
-    worker died while indexing, or between the commit and the next status): they are rebuilt for the
-    records the operation created or changed, and the job is done.
+    job failed. If it did, the rows are there, searchable (their search index is written in the same
+    transaction: chainboard.search), and the job is done.
 
     ``also`` (failing the dead worker's task) runs in the transaction that settles the job, so nobody
     sees the job finished while its task still says it is running.
@@ -87,49 +85,19 @@ def settle_lost(job, *, also=None) -> None:
                 ),
             )
         else:
-            model = job.content_type.model_class()
             entries = AuditEntry.objects.filter(operation_id=job.operation_id, content_type=job.content_type)
             created = entries.filter(action=AuditAction.CREATE).count()
             updated = entries.filter(action=AuditAction.UPDATE).count()
-            reindex_operation(model, job.operation_id)
             fields.update(
                 status=ImportStatus.DONE,
                 created_count=created,
                 updated_count=updated,
-                message=_(
-                    "The task worker stopped after the rows were written; they were made searchable "
-                    "when it started again."
-                ),
+                message=_("The task worker stopped after the rows were written; the import is complete."),
             )
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(**fields)
         if also is not None:
             also()
-
-
-def reindex_operation(model: type[models.Model], operation_id) -> int:
-    """Rebuild the search keys of the ``model`` records an operation created or changed, in batches of
-    their own transactions (``chainboard rebuild-search`` for those rows only). Returns their number."""
-    from chainboard.models import AuditEntry
-
-    if not search.search_fields(model):
-        return 0
-    ct = ContentType.objects.get_for_model(model)
-    ids = sorted(
-        {
-            model._meta.pk.to_python(pk)
-            for pk in AuditEntry.objects.filter(
-                operation_id=operation_id,
-                content_type=ct,
-                action__in=[AuditAction.CREATE, AuditAction.UPDATE],
-            ).values_list("object_id", flat=True)
-        }
-    )
-    for start in range(0, len(ids), BATCH * 2):
-        chunk = list(model._base_manager.filter(pk__in=ids[start : start + BATCH * 2]))
-        with transaction.atomic():
-            search.index_many(model, chunk, fresh=False)
-    return len(ids)
 
 
 def run_job(job_id: int, *, commit: bool) -> None:

@@ -1,4 +1,4 @@
-"""Writing checked rows in one transaction: records, relations, audit, search keys."""
+"""Writing checked rows in one transaction: records, relations, audit, search index."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chainboard import audit, bulkwrite, scope, search, searchdebts
+from chainboard import audit, bulkwrite, scope, search
 from chainboard.imports.outcome import BATCH, CHUNK
 from chainboard.imports.rows import _Row
 from chainboard.models.audit import AuditAction
 
 
 class Writing:
-    """The importer's write: checked rows in one transaction with their audit, then search keys."""
+    """The importer's write: checked rows in one transaction with their audit and search index."""
 
     def _write(self, rows: list[_Row], *, commit: bool, versions: dict[str, int] | None):
         creates = [r for r in rows if r.action == "create"]
@@ -170,13 +169,8 @@ class Writing:
         return itertools.chain.from_iterable(entries)
 
     def _index(self, creates: list[_Row], updates: list[_Row]) -> None:
-        """Search keys of the written rows, after the commit, in batches of their own transactions.
-
-        Computing and inserting the keys costs more than the rows themselves (about 60 keys per
-        enterprise), so it does not hold the import's transaction open: a 100,000-row import commits
-        its rows and audit first and is searchable moments later. Were the process to die in between,
-        the search debt recorded with the rows makes the task worker rebuild them (chainboard/searchdebts.py).
-        """
+        """The search index of the written rows, inside the import's transaction (chainboard.search; on
+        SQLite the table's triggers have done it as the rows were written)."""
         fields = search.search_fields(self.model)
         if not fields:
             return
@@ -184,12 +178,10 @@ class Writing:
         todo += [(r.instance, False) for r in updates if set(r.changed) & set(fields)]
         for start in range(0, len(todo), BATCH * 2):
             batch = todo[start : start + BATCH * 2]
-            with transaction.atomic():
-                search.index_many(self.model, [o for o, fresh in batch if fresh], fresh=True)
-                search.index_many(self.model, [o for o, fresh in batch if not fresh], fresh=False)
+            search.index_many(self.model, [o for o, fresh in batch if fresh], fresh=True)
+            search.index_many(self.model, [o for o, fresh in batch if not fresh], fresh=False)
             if self.progress:
                 self.progress(min(start + BATCH * 2, len(todo)), len(todo))
-        searchdebts.paid(self.model)
 
 
 def _created(objs: list, owners: dict, source_att: str) -> Iterator[dict]:

@@ -6,7 +6,6 @@ from .imports import ImportJob, ImportMapping, ImportStatus
 from .instructions import Instruction, InstructionStatus
 from .journal import JournalEntry
 from .schedule import JobStatus, ScheduledJob
-from .search import SearchDebt, SearchKey
 from .tokens import ApiToken
 from .transitions import Transition
 from .workers import WorkerHeartbeat
@@ -27,8 +26,6 @@ __all__ = [
     "JournalEntry",
     "ScopedQuerySet",
     "ScheduledJob",
-    "SearchDebt",
-    "SearchKey",
     "Transition",
     "WorkerHeartbeat",
 ]

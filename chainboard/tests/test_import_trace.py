@@ -1,5 +1,5 @@
-"""Search keys are never left half-built after an import's commit, every import attempt is audited, and
-uploaded files are deleted (audited) after their retention period."""
+"""An import's rows are searchable when it commits and never half-indexed, every import attempt is
+audited, and uploaded files are deleted (audited) after their retention period."""
 
 import datetime as dt
 
@@ -8,9 +8,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from chainboard import audit, importlog, imports, search, searchdebts
-from chainboard.models import AuditEntry, ImportJob, SearchDebt
-from chainboard.tests.test_availability import dead_pid, start_worker
+from chainboard import audit, importlog, imports, search
+from chainboard.models import AuditEntry, ImportJob
 from chainboard.tests.test_imports import HEADER, check, csv_bytes, job_of, upload, uscc
 from enterprises.models import Enterprise
 from enterprises.views import EnterpriseViewSet
@@ -32,13 +31,13 @@ def import_rows(user, monkeypatch, *, kill_after_batches: int | None = None):
     header_row, headers = imports.find_header(rows, spec)
     mapping = imports.auto_mapping(spec, headers)
     if kill_after_batches is not None:
-        monkeypatch.setattr(imports.writing, "BATCH", 1)  # one key batch per two rows: 2 batches for 3 rows
+        monkeypatch.setattr(imports.writing, "BATCH", 1)  # one index batch per two rows: 2 batches for 3 rows
         real, batches = search.index_many, []
 
         def index_many(model, instances, *, fresh):
             if instances:
                 if len(batches) == kill_after_batches:
-                    raise Killed  # the process dies in the key step, after the import's commit
+                    raise Killed  # the process dies while indexing, inside the import's transaction
                 batches.append(instances)
             return real(model, instances, fresh=fresh)
 
@@ -58,40 +57,16 @@ def unfindable() -> list[str]:
     return [n for n in NAMES if not Enterprise.objects.filter(search.matches(Enterprise, n[2:6])).exists()]
 
 
-def test_an_import_interrupted_in_its_key_step_is_made_searchable_by_the_worker(world, monkeypatch, settings):
+def test_an_import_interrupted_while_indexing_leaves_no_row_unindexed(world, monkeypatch):
     import_rows(world.users["office"], monkeypatch, kill_after_batches=1)
-    assert Enterprise.objects.filter(name__in=NAMES).count() == 3  # committed
-    assert unfindable() == [NAMES[2]]  # half-built: the first batch has keys, the second none
-    debt = SearchDebt.objects.get()
-    SearchDebt.objects.filter(pk=debt.pk).update(pid=dead_pid(), process_started=None)  # its process died
-
-    start_worker(settings, monkeypatch)  # the worker repairs at its start
-
-    assert unfindable() == []
-    assert not SearchDebt.objects.exists()
+    # The index is written in the rows' transaction: the rows went with it, none is left unfindable.
+    assert not Enterprise.objects.filter(name__in=NAMES).exists()
 
 
-def test_a_debt_whose_process_is_alive_is_left_to_it_and_a_finished_import_owes_nothing(world, monkeypatch):
-    import_rows(world.users["office"], monkeypatch, kill_after_batches=0)
-    assert unfindable() == NAMES
-    assert searchdebts.repair() == 0  # its owner (this process) is still running: not touched
-    assert SearchDebt.objects.count() == 1
-    SearchDebt.objects.update(pid=dead_pid(), process_started=None)
-    assert searchdebts.repair() == 3
-    assert unfindable() == [] and not SearchDebt.objects.exists()
-
-
-def test_a_debt_left_by_a_task_that_failed_in_its_key_step_is_released_and_repaired(world, monkeypatch):
-    import_rows(world.users["office"], monkeypatch, kill_after_batches=0)  # an error, the process lives on
-    assert searchdebts.repair() == 0
-    assert searchdebts.release_mine() == 1  # the worker does this after every task
-    assert searchdebts.repair() == 3
-    assert unfindable() == [] and not SearchDebt.objects.exists()
-
-
-def test_a_completed_import_leaves_no_debt(world, monkeypatch):
+def test_a_completed_import_is_searchable_at_once(world, monkeypatch):
     import_rows(world.users["office"], monkeypatch)
-    assert unfindable() == [] and not SearchDebt.objects.exists()
+    assert unfindable() == []
+    assert Enterprise.objects.filter(search.matches(Enterprise, "gpzj")).count() == 1  # pinyin initials
 
 
 # ---- attempts ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from chainboard import actions, imports
-from chainboard.models import AuditEntry, ImportJob, ImportMapping, SearchKey
+from chainboard.models import AuditEntry, ImportJob, ImportMapping
 from enterprises.models import Enterprise, Indicator, Membership
 from enterprises.uscc import check_character
 
@@ -282,11 +282,7 @@ def test_an_interrupted_import_leaves_nothing_behind(client, world, monkeypatch)
     job = check(client, job_of(upload(client, "中断.csv", csv_bytes(good_rows()))))
     assert job.status == "ready"
     records = AuditEntry.objects.exclude(content_type__model="importjob")  # not the attempt's own trace
-    enterprises, audits, keys = (
-        Enterprise.objects.count(),
-        records.count(),
-        SearchKey.objects.count(),
-    )
+    enterprises, audits = Enterprise.objects.count(), records.count()
     members = Membership.objects.count()
 
     def crash(self, *args, **kwargs):
@@ -300,7 +296,6 @@ def test_an_interrupted_import_leaves_nothing_behind(client, world, monkeypatch)
     assert Enterprise.objects.count() == enterprises
     assert Membership.objects.count() == members
     assert records.count() == audits
-    assert SearchKey.objects.count() == keys
 
 
 def test_mapping_is_remembered_per_entity(client, world):

@@ -10,7 +10,7 @@ from chainboard import workers
 class Command(WorkerCommand):
     help = (
         "Run the background task worker (django-tasks-db's db_worker). At start it fails the tasks of "
-        "workers that died (their import jobs settled, committed rows made searchable), then keeps a "
+        "workers that died (their import jobs settled), then keeps a "
         "heartbeat so that the next worker can tell if this one dies. A busy or dropped database "
         "pauses it (logged) instead of stopping it."
     )

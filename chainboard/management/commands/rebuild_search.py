@@ -6,7 +6,7 @@ from chainboard import search
 
 
 class Command(BaseCommand):
-    help = "Rebuild the search keys of every searchable model"
+    help = "Rebuild the search index of every searchable model"
 
     def add_arguments(self, parser):
         parser.add_argument("models", nargs="*", help="app_label.Model (default: every searchable model)")
@@ -25,4 +25,6 @@ class Command(BaseCommand):
         for model in chosen:
             started = time.perf_counter()
             count = search.rebuild(model)
-            self.stdout.write(f"{model._meta.label}: {count} keys in {time.perf_counter() - started:.1f} s")
+            self.stdout.write(
+                f"{model._meta.label}: {count} records in {time.perf_counter() - started:.1f} s"
+            )
