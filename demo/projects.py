@@ -209,4 +209,29 @@ def load_samples(actor, today: dt.date | None = None) -> dict[str, int]:
         if report.round.is_open:
             actions.save_fields(actor, report, is_sample=True, source=SAMPLE)
     lights.refresh_many(Project.objects.filter(chain=silk), today=today)
+    _sample_instruction(actor, created, today)
     return {"sample_projects": len(created)}
+
+
+def _sample_instruction(actor, created, today: dt.date) -> None:
+    """A 批示 from the demo chief to the 高平市 clerk on the project whose filing is missing, due in a week:
+    the clerk finds it on the desk and answers it on the project's page (示例数据)."""
+    from accounts.models import User
+    from chainboard import audit
+
+    chief = User.objects.filter(username="chief").first()
+    clerk = User.objects.filter(username="county_gaoping").first()
+    project = next((p for p, _plan, _share in created if p.responsible_user == clerk), None)
+    if chief is None or clerk is None or project is None:
+        return
+    with audit.operation(user=chief, source=audit.Source.COMMAND, label="command:demo_users"):
+        instruction = actions.give_instruction(
+            chief,
+            project,
+            {
+                "text": "示例：请抓紧协调用地手续，月底前报送本月进度。",
+                "instructed_user": clerk.pk,
+                "due_date": (max(today, timezone.localdate()) + dt.timedelta(days=7)).isoformat(),
+            },
+        )
+    actions.save_fields(actor, instruction, is_sample=True, source=SAMPLE)

@@ -46,6 +46,26 @@ def _light_todos(user) -> list[desk.Todo]:
     return out
 
 
+def _filing_todos(user) -> list[desk.Todo]:
+    """Progress reports the user must file in open scheduling rounds (projects/rounds.py)."""
+    from django.utils import timezone
+
+    from .rounds import pending_for
+
+    pending = list(pending_for(user).values_list("round__due_on", flat=True))
+    if not pending:
+        return []
+    overdue = any(due is not None and due < timezone.localdate() for due in pending)
+    return [
+        desk.Todo(
+            _("Progress reports to file"),
+            len(pending),
+            reverse("projects:my_progress"),
+            "danger" if overdue else "warning",
+        )
+    ]
+
+
 def _projects_card(request) -> dict | None:
     projects = Project.objects.restrict(request.user, "view")
     by_stage = _grouped(projects, "stage")
@@ -89,6 +109,7 @@ def landed(user, chains, year: int) -> dict[int, Landed]:
     }
 
 
+desk.register_todo(_filing_todos)
 desk.register_todo(_light_todos)
 desk.register(
     desk.Card(

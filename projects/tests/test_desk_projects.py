@@ -83,3 +83,22 @@ def test_the_enterprise_user_without_projects_sees_no_project_card(client, w):
     html = page(client, w.users["enterprise"])
     assert "data-project-stages" not in html
     assert todo_count(html, "红灯项目") is None
+
+
+def test_the_responsible_user_finds_the_progress_to_file_on_the_desk(client, w):
+    from organisations.models import Person
+    from projects import rounds
+
+    clerk = actions.create_direct(
+        ACTOR, Person(organisation=w.organisations["bureau"], name="县区专班", user=w.users["county"])
+    )
+    project = Project.objects.get(name="高平红灯")
+    actions.save_fields(ACTOR, project, responsible_person=clerk)
+    today = timezone.localdate()
+    round_ = rounds.open_round(w.users["office"], w.chains["silk"], today.year, today.month)
+    html = page(client, w.users["county"])
+    assert todo_count(html, "待填报的项目进度") == 1
+    assert todo_count(page(client, w.users["office"]), "待填报的项目进度") is None
+    report = round_.reports.get(project=project)
+    rounds.file_progress(w.users["county"], report, {"completed_investment": "", "progress_pct": "10"})
+    assert todo_count(page(client, w.users["county"]), "待填报的项目进度") is None

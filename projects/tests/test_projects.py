@@ -156,4 +156,12 @@ def test_the_demo_samples_show_every_light_and_an_open_round_with_a_missing_fili
     missing = open_round.reports.filter(filed_at__isnull=True)
     assert [r.responsible.username for r in missing] == ["county_gaoping"]
     assert all(r.is_sample for r in open_round.reports.all())
+    # A 批示 for the clerk whose filing is missing, on that project, marked as sample data.
+    from chainboard.instructions import open_for
+    from chainboard.models import Instruction
+
+    (instruction,) = open_for(missing[0].responsible)
+    assert instruction.record == missing[0].project and instruction.author.username == "chief"
+    assert instruction.is_sample
     assert demo_projects.load_samples(ACTOR, today=dt.date(2026, 6, 15)) == {"sample_projects": 0}
+    assert Instruction.objects.count() == 1

@@ -252,3 +252,28 @@ def test_rounds_by_chain_and_reports_by_project(w, client, role, rounds_seen, re
     assert page.status_code == (200 if reports_seen else 403)
     if reports_seen:
         assert len(page.context["page"].object_list) == len(reports_seen)
+
+
+def test_the_scheduler_opens_the_months_round_on_its_day(w, settings, monkeypatch):
+    """The product's job "open-due-rounds" (projects/apps.py), fired by the scheduler at its time, opens
+    this month's round; the next day's run opens nothing more."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from chainboard import scheduler
+    from chainboard.models import ScheduledJob
+
+    settings.CHAINBOARD_ROUND_OPEN_DAY = 1  # whatever today's date, the round is due
+    job = scheduler.REGISTRY["open-due-rounds"]
+    assert job.task == "projects.tasks.open_due_rounds"
+    monkeypatch.setattr(scheduler, "REGISTRY", {"open-due-rounds": job})
+    scheduler.run_due(timezone.now() - dt.timedelta(days=1))  # the job's row, with its next run
+    due = ScheduledJob.objects.get(name="open-due-rounds").next_run_at
+    assert scheduler.run_due(due) == ["open-due-rounds"]
+    today = timezone.localdate()
+    opened = SchedulingRound.objects.filter(year=today.year, month=today.month)
+    assert {r.chain_id for r in opened} == {w.chains["silk"].pk, w.chains["other"].pk}
+    assert ScheduledJob.objects.get(name="open-due-rounds").last_status == "succeeded"
+    scheduler.run_due(ScheduledJob.objects.get(name="open-due-rounds").next_run_at)
+    assert SchedulingRound.objects.filter(year=today.year, month=today.month).count() == opened.count()
