@@ -65,18 +65,58 @@ PRODUCTS = ["丝绸面料", "服装", "光伏组件", "煤机装备", "特种钢
 SCALES = ["万吨", "万件", "万米", "兆瓦", "台套", "万平方米"]
 
 
-class Target(province_bench.Target):
-    """The projects' copy of the province: its own SQLite file or PostgreSQL database."""
+class Target:
+    """The projects' copy of the province: its own SQLite file or PostgreSQL database, never the
+    province's own (another run may be reading or writing it)."""
 
     def __init__(self, kind: str, n: int, pg_url: str):
-        super().__init__(kind, n, pg_url)
+        self.kind, self.n = kind, n
         if kind == "sqlite":
             self.path = DATA / f"projects-{n}.sqlite3"
             self.state_file = DATA / f"projects-{n}.sqlite3.json"
         else:
             self.dbname = f"projects_bench_{n}"
             self.url = f"{pg_url}/{self.dbname}"
+            self.admin_url = f"{pg_url}/postgres"
             self.state_file = DATA / f"projects-{n}.postgres.json"
+
+    def create(self) -> None:
+        if self.kind == "postgres":
+            import psycopg
+
+            with psycopg.connect(self.admin_url, autocommit=True) as c:
+                if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone():
+                    c.execute(f'CREATE DATABASE "{self.dbname}"')
+
+    def state(self) -> dict:
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+
+    def save_state(self, **done) -> None:
+        self.state_file.write_text(json.dumps({**self.state(), **done}, indent=1, ensure_ascii=False))
+
+    def django(self) -> None:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chainboard.settings")
+        if self.kind == "sqlite":
+            os.environ["CHAINBOARD_SQLITE_PATH"] = str(self.path)
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = self.url
+        import django
+
+        django.setup()
+
+    def raw(self):
+        if self.kind == "sqlite":
+            return sqlite3.connect(self.path)
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True)
+
+    def size(self) -> str:
+        if self.kind == "sqlite":
+            return f"{self.path.stat().st_size / 2**20:,.0f} MiB"
+        with self.raw() as c:
+            return c.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
 
     def exists(self) -> bool:
         if self.kind == "sqlite":
@@ -326,14 +366,13 @@ def _default(field):
     return None
 
 
-def analyse(target: Target) -> None:
-    if target.kind == "sqlite":
-        with target.raw() as c:
-            c.execute("ANALYZE")
+def analyse(target: Target, tables: tuple[str, ...] = ("",)) -> None:
+    """Planner statistics (and on PostgreSQL the visibility map, for index-only scans)."""
+    with target.raw() as c:
+        for table in tables:
+            c.execute(f"{'ANALYZE' if target.kind == 'sqlite' else 'VACUUM ANALYZE'} {table}")
+        if target.kind == "sqlite":
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    else:
-        with target.raw() as c:
-            c.execute("VACUUM ANALYZE")
 
 
 def make_users() -> None:
@@ -377,23 +416,35 @@ def interleaved(fns: dict, runs: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-class Raw(province_bench.Raw):
-    pass
+class Raw:
+    """The hand-written side: one connection to the same database, ``%s`` placeholders on both."""
+
+    def __init__(self, target: Target):
+        self.kind = target.kind
+        self.conn = target.raw()
+
+    def q(self, sql: str, params=()) -> list[tuple]:
+        if self.kind == "sqlite":
+            return self.conn.execute(sql.replace("%s", "?"), params).fetchall()
+        return self.conn.execute(sql, params).fetchall()
 
 
-def raw_project_list(raw: Raw, light: str | None, region_path: str | None, scope_path: str | None) -> int:
+def raw_project_list(raw: Raw, light: str | None, region_path: str | None, scope: tuple = ()) -> int:
     """What the project list page shows, as an expert writes it: the count, the first 25 rows by name
     with their owner's and region's names, the stage and light facets (each filtered by the other
-    filters), and the filter form's choices of chain and segment."""
+    filters), and the filter form's choices of chain, segment and responsible unit. ``scope``: the
+    user's reach, ("region", path) or ("chain", id)."""
 
     def where(with_light: bool) -> tuple[str, list]:
         conds, params = [], []
-        for path in (scope_path, region_path):
-            if path:  # a region subtree: the regions whose path starts with it (a range on the path index)
-                conds.append(
-                    "p.region_id IN (SELECT code FROM regions_region WHERE path >= %s AND path < %s)"
-                )
-                params += [path, path[:-1] + chr(ord(path[-1]) + 1)]
+        paths = [region_path] + ([scope[1]] if scope and scope[0] == "region" else [])
+        for path in filter(None, paths):
+            # A region subtree: the regions whose path starts with it, a range on the path index.
+            conds.append("p.region_id IN (SELECT code FROM regions_region WHERE path >= %s AND path < %s)")
+            params += [path, path[:-1] + chr(ord(path[-1]) + 1)]
+        if scope and scope[0] == "chain":
+            conds.append("p.chain_id = %s")
+            params.append(scope[1])
         if with_light and light:
             conds.append("p.light = %s")
             params.append(light)
@@ -402,7 +453,7 @@ def raw_project_list(raw: Raw, light: str | None, region_path: str | None, scope
     w, params = where(True)
     total = raw.q(f"SELECT COUNT(*) FROM projects_project p{w}", params)[0][0]  # noqa: S608
     raw.q(
-        "SELECT p.id, p.name, p.stage, p.light, p.light_rule, o.name, r.name, p.total_investment, "  # noqa: S608
+        "SELECT p.id, p.name, p.stage, p.light, o.name, r.name, p.total_investment, "  # noqa: S608
         "p.planned_start FROM projects_project p LEFT JOIN enterprises_enterprise o ON o.id = p.owner_id "
         f"JOIN regions_region r ON r.code = p.region_id{w} ORDER BY p.name, p.id LIMIT 25",
         params,
@@ -412,11 +463,37 @@ def raw_project_list(raw: Raw, light: str | None, region_path: str | None, scope
     raw.q(f"SELECT p.light, COUNT(*) FROM projects_project p{w2} GROUP BY p.light", params2)  # noqa: S608
     raw.q("SELECT id, name FROM chains_chain ORDER BY name")
     raw.q("SELECT s.id, s.name, c.name FROM chains_segment s JOIN chains_chain c ON c.id = s.chain_id")
+    raw.q("SELECT id, name FROM organisations_organisation ORDER BY name")
     return total
 
 
-class Report(province_bench.Report):
-    pass
+class Report:
+    """The figures: the application's server time, the part of it spent in SQL, the hand-written SQL's."""
+
+    def __init__(self):
+        self.rows: list[tuple] = []
+        print(f"{'figure':60} {'app ms':>8} {'app SQL':>8} {'raw ms':>8} {'ratio':>7}  {'target':10} result")
+
+    def add(
+        self, figure: str, app: float, raw: float | None, target: str, ok: bool, sql: float | None = None
+    ):
+        ratio = app / raw if raw else None
+        self.rows.append((figure, app, sql, raw, ratio, target, "pass" if ok else "FAIL"))
+        cells = [f"{v:8.1f}" if v is not None else f"{'—':>8}" for v in (app, sql, raw)]
+        q = f"{ratio:6.2f}×" if ratio is not None else f"{'—':>7}"
+        print(f"{figure:60} {' '.join(cells)} {q}  {target:10} {'pass' if ok else 'FAIL'}", flush=True)
+
+    def markdown(self) -> str:
+        lines = [
+            "| figure | app ms | of which SQL | hand-written SQL ms | app / SQL | target | result |",
+            "|---|---:|---:|---:|---:|---|---|",
+        ]
+        for figure, app, sql, raw, ratio, target, result in self.rows:
+            cells = ["" if v is None else f"{v:,.1f}" for v in (app, sql, raw)]
+            lines.append(
+                f"| {figure} | {' | '.join(cells)} | {'' if ratio is None else f'{ratio:.2f}×'} | {target} | {result} |"
+            )
+        return "\n".join(lines)
 
 
 def measure(target: Target, args, state: dict) -> None:
@@ -425,6 +502,7 @@ def measure(target: Target, args, state: dict) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
+    from chains.models import Chain
     from projects.models import Project
     from regions.models import Region
 
@@ -432,9 +510,10 @@ def measure(target: Target, args, state: dict) -> None:
     only = set(args.only.split(","))
     raw = Raw(target)
     county_path = Region.objects.get(code=GAOPING).path
+    silk = Chain.objects.get(name=SILK).pk
     n = Project.objects.count()
     print(
-        f"{target.kind}: {n:,} projects, {state.get('plans', 0):,} plans, 1,000,000 enterprises, "
+        f"{target.kind}: {n:,} projects, {state.get('plans', 0):,} plans, {args.n:,} enterprises, "
         f"{target.size()}; median of {runs} interleaved warm runs; uptime: {uptime()}",
         flush=True,
     )
@@ -448,57 +527,67 @@ def measure(target: Target, args, state: dict) -> None:
         assert response.status_code == 200, (url, response.status_code)
         return response
 
+    def sql_ms(username, url) -> tuple[float, list]:
+        """The SQL part of one request: the median over three captured requests, and the queries."""
+        totals, queries = [], []
+        for _ in range(3):
+            with CaptureQueriesContext(connection) as ctx:
+                get(username, url)
+            totals.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
+            queries = ctx.captured_queries
+        return statistics.median(totals), queries
+
+    def slowest(label, queries, count):
+        lines.append(
+            f"{label}: {len(queries)} queries, {sum(float(q['time']) for q in queries) * 1000:.0f} ms"
+        )
+        for q in sorted(queries, key=lambda q: -float(q["time"]))[:count]:
+            lines.append(f"    {float(q['time']) * 1000:8.1f} ms  {q['sql'][:300]}")
+
     report = Report()
-    lines = []
+    lines: list[str] = []
     if "list" in only:
         cases = [
-            ("office: red + county 高平市", "bench_office", f"light=red&region={GAOPING}", "red", county_path, None),
-            ("office: red, every county", "bench_office", "light=red", "red", None, None),
-            ("office: no filter", "bench_office", "", None, None, None),
-            ("county user (高平市): red", "bench_county", "light=red", "red", None, county_path),
-            ("county user (高平市): no filter", "bench_county", "", None, None, county_path),
+            ("office: red + county 高平市", "bench_office", f"light=red&region={GAOPING}", "red", county_path, ()),
+            ("office: red, every county", "bench_office", "light=red", "red", None, ()),
+            ("office: no filter", "bench_office", "", None, None, ()),
+            ("county user (高平市): red", "bench_county", "light=red", "red", None, ("region", county_path)),
+            ("county user (高平市): no filter", "bench_county", "", None, None, ("region", county_path)),
+            ("chief (silk chain): red", "bench_chief", "light=red", "red", None, ("chain", silk)),
         ]  # fmt: skip
-        for figure, username, query, light, path, scope_path in cases:
+        for figure, username, query, light, path, scope in cases:
             url = f"/projects/?{query}" if query else "/projects/"
-            total = raw_project_list(raw, light, path, scope_path)
+            total = raw_project_list(raw, light, path, scope)
             medians = interleaved(
                 {
                     "app": lambda url=url, username=username: get(username, url),
-                    "raw": lambda a=(light, path, scope_path): raw_project_list(raw, *a),
+                    "raw": lambda a=(light, path, scope): raw_project_list(raw, *a),
                 },
                 runs,
             )
+            sql, queries = sql_ms(username, url)
             report.add(
-                f"project list, {figure} ({total:,} rows)", medians["app"], medians["raw"], "≤ 2× raw",
-                medians["app"] <= 2 * medians["raw"],
+                f"project list, {figure} ({total:,} rows)", medians["app"], medians["raw"], "≤ 2× SQL",
+                medians["app"] <= 2 * medians["raw"], sql,
             )  # fmt: skip
-            with CaptureQueriesContext(connection) as ctx:
-                get(username, url)
-            lines.append(f"{figure}: {len(ctx.captured_queries)} queries")
-            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:4]:
-                lines.append(f"    {float(q['time']) * 1000:8.1f} ms  {q['sql'][:400]}")
+            slowest(f"list, {figure}", queries, 4)
     if "desk" in only:
         for username in ("bench_chief", "bench_office", "bench_county"):
             medians = interleaved({"app": lambda username=username: get(username, "/")}, runs)
+            sql, queries = sql_ms(username, "/")
             report.add(
-                f"home page (desk), {username}", medians["app"], None, "< 100 ms", medians["app"] < 100
+                f"home page (desk), {username}", medians["app"], None, "< 100 ms", medians["app"] < 100, sql
             )
-            with CaptureQueriesContext(connection) as ctx:
-                get(username, "/")
-            lines.append(f"desk {username}: {len(ctx.captured_queries)} queries")
-            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:8]:
-                lines.append(f"    {float(q['time']) * 1000:8.1f} ms  {q['sql'][:400]}")
-        desk_cards(report, runs)
+            if username == "bench_chief":
+                desk_cards(report, runs)
+            slowest(f"desk, {username}", queries, 10)
     if "lights" in only:
-        measure_lights(target, report, args)
+        measure_lights(report, args)
     reset_queries()
     out = DATA / f"projects-{n}-{target.kind}-{'-'.join(sorted(only))}.md"
     out.write_text(
-        f"{target.kind}, {n:,} projects, 1,000,000 enterprises; uptime: {uptime()}\n\n"
-        + report.markdown()
-        + "\n\n```\n"
-        + "\n".join(lines)
-        + "\n```\n"
+        f"{target.kind}, {n:,} projects, {args.n:,} enterprises; median of {runs} interleaved warm runs; "
+        f"uptime: {uptime()}\n\n" + report.markdown() + "\n\n```\n" + "\n".join(lines) + "\n```\n"
     )
     print("\n".join(lines))
     print(f"\nwritten to {out}; uptime: {uptime()}")
@@ -546,29 +635,36 @@ def _times(fn, runs):
     return out
 
 
-def measure_lights(target: Target, report: Report, args) -> None:
-    """Every light recomputed as the daily task does, twice: as generated (compute all, write none) and
-    after every light was reset (compute all, write and audit all)."""
+def measure_lights(report: Report, args) -> None:
+    """Every light recomputed as the daily task does (``projects/tasks.py``: ``lights.refresh_many``):
+    today, when nothing has moved since the lights were set (every light computed, none written), then
+    on the first day of next month, when the time-proportional plan has grown and every light that
+    rests on it is rewritten and audited, then back to today."""
     try:
         from projects import lights
     except ImportError:
         print("no projects/lights.py in this tree: the recompute is not measured")
         return
-    from django.db import connection
+    from django.utils import timezone
 
     from chainboard import audit
+    from chainboard.models import AuditEntry
 
-    with audit.operation(source=audit.Source.TASK, label="task:recompute_lights"):
-        started = time.perf_counter()
-        changed = lights.refresh_many()
-        first = (time.perf_counter() - started) * 1000
-    report.add(f"recompute every light: first pass ({changed:,} changed)", first, None, "—", True)
-    with audit.operation(source=audit.Source.TASK, label="task:recompute_lights"):
-        started = time.perf_counter()
-        changed = lights.refresh_many()
-        second = (time.perf_counter() - started) * 1000
-    report.add(f"recompute every light: again ({changed:,} changed)", second, None, "—", True)
-    connection.close()
+    today = timezone.localdate()
+    next_month = add_months(today.replace(day=1), 1)
+    for label, day in (("today, nothing moved", today), ("next month", next_month), ("back to today", today)):
+        if label != "today, nothing moved" and not args.lights_write:
+            continue
+        entries = AuditEntry.objects.count()
+        with audit.operation(source=audit.Source.TASK, label="task:recompute_lights"):
+            started, cpu = time.perf_counter(), time.process_time()
+            changed = lights.refresh_many(today=day)
+            ms, cpu = (time.perf_counter() - started) * 1000, time.process_time() - cpu
+        audited = AuditEntry.objects.count() - entries
+        report.add(
+            f"recompute every light, {label} ({changed:,} changed, {audited:,} audit rows; {cpu:.0f} s CPU)",
+            ms, None, "—", True,
+        )  # fmt: skip
 
 
 def uptime() -> str:
@@ -583,6 +679,9 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_URL, help="PostgreSQL server (trust auth), no database name")
     parser.add_argument("--runs", type=int, default=7, help="warm runs per figure (median)")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--lights-write", action="store_true", help="also recompute for next month and back (writes, audits)"
+    )
     parser.add_argument("--no-measure", action="store_true", help="generate only")
     parser.add_argument("--only", default="list,desk,lights", help="comma-separated: list,desk,lights")
     args = parser.parse_args()
@@ -601,6 +700,14 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=1)
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    applied = len(MigrationRecorder(connection).applied_migrations())
+    connection.close()
+    if target.state().get("migrations") != applied:  # new indexes need their statistics
+        analyse(target, ("projects_project", "projects_projectplan"))
+        target.save_state(migrations=applied)
     if not target.state().get("projects"):
         target.save_state(**generate_projects(target, args.projects, args.seed, dt.date.today()))
         analyse(target)

@@ -196,7 +196,6 @@ class Project(AuditedModel):
         choices=Light.choices,
         default=Light.GREY,
         editable=False,
-        db_index=True,
     )
     light_rule = models.CharField(
         verbose_name=_("light rule"),
@@ -249,7 +248,15 @@ class Project(AuditedModel):
         verbose_name = _("project")
         verbose_name_plural = _("projects")
         ordering = ["name"]
-        indexes = [models.Index(fields=["chain", "light"], name="project_chain_light_idx")]
+        # The list filters and counts by light within a chain, a county, or everything
+        # (bench/README.md, "Issue 14: projects"): (light, stage) answers the light filter and both
+        # facets from the index alone; (region, light) a county's lights without reading every red
+        # project once per town.
+        indexes = [
+            models.Index(fields=["chain", "light"], name="project_chain_light_idx"),
+            models.Index(fields=["light", "stage"], name="project_light_stage_idx"),
+            models.Index(fields=["region", "light"], name="project_region_light_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
