@@ -703,7 +703,7 @@ def main() -> None:
     from django.db import connection
     from django.db.migrations.recorder import MigrationRecorder
 
-    applied = len(MigrationRecorder(connection).applied_migrations())
+    applied = sorted(f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations())
     connection.close()
     if target.state().get("migrations") != applied:  # new indexes need their statistics
         analyse(target, ("projects_project", "projects_projectplan"))

@@ -196,6 +196,7 @@ class Project(AuditedModel):
         choices=Light.choices,
         default=Light.GREY,
         editable=False,
+        db_index=True,
     )
     light_rule = models.CharField(
         verbose_name=_("light rule"),

@@ -10,11 +10,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='project',
-            name='light',
-            field=models.CharField(choices=[('green', 'green'), ('yellow', 'yellow'), ('red', 'red'), ('grey', 'grey (no plan data)')], default='grey', editable=False, max_length=8, verbose_name='traffic light'),
-        ),
         migrations.AddIndex(
             model_name='project',
             index=models.Index(fields=['light', 'name'], name='project_light_name_idx'),
