@@ -9,9 +9,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from chainboard.navigation import MenuItem, register
 
-        register(MenuItem("system", _("Users"), "accounts:user_list", "accounts.User", "user-cog", 20))
-        register(MenuItem("system", _("Grants"), "accounts:grant_list", "accounts.Grant", "key", 30))
-        # Locked accounts: for whoever may view axes' attempt rows (the administrator).
+        from . import roles
+
+        roles.load()  # every app's access.PERMISSIONS, now that every app is loaded
+
+        # Locked accounts (not a ViewSet's list): for whoever may view axes' attempt rows (the administrator).
         register(
             MenuItem(
                 "system", _("Locked accounts"), "accounts:lockout_list", "axes.AccessAttempt", "lock", 35

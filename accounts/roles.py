@@ -1,10 +1,17 @@
 """Roles and what each may do (``rules.md``, Scope). Permissions read ``<app>.<action>_<model>``.
 
-Scope (which rows) comes from the grant; these sets say which kinds of record and which actions.
-Individual enterprises' figures (``enterprises.indicator``) are confidential: only the chiefs, the
-chain office, county staff and the enterprise itself hold ``view_indicator``.
+Scope (which rows) comes from the grant; the permissions say which kinds of record and which actions.
+Each app declares its own in ``<app>/access.py`` (``PERMISSIONS = {role: {"app.model": actions}}``, the
+framework's own models in ``chainboard/access.py``); this module keeps the roles and the building blocks
+and composes ``ROLE_PERMISSIONS`` from every installed app's declarations when the apps are ready
+(``AccountsConfig.ready``). The deputy chief holds the chief's permissions wherever an app declares none
+for the deputy.
 """
 
+import importlib
+
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,132 +28,59 @@ class Role(models.TextChoices):
     SECURITY_ADMIN = "security_admin", _("security administrator")
 
 
+# Building blocks for the apps' declarations.
 ALL = ("view", "add", "change", "delete")
 VIEW = ("view",)
-REFERENCE = {"regions.region": VIEW, "industries.industryclass": VIEW}
-CHAIN_READ = {
-    "chains.chain": VIEW,
-    "chains.segment": VIEW,
-    "chains.segmentlink": VIEW,
-    "chains.position": VIEW,
-    "chains.chainattribute": VIEW,
-    "chains.chainstatistic": VIEW,
-}
-ENTERPRISE_READ = {
-    "enterprises.enterprise": VIEW,
-    "enterprises.membership": VIEW,
-    "enterprises.product": VIEW,
-    "enterprises.contact": VIEW,
-    "enterprises.abovesizestatus": VIEW,
-}
-CONFIDENTIAL_READ = {"enterprises.indicator": VIEW}
-COLLAB = {"chainboard.journalentry": ("view", "add"), "chainboard.attachment": ("view", "add", "delete")}
-ORG_READ = {"organisations.organisation": VIEW, "organisations.person": VIEW}
-PROJECT_READ = {"projects.project": VIEW, "projects.projectplan": VIEW, "projects.milestone": VIEW}
+# Reference data (regions, industry classes) is read by every role but the auditor, who reads the trail only.
+REFERENCE_READERS = ("chief", "office", "county", "investment", "enterprise", "admin", "security_admin")
 
 
-def _all(*labels: str) -> dict[str, tuple[str, ...]]:
+def all_of(*labels: str) -> dict[str, tuple[str, ...]]:
+    """Every one of the four actions on each of ``labels``."""
     return dict.fromkeys(labels, ALL)
 
 
-ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    Role.CHIEF: {
-        **REFERENCE,
-        **CHAIN_READ,
-        **ENTERPRISE_READ,
-        **CONFIDENTIAL_READ,
-        **ORG_READ,
-        **PROJECT_READ,
-        "chainboard.journalentry": ("view", "add"),
-        "chainboard.attachment": VIEW,
-    },
-    Role.OFFICE: {
-        **REFERENCE,
-        **ORG_READ,
-        **COLLAB,
-        # Positions give their holders roles: the office reads them, only the administrator changes them.
-        "chains.position": VIEW,
-        # The city designates its chains (`chainboard setup`): the office keeps a chain's record and its
-        # structure up to date but neither adds nor deletes a chain (docs/roles.md, Deleting).
-        "chains.chain": ("view", "change"),
-        **_all(
-            "chains.segment",
-            "chains.segmentlink",
-            "chains.chainattribute",
-            "chains.chainstatistic",
-            "enterprises.enterprise",
-            "enterprises.membership",
-            "enterprises.product",
-            "enterprises.contact",
-            "enterprises.abovesizestatus",
-            "enterprises.indicator",
-            "organisations.person",
-            "projects.project",
-            "projects.projectplan",
-            "projects.milestone",
-        ),
-    },
-    Role.COUNTY: {
-        **REFERENCE,
-        **CHAIN_READ,
-        **ORG_READ,
-        **COLLAB,
-        **CONFIDENTIAL_READ,
-        **_all(
-            "enterprises.enterprise",
-            "enterprises.product",
-            "enterprises.contact",
-            "enterprises.abovesizestatus",
-            "enterprises.indicator",
-            # County staff keep the projects built in their county (product.md).
-            "projects.project",
-            "projects.projectplan",
-            "projects.milestone",
-        ),
-        "enterprises.membership": VIEW,
-    },
-    Role.INVESTMENT: {**REFERENCE, **CHAIN_READ, **ENTERPRISE_READ, **ORG_READ, **COLLAB, **PROJECT_READ},
-    Role.ENTERPRISE: {
-        **REFERENCE,
-        **COLLAB,
-        "chains.chain": VIEW,
-        "chains.segment": VIEW,
-        "chains.segmentlink": VIEW,
-        # What the source letter published about the chain (official statistics, special actions,
-        # mechanisms) is no secret from the chain's own enterprises (docs/scope.md).
-        "chains.chainattribute": VIEW,
-        "chains.chainstatistic": VIEW,
-        "enterprises.enterprise": ("view", "change"),
-        "enterprises.membership": VIEW,
-        "enterprises.abovesizestatus": VIEW,
-        **_all("enterprises.product", "enterprises.contact", "enterprises.indicator"),
-        **PROJECT_READ,  # its own projects (scope: the enterprise), to follow and later to file on
-    },
-    # 三员 (separation of duties, docs/roles.md): the system administrator manages users, grants and the
-    # positions that grant roles; the security administrator reviews who holds what and looks after the
-    # security policies (log-in locks); the auditor only reads the trail. None of them sees business data.
-    Role.AUDITOR: {"chainboard.auditentry": VIEW},
-    Role.ADMIN: {
-        **REFERENCE,
-        **_all(
-            "accounts.user",
-            "accounts.grant",
-            "chains.position",
-            "organisations.organisation",
-            "organisations.person",
-        ),
-        # Locked accounts (django-axes' attempt rows): see them, and lift a lock (deletes the rows, audited).
-        "axes.accessattempt": ("view", "delete"),
-    },
-    Role.SECURITY_ADMIN: {
-        **REFERENCE,
-        "accounts.user": VIEW,
-        "accounts.grant": VIEW,
-        "chains.position": VIEW,
-        "axes.accessattempt": VIEW,
-    },
-}
-ROLE_PERMISSIONS[Role.DEPUTY_CHIEF] = ROLE_PERMISSIONS[Role.CHIEF]
+# role → "app_label.model_name" → actions; filled by ``compose()`` once the apps are loaded.
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {}
+
+
+def declarations() -> list[tuple[str, dict]]:
+    """``(app name, PERMISSIONS)`` of every installed app with an ``access`` module, in app order."""
+    found = []
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.access")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.access":
+                raise
+            continue
+        found.append((config.name, module.PERMISSIONS))
+    return found
+
+
+def compose(declared: list[tuple[str, dict]] | None = None) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Every role's permissions from the apps' declarations. A role name that is not a ``Role`` or a
+    model declared by two apps for one role is a mistake, refused at start-up."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {role.value: {} for role in Role}
+    for app, permissions in declarations() if declared is None else declared:
+        unknown = set(permissions) - set(out)
+        if unknown:
+            raise ImproperlyConfigured(f"{app}.access names unknown roles: {sorted(unknown)}")
+        by_role = dict(permissions)
+        if Role.CHIEF in by_role and Role.DEPUTY_CHIEF not in by_role:
+            by_role[Role.DEPUTY_CHIEF] = by_role[Role.CHIEF]
+        for role, labels in by_role.items():
+            for label, actions in labels.items():
+                if label in out[role]:
+                    raise ImproperlyConfigured(f"{app}.access declares {label} for {role} a second time")
+                out[role][label] = tuple(actions)
+    return out
+
+
+def load() -> None:
+    """Fill ``ROLE_PERMISSIONS`` (called from ``AccountsConfig.ready``)."""
+    ROLE_PERMISSIONS.clear()
+    ROLE_PERMISSIONS.update(compose())
 
 
 def permissions_for(role: str) -> frozenset[str]:

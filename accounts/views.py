@@ -70,6 +70,9 @@ class UserFilterSet(ScopedFilterSet):
 class UserViewSet(ViewSet):
     model = User
     url_prefix = "users"
+    menu_group = "system"
+    menu_order = 20
+    icon = "user-cog"
     form_class = UserForm
     filterset_class = UserFilterSet
     facets = (("is_active", "is_active"),)
@@ -128,6 +131,9 @@ class GrantFilterSet(ScopedFilterSet):
 class GrantViewSet(ViewSet):
     model = Grant
     url_prefix = "grants"
+    menu_group = "system"
+    menu_order = 30
+    icon = "key"
     form_class = GrantForm
     filterset_class = GrantFilterSet
     facets = (("role", "role"),)

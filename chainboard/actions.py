@@ -273,3 +273,62 @@ def set_related(user, instance: models.Model, name: str, values, *, parent=None)
         if audit.diff(before, after):
             audit.record(AuditAction.UPDATE, instance, before=before, after=after, parent=parent)
     return instance
+
+
+def give_instruction(user, record: models.Model, data):
+    """A leader's instruction (批示) on ``record`` (docs/instructions.md). Needs ``add_instruction`` and sight
+    of the record; the instructed user must be able to view it too, or the form names why not."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from chainboard.forms import InstructionForm
+    from chainboard.models import Instruction
+
+    _require(user, "add", Instruction)
+    if not scope.can(user, "view", record):
+        raise PermissionDenied(_("You may not see this record."))
+    form = InstructionForm(data=data, record=record)
+    if not form.is_valid():
+        raise InvalidData(form_errors(form), form)
+    with transaction.atomic():
+        instance = form.save(commit=False)
+        instance.content_type = ContentType.objects.get_for_model(record)
+        instance.object_id = str(record.pk)
+        instance.author = user
+        _full_clean(instance, form)
+        instance.save()
+        _after_save(user, "add", instance)
+        audit.record(AuditAction.CREATE, instance, before=None, after=audit.snapshot(instance), parent=record)
+    return instance
+
+
+def answer_instruction(user, instruction: models.Model, data, *, version: int | None = None):
+    """The instructed user's answer to an instruction: only theirs, only once (docs/instructions.md)."""
+    from django.utils import timezone
+
+    from chainboard.forms import InstructionAnswerForm
+    from chainboard.models import InstructionStatus
+
+    model = type(instruction)
+    with transaction.atomic():
+        locked = model._base_manager.select_for_update().get(pk=instruction.pk)
+        if locked.instructed_user_id != getattr(user, "pk", None):
+            raise PermissionDenied(_("Only the instructed user may answer this instruction."))
+        record = locked.target
+        if record is None or not scope.can(user, "view", record):
+            raise PermissionDenied(_("You may not see this record."))
+        if locked.status != InstructionStatus.OPEN:
+            raise InvalidData({"answer": [_("This instruction has already been answered.")]})
+        if version is not None and locked.version != _version(version):
+            raise _conflict(locked, _version(version))
+        before = audit.snapshot(locked)
+        form = InstructionAnswerForm(data=data, instance=locked)
+        if not form.is_valid():
+            raise InvalidData(form_errors(form), form)
+        locked = form.save(commit=False)
+        locked.status = InstructionStatus.ANSWERED
+        locked.answered_at = timezone.now()
+        locked.answered_by = user
+        locked.version += 1
+        locked.save(update_fields=["answer", "status", "answered_at", "answered_by", "version", "updated_at"])
+        audit.record(AuditAction.UPDATE, locked, before=before, after=audit.snapshot(locked), parent=record)
+    return locked

@@ -599,6 +599,11 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
         def delete_unversioned_item(request, pk: pk_type):
             return delete(request, pk, None)
 
+    if getattr(viewset, "instructions", False):
+        from chainboard.instructions_api import add_routes  # it builds on this module's handlers
+
+        add_routes(router, viewset, pk_type)
+
     api.add_router(f"/{viewset.url_prefix}", router)
     registered[model] = (Out, reader)
     return router

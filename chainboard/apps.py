@@ -7,13 +7,14 @@ class ChainboardConfig(AppConfig):
     verbose_name = _("Chain chief workbench")
 
     def ready(self) -> None:
-        from chainboard import navigation
+        from django_tasks.signals import task_finished, task_started
 
-        navigation.register_group("chains", _("Chains"), 10)
-        navigation.register_group("enterprises", _("Enterprises"), 20)
-        navigation.register_group("organisations", _("Organisations"), 80)
+        from chainboard import navigation, scheduler
+
+        # The groups every app may use; an app with a domain of its own declares its group in its ready().
         navigation.register_group("reference", _("Reference data"), 90)
         navigation.register_group("system", _("System"), 100)
+        # The audit trail is not a ViewSet's list: its entry is registered here.
         navigation.register(
             navigation.MenuItem(
                 "system",
@@ -24,3 +25,29 @@ class ChainboardConfig(AppConfig):
                 10,
             )
         )
+        navigation.register(
+            navigation.MenuItem(
+                "system",
+                _("Scheduled jobs"),
+                "schedule:scheduledjob_list",
+                "chainboard.ScheduledJob",
+                "clock-play",
+                50,
+            )
+        )
+
+        # Periodic jobs (docs/scheduler.md); CHAINBOARD_SCHEDULE may move or switch off each one.
+        scheduler.register(
+            "purge-imports",
+            cron="30 2 * * *",
+            task="chainboard.tasks.purge_import_files",
+            label=_("Delete uploaded import files past their retention"),
+        )
+        scheduler.register(
+            "verify-audit-trail",
+            cron="0 3 * * *",
+            task="chainboard.tasks.verify_audit_trail",
+            label=_("Verify the audit trail's hash chain"),
+        )
+        task_started.connect(scheduler.on_task_started, dispatch_uid="chainboard-scheduler-started")
+        task_finished.connect(scheduler.on_task_finished, dispatch_uid="chainboard-scheduler-finished")

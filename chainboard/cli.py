@@ -8,7 +8,7 @@ import sys
 
 # The commands users run, with one line each; every other Django command still works by name.
 COMMANDS = {
-    "serve": "run the web server and the task worker together (http://127.0.0.1:8000)",
+    "serve": "run the web server, the task worker and the scheduler together (http://127.0.0.1:8000)",
     "setup": "prepare a city: its region, chains and segments from a YAML template",
     "load-demo": "load the Jincheng demo (facts from the TA0302 reply, plus sample data marked 示例数据)",
     "demo-users": "create the demo log-ins (one per role) and print them",
@@ -21,6 +21,8 @@ COMMANDS = {
     "purge-imports": "delete uploaded import files past their retention (CHAINBOARD_IMPORT_RETENTION_DAYS), audited",
     "fuzz-api": "fuzz every API operation from its OpenAPI document: `fuzz-api --cases 1000` (rolled back)",
     "audit": "the audit trail: `audit verify` checks its hash chain; `audit purge --before DATE` (audited)",
+    "schedule": "periodic jobs: `schedule` lists them with last and next run; `schedule run NAME` runs one now",
+    "scheduler": "run the scheduler alone: enqueues due periodic jobs every 30 s (serve starts it)",
     "rebuild-search": "rebuild the search keys of every searchable model",
     "backup": "back up the database and attachments into var/backups (CHAINBOARD_BACKUP_DIR), with a manifest",
     "restore": "restore a backup: `restore FILE` (--force replaces a database holding data, backing it up first)",

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from chainboard import filetypes
-from chainboard.models import Attachment, JournalEntry
+from chainboard.models import Attachment, Instruction, JournalEntry
 from chainboard.models.attachments import AttachmentKind
 
 
@@ -27,15 +27,16 @@ class LookupSelect(forms.Select):
     Only the chosen option is rendered, so a form over 40,000 towns does not ship them all.
     """
 
-    def __init__(self, lookup_url_name: str, attrs=None):
+    def __init__(self, lookup_url_name: str = "", attrs=None, lookup_url: str = ""):
         super().__init__(attrs)
         self.lookup_url_name = lookup_url_name
+        self.lookup_url = lookup_url  # a resolved URL, for a look-up about one record
         self.empty_label: Any = "—"  # a filter's reads 全部 (chainboard/filters.py)
 
     def get_context(self, name, value, attrs):
         attrs = {
             **(attrs or {}),
-            "data-lookup": reverse(self.lookup_url_name),
+            "data-lookup": self.lookup_url or reverse(self.lookup_url_name),
             "class": "form-select lookup-select",
         }
         return super().get_context(name, value, attrs)
@@ -293,3 +294,58 @@ def form_data(instance: models.Model | None, fields: list[str], overlay: dict | 
         data[key] = _plain(value)
     # Forms read booleans from presence: drop False so the checkbox reads unchecked.
     return {k: v for k, v in data.items() if v is not None and v is not False}
+
+
+class InstructionForm(StyledFormMixin, forms.ModelForm):
+    """A chief's instruction (批示) on ``record``: the instructed user is picked by a look-up among the
+    users who may view the record, and refused, with the reason, when they may not."""
+
+    class Meta:
+        model = Instruction
+        fields = ["text", "instructed_user", "due_date"]
+        widgets = {"due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, record, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.record = record
+        meta = record._meta
+        url = reverse(f"{meta.app_label}:{meta.model_name}_instruction_users", kwargs={"pk": record.pk})
+        users = get_user_model()._default_manager.filter(is_active=True)
+        field = LookupChoiceField(users, "", label=self.fields["instructed_user"].label)
+        field.widget = LookupSelect(lookup_url=url)
+        field._lookup_value = self.data.get(self.add_prefix("instructed_user")) if self.is_bound else None
+        self.fields["instructed_user"] = field
+        self.fields["text"].widget.attrs["rows"] = 3
+        self.style_fields()
+
+    def clean_instructed_user(self):
+        from chainboard.instructions import can_be_instructed
+
+        user = self.cleaned_data["instructed_user"]
+        if user is not None and not can_be_instructed(user, self.record):
+            raise forms.ValidationError(
+                _("%(user)s may not view this record, so cannot be instructed on it."), params={"user": user}
+            )
+        return user
+
+    def clean_due_date(self):
+        from django.utils import timezone
+
+        due = self.cleaned_data.get("due_date")
+        if due is not None and due < timezone.localdate():
+            raise forms.ValidationError(_("Enter a date from today on."))
+        return due
+
+
+class InstructionAnswerForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Instruction
+        fields = ["answer"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["answer"].required = True
+        self.fields["answer"].widget.attrs["rows"] = 2
+        self.style_fields()

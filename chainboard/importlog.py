@@ -9,8 +9,8 @@ with the file's name as the object.
 
 Uploaded files, refused ones included (so that what was refused can be looked at), are kept for
 ``IMPORT_RETENTION_DAYS`` (``CHAINBOARD_IMPORT_RETENTION_DAYS``, 30) and then deleted by
-:func:`purge_expired`: by the task worker about once an hour, or on demand by ``chainboard
-purge-imports``. The job stays (its counts, errors and message); each deletion is audited
+:func:`purge_expired`: by the scheduled job ``purge-imports`` once a day (chainboard/scheduler.py),
+or on demand by ``chainboard purge-imports``. The job stays (its counts, errors and message); each deletion is audited
 (``purge``, the file's stored name before, none after).
 """
 

@@ -1,10 +1,16 @@
-"""The navigation menu: apps add their entries in ``AppConfig.ready``; a user sees only what they may view."""
+"""The navigation menu; a user sees only what they may view.
+
+An entity's entry comes from its ViewSet (``menu_group``, ``menu_label``, ``menu_order``, ``icon``); each
+app declares its group once (``register_group`` in ``AppConfig.ready``). A page that is not a ViewSet's
+(the audit trail, locked accounts) registers its entry with ``register(MenuItem(...))``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 
 from chainboard import scope
 
@@ -20,7 +26,7 @@ class MenuItem:
 
 
 GROUPS: dict[str, tuple[str, int]] = {}
-ITEMS: list[MenuItem] = []
+ITEMS: list[MenuItem] = []  # pages other than a ViewSet's list
 
 
 def register_group(key: str, label, order: int) -> None:
@@ -32,13 +38,35 @@ def register(item: MenuItem) -> None:
         ITEMS.append(item)
 
 
+def viewset_items() -> list[MenuItem]:
+    """The entries the registered ViewSets declare, in declaration order."""
+    from chainboard.views.generic import registered_viewsets
+
+    items = []
+    for viewset in registered_viewsets():
+        if viewset.menu_group is None:
+            continue
+        meta = viewset.model._meta
+        items.append(
+            MenuItem(
+                viewset.menu_group,
+                viewset.menu_label or capfirst(meta.verbose_name_plural),
+                viewset.names()["list"],
+                meta.label,
+                viewset.icon,
+                viewset.menu_order,
+            )
+        )
+    return items
+
+
 def menu_for(user) -> list[dict]:
     from django.apps import apps
 
     if not getattr(user, "is_authenticated", False):
         return []
     groups: dict[str, list[dict]] = {}
-    for item in sorted(ITEMS, key=lambda i: i.order):
+    for item in sorted([*viewset_items(), *ITEMS], key=lambda i: i.order):
         model = apps.get_model(item.model)
         if not scope.has_permission(user, "view", model):
             continue

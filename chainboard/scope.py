@@ -92,24 +92,24 @@ def _is_multi_valued(model: type[models.Model], path: str) -> bool:
     return False
 
 
-def _condition(model: type[models.Model], path: str, lookup: str, value) -> Q:
-    if _is_multi_valued(model, path):
+def _condition(model: type[models.Model], path: str, lookup: str, value, joins: bool = False) -> Q:
+    if not joins and _is_multi_valued(model, path):
         # A subquery instead of a join: OR-ing joined conditions would repeat rows.
         inner = model._base_manager.filter(**{f"{path}__{lookup}": value}).values("pk")
         return Q(pk__in=inner)
     return Q(**{f"{path}__{lookup}": value})
 
 
-def grant_condition(model: type[models.Model], grant: GrantSpec) -> Q | None:
+def grant_condition(model: type[models.Model], grant: GrantSpec, joins: bool = False) -> Q | None:
     """The rows of ``model`` one grant covers; ``None`` when it covers them all."""
     paths: dict[str, str] = getattr(model, "scope_paths", {})
     conditions: list[Q] = []
     if grant.enterprise_id is not None and "enterprise" in paths:
-        conditions.append(_condition(model, paths["enterprise"], "exact", grant.enterprise_id))
+        conditions.append(_condition(model, paths["enterprise"], "exact", grant.enterprise_id, joins))
     if grant.chain_ids is not None and "chain" in paths:
-        conditions.append(_condition(model, paths["chain"], "in", sorted(grant.chain_ids)))
+        conditions.append(_condition(model, paths["chain"], "in", sorted(grant.chain_ids), joins))
     if grant.region_path is not None and "region" in paths:
-        conditions.append(_condition(model, paths["region"], "startswith", grant.region_path))
+        conditions.append(_condition(model, paths["region"], "startswith", grant.region_path, joins))
     if not conditions:
         return None
     combined = conditions[0]
@@ -118,7 +118,13 @@ def grant_condition(model: type[models.Model], grant: GrantSpec) -> Q | None:
     return combined
 
 
-def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.QuerySet:
+def restrict(
+    queryset: models.QuerySet, user, action: str = "view", *, joins: bool = False
+) -> models.QuerySet:
+    """The rows of ``queryset`` the user may ``action``. With ``joins``, conditions through to-many
+    relations join instead of collecting the scope's rows in a subquery: only for an ``EXISTS`` probe of
+    one row (chainboard/recent.py), where a repeated row does not matter and a join is a few index seeks
+    where the subquery would first gather every row in scope."""
     if action not in actions_of(queryset.model):
         raise ValueError(f"unknown action {action!r} on {queryset.model._meta.label}")
     perm = permission_name(queryset.model, action)
@@ -127,7 +133,7 @@ def restrict(queryset: models.QuerySet, user, action: str = "view") -> models.Qu
         return queryset.none()
     combined: Q | None = None
     for grant in allowed:
-        condition = grant_condition(queryset.model, grant)
+        condition = grant_condition(queryset.model, grant, joins)
         if condition is None:
             return queryset
         combined = condition if combined is None else combined | condition

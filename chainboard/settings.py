@@ -3,6 +3,7 @@
 SQLite (WAL mode) under ``var/`` is the embedded default; ``DATABASE_URL`` selects PostgreSQL.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +31,19 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_json(name: str, default=None):
+    """A JSON value (an object of overrides, say); malformed JSON stops the start with its name."""
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
 
 
 VAR_DIR = Path(env_str("CHAINBOARD_VAR_DIR", str(BASE_DIR / "var")))
@@ -300,6 +314,15 @@ IMPORT_RETENTION_DAYS = env_int("CHAINBOARD_IMPORT_RETENTION_DAYS", 30)
 # WORKER_STALE_SECONDS is taken for dead (one on the same host is checked by its process id at once).
 WORKER_HEARTBEAT_SECONDS = env_int("CHAINBOARD_WORKER_HEARTBEAT_SECONDS", 15)
 WORKER_STALE_SECONDS = env_int("CHAINBOARD_WORKER_STALE_SECONDS", 120)
+
+# Periodic jobs (chainboard/scheduler.py, docs/scheduler.md). CHAINBOARD_SCHEDULE overrides a registered
+# job's cron per deployment, {"purge-imports": "30 2 * * *"}, or switches it off, {"verify-audit-trail":
+# null}; the environment variable holds the same as a JSON object. Give every app server the same value.
+CHAINBOARD_SCHEDULE: dict[str, str | None] = env_json("CHAINBOARD_SCHEDULE", {})
+# `chainboard serve` runs the scheduler beside the worker unless this is false (or --no-scheduler): an
+# extra app server may leave it to the others, though running it everywhere is safe (one claim per run).
+SCHEDULER_ENABLED = env_bool("CHAINBOARD_SCHEDULER", True)
+SCHEDULER_SECONDS = env_int("CHAINBOARD_SCHEDULER_SECONDS", 30)  # how often the loop looks for due jobs
 
 # The audit trail is kept at least this many days; `chainboard audit purge` refuses anything younger.
 # Six months (183 days) is the floor (网络安全法 第二十一条; 等保 level 3): a smaller value is refused here,

@@ -1,9 +1,11 @@
-"""``chainboard serve``'s supervisor: the web server and the task worker as child processes, kept running.
+"""``chainboard serve``'s supervisor: the web server, the task worker and the scheduler as child processes,
+kept running.
 
-- The worker is restarted when it exits (killed, out of memory, a bug), with the exit logged; after
-  quick repeated deaths the pause before a restart grows (``restart_delays``). The web server's exit
-  ends the supervisor (and its worker): a web server that cannot start (its port taken) must be seen.
-- SIGTERM, SIGINT (Ctrl-C) and SIGHUP stop both children the same way: the signal is forwarded to each,
+- The worker and the scheduler are restarted when they exit (killed, out of memory, a bug), with the exit
+  logged; after quick repeated deaths the pause before a restart grows (``restart_delays``, counted for
+  each child). The web server's exit ends the supervisor (and the others): a web server that cannot start
+  (its port taken) must be seen.
+- SIGTERM, SIGINT (Ctrl-C) and SIGHUP stop every child the same way: the signal is forwarded to each,
   each is given ``grace`` seconds to finish (the worker ends its current task; an import interrupted
   here rolls back and is settled by the next worker), then killed.
 - The children run in process groups of their own, so a Ctrl-C in the terminal reaches them once,
@@ -25,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+NAMES = {"web": "the web server", "worker": "the task worker", "scheduler": "the scheduler"}
 _PR_SET_PDEATHSIG = 1
 
 
@@ -45,19 +48,23 @@ class Supervisor:
         web: Sequence[str],
         worker: Sequence[str],
         *,
+        scheduler: Sequence[str] | None = None,
         log: Callable[[str], None] = _stderr,
         grace: float = 10.0,
         restart_delays: Sequence[float] = (1, 2, 5, 10, 30),
         stable_seconds: float = 60.0,
     ):
         self.commands = {"web": list(web), "worker": list(worker)}
+        if scheduler is not None:
+            self.commands["scheduler"] = list(scheduler)
+        self.kept = [role for role in self.commands if role != "web"]  # restarted when they die
         self.log = log
         self.grace = grace
         self.restart_delays = tuple(restart_delays)
         self.stable_seconds = stable_seconds
         self.children: dict[str, subprocess.Popen] = {}
         self.started: dict[str, float] = {}
-        self.quick_deaths = 0
+        self.quick_deaths = dict.fromkeys(self.kept, 0)
         self.stop_signal: int | None = None
         self.wake = threading.Event()  # a child exited, or a stop signal came
         self.stopping = threading.Event()
@@ -84,38 +91,48 @@ class Supervisor:
         previous = {s: signal.signal(s, self._on_signal) for s in handled}
         status = 0
         try:
-            worker, web = self._start("worker"), self._start("web")
-            self.log(f"web server pid {web.pid}, task worker pid {worker.pid}")
+            for role in self.kept:
+                self._start(role)
+            web = self._start("web")
+            self.log(
+                f"web server pid {web.pid}, task worker pid {self.children['worker'].pid}"
+                + (
+                    f", scheduler pid {self.children['scheduler'].pid}"
+                    if "scheduler" in self.children
+                    else ""
+                )
+            )
             while not self.stopping.is_set():
                 self.wake.wait(timeout=5.0)  # signals wake it at once; the timeout is a safety net
                 self.wake.clear()
                 if self.stopping.is_set():
                     break
                 if web.poll() is not None:
-                    self.log(f"the web server stopped (exit status {web.returncode}); stopping the worker")
+                    self.log(f"the web server stopped (exit status {web.returncode}); stopping the others")
                     status = web.returncode or 1
                     break
-                if self.children["worker"].poll() is not None:
-                    self._restart_worker()
+                for role in self.kept:
+                    if self.children[role].poll() is not None and not self.stopping.is_set():
+                        self._restart(role)
         finally:
             self._stop_children()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return status
 
-    def _restart_worker(self) -> None:
-        dead = self.children["worker"]
-        lived = time.monotonic() - self.started["worker"]
-        self.quick_deaths = self.quick_deaths + 1 if lived < self.stable_seconds else 1
-        delay = self.restart_delays[min(self.quick_deaths, len(self.restart_delays)) - 1]
+    def _restart(self, role: str) -> None:
+        dead = self.children[role]
+        lived = time.monotonic() - self.started[role]
+        self.quick_deaths[role] = self.quick_deaths[role] + 1 if lived < self.stable_seconds else 1
+        delay = self.restart_delays[min(self.quick_deaths[role], len(self.restart_delays)) - 1]
         self.log(
-            f"the task worker (pid {dead.pid}) exited with status {dead.returncode} after {lived:.0f} s; "
+            f"{NAMES[role]} (pid {dead.pid}) exited with status {dead.returncode} after {lived:.0f} s; "
             f"restarting it in {delay:g} s"
         )
         if self.stopping.wait(delay):
             return
-        worker = self._start("worker")
-        self.log(f"task worker restarted, pid {worker.pid}")
+        child = self._start(role)
+        self.log(f"{NAMES[role]} restarted, pid {child.pid}")
 
     def _stop_children(self) -> None:
         sig = self.stop_signal or signal.SIGTERM

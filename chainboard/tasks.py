@@ -21,3 +21,32 @@ def commit_import(job_id: int) -> None:
 
     with importlog.attempt(job_id):
         run_job(job_id, commit=True)
+
+
+# ---- periodic jobs (registered with chainboard.scheduler in ChainboardConfig.ready) ---------------------
+
+
+class AuditTrailBroken(Exception):
+    """The audit trail's hash chain does not verify: the scheduled job shows it as failed."""
+
+
+@task()
+def purge_import_files() -> int:
+    """Delete uploaded import files past their retention (CHAINBOARD_IMPORT_RETENTION_DAYS), audited."""
+    from chainboard import importlog
+
+    return importlog.purge_expired()
+
+
+@task()
+def verify_audit_trail() -> dict:
+    """Recompute the audit trail's hash chain; a broken link fails the task, naming the entry."""
+    from chainboard import auditchain
+
+    result = auditchain.verify()
+    if not result.ok:
+        raise AuditTrailBroken(
+            f"the audit trail is broken at entry {result.broken_id} ({result.reason}); "
+            f"{result.count} entries before it are intact"
+        )
+    return {"count": result.count, "head_id": result.head_id, "head_hash": result.head_hash}

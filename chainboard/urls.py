@@ -4,7 +4,7 @@ from django.urls import include, path
 from accounts import login_views
 from chainboard import converters  # noqa: F401  (registers <id:…>)
 from chainboard.api import api
-from chainboard.views import audit, favicon, home, search
+from chainboard.views import audit, favicon, home, schedule, search
 
 # Each app declares its API resources in api.py; importing them registers their routers.
 for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises", "projects"):
@@ -17,6 +17,15 @@ audit_patterns = (
         path("<id:pk>/", audit.audit_detail, name="auditentry_detail"),
     ],
     "audit",
+)
+
+schedule_patterns = (
+    [
+        path("", schedule.job_list, name="scheduledjob_list"),
+        path("<id:pk>/run/", schedule.job_run, name="scheduledjob_run"),
+        path("<id:pk>/enable/", schedule.job_enable, name="scheduledjob_enable"),
+    ],
+    "schedule",
 )
 
 urlpatterns = [
@@ -32,6 +41,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include(audit_patterns)),
+    path("schedule/", include(schedule_patterns)),
     path("api/v1/", api.urls),
     path("", include("regions.urls")),
     path("", include("industries.urls")),

@@ -37,7 +37,6 @@ from django_tasks_db.management.commands.db_worker import Worker
 logger = logging.getLogger(__name__)
 
 HOST = socket.gethostname()[:255]
-PURGE_EVERY_SECONDS = 3600  # how often a worker deletes uploaded files past their retention
 
 
 class WorkerLost(Exception):
@@ -164,7 +163,6 @@ class Heartbeat:
     def __init__(self, worker_id: str):
         self.worker_id = worker_id
         self.stopped = threading.Event()
-        self.next_purge = 0.0
         self.thread = threading.Thread(target=self._run, name="chainboard-heartbeat", daemon=True)
 
     def start(self) -> Heartbeat:
@@ -180,15 +178,12 @@ class Heartbeat:
         return self
 
     def upkeep(self) -> None:
-        """Search keys that imports left unwritten (chainboard.searchdebts), and uploaded files past their
-        retention (chainboard.importlog, at most once an hour); at start and at every beat."""
-        from chainboard import importlog, searchdebts
+        """Search keys that imports left unwritten (chainboard.searchdebts), at start and at every beat.
+        (Uploaded files past their retention are the scheduler's job ``purge-imports``.)"""
+        from chainboard import searchdebts
 
         try:
             searchdebts.repair()
-            if time.monotonic() >= self.next_purge:
-                importlog.purge_expired()
-                self.next_purge = time.monotonic() + PURGE_EVERY_SECONDS
         except Exception:
             logger.warning("worker %s: upkeep failed; trying at the next beat", self.worker_id, exc_info=True)
 

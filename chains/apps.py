@@ -9,7 +9,7 @@ class ChainsConfig(AppConfig):
     def ready(self) -> None:
         from chainboard import sources
         from chainboard.history import register_operation
-        from chainboard.navigation import MenuItem, register
+        from chainboard.navigation import register_group
 
         register_operation("command:setup", _("Set-up of the city's chains"))
 
@@ -23,38 +23,4 @@ class ChainsConfig(AppConfig):
             "示例数据: graph edges inferred from the TA0302 reply",
         )
 
-        register(MenuItem("chains", _("Chains"), "chains:chain_list", "chains.Chain", "link", 10))
-        register(MenuItem("chains", _("Segments"), "chains:segment_list", "chains.Segment", "git-branch", 20))
-        register(
-            MenuItem(
-                "chains",
-                _("Segment links"),
-                "chains:segmentlink_list",
-                "chains.SegmentLink",
-                "arrow-right",
-                25,
-            )
-        )
-        register(
-            MenuItem("chains", _("Positions"), "chains:position_list", "chains.Position", "id-badge", 30)
-        )
-        register(
-            MenuItem(
-                "chains",
-                _("Chain attributes"),
-                "chains:chainattribute_list",
-                "chains.ChainAttribute",
-                "list-details",
-                40,
-            )
-        )
-        register(
-            MenuItem(
-                "chains",
-                _("Chain statistics"),
-                "chains:chainstatistic_list",
-                "chains.ChainStatistic",
-                "chart-bar",
-                50,
-            )
-        )
+        register_group("chains", _("Chains"), 10)

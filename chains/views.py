@@ -70,6 +70,9 @@ class ChainDetailView(DetailView):
 class ChainViewSet(ViewSet):
     model = Chain
     url_prefix = "chains"
+    menu_group = "chains"
+    menu_order = 10
+    icon = "link"
     form_class = ChainForm
     filterset_class = ChainFilterSet
     facets = (("level", "level"),)
@@ -77,6 +80,7 @@ class ChainViewSet(ViewSet):
     search_columns = ("level", "region")
     detail_template = "chains/chain_detail.html"
     detail_view = ChainDetailView
+    instructions = True  # leaders instruct (批示) on it (docs/instructions.md)
     table = Table(
         columns=[
             Column("name", order_by="name", link=True),
@@ -107,6 +111,9 @@ class SegmentFilterSet(ScopedFilterSet):
 class SegmentViewSet(ViewSet):
     model = Segment
     url_prefix = "segments"
+    menu_group = "chains"
+    menu_order = 20
+    icon = "git-branch"
     form_class = SegmentForm
     filterset_class = SegmentFilterSet
     facets = (("chain", "chain"), ("stream", "stream"))
@@ -168,6 +175,9 @@ class SegmentLinkFilterSet(ScopedFilterSet):
 class SegmentLinkViewSet(ViewSet):
     model = SegmentLink
     url_prefix = "segment_links"
+    menu_group = "chains"
+    menu_order = 25
+    icon = "arrow-right"
     form_class = SegmentLinkForm
     filterset_class = SegmentLinkFilterSet
     facets = (("upstream__chain", "upstream__chain"),)
@@ -205,6 +215,9 @@ class PositionFilterSet(ScopedFilterSet):
 class PositionViewSet(ViewSet):
     model = Position
     url_prefix = "positions"
+    menu_group = "chains"
+    menu_order = 30
+    icon = "id-badge"
     form_class = PositionForm
     filterset_class = PositionFilterSet
     facets = (("chain", "chain"), ("kind", "kind"))
@@ -238,6 +251,9 @@ class ChainAttributeFilterSet(ScopedFilterSet):
 class ChainAttributeViewSet(ViewSet):
     model = ChainAttribute
     url_prefix = "chain_attributes"
+    menu_group = "chains"
+    menu_order = 40
+    icon = "list-details"
     form_class = ChainAttributeForm
     filterset_class = ChainAttributeFilterSet
     facets = (("chain", "chain"), ("kind", "kind"))
@@ -270,6 +286,10 @@ class ChainStatisticFilterSet(ScopedFilterSet):
 class ChainStatisticViewSet(ViewSet):
     model = ChainStatistic
     url_prefix = "chain_statistics"
+    menu_group = "chains"
+    menu_label = _("Chain statistics")
+    menu_order = 50
+    icon = "chart-bar"
     form_class = ChainStatisticForm
     filterset_class = ChainStatisticFilterSet
     facets = (("chain", "chain"), ("metric", "metric"), ("year", "year"))

@@ -155,12 +155,16 @@ def region_label(enterprise):
 class EnterpriseViewSet(ViewSet):
     model = Enterprise
     url_prefix = "enterprises"
+    menu_group = "enterprises"
+    menu_order = 10
+    icon = "building-store"
     form_class = forms.EnterpriseForm
     filterset_class = EnterpriseFilterSet
     facets = (("chain", "memberships__chain"), ("role", "memberships__role"))
     # First in the global search; a hit shows the full name, the county and the chains with roles.
     search_rank = 10
     search_columns = ("region", "chains")
+    instructions = True  # leaders instruct (批示) on it (docs/instructions.md)
     table = EnterpriseTable(
         columns=[
             Column("name", order_by="name", link=True),
@@ -276,6 +280,9 @@ class MembershipFilterSet(ScopedFilterSet):
 class MembershipViewSet(ViewSet):
     model = Membership
     url_prefix = "memberships"
+    menu_group = "enterprises"
+    menu_order = 20
+    icon = "link"
     form_class = forms.MembershipForm
     filterset_class = MembershipFilterSet
     facets = (("chain", "chain"), ("role", "role"))
@@ -301,6 +308,9 @@ class ProductFilterSet(ScopedFilterSet):
 class ProductViewSet(ViewSet):
     model = Product
     url_prefix = "products"
+    menu_group = "enterprises"
+    menu_order = 50
+    icon = "package"
     form_class = forms.ProductForm
     filterset_class = ProductFilterSet
     facets = (("is_sample", "is_sample"),)
@@ -318,6 +328,9 @@ class ContactFilterSet(ScopedFilterSet):
 class ContactViewSet(ViewSet):
     model = Contact
     url_prefix = "contacts"
+    menu_group = "enterprises"
+    menu_order = 60
+    icon = "address-book"
     form_class = forms.ContactForm
     filterset_class = ContactFilterSet
     facets = (("is_sample", "is_sample"),)
@@ -336,6 +349,9 @@ class AboveSizeStatusFilterSet(ScopedFilterSet):
 class AboveSizeStatusViewSet(ViewSet):
     model = AboveSizeStatus
     url_prefix = "above_size_statuses"
+    menu_group = "enterprises"
+    menu_order = 40
+    icon = "award"
     form_class = forms.AboveSizeStatusForm
     filterset_class = AboveSizeStatusFilterSet
     facets = (("year", "year"), ("is_above_size", "is_above_size"))
@@ -356,6 +372,9 @@ class IndicatorFilterSet(ScopedFilterSet):
 class IndicatorViewSet(ViewSet):
     model = Indicator
     url_prefix = "indicators"
+    menu_group = "enterprises"
+    menu_order = 30
+    icon = "chart-line"
     form_class = forms.IndicatorForm
     filterset_class = IndicatorFilterSet
     facets = (("period_type", "period_type"), ("year", "year"))

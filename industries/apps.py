@@ -8,17 +8,5 @@ class IndustriesConfig(AppConfig):
 
     def ready(self) -> None:
         from chainboard.history import register_operation
-        from chainboard.navigation import MenuItem, register
 
         register_operation("command:load_industries", _("Load of the industry classes"))
-
-        register(
-            MenuItem(
-                "reference",
-                _("Industry classes"),
-                "industries:industryclass_list",
-                "industries.IndustryClass",
-                "building-factory",
-                20,
-            )
-        )

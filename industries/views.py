@@ -19,6 +19,10 @@ class IndustryClassFilterSet(ScopedFilterSet):
 class IndustryClassViewSet(ViewSet):
     model = IndustryClass
     url_prefix = "industry_classes"
+    menu_group = "reference"
+    menu_label = _("Industry classes")
+    menu_order = 20
+    icon = "building-factory"
     filterset_class = IndustryClassFilterSet
     facets = (("level", "level"),)
     # Reference data, after the regions; a hit reads "C1741 缫丝加工" with its parent class beside it.

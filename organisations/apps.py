@@ -7,20 +7,6 @@ class OrganisationsConfig(AppConfig):
     verbose_name = _("Organisations")
 
     def ready(self) -> None:
-        from chainboard.navigation import MenuItem, register
+        from chainboard.navigation import register_group
 
-        register(
-            MenuItem(
-                "organisations",
-                _("Organisations"),
-                "organisations:organisation_list",
-                "organisations.Organisation",
-                "building",
-                10,
-            )
-        )
-        register(
-            MenuItem(
-                "organisations", _("People"), "organisations:person_list", "organisations.Person", "users", 20
-            )
-        )
+        register_group("organisations", _("Organisations"), 80)

@@ -31,6 +31,10 @@ class OrganisationFilterSet(ScopedFilterSet):
 class OrganisationViewSet(ViewSet):
     model = Organisation
     url_prefix = "organisations"
+    menu_group = "organisations"
+    menu_label = _("Organisations")
+    menu_order = 10
+    icon = "building"
     form_class = OrganisationForm
     filterset_class = OrganisationFilterSet
     facets = (("kind", "kind"),)
@@ -78,6 +82,9 @@ class PersonFilterSet(ScopedFilterSet):
 class PersonViewSet(ViewSet):
     model = Person
     url_prefix = "people"
+    menu_group = "organisations"
+    menu_order = 20
+    icon = "users"
     form_class = PersonForm
     filterset_class = PersonFilterSet
     facets = (("organisation", "organisation"),)

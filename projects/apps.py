@@ -7,29 +7,6 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("Projects")
 
     def ready(self) -> None:
-        from chainboard.navigation import MenuItem, register, register_group
+        from chainboard.navigation import register_group
 
         register_group("projects", _("Projects"), 25)
-        register(
-            MenuItem(
-                "projects",
-                _("Projects"),
-                "projects:project_list",
-                "projects.Project",
-                "building-factory-2",
-                10,
-            )
-        )
-        register(
-            MenuItem(
-                "projects",
-                _("Investment plans"),
-                "projects:projectplan_list",
-                "projects.ProjectPlan",
-                "report-money",
-                20,
-            )
-        )
-        register(
-            MenuItem("projects", _("Milestones"), "projects:milestone_list", "projects.Milestone", "flag", 30)
-        )

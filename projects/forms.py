@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from chainboard import scope
@@ -9,13 +8,6 @@ from regions.models import Region
 from .models import Milestone, Project, ProjectPlan
 
 
-def assignable_users():
-    """Who may be made responsible for a project: active users holding a role that reads projects. Not
-    restricted by the editor's own right to manage users: the office assigns work to people it does not
-    administer. The plain base manager, so ScopedModelForm leaves the choice as it is."""
-    return get_user_model()._base_manager.filter(is_active=True).order_by("username")
-
-
 class ProjectForm(ScopedModelForm):
     region = LookupChoiceField(
         Region.objects.all(),
@@ -23,12 +15,6 @@ class ProjectForm(ScopedModelForm):
         label=_("region"),
         help_text=_("The county or town where it is built; the city when the county is unknown."),
         error_messages={"invalid_choice": _("Unknown region code %(value)s.")},
-    )
-    responsible_user = forms.ModelChoiceField(
-        queryset=assignable_users(),
-        required=False,
-        label=_("responsible user"),
-        help_text=_("Files the project's monthly progress."),
     )
 
     class Meta:
@@ -45,7 +31,7 @@ class ProjectForm(ScopedModelForm):
             "planned_start",
             "planned_finish",
             "responsible_unit",
-            "responsible_user",
+            "responsible_person",
             "liaison_position",
             "liaison_person",
             "description",
@@ -56,14 +42,17 @@ class ProjectForm(ScopedModelForm):
             "planned_finish": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def clean_responsible_user(self):
-        user = self.cleaned_data.get("responsible_user")
+    def clean_responsible_person(self):
+        person = self.cleaned_data.get("responsible_person")
+        user = person.user if person is not None else None
         if user is not None and not scope.has_permission(user, "view", Project):
             raise forms.ValidationError(
-                _("%(user)s holds no role that reads projects, so could not file their progress."),
-                params={"user": user},
+                _(
+                    "%(person)s's account holds no role that reads projects, so could not file their progress."
+                ),
+                params={"person": person},
             )
-        return user
+        return person
 
 
 class ProjectPlanForm(ScopedModelForm):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -156,14 +155,14 @@ class Project(AuditedModel):
         blank=True,
         related_name="projects",
     )
-    responsible_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("responsible user"),
+    responsible_person = models.ForeignKey(
+        "organisations.Person",
+        verbose_name=_("responsible person"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="responsible_projects",
-        help_text=_("Files the project's monthly progress."),
+        help_text=_("Files the project's monthly progress, with the user account linked to the person."),
     )
     liaison_position = models.ForeignKey(
         "chains.Position",
@@ -222,7 +221,7 @@ class Project(AuditedModel):
         "planned_finish",
         "started_on",
         "responsible_unit",
-        "responsible_user",
+        "responsible_person",
         "liaison_position",
         "liaison_person",
         "halt_reason",
@@ -242,6 +241,7 @@ class Project(AuditedModel):
         "planned_start": ("计划开工时间", "计划开工日期"),
         "planned_finish": ("计划竣工时间", "计划竣工日期"),
         "responsible_unit": ("责任单位",),
+        "responsible_person": ("责任人", "项目负责人"),
         "description": ("建设内容", "建设规模及内容"),
     }
 
@@ -262,6 +262,12 @@ class Project(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def responsible_user(self):
+        """The user account that files the project's progress: the responsible person's, if any."""
+        person = self.responsible_person
+        return person.user if person is not None else None
 
     @property
     def landed(self) -> bool:

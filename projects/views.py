@@ -38,8 +38,12 @@ class ProjectViewSet(ViewSet):
     url_prefix = "projects"
     form_class = ProjectForm
     filterset_class = ProjectFilterSet
+    menu_group = "projects"
+    menu_label = _("Projects")  # 重点项目: the verbose name says 项目
+    menu_order = 10
     icon = "building-factory-2"
     search_rank = 50
+    instructions = True  # leaders instruct (批示) on key projects (docs/instructions.md)
     facets = (("stage", "stage"), ("light", "light"))
     table = Table(
         columns=[
@@ -92,6 +96,8 @@ class ProjectPlanViewSet(ViewSet):
     url_prefix = "project_plans"
     form_class = ProjectPlanForm
     filterset_class = ProjectPlanFilterSet
+    menu_group = "projects"
+    menu_order = 20
     icon = "report-money"
     table = Table(
         columns=[
@@ -119,6 +125,9 @@ class MilestoneViewSet(ViewSet):
     url_prefix = "milestones"
     form_class = MilestoneForm
     filterset_class = MilestoneFilterSet
+    menu_group = "projects"
+    menu_label = _("Milestones")  # 项目节点: the verbose name says 节点
+    menu_order = 30
     icon = "flag"
     table = Table(
         columns=[

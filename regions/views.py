@@ -20,6 +20,9 @@ class RegionFilterSet(ScopedFilterSet):
 class RegionViewSet(ViewSet):
     model = Region
     url_prefix = "regions"
+    menu_group = "reference"
+    menu_order = 10
+    icon = "map-pin"
     filterset_class = RegionFilterSet
     facets = (("level", "level"),)
     # Reference data: found after the user's working records, the city's own regions first, each with

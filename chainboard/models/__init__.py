@@ -3,7 +3,9 @@ from .audit import AuditEntry, AuditPurgePermit
 from .base import AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
+from .instructions import Instruction, InstructionStatus
 from .journal import JournalEntry
+from .schedule import JobStatus, ScheduledJob
 from .search import SearchDebt, SearchKey
 from .tokens import ApiToken
 from .workers import WorkerHeartbeat
@@ -17,9 +19,13 @@ __all__ = [
     "ImportJob",
     "ImportMapping",
     "ImportStatus",
+    "Instruction",
+    "InstructionStatus",
     "AuditedModel",
+    "JobStatus",
     "JournalEntry",
     "ScopedQuerySet",
+    "ScheduledJob",
     "SearchDebt",
     "SearchKey",
     "WorkerHeartbeat",

@@ -2,13 +2,11 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .base import AuditedModel
+from .base import AttachedToRecord
 
 
 class AttachmentKind(models.TextChoices):
@@ -21,20 +19,9 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
     return f"attachments/{instance.content_type_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
-class Attachment(AuditedModel):
+class Attachment(AttachedToRecord):
     """A document or photo attached to any record; visible to whoever may view that record."""
 
-    content_type = models.ForeignKey(
-        ContentType,
-        verbose_name=_("kind of record"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    object_id = models.CharField(
-        verbose_name=_("record id"),
-        max_length=64,
-    )
-    target = GenericForeignKey("content_type", "object_id")
     kind = models.CharField(
         verbose_name=_("type"),
         max_length=16,

@@ -21,6 +21,7 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("logged in")
     LOGOUT = "logout", _("logged out")
     LOGIN_FAILED = "login_failed", _("log-in failed")
+    RUN = "run", _("run by hand")
 
     @property
     def colour(self) -> str:

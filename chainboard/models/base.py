@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -78,3 +79,23 @@ class AuditedModel(models.Model):
 
         meta = self._meta
         return reverse(f"{meta.app_label}:{meta.model_name}_detail", kwargs={"pk": self.pk})
+
+
+class AttachedToRecord(AuditedModel):
+    """Hangs on any record, whatever its kind (journal entries, attachments, instructions): read by whoever
+    may view that record, through the record's own page and API."""
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        verbose_name=_("kind of record"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    object_id = models.CharField(
+        verbose_name=_("record id"),
+        max_length=64,
+    )
+    target = GenericForeignKey("content_type", "object_id")
+
+    class Meta:
+        abstract = True

@@ -1,26 +1,13 @@
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .base import AuditedModel
+from .base import AttachedToRecord
 
 
-class JournalEntry(AuditedModel):
-    """A comment in a record's journal: notes, follow-ups, instructions."""
+class JournalEntry(AttachedToRecord):
+    """A comment in a record's journal: notes and follow-ups (a leader's instruction is an ``Instruction``)."""
 
-    content_type = models.ForeignKey(
-        ContentType,
-        verbose_name=_("kind of record"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    object_id = models.CharField(
-        verbose_name=_("record id"),
-        max_length=64,
-    )
-    target = GenericForeignKey("content_type", "object_id")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("author"),

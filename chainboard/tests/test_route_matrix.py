@@ -67,11 +67,27 @@ PAGES: dict[str, object] = {
     "audit:auditentry_detail": None,  # test_scope_matrix: only the auditor reads the trail
     "accounts:lockout_list": {"admin", "security_admin"},
     "accounts:lockout_unlock": None,  # POST only (test_login_security: the administrator lifts a lock)
+    "schedule:scheduledjob_list": {"admin"},
+    "schedule:scheduledjob_run": None,  # POST only (test_scheduler: run now is audited)
+    "schedule:scheduledjob_enable": None,  # POST only (test_scheduler: switching off is audited)
     "regions:region_lookup": "user",
     "industries:industryclass_lookup": "user",
     "api:openapi-json": "public",  # CHAINBOARD_API_SCHEMA_PUBLIC
     "api:openapi-view": "public",
     "api:api-root": None,  # ninja's root: not an operation
+    # Instructions (批示) on a record: test_instructions gives, answers and looks up users for each role.
+    "chains:chain_instructions": None,
+    "chains:chain_instruction_answer": None,
+    "chains:chain_instruction_users": None,
+    "enterprises:enterprise_instructions": None,
+    "enterprises:enterprise_instruction_answer": None,
+    "enterprises:enterprise_instruction_users": None,
+    "projects:project_instructions": None,
+    "projects:project_instruction_answer": None,
+    "projects:project_instruction_users": None,
+    "api:list_instructions": None,
+    "api:give_instruction": None,
+    "api:answer_instruction": None,
 }
 API_OPERATIONS = {
     "list_items",

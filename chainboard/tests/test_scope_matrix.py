@@ -1,8 +1,8 @@
 """The permission-and-scope matrix: every registered entity × every role × list, detail, add, edit, delete
 and history, for records inside and outside the role's scope (style.md, Tests).
 
-The expectations are written out below by hand from rules.md (Scope) and accounts/roles.py, not computed
-with the scope code under test. Outcomes:
+The expectations are written out by hand in each app's ``tests/matrix.py`` from rules.md (Scope) and the
+apps' ``access.py``, not computed with the scope code under test; this module merges them. Outcomes:
 
 - list: 200 with exactly the rows in scope, or 403 without the view permission;
 - detail, history: 200 in scope, 404 outside it (or without any view permission: the record's existence
@@ -31,7 +31,6 @@ import pytest
 from django import forms
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
@@ -71,116 +70,68 @@ class Cast:
         return self.world.users[role]
 
 
+# ---- the apps' declarations ----------------------------------------------------------------------------
+#
+# Each app writes its entities' expectations in ``<app>/tests/matrix.py`` (docs/adding-an-entity.md):
+# ``ENTITIES`` (key → model label), ``extend(world, actor)`` (the rows beyond the shared world, by entity and
+# key; run in app order), ``EXPECTED``, ``PROBES``, ``REFUSED`` and ``NAMED`` (the tables below). This file
+# merges them and runs the tests.
+
+
+def _matrices() -> list:
+    found = []
+    for config in apps.get_app_configs():
+        name = f"{config.name}.tests.matrix"
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"{config.name}.tests", name):
+                raise
+    return found
+
+
+MATRICES = _matrices()
+
+
+def _merged(table: str) -> dict:
+    out: dict = {}
+    for module in MATRICES:
+        for key, value in getattr(module, table).items():
+            assert key not in out, f"{module.__name__}.{table} declares {key!r} a second time"
+            out[key] = value
+    return out
+
+
+def _merged_refusals() -> dict:
+    """REFUSED of every app: an app may add the kinds of its own that stop another app's deletion (a
+    project stops its owner enterprise's), so the kinds are united per record and role."""
+    out: dict = {}
+    for module in MATRICES:
+        for record, by_role in module.REFUSED.items():
+            for role, kinds in by_role.items():
+                out.setdefault(record, {}).setdefault(role, set()).update(kinds)
+    return out
+
+
+def _merged_by_role(table: str) -> dict:
+    out: dict = {role: {} for role in ROLES}
+    for module in MATRICES:
+        for role, row in getattr(module, table).items():
+            assert role in out, f"{module.__name__}.{table} names an unknown role {role!r}"
+            for entity in row:
+                assert entity in module.ENTITIES, f"{module.__name__}.{table}: {entity!r} is not its own"
+            out[role].update(row)
+    return out
+
+
 def _extend(w) -> dict[str, dict[str, tuple[type[models.Model], object]]]:
-    from accounts.models import Grant
-    from chains.models import ChainAttribute, ChainStatistic, Position, PositionKind, Segment, SegmentLink
-    from enterprises.models import AboveSizeStatus, Contact, Indicator, Membership, Product
-    from organisations.models import Organisation, Person
-
     actor = SystemActor("test:matrix")
-    silk, other = w.chains["silk"], w.chains["other"]
-    college = actions.create_direct(
-        actor, Organisation(name="晋城职业技术学院", kind="college", region=w.regions["140500"])
-    )
-    person = actions.create_direct(actor, Person(organisation=w.organisations["bureau"], name="工信局联络员"))
-    downstream = actions.create_direct(actor, Segment(chain=other, name="其他下游", order=2))
-    other_link = actions.create_direct(
-        actor, SegmentLink(upstream=w.segments["other"], downstream=downstream)
-    )
-    silk_assistant = actions.create_direct(
-        actor, Position(chain=silk, kind=PositionKind.CHIEF_ASSISTANT, title="链长助理")
-    )
-    other_chief = actions.create_direct(
-        actor, Position(chain=other, kind=PositionKind.CHIEF, title="其他链链长")
-    )
-    attributes = {
-        "silk": actions.create_direct(actor, ChainAttribute(chain=silk, kind="fact", name="丝绸之乡")),
-        "other": actions.create_direct(actor, ChainAttribute(chain=other, kind="fact", name="其他事实")),
-    }
-    statistics = {
-        key: actions.create_direct(
-            actor,
-            ChainStatistic(chain=chain, metric="output_value", period_type="year", year=2023, value=value),
-        )
-        for key, chain, value in (("silk", silk, 430000000), ("other", other, 1))
-    }
-    for e in w.enterprises.values():
-        actions.create_direct(actor, AboveSizeStatus(enterprise=e, year=2023))
-
-    User = get_user_model()
-    per_enterprise = {
-        "enterprise": lambda e: e,
-        "membership": lambda e: Membership.objects.get(enterprise=e),
-        "product": lambda e: Product.objects.get(enterprise=e),
-        "contact": lambda e: Contact.objects.get(enterprise=e),
-        "abovesizestatus": lambda e: AboveSizeStatus.objects.get(enterprise=e),
-        "indicator": lambda e: Indicator.objects.get(enterprise=e),
-    }
-    rows: dict[str, dict[str, models.Model]] = {
-        "region": {r.name: r for r in w.regions.values()},
-        "industryclass": {c.code: c for c in ENTITIES["industryclass"].objects.all()},
-        "organisation": {"工信局": w.organisations["bureau"], "职业学院": college},
-        "person": {"工信局联络员": person},
-        "user": {u.username: u for u in User.objects.all()},
-        "grant": {g.user.username: g for g in Grant.objects.select_related("user")},
-        "chain": dict(w.chains),
-        "segment": {
-            "缫丝": w.segments["缫丝"],
-            "织造": w.segments["织造"],
-            "服装": w.segments["服装"],
-            "其他环节": w.segments["other"],
-            "其他下游": downstream,
-        },
-        "segmentlink": {
-            "缫丝→织造": SegmentLink.objects.get(upstream=w.segments["缫丝"]),
-            "织造→服装": SegmentLink.objects.get(upstream=w.segments["织造"]),
-            "其他环节→其他下游": other_link,
-        },
-        "position": {
-            "silk_chief": Position.objects.get(chain=silk, kind=PositionKind.CHIEF),
-            "silk_office": Position.objects.get(chain=silk, kind=PositionKind.OFFICE_MEMBER),
-            "silk_assistant": silk_assistant,
-            "other_chief": other_chief,
-        },
-        "chainattribute": attributes,
-        "chainstatistic": statistics,
-    }
-    for entity, get in per_enterprise.items():
-        rows[entity] = {}
-        for key, e in w.enterprises.items():
-            rows[entity][key] = get(e)
-    rows.update(_projects(w, actor))
+    rows: dict[str, dict[str, models.Model]] = {}
+    for module in MATRICES:
+        extended = module.extend(w, actor)
+        assert set(extended) == set(module.ENTITIES), module.__name__
+        rows.update(extended)
     return {entity: {k: (type(o), o.pk) for k, o in objs.items()} for entity, objs in rows.items()}
-
-
-def _projects(w, actor) -> dict[str, dict[str, models.Model]]:
-    """A project on each chain in each county: 景柏's and 潞安府's on the silk chain (泽州县, 高平市), the
-    other chain's in 高平市米山镇 (owned by 高平其他企业) and in 泽州县 (owner unknown)."""
-    from projects.models import Milestone, Project, ProjectPlan
-
-    silk, other = w.chains["silk"], w.chains["other"]
-    specs = {
-        "silk_zezhou": (silk, "140525", w.enterprises["jingbai"]),
-        "silk_gaoping": (silk, "140581", w.enterprises["luanfu"]),
-        "other_gaoping": (other, "140581101", w.enterprises["gaoping_other"]),
-        "other_zezhou": (other, "140525", None),
-    }
-    projects = {
-        key: actions.create_direct(
-            actor, Project(name=f"项目{key}", chain=chain, region=w.regions[code], owner=owner)
-        )
-        for key, (chain, code, owner) in specs.items()
-    }
-    return {
-        "project": projects,
-        "projectplan": {
-            k: actions.create_direct(actor, ProjectPlan(project=p, year=2026, planned_investment=100))
-            for k, p in projects.items()
-        },
-        "milestone": {
-            k: actions.create_direct(actor, Milestone(project=p, name="开工")) for k, p in projects.items()
-        },
-    }
 
 
 @pytest.fixture(scope="module")
@@ -201,36 +152,8 @@ def cast(django_db_setup, django_db_blocker):
 
 # ---- entities ------------------------------------------------------------------------------------------
 
-
-def _model(label: str) -> type[models.Model]:
-    return apps.get_model(label)
-
-
 ENTITIES: dict[str, type[models.Model]] = {
-    name: _model(label)
-    for name, label in [
-        ("region", "regions.Region"),
-        ("industryclass", "industries.IndustryClass"),
-        ("organisation", "organisations.Organisation"),
-        ("person", "organisations.Person"),
-        ("user", "accounts.User"),
-        ("grant", "accounts.Grant"),
-        ("chain", "chains.Chain"),
-        ("segment", "chains.Segment"),
-        ("segmentlink", "chains.SegmentLink"),
-        ("position", "chains.Position"),
-        ("chainattribute", "chains.ChainAttribute"),
-        ("chainstatistic", "chains.ChainStatistic"),
-        ("enterprise", "enterprises.Enterprise"),
-        ("membership", "enterprises.Membership"),
-        ("product", "enterprises.Product"),
-        ("contact", "enterprises.Contact"),
-        ("abovesizestatus", "enterprises.AboveSizeStatus"),
-        ("indicator", "enterprises.Indicator"),
-        ("project", "projects.Project"),
-        ("projectplan", "projects.ProjectPlan"),
-        ("milestone", "projects.Milestone"),
-    ]
+    name: apps.get_model(label) for name, label in _merged("ENTITIES").items()
 }
 
 
@@ -248,7 +171,10 @@ def registered_viewsets() -> set[type[ViewSet]]:
 
 
 def test_the_matrix_covers_every_registered_entity():
+    """An app with a ViewSet and no ``tests/matrix.py`` (or an entity missing from it) fails here."""
     registered = {viewset.model for viewset in registered_viewsets()}
+    missing = sorted(m._meta.label for m in registered - set(ENTITIES.values()))
+    assert not missing, f"entities without a matrix (<app>/tests/matrix.py): {missing}"
     assert registered == set(ENTITIES.values())
 
 
@@ -266,195 +192,32 @@ ROLES = [
     "outsider",
 ]
 
-REGIONS = {"山西省", "晋城市", "高平市", "泽州县", "米山镇"}
-CLASSES = {"C", "C1741"}
-ORGANISATIONS = {"工信局", "职业学院"}
-PEOPLE = {"工信局联络员"}
-USERS = set(ROLES)  # one user per role, named after it
-GRANTS = USERS - {"chief", "office", "outsider"}  # chief and office hold positions; the outsider nothing
-
-SILK_SEGMENTS = {"缫丝", "织造", "服装"}
-ALL_SEGMENTS = SILK_SEGMENTS | {"其他环节", "其他下游"}
-SILK_LINKS = {"缫丝→织造", "织造→服装"}
-ALL_LINKS = SILK_LINKS | {"其他环节→其他下游"}
-SILK_POSITIONS = {"silk_chief", "silk_office", "silk_assistant"}
-ALL_POSITIONS = SILK_POSITIONS | {"other_chief"}
-SILK, BOTH = {"silk"}, {"silk", "other"}
-
-# Enterprises (and their memberships, products, contacts, statuses, indicators), by key:
-#   jingbai 景柏服饰 (silk chain, 泽州县), luanfu 潞安府潞绸 (silk, 高平市),
-#   gaoping_other 高平其他企业 (other chain, 高平市米山镇), zezhou_other 泽州其他企业 (other, 泽州县).
-ON_SILK = {"jingbai", "luanfu"}
-IN_GAOPING = {"luanfu", "gaoping_other"}
-JINGBAI = {"jingbai"}
-# Projects (and their plans and milestones), by key: see _projects.
-SILK_PROJECTS = {"silk_zezhou", "silk_gaoping"}
-GAOPING_PROJECTS = {"silk_gaoping", "other_gaoping"}
-PROJECT_ENTITIES = ("project", "projectplan", "milestone")
-
 # role → entity → (keys the role may see, actions it may take: v(iew) a(dd) c(hange) d(elete)).
-# An entity missing from a role's row: no permission at all.
-EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
-    "chief": {  # chief of the silk chain (by position): reads the chain and its enterprises' figures
-        "region": (REGIONS, "v"),
-        "industryclass": (CLASSES, "v"),
-        "organisation": (ORGANISATIONS, "v"),
-        "person": (PEOPLE, "v"),
-        "chain": (SILK, "v"),
-        "segment": (SILK_SEGMENTS, "v"),
-        "segmentlink": (SILK_LINKS, "v"),
-        "position": (SILK_POSITIONS, "v"),
-        "chainattribute": (SILK, "v"),
-        "chainstatistic": (SILK, "v"),
-        "enterprise": (ON_SILK, "v"),
-        "membership": (ON_SILK, "v"),
-        "product": (ON_SILK, "v"),
-        "contact": (ON_SILK, "v"),
-        "abovesizestatus": (ON_SILK, "v"),
-        "indicator": (ON_SILK, "v"),
-        **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "v")),
-    },
-    "office": {  # the silk chain's office (by position): runs the chain and its enterprises
-        "region": (REGIONS, "v"),
-        "industryclass": (CLASSES, "v"),
-        "organisation": (ORGANISATIONS, "v"),
-        "person": (PEOPLE, "vacd"),
-        "chain": (SILK, "vc"),  # the city designates chains: the office neither adds nor deletes one
-        "segment": (SILK_SEGMENTS, "vacd"),
-        "segmentlink": (SILK_LINKS, "vacd"),
-        "position": (SILK_POSITIONS, "v"),  # positions grant roles: the administrator changes them
-        "chainattribute": (SILK, "vacd"),
-        "chainstatistic": (SILK, "vacd"),
-        "enterprise": (ON_SILK, "vacd"),
-        "membership": (ON_SILK, "vacd"),
-        "product": (ON_SILK, "vacd"),
-        "contact": (ON_SILK, "vacd"),
-        "abovesizestatus": (ON_SILK, "vacd"),
-        "indicator": (ON_SILK, "vacd"),
-        **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "vacd")),
-    },
-    "county": {  # 高平市 staff: every chain (chains have no region), their county's enterprises
-        "region": (REGIONS, "v"),
-        "industryclass": (CLASSES, "v"),
-        "organisation": (ORGANISATIONS, "v"),
-        "person": (PEOPLE, "v"),
-        "chain": (BOTH, "v"),
-        "segment": (ALL_SEGMENTS, "v"),
-        "segmentlink": (ALL_LINKS, "v"),
-        "position": (ALL_POSITIONS, "v"),
-        "chainattribute": (BOTH, "v"),
-        "chainstatistic": (BOTH, "v"),
-        "enterprise": (IN_GAOPING, "vacd"),
-        "membership": (IN_GAOPING, "v"),
-        "product": (IN_GAOPING, "vacd"),
-        "contact": (IN_GAOPING, "vacd"),
-        "abovesizestatus": (IN_GAOPING, "vacd"),
-        "indicator": (IN_GAOPING, "vacd"),
-        **dict.fromkeys(PROJECT_ENTITIES, (GAOPING_PROJECTS, "vacd")),
-    },
-    "investment": {  # the silk chain's investment team: reads, but no enterprise's figures (统计法)
-        "region": (REGIONS, "v"),
-        "industryclass": (CLASSES, "v"),
-        "organisation": (ORGANISATIONS, "v"),
-        "person": (PEOPLE, "v"),
-        "chain": (SILK, "v"),
-        "segment": (SILK_SEGMENTS, "v"),
-        "segmentlink": (SILK_LINKS, "v"),
-        "position": (SILK_POSITIONS, "v"),
-        "chainattribute": (SILK, "v"),
-        "chainstatistic": (SILK, "v"),
-        "enterprise": (ON_SILK, "v"),
-        "membership": (ON_SILK, "v"),
-        "product": (ON_SILK, "v"),
-        "contact": (ON_SILK, "v"),
-        "abovesizestatus": (ON_SILK, "v"),
-        **dict.fromkeys(PROJECT_ENTITIES, (SILK_PROJECTS, "v")),
-    },
-    "enterprise": {  # 景柏服饰's own user: its record and children, and the chains it is on
-        "region": (REGIONS, "v"),
-        "industryclass": (CLASSES, "v"),
-        "chain": (SILK, "v"),
-        "segment": (SILK_SEGMENTS, "v"),
-        "segmentlink": (SILK_LINKS, "v"),
-        "chainattribute": (SILK, "v"),  # published facts: visible with the chain (docs/scope.md)
-        "chainstatistic": (SILK, "v"),
-        "enterprise": (JINGBAI, "vc"),
-        "membership": (JINGBAI, "v"),
-        "product": (JINGBAI, "vacd"),
-        "contact": (JINGBAI, "vacd"),
-        "abovesizestatus": (JINGBAI, "v"),
-        "indicator": (JINGBAI, "vacd"),
-        **dict.fromkeys(PROJECT_ENTITIES, ({"silk_zezhou"}, "v")),
-    },
-    "auditor": {},  # the audit trail only (tested below)
-    "admin": {  # users and configuration; no business data
-        "region": (REGIONS, "v"),
-        "industryclass": (CLASSES, "v"),
-        "organisation": (ORGANISATIONS, "vacd"),
-        "person": (PEOPLE, "vacd"),
-        "user": (USERS, "vacd"),
-        "grant": (GRANTS, "vacd"),
-        "position": (ALL_POSITIONS, "vacd"),
-    },
-    "security_admin": {  # 三员: reviews who holds which role; changes none of it
-        "region": (REGIONS, "v"),
-        "industryclass": (CLASSES, "v"),
-        "user": (USERS, "v"),
-        "grant": (GRANTS, "v"),
-        "position": (ALL_POSITIONS, "v"),
-    },
-    "outsider": {},  # logged in, no grant: nothing
-}
+# An entity missing from a role's row: no permission at all. The auditor reads the audit trail only
+# (tested below); the outsider, logged in without a grant, nothing.
+EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = _merged_by_role("EXPECTED")
 
 # Records each per-record action is tried on: for every role with access, a row inside its scope and,
 # where the scope leaves rows out, a row outside it (the list test checks every row).
-PROBES: dict[str, list[str]] = {
-    "region": ["高平市", "泽州县"],
-    "industryclass": ["C1741"],
-    "organisation": ["工信局", "职业学院"],
-    "person": ["工信局联络员"],
-    "user": ["county", "outsider"],
-    "grant": ["county", "enterprise"],
-    "chain": ["silk", "other"],
-    "segment": ["缫丝", "其他环节"],
-    "segmentlink": ["缫丝→织造", "其他环节→其他下游"],
-    "position": ["silk_assistant", "other_chief"],
-    "chainattribute": ["silk", "other"],
-    "chainstatistic": ["silk", "other"],
-    # 景柏服饰 is in the silk roles' and the enterprise user's scope and outside the county's; 高平其他企业
-    # the other way round; 潞安府潞绸 is in both the silk roles' and the county's.
-    "enterprise": ["jingbai", "luanfu", "gaoping_other"],
-    **dict.fromkeys(
-        ["membership", "product", "contact", "abovesizestatus", "indicator"], ["jingbai", "gaoping_other"]
-    ),
-    # In the silk roles' scope and not the county's; in both; in the county's only; in nobody's but office-wide.
-    **dict.fromkeys(PROJECT_ENTITIES, ["silk_zezhou", "silk_gaoping", "other_gaoping", "other_zezhou"]),
-}
+PROBES: dict[str, list[str]] = _merged("PROBES")
 
 # Deletions refused although the role may delete the record (chainboard/deletion.py, docs/roles.md): the
 # page answers 409 naming the kinds that stand in the way. (entity, key) → role ("*": any role) → kinds.
-# - 工信局 has a person: an organisation with members is not deleted, whoever asks;
-# - 景柏服饰 has its enterprise user's grant: a log-in is not removed by cascade;
-# - a county clerk deleting an enterprise on a chain would also delete its memberships, which only the
-#   chain office manages: roles delete only what their work creates;
-# - an enterprise that owns a project is not deleted while the project stands (its owner would be lost).
-REFUSED: dict[tuple[str, str], dict[str, set[str]]] = {
-    ("organisation", "工信局"): {"*": {"organisations.person"}},
-    ("enterprise", "jingbai"): {"*": {"accounts.grant", "projects.project"}},
-    ("enterprise", "luanfu"): {
-        "county": {"enterprises.membership", "projects.project"},
-        "*": {"projects.project"},
-    },
-    ("enterprise", "gaoping_other"): {
-        "county": {"enterprises.membership", "projects.project"},
-        "*": {"projects.project"},
-    },
-}
+# "*" names the records that hang on it (whoever asks; they are all a refusal names); a role names the
+# cascade it may not make, which counts only when nothing hangs on the record. Apps' kinds are united.
+REFUSED: dict[tuple[str, str], dict[str, set[str]]] = _merged_refusals()
+
+# Named actions (workflow moves, progress reports: chainboard/workflow.py) each role may take on the
+# records of an entity it sees: role → entity → action names. The actions "vacd" stand for are not here.
+NAMED: dict[str, dict[str, set[str]]] = _merged_by_role("NAMED")
 
 
 def refused_by_dependents(role: str, entity: str, key: str) -> set[str] | None:
+    """The kinds that stop ``role`` deleting the record, or None. Records that hang on it ("*") stop
+    everyone and are all the refusal names; only without them does a cascade the role may not make
+    (the kinds named for the role) stop it (chainboard/deletion.py, ``check``)."""
     by_role = REFUSED.get((entity, key), {})
-    return by_role.get(role, by_role.get("*"))
+    return by_role.get("*", by_role.get(role))
 
 
 def test_the_expectation_table_names_every_role_and_entity():
@@ -465,6 +228,11 @@ def test_the_expectation_table_names_every_role_and_entity():
             assert "v" in perms and set(perms) <= set("vacd"), (role, entity)
             assert keys, (role, entity)
     assert set(PROBES) == set(ENTITIES)
+    assert set(NAMED) == set(ROLES)
+    for role, row in NAMED.items():
+        for entity, names in row.items():
+            assert entity in EXPECTED[role], f"{role} takes named actions on {entity} without seeing it"
+            assert names and not names & set(ALL_ACTIONS), (role, entity)
 
 
 def test_the_probes_try_rows_inside_and_outside_every_scope(cast):
@@ -480,6 +248,8 @@ def test_the_cast_has_exactly_the_rows_the_table_names(cast):
     for entity, model in ENTITIES.items():
         assert model._base_manager.count() == len(cast.keys[entity]), entity
 
+
+ALL_ACTIONS = ("view", "add", "change", "delete")
 
 CASES = [(role, entity) for role in ROLES for entity in ENTITIES]
 IDS = [f"{role}-{entity}" for role, entity in CASES]
@@ -881,9 +651,10 @@ def test_the_product_offers_no_way_to_write_to_the_audit_trail(action):
         reverse(f"audit:auditentry_{action}", kwargs={} if action == "add" else {"pk": 1})
 
 
-# ---- counts on the overview ----------------------------------------------------------------------------
+# ---- the desk (the home page): its strip of counts, its recent changes ----------------------------------------------------------------------------
 
-# role → list URL name → the count its widget shows. Widgets without the view permission are absent.
+# role → list URL name → the count the desk's strip shows (chainboard/desk.py). Kinds without the view
+# permission are absent.
 WIDGETS = {
     "chief": {
         "chains:chain_list": 1,
@@ -929,6 +700,29 @@ def test_the_overview_counts_only_what_the_user_may_see(login, role):
     assert shown == wanted
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_the_desks_recent_changes_name_exactly_the_records_the_user_may_see(cast, role):
+    # Every row of the cast was written through the actions, so each one's creation is in the trail; the
+    # desk's "recent changes in my scope" (chainboard/recent.py), asked for all of them, names exactly the
+    # rows the role's lists show (keyed records: reference data is loaded in bulk, not row by row).
+    from chainboard.converters import is_integer_pk
+    from chainboard.recent import recent_changes
+
+    entities = {model: entity for entity, model in ENTITIES.items()}
+    shown = set()
+    for change in recent_changes(cast.user(role), shown=10_000) or []:
+        model = change["entry"].content_type.model_class()
+        entity = entities[model]
+        shown.add((entity, cast.key_of(entity, model._base_manager.get(pk=change["entry"].object_id))))
+    wanted = {
+        (entity, key)
+        for entity, (keys, actions_) in EXPECTED[role].items()
+        if "v" in actions_ and is_integer_pk(ENTITIES[entity])
+        for key in keys
+    }
+    assert shown == wanted
+
+
 def test_the_overview_sends_anonymous_visitors_to_log_in(client, cast):
     response = client.get(reverse("home"))
     assert response.status_code == 302
@@ -954,7 +748,7 @@ def test_county_staff_find_enterprises_of_their_towns_too(login, cast):
 def test_the_investment_team_sees_no_enterprises_figures_anywhere(login, cast):
     client = login("investment")
     assert client.get(url("indicator", "list")).status_code == 403
-    for key in ON_SILK:
+    for key in ("jingbai", "luanfu"):  # the silk chain's enterprises
         indicator = cast.get("indicator", key)
         assert client.get(url("indicator", "detail", indicator.pk)).status_code == 404
         enterprise = cast.get("enterprise", key)

@@ -114,7 +114,10 @@ import sys
 from chainboard.supervisor import Supervisor
 child = [sys.executable, "-c", {child!r}]
 log = lambda text: print("supervisor:", text, flush=True)
-sys.exit(Supervisor(web=child + ["web"], worker=child + ["worker"], log=log, restart_delays=(0,)).run())
+supervisor = Supervisor(
+    web=child + ["web"], worker=child + ["worker"], scheduler=child + ["scheduler"], log=log, restart_delays=(0,)
+)
+sys.exit(supervisor.run())
 """
 
 
@@ -148,7 +151,7 @@ def gone(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_serves_supervisor_restarts_a_dead_worker_and_stops_both_children_on_a_signal(stop):
+def test_serves_supervisor_restarts_a_dead_worker_or_scheduler_and_stops_every_child_on_a_signal(stop):
     script = SUPERVISOR.format(child=textwrap.dedent(CHILD))
     proc = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -161,20 +164,24 @@ def test_serves_supervisor_restarts_a_dead_worker_and_stops_both_children_on_a_s
     try:
         lines = Lines(proc.stdout)
         first = {}
-        while len(first) < 2:
+        while len(first) < 3:
             role, _up, pid = lines.until(lambda line: " up " in line).split()
             first[role] = int(pid)
-        os.kill(first["worker"], signal.SIGKILL)  # the worker dies
-        assert "exited with status -9" in lines.until(lambda line: "exited with status" in line)
-        restarted = int(lines.until(lambda line: line.startswith("worker up")).split()[-1])
-        assert restarted != first["worker"]
+        restarted = {}
+        for role in ("worker", "scheduler"):  # each dies, and comes back
+            os.kill(first[role], signal.SIGKILL)
+            assert "exited with status -9" in lines.until(lambda line: "exited with status" in line)
+            restarted[role] = int(
+                lines.until(lambda line, role=role: line.startswith(f"{role} up")).split()[-1]
+            )
+            assert restarted[role] != first[role]
 
         proc.send_signal(stop)
         name = signal.Signals(stop).name
-        stopped = {lines.until(lambda line: "stopped by" in line) for _ in range(2)}
-        assert stopped == {f"web stopped by {name}", f"worker stopped by {name}"}
+        stopped = {lines.until(lambda line: "stopped by" in line) for _ in range(3)}
+        assert stopped == {f"{role} stopped by {name}" for role in ("web", "worker", "scheduler")}
         assert proc.wait(timeout=20) == 0
-        assert gone(first["web"]) and gone(restarted) and gone(first["worker"])
+        assert all(gone(pid) for pid in (*first.values(), *restarted.values()))
     finally:
         if proc.poll() is None:
             proc.kill()

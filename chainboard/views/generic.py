@@ -58,6 +58,12 @@ class ViewSet:
     list_template: ClassVar[str] = "chainboard/generic/list.html"
     # Related lists shown on the detail page: (label, related manager name, Table)
     detail_related: ClassVar[list[tuple[Any, str, Table]]] = []
+    # The menu entry (chainboard/navigation.py): the group an app declared with ``register_group`` (None:
+    # not in the menu), the label (None: the model's verbose_name_plural), the place in the group and the
+    # Tabler icon. It shows to users who may view the model.
+    menu_group: ClassVar[str | None] = None
+    menu_label: ClassVar[Any] = None
+    menu_order: ClassVar[int] = 100
     icon: ClassVar[str] = "circle"
     # (filter name, ORM path) pairs whose values are counted beside the filters (chainboard/facets.py)
     facets: ClassVar[tuple[tuple[str, str], ...]] = ()
@@ -69,6 +75,9 @@ class ViewSet:
     # every other column) beside it, so it can be recognised without opening it.
     search_rank: ClassVar[int] = 100
     search_columns: ClassVar[tuple[str, ...] | None] = None
+    # Leaders' instructions (批示) on this kind of record: shown at the top of its detail page, given and
+    # answered there and through the API (chainboard/instructions.py, docs/instructions.md).
+    instructions: ClassVar[bool] = False
 
     @classmethod
     def search_order(cls, queryset: models.QuerySet) -> models.QuerySet:
@@ -94,6 +103,9 @@ class ViewSet:
                 "import",
                 "import_template",
                 "import_job",
+                "instructions",
+                "instruction_answer",
+                "instruction_users",
             )
         }
 
@@ -125,6 +137,18 @@ class ViewSet:
             (f"{pk}/attachments/<id:attachment_id>/", AttachmentDownloadView, "attachment"),
             (f"{pk}/journal/", JournalView, "journal"),
         ]
+        if cls.instructions:
+            from chainboard.views import instructions
+
+            views += [
+                (f"{pk}/instructions/", instructions.InstructionsView, "instructions"),
+                (
+                    f"{pk}/instructions/<id:instruction_id>/answer/",
+                    instructions.InstructionAnswerView,
+                    "instruction_answer",
+                ),
+                (f"{pk}/instructions/users/", instructions.InstructionUsersView, "instruction_users"),
+            ]
         return [
             path(f"{plural}/{route}", view.as_view(viewset=cls), name=f"{name}_{action}")
             for route, view, action in views
@@ -285,7 +309,9 @@ class DetailView(EntityView):
                     "model_meta": rel_qs.model._meta,
                 }
             )
-        from chainboard.views import attachments  # it builds on the views here
+        from chainboard.views import attachments, instructions  # they build on the views here
+
+        panel = instructions.instruction_context(request, obj) if self.viewset.instructions else {}
 
         ctx = self.context(
             object=obj,
@@ -294,6 +320,7 @@ class DetailView(EntityView):
             can_change=self.viewset.form_class is not None and scope.can(request.user, "change", obj),
             can_delete=scope.can(request.user, "delete", obj),
             **attachments.attachment_and_journal_context(request, obj),
+            **panel,
             **self.extra_context(obj),
         )
         return render(request, self.viewset.detail_template, ctx)

@@ -12,6 +12,7 @@ from chainboard import actions
 from chainboard.scope import SystemActor
 from chainboard.testing import build_world
 from enterprises.models import Enterprise
+from organisations.models import Person
 from projects.forms import ProjectForm
 from projects.models import Light, Project, ProjectStage
 
@@ -61,15 +62,16 @@ def test_a_segment_of_another_chain_is_refused(w):
     assert "segment" in exc.value.errors
 
 
-def test_the_responsible_user_must_hold_a_role_that_reads_projects(w):
-    with pytest.raises(actions.InvalidData) as exc:
-        actions.create(
-            w.users["office"], ProjectForm, form_data(w, responsible_user=str(w.users["auditor"].pk))
-        )
-    assert "responsible_user" in exc.value.errors
-    project = actions.create(
-        w.users["office"], ProjectForm, form_data(w, responsible_user=str(w.users["county"].pk))
+def test_the_responsible_persons_account_must_hold_a_role_that_reads_projects(w):
+    bureau = w.organisations["bureau"]
+    auditor = actions.create_direct(
+        ACTOR, Person(organisation=bureau, name="审计员", user=w.users["auditor"])
     )
+    clerk = actions.create_direct(ACTOR, Person(organisation=bureau, name="县区专班", user=w.users["county"]))
+    with pytest.raises(actions.InvalidData) as exc:
+        actions.create(w.users["office"], ProjectForm, form_data(w, responsible_person=str(auditor.pk)))
+    assert "responsible_person" in exc.value.errors
+    project = actions.create(w.users["office"], ProjectForm, form_data(w, responsible_person=str(clerk.pk)))
     assert project.responsible_user == w.users["county"]
 
 

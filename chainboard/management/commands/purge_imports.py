@@ -7,7 +7,7 @@ from chainboard import audit, importlog
 class Command(BaseCommand):
     help = (
         "Delete uploaded import files older than the retention period (CHAINBOARD_IMPORT_RETENTION_DAYS, "
-        "default 30; the task worker does this about once an hour), each deletion audited. The import "
+        "default 30; the scheduled job purge-imports does this daily), each deletion audited. The import "
         "jobs themselves (counts, errors, messages) stay."
     )
 

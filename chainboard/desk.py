@@ -1,0 +1,238 @@
+"""The desk: the home page's cards. Apps register cards as they register menu entries, and a user sees
+the cards they may see, in order, each computed from scoped querysets (style.md, Dashboards).
+
+Three registries, read by the home page (``chainboard/views/home.py``):
+
+- ``register(Card(...))``: a card with its template and a context function; the card shows when the
+  user may view its ``model`` (if it names one) and its context function returns something.
+- ``register_todo(function)``: ``function(user) -> list[Todo]`` for the "What needs me" card. Projects
+  (rounds to file, red and yellow projects) and instructions (批示 to answer) add theirs here.
+- ``register_count(Count(...))``: a count of records in the compact strip of counts, each a link to the
+  list that shows the same rows.
+
+An app puts its registrations in its own ``desk.py``; every installed app's ``desk`` module is imported
+the first time the desk is read (as ``registered_viewsets`` imports each app's ``views``), so no central
+file grows with each card. ``register`` may as well be called from ``AppConfig.ready``.
+
+Every number on a card is a link to the records it counts, and every card's query count is bounded by
+the registrations, never by the data (``chainboard/tests/test_desk.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+from chainboard import scope
+
+
+@dataclass(frozen=True)
+class Card:
+    name: str
+    label: Any  # lazy text
+    template: str
+    # context(request) -> dict, or None when the card has nothing to show to this user
+    context: Callable[[Any], dict | None]
+    order: int = 100
+    model: str | None = None  # "app_label.ModelName": the card shows only when the user may view it
+    wide: bool = False  # the full width of the desk rather than half of it on a wide screen
+
+
+@dataclass(frozen=True)
+class Todo:
+    label: Any
+    count: int
+    url: str
+    severity: str = "info"  # "info", "warning" or "danger": the colour of its badge
+
+
+@dataclass(frozen=True)
+class Count:
+    label: Any
+    model: str
+    url_name: str
+    icon: str = "circle"
+    order: int = 100
+
+
+CARDS: dict[str, Card] = {}
+TODOS: list[Callable[[Any], list[Todo]]] = []
+COUNTS: list[Count] = []
+_discovered = False
+
+
+def register(card: Card) -> None:
+    CARDS[card.name] = card  # by name: a module imported twice does not show its card twice
+
+
+def register_todo(function: Callable[[Any], list[Todo]]) -> None:
+    if function not in TODOS:
+        TODOS.append(function)
+
+
+def register_count(count: Count) -> None:
+    if count not in COUNTS:
+        COUNTS.append(count)
+
+
+def discover() -> None:
+    """Import every installed app's ``desk`` module once, so its registrations are made."""
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("desk")
+        _discovered = True
+
+
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None  # the desk shows only what exists
+
+
+def may_view(user, model_label: str | None) -> bool:
+    return model_label is None or scope.has_permission(user, "view", apps.get_model(model_label))
+
+
+def cards_for(request) -> list[dict]:
+    """The cards this user sees, in order: ``{"card": Card, **its context}``."""
+    discover()
+    out = []
+    for card in sorted(CARDS.values(), key=lambda c: (c.order, c.name)):
+        if not may_view(request.user, card.model):
+            continue
+        context = card.context(request)
+        if context is None:
+            continue
+        out.append({"card": card, **context})
+    return out
+
+
+def todos_for(user) -> list[Todo]:
+    discover()
+    items = [todo for function in TODOS for todo in function(user)]
+    return [todo for todo in items if todo.count]
+
+
+def counts_for(user) -> list[dict]:
+    """The strip of counts: each registered kind the user may view, counted through ``restrict``."""
+    discover()
+    out = []
+    for count in sorted(COUNTS, key=lambda c: c.order):
+        url = _url(count.url_name) if may_view(user, count.model) else None
+        if url is None:
+            continue
+        model = apps.get_model(count.model)
+        qs = model.objects.restrict(user, "view")
+        out.append(
+            {
+                "label": count.label,
+                "value": qs.count(),
+                "url": url,
+                "icon": count.icon,
+                # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
+                "scope": scope.describe(user, model),
+                # An existence test: joins, not the scope's subqueries, which would first gather every
+                # row in scope (a chain of 50,000 enterprises on SQLite: 51 ms instead of 106).
+                "sample": hasattr(model, "is_sample")
+                and scope.restrict(model.objects.filter(is_sample=True), user, "view", joins=True).exists(),
+            }
+        )
+    return out
+
+
+# ---- the framework's own cards ---------------------------------------------------------------------------
+
+
+def _needs_me(request) -> dict | None:
+    # Shown to everyone with a role, even with nothing due: "nothing waiting" is an answer too.
+    if not scope.grants(request.user):
+        return None
+    return {"todos": todos_for(request.user)}
+
+
+def _counts(request) -> dict | None:
+    counts = counts_for(request.user)
+    return {"counts": counts} if counts else None
+
+
+def _recent_changes(request) -> dict | None:
+    from chainboard.recent import recent_changes
+
+    changes = recent_changes(request.user)
+    return None if changes is None else {"changes": changes}
+
+
+def _audit_trail(request) -> dict | None:
+    from chainboard.recent import latest_audit_entries
+
+    return {"entries": latest_audit_entries()}
+
+
+register(Card("counts", _("Overview"), "chainboard/desk/counts.html", _counts, order=0, wide=True))
+register(Card("needs_me", _("What needs me"), "chainboard/desk/needs_me.html", _needs_me, order=10))
+register(
+    Card(
+        "recent_changes", _("Recent changes in my scope"), "chainboard/desk/changes.html", _recent_changes, 30
+    )
+)
+register(
+    Card(
+        "audit_trail",
+        _("Latest audit entries"),
+        "chainboard/desk/audit.html",
+        _audit_trail,
+        order=30,
+        model="chainboard.AuditEntry",
+    )
+)
+register_count(
+    Count(_("Audit entries"), "chainboard.AuditEntry", "audit:auditentry_list", "shield-check", 90)
+)
+
+
+# ---- leaders' instructions (批示, chainboard/instructions.py) ---------------------------------------------
+
+
+def _instructions(request) -> dict | None:
+    """The instructions the user must answer and, for a leader, those they gave that are still open; each
+    links to its record's instructions panel. Only records the user may view are listed."""
+    from chainboard.instructions import given_by, open_for
+
+    user = request.user
+    to_answer = open_for(user)
+    given = given_by(user)
+    if not to_answer and not given:
+        return None
+    return {"to_answer": to_answer, "given": given, "today": timezone.localdate()}
+
+
+def _instructions_todo(user) -> list[Todo]:
+    from chainboard.instructions import open_for
+
+    open_ = open_for(user)
+    if not open_:
+        return []
+    today = timezone.localdate()
+    overdue = any(i.due_date and i.due_date < today for i in open_)
+    url = open_[0].url if len(open_) == 1 else reverse("home") + "#desk-instructions"
+    return [Todo(_("Leaders' instructions to answer"), len(open_), url, "danger" if overdue else "warning")]
+
+
+register(
+    Card(
+        "instructions",
+        _("Leaders' instructions"),
+        "chainboard/desk/instructions.html",
+        _instructions,
+        order=15,
+    )
+)
+register_todo(_instructions_todo)

@@ -1,0 +1,50 @@
+"""In a browser, on a phone-sized screen: a chief gives an instruction, picking the instructed user by
+typing part of the name, and the instructed user answers it in place (htmx) (docs/instructions.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainboard.tests.test_browser import browser, close_settled, expect, log_in, sync_api  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("audit_triggers_lifted_for_flush")
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser, live_server):  # noqa: F811
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE)
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    close_settled(context)
+
+
+@pytest.mark.browser
+def test_a_chief_instructs_and_the_office_answers_on_a_phone(phone, world):
+    from chainboard.models import Instruction
+
+    chain = world.chains["silk"]
+    log_in(phone, "chief")
+    phone.goto(chain.get_absolute_url())
+    panel = phone.locator("#instructions")
+    expect(panel).to_be_visible()
+    panel.locator("summary").click()
+    panel.locator("textarea[name=text]").fill("请本周内梳理缫丝环节短板")
+    panel.locator(".ts-control").click()
+    phone.keyboard.type("offi")
+    phone.locator(".ts-dropdown .option", has_text="office").first.click()
+    panel.locator("button[type=submit]").click()
+    expect(phone.locator("#instructions .instruction-open")).to_contain_text("请本周内梳理缫丝环节短板")
+    assert Instruction.objects.get().instructed_user == world.users["office"]
+
+    phone.context.clear_cookies()
+    log_in(phone, "office")
+    phone.goto(chain.get_absolute_url())
+    open_one = phone.locator("#instructions .instruction-open")
+    expect(open_one).to_contain_text("chief")
+    open_one.locator("textarea").fill("已梳理，三处短板见附件")
+    open_one.locator("button[type=submit]").click()
+    expect(phone.locator("#instructions .instruction-answered")).to_contain_text("已梳理，三处短板见附件")
+    expect(phone.locator("#instructions .instruction-open")).to_have_count(0)
+    # No horizontal scrolling on a phone.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

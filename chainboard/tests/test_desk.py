@@ -1,0 +1,316 @@
+"""The desk (the home page's cards, chainboard/desk.py): each role sees its own cards, only numbers and
+changes within its scope, every number a link to a list showing the same count, and a query count that
+does not grow with the data."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from chainboard import actions, audit, desk
+from chainboard.scope import SystemActor
+
+ACTOR = SystemActor("test")
+
+
+def cards(client) -> dict[str, dict]:
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return {card["card"].name: card for card in response.context["cards"]}
+
+
+def signed_in(client, world, username):
+    client.force_login(world.users[username])
+    return client
+
+
+def change(user, instance, **values):
+    """A change as a person makes it: audited under their name."""
+    with audit.operation(user=user, source=audit.Source.WEB):
+        return actions.save_fields(user, instance, version=instance.version, **values)
+
+
+# ---- which cards each role sees ----------------------------------------------------------------------------
+
+CARDS = {
+    "chief": {"counts", "needs_me", "chain_headline", "recent_changes"},
+    "office": {"counts", "needs_me", "chain_headline", "recent_changes"},
+    "county": {"counts", "needs_me", "chain_headline", "recent_changes"},
+    "investment": {"counts", "needs_me", "chain_headline", "recent_changes"},
+    "enterprise": {"counts", "needs_me", "chain_headline", "recent_changes"},
+    # The auditor and the administrators see their own cards and no business data.
+    "auditor": {"counts", "needs_me", "audit_trail"},
+    "admin": {"counts", "needs_me", "recent_changes"},
+    "security_admin": {"counts", "needs_me", "recent_changes"},
+    "outsider": set(),
+}
+
+
+@pytest.mark.parametrize("role", sorted(CARDS))
+def test_each_role_sees_its_own_cards(client, world, role):
+    assert set(cards(signed_in(client, world, role))) == CARDS[role]
+
+
+def test_the_administrators_recent_changes_name_no_business_record(client, world):
+    office = world.users["office"]
+    change(office, world.enterprises["jingbai"], address="泽州县某路1号")
+    shown = cards(signed_in(client, world, "admin"))["recent_changes"]["changes"]
+    assert shown, "the administrator sees the changes to users and grants"
+    assert all(c["entry"].content_type.app_label in {"accounts", "chains", "organisations"} for c in shown)
+    # A grant names the enterprise it gives (the administrator's own record); the enterprise's change is
+    # not shown.
+    assert not any(c["entry"].content_type.model == "enterprise" for c in shown)
+
+
+def test_the_outsider_sees_the_empty_desk(client, world):
+    html = signed_in(client, world, "outsider").get(reverse("home")).content.decode()
+    assert "data-desk" not in html
+
+
+# ---- what needs me -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def todos():
+    saved = list(desk.TODOS)
+    yield desk.TODOS
+    desk.TODOS[:] = saved
+
+
+def test_nothing_registered_or_nothing_due_reads_nothing_waiting(client, world, todos):
+    todos.append(lambda user: [desk.Todo("批示待答复", 0, "/x/")])
+    client = signed_in(client, world, "chief")
+    assert cards(client)["needs_me"]["todos"] == []
+    assert "data-nothing-waiting" in client.get(reverse("home")).content.decode()
+
+
+def test_registered_items_show_with_their_count_and_link(client, world, todos):
+    def mine(user):
+        return (
+            [desk.Todo("批示待答复", 2, "/instructions/?open=1", "danger")]
+            if user.username == "chief"
+            else []
+        )
+
+    todos.append(mine)
+    html = signed_in(client, world, "chief").get(reverse("home")).content.decode()
+    assert re.search(
+        r'href="/instructions/\?open=1"[^>]*data-todo>\s*<span[^>]*>批示待答复</span>\s*<span[^>]*>2<', html
+    )
+    assert "data-nothing-waiting" not in html
+    assert cards(signed_in(client, world, "office"))["needs_me"]["todos"] == []
+
+
+def test_the_administrator_is_told_of_locked_accounts(client, world, settings):
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username="county",
+        ip_address="10.0.0.1",
+        user_agent="test",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+        attempt_time=timezone.now(),
+    )
+    todo = cards(signed_in(client, world, "admin"))["needs_me"]["todos"]
+    assert [(t.count, t.url) for t in todo] == [(1, reverse("accounts:lockout_list"))]
+    assert cards(signed_in(client, world, "office"))["needs_me"]["todos"] == []
+
+
+# ---- recent changes ----------------------------------------------------------------------------------------
+
+
+def texts(client) -> list[str]:
+    return [c["text"] for c in cards(client)["recent_changes"]["changes"]]
+
+
+def test_recent_changes_read_as_sentences_and_link_to_the_record(client, world):
+    office = world.users["office"]
+    office.full_name = "张三"
+    office.save(update_fields=["full_name"])
+    jingbai = world.enterprises["jingbai"]
+    change(office, jingbai, address="泽州县某路1号")
+    client = signed_in(client, world, "office")
+    client.cookies["django_language"] = "zh-hans"
+    first = cards(client)["recent_changes"]["changes"][0]
+    assert first["text"] == "张三 修改了 景柏服饰：地址"
+    assert first["url"] == reverse("enterprises:enterprise_detail", kwargs={"pk": jingbai.pk})
+    assert client.get(first["url"]).status_code == 200
+
+
+def test_recent_changes_never_reveal_a_record_outside_the_scope(client, world):
+    from enterprises.models import Contact
+
+    office = world.users["office"]
+    change(office, world.enterprises["jingbai"], address="泽州县某路1号")  # 泽州县, silk chain
+    change(office, world.enterprises["luanfu"], address="高平市某路2号")  # 高平市, silk chain
+    other = Contact.objects.get(enterprise=world.enterprises["gaoping_other"])
+    change(world.users["county"], other, phone="0356-1234567")  # 高平市, other chain
+    zezhou_other = world.enterprises["zezhou_other"]
+    change(SystemActor("x"), zezhou_other, address="泽州县某路3号")  # nobody but the city sees it
+
+    def seen(username):
+        joined = " ".join(texts(signed_in(client, world, username)))
+        return {name for name in ("景柏服饰", "潞安府潞绸", "高平其他企业", "泽州其他企业") if name in joined}
+
+    assert seen("county") == {"潞安府潞绸", "高平其他企业"}
+    assert seen("office") == {"景柏服饰", "潞安府潞绸"}
+    assert seen("chief") == {"景柏服饰", "潞安府潞绸"}
+    assert seen("enterprise") == {"景柏服饰"}
+    assert seen("investment") == {"景柏服饰", "潞安府潞绸"}
+
+
+def test_recent_changes_show_at_most_ten(client, world):
+    office = world.users["office"]
+    jingbai = world.enterprises["jingbai"]
+    for n in range(12):
+        jingbai = change(office, jingbai, address=f"泽州县某路{n}号")
+    assert len(texts(signed_in(client, world, "office"))) == 10
+
+
+# ---- the chain's headline figures ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def figures(world):
+    from chains.models import AttributeKind, ChainAttribute, ChainStatistic
+
+    silk = world.chains["silk"]
+    actions.save_fields(ACTOR, silk, version=silk.version, yearly_landing_target=2)
+    for metric, period_type, year, month, value in [
+        ("output_value", "year", 2022, None, "300000000"),
+        ("output_value", "year", 2023, None, "430000000"),
+        ("above_size_count", "month", 2024, 7, "6"),
+    ]:
+        actions.create_direct(
+            ACTOR,
+            ChainStatistic(
+                chain=silk,
+                metric=metric,
+                period_type=period_type,
+                year=year,
+                month=month,
+                value=Decimal(value),
+            ),
+        )
+    actions.create_direct(
+        ACTOR, ChainAttribute(chain=silk, kind=AttributeKind.COMMITMENT, name="每年招引2个项目")
+    )
+    return silk
+
+
+def test_the_headline_shows_each_official_figure_with_its_period_and_the_target(client, world, figures):
+    client = signed_in(client, world, "chief")
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(reverse("home")).content.decode()
+    html = html.split('data-card="chain_headline"', 1)[1].split("data-card=", 1)[0]
+    (row,) = cards(client)["chain_headline"]["chains"]
+    with translation.override("zh-hans"):
+        shown = [(str(f["value"]), f["period"]) for f in row["figures"]]
+    assert shown == [("4.3亿元", "2023年"), ("6户", "2024年7月")]
+    assert (
+        ">3亿元<" not in html and "2022年" not in html
+    )  # the latest period of each figure, not an older one
+    assert row["target"]["done"] is None
+    assert "— / 2个" in html and "2024年7月" in html
+
+
+def test_a_landed_provider_fills_the_target(client, world, figures):
+    from chains import desk as chains_desk
+
+    def landed(user, chains, year):
+        return {chain.pk: chains_desk.Landed(1, f"/projects/?chain={chain.pk}") for chain in chains}
+
+    chains_desk.register_landed(landed)
+    try:
+        (row,) = cards(signed_in(client, world, "chief"))["chain_headline"]["chains"]
+    finally:
+        chains_desk.LANDED_PROVIDERS.remove(landed)
+    assert (row["target"]["done"], row["target"]["url"]) == (1, f"/projects/?chain={figures.pk}")
+
+
+def test_each_role_sees_the_headline_of_its_own_chains_only(client, world, figures):
+    def shown(username):
+        return {
+            row["chain"].name for row in cards(signed_in(client, world, username))["chain_headline"]["chains"]
+        }
+
+    assert shown("chief") == {"丝麻纺织服装产业链"}
+    assert shown("enterprise") == {"丝麻纺织服装产业链"}  # published facts of the chain it is on
+    assert shown("county") == {"丝麻纺织服装产业链", "其他产业链"}
+
+
+# ---- every number links to a list showing the same count -----------------------------------------------------
+
+
+def listed_count(client, url) -> int:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.context["page"].paginator.count
+
+
+@pytest.mark.parametrize("role", ["chief", "county", "enterprise", "admin"])
+def test_every_count_links_to_a_list_of_as_many_records(client, world, figures, role):
+    client = signed_in(client, world, role)
+    desk_cards = cards(client)
+    for count in desk_cards["counts"]["counts"]:
+        assert listed_count(client, count["url"]) == count["value"], count["label"]
+    for row in desk_cards.get("chain_headline", {}).get("chains", []):
+        assert listed_count(client, row["commitments_url"]) == row["commitments"]
+        for figure in row["figures"]:
+            assert client.get(figure["url"]).status_code == 200
+
+
+# ---- queries bounded ---------------------------------------------------------------------------------------
+
+
+def home_queries(client) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("home")).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("role", ["chief", "county", "enterprise", "auditor", "admin"])
+def test_the_home_pages_query_count_does_not_grow_with_the_data(client, world, figures, role):
+    from enterprises.models import Enterprise, Membership
+
+    client = signed_in(client, world, role)
+    office = world.users["office"]
+    jingbai = world.enterprises["jingbai"]
+    region = world.regions["140581"]
+
+    def grow(n):
+        nonlocal jingbai
+        for i in range(n):
+            jingbai = change(office, jingbai, address=f"泽州县某路{i}号")
+            e = actions.create_direct(ACTOR, Enterprise(name=f"高平企业{i}{n}", region=region))
+            actions.create_direct(ACTOR, Membership(enterprise=e, chain=world.chains["silk"]))
+
+    grow(5)
+    home_queries(client)  # warm the content types' and grants' caches
+    small = home_queries(client)
+    grow(45)
+    assert small > 3  # the count is real: the session, the strip, the cards
+    assert home_queries(client) == small
+
+
+@pytest.mark.parametrize("role", sorted(CARDS))
+def test_restrict_with_joins_covers_the_same_rows_as_restrict(world, role):
+    # The probes of recent changes and the sample-data check use joins (scope.restrict(joins=True)):
+    # the same rows, only repeated where a to-many relation repeats them.
+    from chainboard import scope
+    from chainboard.views.generic import registered_viewsets
+
+    user = world.users[role]
+    for viewset in registered_viewsets():
+        model = viewset.model
+        if not hasattr(model.objects, "restrict"):
+            continue
+        plain = set(model.objects.restrict(user, "view").values_list("pk", flat=True))
+        joined = scope.restrict(model._base_manager.all(), user, "view", joins=True)
+        assert set(joined.values_list("pk", flat=True)) == plain, model._meta.label

@@ -1,0 +1,218 @@
+"""The menu each role sees: its groups, entries, their order, addresses and icons, written out by hand. The
+entries come from the ViewSets (``menu_group``, ``menu_label``, ``menu_order``, ``icon``) and, for pages
+that are not a ViewSet's, from ``navigation.register``; the menu looks as it did when every app
+registered its entries by hand."""
+
+import pytest
+from django.utils import translation
+
+from chainboard.navigation import menu_for
+
+# The chief, the chain office and county staff see the same entries (their scopes differ, not their kinds).
+CHAIN_MENU = [
+    (
+        "Chains",
+        [
+            ("Chains", "/chains/", "link"),
+            ("Segments", "/segments/", "git-branch"),
+            ("Segment links", "/segment_links/", "arrow-right"),
+            ("Positions", "/positions/", "id-badge"),
+            ("Chain attributes", "/chain_attributes/", "list-details"),
+            ("Chain statistics", "/chain_statistics/", "chart-bar"),
+        ],
+    ),
+    (
+        "Enterprises",
+        [
+            ("Enterprises", "/enterprises/", "building-store"),
+            ("Memberships", "/memberships/", "link"),
+            ("Indicators", "/indicators/", "chart-line"),
+            ("Above-size statuses", "/above_size_statuses/", "award"),
+            ("Products", "/products/", "package"),
+            ("Contacts", "/contacts/", "address-book"),
+        ],
+    ),
+    (
+        "Projects",
+        [
+            ("Projects", "/projects/", "building-factory-2"),
+            ("Investment plans", "/project_plans/", "report-money"),
+            ("Milestones", "/milestones/", "flag"),
+        ],
+    ),
+    (
+        "Organisations",
+        [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
+    ),
+    (
+        "Reference data",
+        [
+            ("Regions", "/regions/", "map-pin"),
+            ("Industry classes", "/industry_classes/", "building-factory"),
+        ],
+    ),
+]
+
+MENUS = {
+    "chief": CHAIN_MENU,
+    "office": CHAIN_MENU,
+    "county": CHAIN_MENU,
+    "investment": [
+        (
+            "Chains",
+            [
+                ("Chains", "/chains/", "link"),
+                ("Segments", "/segments/", "git-branch"),
+                ("Segment links", "/segment_links/", "arrow-right"),
+                ("Positions", "/positions/", "id-badge"),
+                ("Chain attributes", "/chain_attributes/", "list-details"),
+                ("Chain statistics", "/chain_statistics/", "chart-bar"),
+            ],
+        ),
+        (
+            "Enterprises",
+            [
+                ("Enterprises", "/enterprises/", "building-store"),
+                ("Memberships", "/memberships/", "link"),
+                ("Above-size statuses", "/above_size_statuses/", "award"),
+                ("Products", "/products/", "package"),
+                ("Contacts", "/contacts/", "address-book"),
+            ],
+        ),
+        (
+            "Projects",
+            [
+                ("Projects", "/projects/", "building-factory-2"),
+                ("Investment plans", "/project_plans/", "report-money"),
+                ("Milestones", "/milestones/", "flag"),
+            ],
+        ),
+        (
+            "Organisations",
+            [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
+        ),
+        (
+            "Reference data",
+            [
+                ("Regions", "/regions/", "map-pin"),
+                ("Industry classes", "/industry_classes/", "building-factory"),
+            ],
+        ),
+    ],
+    "enterprise": [
+        (
+            "Chains",
+            [
+                ("Chains", "/chains/", "link"),
+                ("Segments", "/segments/", "git-branch"),
+                ("Segment links", "/segment_links/", "arrow-right"),
+                ("Chain attributes", "/chain_attributes/", "list-details"),
+                ("Chain statistics", "/chain_statistics/", "chart-bar"),
+            ],
+        ),
+        (
+            "Enterprises",
+            [
+                ("Enterprises", "/enterprises/", "building-store"),
+                ("Memberships", "/memberships/", "link"),
+                ("Indicators", "/indicators/", "chart-line"),
+                ("Above-size statuses", "/above_size_statuses/", "award"),
+                ("Products", "/products/", "package"),
+                ("Contacts", "/contacts/", "address-book"),
+            ],
+        ),
+        (
+            "Projects",
+            [
+                ("Projects", "/projects/", "building-factory-2"),
+                ("Investment plans", "/project_plans/", "report-money"),
+                ("Milestones", "/milestones/", "flag"),
+            ],
+        ),
+        (
+            "Reference data",
+            [
+                ("Regions", "/regions/", "map-pin"),
+                ("Industry classes", "/industry_classes/", "building-factory"),
+            ],
+        ),
+    ],
+    "auditor": [
+        ("System", [("Audit trail", "/audit/", "shield-check")]),
+    ],
+    "admin": [
+        ("Chains", [("Positions", "/positions/", "id-badge")]),
+        (
+            "Organisations",
+            [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
+        ),
+        (
+            "Reference data",
+            [
+                ("Regions", "/regions/", "map-pin"),
+                ("Industry classes", "/industry_classes/", "building-factory"),
+            ],
+        ),
+        (
+            "System",
+            [
+                ("Users", "/users/", "user-cog"),
+                ("Grants", "/grants/", "key"),
+                ("Locked accounts", "/lockouts/", "lock"),
+            ],
+        ),
+    ],
+    "security_admin": [
+        ("Chains", [("Positions", "/positions/", "id-badge")]),
+        (
+            "Reference data",
+            [
+                ("Regions", "/regions/", "map-pin"),
+                ("Industry classes", "/industry_classes/", "building-factory"),
+            ],
+        ),
+        (
+            "System",
+            [
+                ("Users", "/users/", "user-cog"),
+                ("Grants", "/grants/", "key"),
+                ("Locked accounts", "/lockouts/", "lock"),
+            ],
+        ),
+    ],
+    "outsider": [],
+}
+
+# The Chinese labels of the chief's menu (every business entry) and the administrator's (the system ones).
+CHINESE = {
+    "chief": [
+        ("产业链", ["产业链", "环节", "环节关联", "链长制职位", "产业链属性", "产业链统计"]),
+        ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
+        ("重点项目", ["重点项目", "投资计划", "项目节点"]),
+        ("组织机构", ["组织机构", "人员"]),
+        ("基础数据", ["行政区划", "国民经济行业分类"]),
+    ],
+    "admin": [
+        ("产业链", ["链长制职位"]),
+        ("组织机构", ["组织机构", "人员"]),
+        ("基础数据", ["行政区划", "国民经济行业分类"]),
+        ("系统管理", ["用户", "授权", "锁定的账号"]),
+    ],
+}
+
+
+def shown(menu) -> list:
+    return [(str(g["label"]), [(str(i["label"]), i["url"], i["icon"]) for i in g["items"]]) for g in menu]
+
+
+@pytest.mark.parametrize("role", list(MENUS))
+def test_each_role_sees_its_menu_entries_in_order(world, role):
+    with translation.override("en"):
+        assert shown(menu_for(world.users[role])) == MENUS[role]
+
+
+@pytest.mark.parametrize("role", list(CHINESE))
+def test_the_menu_reads_in_chinese(world, role):
+    with translation.override("zh-hans"):
+        menu = shown(menu_for(world.users[role]))
+    assert [(group, [label for label, _url, _icon in items]) for group, items in menu] == CHINESE[role]
