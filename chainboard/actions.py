@@ -139,10 +139,7 @@ def update(user, instance: models.Model, form_class, data, files=None, *, versio
     if not scope.can(user, "change", instance):
         raise PermissionDenied(_("You may not change this record."))
     with transaction.atomic():
-        # Lock the row so that two concurrent saves serialise; the version then tells who was first.
-        locked = model._base_manager.select_for_update().get(pk=instance.pk)
-        if version is not None and locked.version != _version(version):
-            raise _conflict(locked, _version(version))
+        locked = _lock(model, instance, version)
         before = audit.snapshot(locked)
         form = _build_form(form_class, user, data, files, instance=locked)
         if not form.is_valid():
@@ -174,9 +171,7 @@ def save_fields(actor, instance: models.Model, *, version: int | None = None, pa
     if not scope.can(actor, "change", instance):
         raise PermissionDenied(_("You may not change this record."))
     with transaction.atomic():
-        locked = model._base_manager.select_for_update().get(pk=instance.pk)
-        if version is not None and locked.version != _version(version):
-            raise _conflict(locked, _version(version))
+        locked = _lock(model, instance, version)
         before = audit.snapshot(locked)
         _guard(actor, locked)
         for key, value in values.items():
@@ -225,6 +220,15 @@ def delete(user, instance: models.Model, *, version: int | None = None, parent=N
         pk = locked.pk
         collector.delete()
         locked.pk = pk  # Collector.delete() clears it; callers still name the deleted record
+    return locked
+
+
+def _lock(model: type[models.Model], instance: models.Model, version) -> models.Model:
+    """The row locked (two concurrent writes serialise; the version then tells who was first), refused as a
+    Conflict when ``version`` (None: unchecked) is not the row's."""
+    locked = model._base_manager.select_for_update().get(pk=instance.pk)
+    if version is not None and locked.version != _version(version):
+        raise _conflict(locked, _version(version))
     return locked
 
 
@@ -331,4 +335,87 @@ def answer_instruction(user, instruction: models.Model, data, *, version: int | 
         locked.version += 1
         locked.save(update_fields=["answer", "status", "answered_at", "answered_by", "version", "updated_at"])
         audit.record(AuditAction.UPDATE, locked, before=before, after=audit.snapshot(locked), parent=record)
+    return locked
+
+
+class MoveRefused(ActionError):
+    """A workflow move the record's present state does not allow; ``allowed`` names the moves it does."""
+
+    def __init__(self, message: str, allowed: list):
+        super().__init__(message)
+        self.message = message
+        self.allowed = allowed
+
+
+def transition(user, instance: models.Model, name: str, *, comment="", data=None, version=None):
+    """Move ``instance`` through its workflow (chainboard/workflow.py) by the move called ``name``.
+
+    Permission and scope for the move's named action, the row locked and its version checked (a stale
+    one is a Conflict), the move refused (MoveRefused) when the present state does not allow it, its
+    fields validated (InvalidData by field, nothing changed), then the record saved, its search keys
+    updated, an audit row (AuditAction.TRANSITION) and a Transition row written, in one transaction.
+    Unknown moves raise LookupError.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    from chainboard.models import Transition
+    from chainboard.workflow import COMMENT, workflow_of
+
+    model = type(instance)
+    flow = workflow_of(model)
+    if flow is None:
+        raise LookupError(name)
+    move = flow.get(name)
+    _require(user, move.action, model)
+    if not scope.can(user, move.action, instance):
+        raise PermissionDenied(_("You may not change this record."))
+    with transaction.atomic():
+        locked = _lock(model, instance, version)
+        from_state = flow.state(locked)
+        if from_state not in move.source:
+            raise MoveRefused(flow.refusal(locked), flow.allowed(locked))
+        _guard(user, locked)
+        form = move.form_class(model)(data={**(data or {}), COMMENT: comment or ""})
+        form.instance = locked
+        if not form.is_valid():
+            raise InvalidData(form_errors(form), form)
+        cleaned = form.cleaned_data
+        before = audit.snapshot(locked)
+        for field_name in move.fields:
+            setattr(locked, field_name, cleaned[field_name])
+        to_state = move.target_for(locked)  # before ``apply``, which may clear what it reads
+        if move.apply is not None:
+            move.apply(locked, cleaned)
+        setattr(locked, flow.field, to_state)
+        _guard(user, locked)
+        try:
+            locked.full_clean()
+        except ValidationError as exc:
+            raise InvalidData(exc.message_dict, form) from exc
+        locked.version += 1
+        changed = list(audit.diff(before, audit.snapshot(locked)))
+        locked.save(update_fields=[*changed, "version", "updated_at"])
+        _after_save(user, move.action, locked)
+        after = audit.snapshot(locked)
+        comment = cleaned[COMMENT]
+        # The state's from → to is the state field's change; the move and its comment ride along.
+        audit.record(
+            AuditAction.TRANSITION,
+            locked,
+            before=before,
+            after={**after, "move": move.name, "comment": comment},
+        )
+        op = audit.current_operation()
+        actor = user if isinstance(user, models.Model) and user.is_authenticated else None
+        Transition.objects.create(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=str(locked.pk),
+            name=move.name,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            actor_name=(op.user_name if actor is None else actor.get_username())[:150],
+            comment=comment,
+            data={k: audit._jsonable(cleaned[k]) for k in move.fields},
+        )
     return locked

@@ -34,6 +34,7 @@ from chainboard import actions, audit, scope
 from chainboard.converters import MAX_ID, is_integer_pk
 from chainboard.forms import form_data
 from chainboard.models import ApiToken
+from chainboard.workflow import workflow_of
 
 PROBLEM = "application/problem+json"
 MAX_PAGE_SIZE = 500
@@ -158,6 +159,17 @@ def _conflict(request, exc: actions.Conflict):
         _("This record was changed by someone else while you were editing it."),
         current_version=exc.current_version,
         changes=changes,
+    )
+
+
+@api.exception_handler(actions.MoveRefused)
+def _move_refused(request, exc: actions.MoveRefused):
+    # 409: the record's present state does not allow the move; the body names the moves it does.
+    return problem(
+        409,
+        _("This move is not possible from the present state."),
+        exc.message,
+        allowed=[{"name": m.name, "label": str(m.label)} for m in exc.allowed],
     )
 
 
@@ -604,6 +616,95 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
 
         add_routes(router, viewset, pk_type)
 
+    if workflow_of(model) is not None:
+        _register_transitions(router, viewset, pk_type, read, Out)
     api.add_router(f"/{viewset.url_prefix}", router)
     registered[model] = (Out, reader)
     return router
+
+
+class MoveOut(Schema):
+    name: str
+    label: str
+
+
+class TransitionOut(Schema):
+    name: str
+    label: str
+    from_state: str
+    to_state: str
+    actor: str
+    time: dt.datetime
+    comment: str
+    data: dict[str, Any]
+
+
+class TimelineOut(Schema):
+    state: str
+    moves: list[MoveOut] = Field(description="The moves the present state allows that you may make.")
+    items: list[TransitionOut] = Field(description="The record's moves, newest first.")
+
+
+class TransitionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(description="The version you read: a newer one in the database is a conflict.")
+    comment: str = ""
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="The fields the move sets, e.g. started_on or halt_reason."
+    )
+
+
+def _register_transitions(router: Router, viewset, pk_type, read, Out) -> None:
+    """``GET /{pk}/transitions`` (the timeline) and ``POST /{pk}/transitions/{name}`` (a move, through
+    ``actions.transition``) for a model with a workflow (docs/workflows.md)."""
+    from chainboard.views.transitions import move_links, timeline
+
+    model = viewset.model
+    name = model.__name__
+
+    @router.get(
+        "/{pk}/transitions",
+        response=TimelineOut,
+        operation_id=f"list_{viewset.url_prefix}_transitions",
+        summary=f"A {name}'s moves through its workflow, and the moves possible now",
+    )
+    def list_transitions(request, pk: pk_type):
+        obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=pk)
+        return {
+            "state": workflow_of(model).state(obj),
+            "moves": [
+                {"name": m["move"].name, "label": str(m["move"].label)} for m in move_links(request.user, obj)
+            ],
+            "items": [
+                {
+                    "name": item["row"].name,
+                    "label": str(item["label"]),
+                    "from_state": item["row"].from_state,
+                    "to_state": item["row"].to_state,
+                    "actor": item["row"].actor_name,
+                    "time": item["row"].time,
+                    "comment": item["row"].comment,
+                    "data": item["row"].data,
+                }
+                for item in timeline(obj)
+            ],
+        }
+
+    @router.post(
+        "/{pk}/transitions/{move}",
+        response=Out,
+        operation_id=f"move_{viewset.url_prefix}",
+        summary=f"Move a {name} through its workflow (send the version you read)",
+    )
+    def make_transition(request, pk: pk_type, move: str, payload: TransitionIn):
+        obj = get_object_or_404(model.objects.restrict(request.user, "view"), pk=pk)
+        try:
+            workflow_of(model).get(move)
+        except LookupError as exc:
+            raise Http404 from exc
+        data = {k: "" if v is None else str(v) for k, v in payload.data.items()}
+        actions.transition(
+            request.user, obj, move, comment=payload.comment, data=data, version=payload.version
+        )
+        return read(request.user, obj.pk)

@@ -16,7 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from chainboard import filetypes
+from chainboard import filetypes, workflow
 from chainboard.models import Attachment, Instruction, JournalEntry
 from chainboard.models.attachments import AttachmentKind
 
@@ -140,6 +140,7 @@ class ScopedModelForm(StyledFormMixin, forms.ModelForm):
                 field.queryset = restricted
             if isinstance(field, LookupChoiceField):
                 field._lookup_value = self._lookup_initial(name)
+        workflow.lock_state_field(self)  # a workflow's state moves by its transitions only
         self.style_fields()
 
     def _keep_hidden(self, name: str, field, queryset, restricted, current: list) -> None:
@@ -167,6 +168,7 @@ class ScopedModelForm(StyledFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        workflow.check_state_unchanged(self, data)
         for name, (queryset, hidden) in self.hidden_related.items():
             if name in data and data[name] is not None:
                 chosen = {obj.pk for obj in data[name]}

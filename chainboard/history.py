@@ -45,6 +45,8 @@ _EVENT_FIELDS = {
     "login_locked": gettext_lazy("log-in locked"),
     "failed_attempts": gettext_lazy("failed attempts"),
     "locked_until": gettext_lazy("locked until"),
+    "move": gettext_lazy("move"),  # a workflow move (actions.transition): its name, shown by its label
+    "comment": gettext_lazy("comment"),
 }
 _OUTCOMES = {
     "succeeded": gettext_lazy("succeeded"),
@@ -123,6 +125,9 @@ def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
             field = model_field(model, name)
             if name in excluded or (field is not None and getattr(field, "primary_key", False)):
                 continue  # the row's id is the auditor's, on the entry itself, not a change to read
+            if field is None and name == "move" and getattr(model, "workflow", None) is not None:
+                labels = {m.name: str(m.label) for m in model.workflow.transitions}
+                old, new = labels.get(old, old), labels.get(new, new)
             changes.append((field, name, _measure(model, name, entry), old, new))
             if field is not None and field.is_relation and field.related_model is not None:
                 for value in (old, new):

@@ -13,10 +13,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.formatting import MONEY
 from chainboard.models import AuditedModel
+from chainboard.workflow import Transition, Workflow
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("Enter a value of zero or more."))]
 PROJECT_SCOPE = {"chain": "chain", "region": "region__path", "enterprise": "owner"}
@@ -71,6 +73,100 @@ class Light(models.TextChoices):
     @property
     def colour(self) -> str:
         return {"green": "green", "yellow": "yellow", "red": "red", "grey": "secondary"}[self.value]
+
+
+ACTIVE_STAGES = (
+    ProjectStage.PLANNING,
+    ProjectStage.SIGNED,
+    ProjectStage.STARTED,
+    ProjectStage.BUILDING,
+    ProjectStage.COMPLETED,
+)
+
+
+def _started_on_check(project, cleaned: dict) -> dict[str, str]:
+    started_on = cleaned.get("started_on")
+    if started_on is not None and started_on > timezone.localdate():
+        return {"started_on": _("The start date cannot be in the future.")}
+    return {}
+
+
+def _suspend(project, cleaned: dict) -> None:
+    project.suspended_from = project.stage
+
+
+def _resume(project, cleaned: dict) -> None:
+    project.halt_reason = ""
+    project.suspended_from = ""
+
+
+STAGE_WORKFLOW = Workflow(
+    field="stage",
+    transitions=[
+        Transition("sign", (ProjectStage.PLANNING,), ProjectStage.SIGNED, _("Sign"), icon="signature"),
+        Transition(
+            "start",
+            (ProjectStage.PLANNING, ProjectStage.SIGNED),
+            ProjectStage.STARTED,
+            _("Start construction"),
+            fields=("started_on",),
+            requires=("started_on",),
+            initial={"started_on": timezone.localdate},
+            clean=_started_on_check,
+            icon="shovel",
+        ),
+        Transition(
+            "build",
+            (ProjectStage.STARTED,),
+            ProjectStage.BUILDING,
+            _("Mark under construction"),
+            icon="crane",
+        ),
+        Transition(
+            "complete",
+            (ProjectStage.STARTED, ProjectStage.BUILDING),
+            ProjectStage.COMPLETED,
+            _("Complete"),
+            icon="flag-check",
+        ),
+        Transition(
+            "produce",
+            (ProjectStage.COMPLETED,),
+            ProjectStage.IN_PRODUCTION,
+            _("Go into production"),
+            icon="building-factory",
+        ),
+        Transition(
+            "suspend",
+            ACTIVE_STAGES,
+            ProjectStage.SUSPENDED,
+            _("Suspend"),
+            fields=("halt_reason",),
+            requires=("halt_reason",),
+            apply=_suspend,
+            icon="player-pause",
+            style="warning",
+        ),
+        Transition(
+            "resume",
+            (ProjectStage.SUSPENDED,),
+            lambda project: project.suspended_from or ProjectStage.PLANNING,
+            _("Resume"),
+            apply=_resume,
+            icon="player-play",
+        ),
+        Transition(
+            "terminate",
+            (*ACTIVE_STAGES, ProjectStage.SUSPENDED),
+            ProjectStage.TERMINATED,
+            _("Terminate"),
+            fields=("halt_reason",),
+            requires=("halt_reason",),
+            icon="ban",
+            style="danger",
+        ),
+    ],
+)
 
 
 class Project(AuditedModel):
@@ -185,6 +281,14 @@ class Project(AuditedModel):
         verbose_name=_("reason for suspension or termination"),
         blank=True,
     )
+    suspended_from = models.CharField(
+        verbose_name=_("suspended at stage"),
+        max_length=16,
+        choices=ProjectStage.choices,
+        blank=True,
+        editable=False,
+        help_text=_("The stage a suspended project returns to when it resumes."),
+    )
     description = models.TextField(
         verbose_name=_("description"),
         blank=True,
@@ -206,6 +310,8 @@ class Project(AuditedModel):
     )
 
     scope_paths = PROJECT_SCOPE
+    named_actions = ("transition",)
+    workflow = STAGE_WORKFLOW
     detail_fields = (
         "name",
         "stage",

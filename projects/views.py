@@ -24,6 +24,9 @@ class ProjectFilterSet(ScopedFilterSet):
         queryset=Segment.objects.select_related("chain"),  # a segment reads with its chain's name
         label=_("segment"),
     )
+    started_year = django_filters.NumberFilter(
+        field_name="started_on__year", label=_("year construction started")
+    )
     planned_start_after = django_filters.DateFilter(
         field_name="planned_start", lookup_expr="gte", label=_("planned start from")
     )

@@ -1,13 +1,13 @@
 """Every role's permissions, as the apps' ``access`` modules compose them (accounts/roles.py), are exactly
 the table below: written out by hand (the table ``accounts/roles.py`` held before the apps declared their
-own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete)."""
+own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves)."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.roles import ROLE_PERMISSIONS, Role, compose, permissions_for
 
-ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
+ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "t": "transition"}
 
 TABLE = {
     "chief": {
@@ -53,7 +53,7 @@ TABLE = {
         "organisations.organisation": "v",
         "organisations.person": "vacd",
         "projects.milestone": "vacd",
-        "projects.project": "vacd",
+        "projects.project": "vacdt",
         "projects.projectplan": "vacd",
         "regions.region": "v",
     },
@@ -76,7 +76,7 @@ TABLE = {
         "organisations.organisation": "v",
         "organisations.person": "v",
         "projects.milestone": "vacd",
-        "projects.project": "vacd",
+        "projects.project": "vacdt",
         "projects.projectplan": "vacd",
         "regions.region": "v",
     },

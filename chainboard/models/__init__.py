@@ -8,6 +8,7 @@ from .journal import JournalEntry
 from .schedule import JobStatus, ScheduledJob
 from .search import SearchDebt, SearchKey
 from .tokens import ApiToken
+from .transitions import Transition
 from .workers import WorkerHeartbeat
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "ScheduledJob",
     "SearchDebt",
     "SearchKey",
+    "Transition",
     "WorkerHeartbeat",
 ]

@@ -46,6 +46,7 @@ GENERIC = {
     "attachments": "here: upload",
     "attachment": "here: download and removal",
     "journal": "here: comment",
+    "transition": "test_scope_matrix: named actions (a model with a workflow)",
 }
 
 # Pages of their own: who may open them. "public": anyone; "anonymous": visitors (a signed-in user is sent
@@ -96,6 +97,8 @@ API_OPERATIONS = {
     "update_item",
     "delete_item",
     "delete_unversioned_item",
+    "list_transitions",  # a model with a workflow: test_scope_matrix (named actions), projects' test_stages
+    "make_transition",
 }  # test_scope_matrix and test_scope_exports_search: every collection × role, in and out of scope
 
 

@@ -913,3 +913,57 @@ def test_the_administrator_editing_the_chiefs_position_keeps_the_chief_on_it(log
     position.refresh_from_db()
     assert position.title == "链长"
     assert position.user_id == cast.user("chief").pk
+
+
+# ---- named actions (docs/workflows.md) -----------------------------------------------------------------
+
+# A named action's page on one record, per (entity, action), from every app's ``NAMED_ROUTES``.
+NAMED_ROUTES: dict[tuple[str, str], dict] = {
+    key: value for module in MATRICES for key, value in getattr(module, "NAMED_ROUTES", {}).items()
+}
+
+
+def test_every_named_action_of_every_entity_is_tried_by_the_matrix():
+    declared = {
+        (entity, action)
+        for entity, model in ENTITIES.items()
+        for action in getattr(model, "named_actions", ())
+    }
+    assert declared == set(NAMED_ROUTES), "declare each named action's route in <app>/tests/matrix.py"
+
+
+def named_expectation(role: str, entity: str, action: str, key: str) -> int:
+    visible, _perms = expected(role, entity)
+    if key not in visible:
+        return 404
+    return 200 if action in NAMED[role].get(entity, set()) else 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("entity", "action"), list(NAMED_ROUTES))
+def test_a_named_action_opens_only_in_scope_with_its_permission(login, cast, role, entity, action):
+    client = login(role)
+    model = ENTITIES[entity]
+    for key in PROBES[entity]:
+        obj = cast.get(entity, key)
+        kwargs = {"pk": obj.pk, **NAMED_ROUTES[(entity, action)]}
+        response = client.get(
+            reverse(f"{model._meta.app_label}:{model._meta.model_name}_{action}", kwargs=kwargs)
+        )
+        assert response.status_code == named_expectation(role, entity, action, key), key
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_move_through_the_api_is_made_only_in_scope_with_its_permission(client, cast, tokens, role):
+    for key in PROBES["project"]:
+        obj = cast.get("project", key)
+        prefix = viewset_for("project").url_prefix
+        response = client.post(
+            f"/api/v1/{prefix}/{obj.pk}/transitions/sign",
+            {"version": obj.version},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {tokens[role]}",
+        )
+        assert response.status_code == named_expectation(role, "project", "transition", key), key
+        obj.refresh_from_db()
+        assert (obj.stage == "signed") == (response.status_code == 200)

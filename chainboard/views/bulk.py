@@ -33,6 +33,7 @@ from chainboard import actions, scope, search
 from chainboard.api import _form_fields
 from chainboard.forms import LookupChoiceField, form_data
 from chainboard.views.generic import EntityView
+from chainboard.workflow import workflow_of
 
 # At most this many records in one bulk edit: one transaction holds every row's lock and audit row, and
 # the page carries every record's id and version.
@@ -57,6 +58,8 @@ def bulk_field_names(model: type[models.Model], entity_form: forms.BaseForm) -> 
             continue
         if isinstance(field, forms.FileField) or field.widget.is_hidden or field.disabled:
             continue
+        if name == getattr(workflow_of(model), "field", None):
+            continue  # a workflow's state moves by its transitions only (chainboard/workflow.py)
         names.append(name)
     return names
 

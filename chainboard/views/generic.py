@@ -8,6 +8,8 @@ in its app's ``urls.py``; URL names are ``<app_label>:<model_name>_<action>``. E
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.apps import apps
@@ -18,12 +20,15 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from chainboard import actions, converters, deletion, formatting, scope
 from chainboard.tables import Table
+from chainboard.workflow import workflow_of
 
 PAGE_SIZES = (25, 50, 100)
 REFERENCE_RANK = 900  # ViewSet.search_rank of reference data: after every working record
@@ -47,6 +52,33 @@ def field_heading(model: type[models.Model], name: str) -> str:
     """A field's label beside its value: a measured number's unit is in the value (产值 4.3亿元)."""
     label = model._meta.get_field(name).verbose_name
     return formatting.bare_label(label) if formatting.declared(model, name) else label
+
+
+@dataclass(frozen=True)
+class DetailAction:
+    """A named action on one record, beyond view/add/change/delete: a page at ``<pk>/<route>`` named
+    ``<model>_<name>``, served by ``view`` (a :class:`DetailActionView`), allowed by the model's named
+    ``action`` (``named_actions``) within scope; offered on the detail page as a button and/or a tab to
+    the users who may use it."""
+
+    name: str
+    label: Any
+    view: type
+    route: str
+    action: str
+    button: bool = True
+    tab: bool = False
+    icon: str = "point"
+
+
+@dataclass(frozen=True)
+class DetailPanel:
+    """A template rendered at the top of the detail page; ``context(request, obj)`` gives its context, or
+    None to leave it out (the workflow's timeline is one, chainboard/workflow.py)."""
+
+    name: str
+    template: str
+    context: Callable[[Any, models.Model], dict | None]
 
 
 class ViewSet:
@@ -79,6 +111,39 @@ class ViewSet:
     # answered there and through the API (chainboard/instructions.py, docs/instructions.md).
     instructions: ClassVar[bool] = False
 
+    # Named actions' pages on one record, and panels at the top of its detail page (docs/workflows.md);
+    # a model with a workflow gets its move pages and its timeline panel without declaring them.
+    detail_actions: ClassVar[list[DetailAction]] = []
+    detail_panels: ClassVar[list[DetailPanel]] = []
+
+    @classmethod
+    def all_detail_actions(cls) -> list[DetailAction]:
+        extra = []
+        if workflow_of(cls.model) is not None:
+            from chainboard.views.transitions import TransitionView
+
+            extra.append(
+                DetailAction(
+                    "transition",
+                    _lazy("Move"),
+                    TransitionView,
+                    route="transitions/<str:move>/",
+                    action="transition",
+                    button=False,  # one button per move, on the timeline panel
+                    icon="arrow-right",
+                )
+            )
+        return [*cls.detail_actions, *extra]
+
+    @classmethod
+    def all_detail_panels(cls) -> list[DetailPanel]:
+        extra = []
+        if workflow_of(cls.model) is not None:
+            from chainboard.views.transitions import timeline_context
+
+            extra.append(DetailPanel("timeline", "chainboard/generic/_timeline.html", timeline_context))
+        return [*extra, *cls.detail_panels]
+
     @classmethod
     def search_order(cls, queryset: models.QuerySet) -> models.QuerySet:
         """The order of this kind's hits in the global search (the list's default order)."""
@@ -90,6 +155,7 @@ class ViewSet:
         return {
             a: f"{meta.app_label}:{meta.model_name}_{a}"
             for a in (
+                *(d.name for d in cls.all_detail_actions()),
                 "list",
                 "add",
                 "detail",
@@ -149,6 +215,7 @@ class ViewSet:
                 ),
                 (f"{pk}/instructions/users/", instructions.InstructionUsersView, "instruction_users"),
             ]
+        views += [(f"{pk}/{d.route}", d.view, d.name) for d in cls.all_detail_actions()]
         return [
             path(f"{plural}/{route}", view.as_view(viewset=cls), name=f"{name}_{action}")
             for route, view, action in views
@@ -211,6 +278,16 @@ class EntityView(LoginRequiredMixin, View):
         if action != "view" and not scope.can(self.request.user, action, obj):
             raise PermissionDenied
         return obj
+
+
+class DetailActionView(EntityView):
+    """The base of a named action's page on one record: the record read within the view scope (404
+    outside it), then the named action checked on it (403 without)."""
+
+    action = "view"
+
+    def get_object(self, action: str | None = None):
+        return super().get_object(action or self.action)
 
 
 class ListView(EntityView):
@@ -317,6 +394,7 @@ class DetailView(EntityView):
             object=obj,
             fields=fields,
             related=related,
+            **self.extension_context(obj),
             can_change=self.viewset.form_class is not None and scope.can(request.user, "change", obj),
             can_delete=scope.can(request.user, "delete", obj),
             **attachments.attachment_and_journal_context(request, obj),
@@ -327,6 +405,30 @@ class DetailView(EntityView):
 
     def extra_context(self, obj) -> dict:
         return {}
+
+    def extension_context(self, obj) -> dict:
+        """The named actions' buttons and tabs the user may use, and the panels with something to show."""
+        user = self.request.user
+        buttons, tabs = [], []
+        for action in self.viewset.all_detail_actions():
+            if not (action.button or action.tab) or "<" in action.route:
+                continue  # a route with its own arguments is linked from its panel
+            if not scope.can(user, action.action, obj):
+                continue
+            link = {
+                "label": action.label,
+                "icon": action.icon,
+                "url": reverse(self.viewset.names()[action.name], kwargs={"pk": obj.pk}),
+            }
+            (buttons if action.button else tabs).append(link)
+            if action.button and action.tab:
+                tabs.append(link)
+        panels = []
+        for panel in self.viewset.all_detail_panels():
+            panel_context = panel.context(self.request, obj)
+            if panel_context is not None:
+                panels.append(render_to_string(panel.template, panel_context, request=self.request))
+        return {"detail_buttons": buttons, "detail_tabs": tabs, "detail_panels": panels}
 
     def detail_fields(self, obj) -> list[tuple[Any, Any]]:
         model = self.model

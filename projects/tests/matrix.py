@@ -88,4 +88,8 @@ REFUSED = {
     ("enterprise", "luanfu"): {"*": {"projects.project"}},
     ("enterprise", "gaoping_other"): {"*": {"projects.project"}},
 }
-NAMED: dict = {}
+# role → entity → named actions, within the rows EXPECTED lets it see: the office (its chain) and county
+# staff (their county) move projects through their stages (projects/access.py).
+NAMED = {"office": {"project": {"transition"}}, "county": {"project": {"transition"}}}
+# A named action's page on one record, per (entity, action): a move from the cast's 谋划 to 签约.
+NAMED_ROUTES = {("project", "transition"): {"move": "sign"}}

@@ -1,0 +1,106 @@
+"""The projects' cards on the desk (chainboard/desk.py): red and yellow projects among the user's to-dos,
+the projects in scope by stage and by light, each number a link to the list it counts, and the count of
+projects landed this year against the chain's target (chains/desk.py, ``register_landed``).
+
+Everything is counted through ``restrict``: a county user counts its county's projects, an enterprise
+user its own.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.db.models import Count as Counted
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from chainboard import desk, scope
+from chains.desk import Landed, register_landed
+
+from .models import LANDED_STAGES, Light, Project, ProjectStage
+
+
+def list_url(**filters) -> str:
+    base = reverse("projects:project_list")
+    return f"{base}?{urlencode(filters)}" if filters else base
+
+
+def _grouped(queryset, field: str) -> dict[str, int]:
+    rows = queryset.values(field).annotate(n=Counted("pk")).order_by()
+    return {row[field]: row["n"] for row in rows}
+
+
+def _light_todos(user) -> list[desk.Todo]:
+    if not scope.has_permission(user, "view", Project):
+        return []
+    by_light = _grouped(Project.objects.restrict(user, "view"), "light")
+    out = []
+    if by_light.get(Light.RED):
+        out.append(desk.Todo(_("Projects on red"), by_light[Light.RED], list_url(light=Light.RED), "danger"))
+    if by_light.get(Light.YELLOW):
+        out.append(
+            desk.Todo(
+                _("Projects on yellow"), by_light[Light.YELLOW], list_url(light=Light.YELLOW), "warning"
+            )
+        )
+    return out
+
+
+def _projects_card(request) -> dict | None:
+    projects = Project.objects.restrict(request.user, "view")
+    by_stage = _grouped(projects, "stage")
+    if not by_stage:
+        return None
+    by_light = _grouped(projects, "light")
+    return {
+        "total": sum(by_stage.values()),
+        "total_url": list_url(),
+        "stages": [
+            {"label": label, "value": by_stage.get(value, 0), "url": list_url(stage=value)}
+            for value, label in ProjectStage.choices
+            if by_stage.get(value)
+        ],
+        "lights": [
+            {
+                "label": label,
+                "value": by_light.get(value, 0),
+                "url": list_url(light=value),
+                "colour": Light(value).colour,
+            }
+            for value, label in Light.choices
+        ],
+        "scope": scope.describe(request.user, Project),
+    }
+
+
+def landed(user, chains, year: int) -> dict[int, Landed]:
+    """Projects that reached 开工 within ``year`` (rules.md: landed means started), per chain: one query."""
+    rows = (
+        Project.objects.restrict(user, "view")
+        .filter(chain__in=chains, stage__in=LANDED_STAGES, started_on__year=year)
+        .values("chain_id")
+        .annotate(n=Counted("pk"))
+        .order_by()
+    )
+    counts = {row["chain_id"]: row["n"] for row in rows}
+    return {
+        chain.pk: Landed(counts.get(chain.pk, 0), list_url(chain=chain.pk, started_year=year))
+        for chain in chains
+    }
+
+
+desk.register_todo(_light_todos)
+desk.register(
+    desk.Card(
+        "projects",
+        _("Key projects"),
+        "projects/desk/projects.html",
+        _projects_card,
+        order=20,
+        model="projects.Project",
+    )
+)
+desk.register_count(
+    desk.Count(_("Projects"), "projects.Project", "projects:project_list", "building-factory-2", 35)
+)
+register_landed(landed)
