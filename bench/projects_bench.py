@@ -366,6 +366,27 @@ def _default(field):
     return None
 
 
+def drop_projects(target: Target) -> None:
+    """Drop the projects app's tables and its migration records, to generate them again (the app's
+    schema changed under the data)."""
+    with target.raw() as c:
+        if target.kind == "sqlite":
+            c.execute("PRAGMA foreign_keys=OFF")
+            names = (
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'projects\\_%' ESCAPE '\\'"
+            )
+        else:
+            names = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'projects\\_%'"
+        for (table,) in c.execute(names).fetchall():
+            c.execute(f'DROP TABLE "{table}"' + (" CASCADE" if target.kind == "postgres" else ""))
+        c.execute("DELETE FROM django_migrations WHERE app = 'projects'")
+        if target.kind == "sqlite":
+            c.commit()
+    state = {k: v for k, v in target.state().items() if k in ("province", "users")}
+    target.state_file.write_text(json.dumps(state, indent=1))
+    print("dropped the projects app's tables", flush=True)
+
+
 def analyse(target: Target, tables: tuple[str, ...] = ("",)) -> None:
     """Planner statistics (and on PostgreSQL the visibility map, for index-only scans)."""
     with target.raw() as c:
@@ -682,6 +703,7 @@ def main() -> None:
     parser.add_argument(
         "--lights-write", action="store_true", help="also recompute for next month and back (writes, audits)"
     )
+    parser.add_argument("--regenerate", action="store_true", help="drop the projects and generate them again")
     parser.add_argument("--no-measure", action="store_true", help="generate only")
     parser.add_argument("--only", default="list,desk,lights", help="comma-separated: list,desk,lights")
     args = parser.parse_args()
@@ -696,6 +718,8 @@ def main() -> None:
                 target.django()
                 province_bench.generate_data(target, args.n, args.seed, 0.5)
         target.save_state(province=True)
+    if args.regenerate:
+        drop_projects(target)
     target.django()
     from django.core.management import call_command
 
