@@ -722,16 +722,15 @@ def main() -> None:
         drop_projects(target)
     target.django()
     from django.core.management import call_command
-
-    call_command("migrate", verbosity=1)
     from django.db import connection
-    from django.db.migrations.recorder import MigrationRecorder
+    from django.db.migrations.executor import MigrationExecutor
 
-    applied = sorted(f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations())
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    call_command("migrate", verbosity=1)
     connection.close()
-    if target.state().get("migrations") != applied:  # new indexes need their statistics
+    if pending:  # new indexes need their statistics
         analyse(target, ("projects_project", "projects_projectplan"))
-        target.save_state(migrations=applied)
     if not target.state().get("projects"):
         target.save_state(**generate_projects(target, args.projects, args.seed, dt.date.today()))
         analyse(target)
