@@ -216,8 +216,8 @@ def test_the_headline_shows_each_official_figure_with_its_period_and_the_target(
     assert (
         ">3亿元<" not in html and "2022年" not in html
     )  # the latest period of each figure, not an older one
-    assert row["target"]["done"] is None
-    assert "— / 2个" in html and "2024年7月" in html
+    assert row["target"]["done"] == 0  # the projects app counts the chain's projects landed this year
+    assert "0 / 2个" in html and "2024年7月" in html
 
 
 def test_a_landed_provider_fills_the_target(client, world, figures):
