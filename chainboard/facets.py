@@ -7,7 +7,7 @@ query per facet, whatever the page size.
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import BooleanField, Count
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
@@ -51,9 +51,13 @@ def facet_counts(viewset, request, base_queryset) -> list[dict]:
 def _grouped(queryset, path: str, user) -> list[dict]:
     """[{path: value, "n": rows}] for the 12 most frequent values of ``path`` over ``queryset``.
 
-    Through a one-to-many relation (an enterprise's memberships) the rows on the far side are
-    restricted to the user's scope too, so a membership on a chain the user may not see counts
-    nowhere (neither its chain nor its role). Still one query.
+    Through a one-to-many relation (an enterprise's memberships) the rows are grouped straight off the
+    far table: restricted to the user's scope too, so a membership on a chain the user may not see counts
+    nowhere (neither its chain nor its role), and limited to the rows of ``queryset`` only when
+    ``queryset`` has a condition at all (a scope over everything and no other filter: no
+    ``enterprise_id IN (SELECT id FROM enterprises_enterprise)``). A row is counted once per value by
+    ``COUNT(*)`` when the far table cannot hold two rows with the same value for one row of ``queryset``
+    (a unique constraint on both columns), else by ``COUNT(DISTINCT …)``. Still one query.
     """
     model = queryset.model
     first, _sep, rest = path.partition("__")
@@ -66,16 +70,46 @@ def _grouped(queryset, path: str, user) -> list[dict]:
         far = related.objects.all()
         if not _scope_implied(model, related, remote, user):
             far = related.objects.restrict(user, "view")
-        rows = (
-            far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
-            .order_by()
-            .values(rest)
-            .annotate(n=Count(remote, distinct=True))
-            .order_by("-n")[:12]
-        )
+        if queryset.query.where or queryset.query.is_empty():
+            far = far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
+        count = Count("*") if _unique_together(related, remote, rest) else Count(remote, distinct=True)
+        rows = _top(far.order_by().values(rest).annotate(n=count), _final_field(model, path))
         return [{path: row[rest], "n": row["n"]} for row in rows]
-    rows = queryset.order_by().values(path).annotate(n=Count("pk", distinct=True)).order_by("-n")[:12]
-    return list(rows)
+    count = Count("pk", distinct=queryset.query.distinct or scope.is_multi_valued(model, path))
+    return _top(queryset.order_by().values(path).annotate(n=count), _final_field(model, path))
+
+
+def _top(grouped, field) -> list[dict]:
+    """The 12 largest groups. A field with a few values by declaration (choices, a boolean) is sorted
+    here rather than by the database: an ``ORDER BY count`` makes SQLite put a ``COUNT(DISTINCT …)``
+    into a temporary B-tree instead of reading it in order from an index (the role facet over a million
+    memberships: 1.3 s against 0.5 s)."""
+    if getattr(field, "choices", None) or isinstance(field, BooleanField):
+        return sorted(grouped, key=lambda row: -row["n"])[:12]
+    return list(grouped.order_by("-n")[:12])
+
+
+def _unique_together(model, *names: str) -> bool:
+    """Does a unique constraint of ``model`` make the pair of fields ``names`` unique (one membership per
+    enterprise and chain)?"""
+    wanted = set(names)
+    if not all(_is_local_field(model, name) for name in wanted):
+        return False
+    meta = model._meta
+    sets = [set(fields) for fields in meta.unique_together]
+    sets += [
+        set(c.fields)
+        for c in meta.total_unique_constraints  # without a condition: every row counts
+    ]
+    return any(fields <= wanted for fields in sets)
+
+
+def _is_local_field(model, name: str) -> bool:
+    try:
+        field = model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a lookup path, not a field
+        return False
+    return field.concrete
 
 
 def _scope_implied(model, related, remote: str, user) -> bool:

@@ -7,9 +7,13 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db.models import ForeignObjectRel, Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from chainboard import scope, search
 from chainboard.forms import LookupChoiceField, StyledFormMixin
+
+# Filters whose ``filter`` is "``field_name__lookup_expr = value``", nothing more.
+_PLAIN_FILTERS = (django_filters.Filter.filter, django_filters.ChoiceFilter.filter)
 
 
 class ScopedFilterSet(django_filters.FilterSet):
@@ -57,6 +61,28 @@ class ScopedFilterSet(django_filters.FilterSet):
             return related.filter(pk__in=rows.order_by().values(filt.field_name))
         except FieldError:  # a filter with a method of its own and no path: nothing to offer
             return related.none()
+
+    def filter_queryset(self, queryset):
+        """Each filter in turn; one across a to-many relation (an enterprise's chain, its role on a chain) as
+        a subquery on the far table (:func:`scope.condition`) instead of a join made distinct: a join
+        repeats rows, and ``DISTINCT`` then sorts the whole match before the page is cut, and wraps the
+        count."""
+        for name, value in self.form.cleaned_data.items():
+            filt = self.filters[name]
+            if self._as_subquery(filt, value):
+                condition = scope.condition(queryset.model, filt.field_name, filt.lookup_expr, value)
+                queryset = queryset.exclude(condition) if filt.exclude else queryset.filter(condition)
+            else:
+                queryset = filt.filter(queryset, value)
+        return queryset
+
+    def _as_subquery(self, filt, value) -> bool:
+        """Is ``filt`` a plain one-value filter (no method of its own) across a to-many relation?"""
+        if filt.method is not None or value in EMPTY_VALUES or type(filt).filter not in _PLAIN_FILTERS:
+            return False
+        if value == getattr(filt, "null_value", object()):
+            return False
+        return scope.is_multi_valued(self._meta.model, filt.field_name)
 
     @property
     def form(self):
@@ -139,6 +165,6 @@ class LookupFilter(django_filters.ModelChoiceFilter):
     def filter(self, qs, value):
         if value in (None, "") or self.subtree_path is None:
             return super().filter(qs, value)
-        return qs.filter(
-            **{f"{self.field_name}__{self.subtree_path}__startswith": getattr(value, self.subtree_path)}
-        )
+        # A range an index answers, not a LIKE (scope.condition, scope.prefix_range).
+        path = f"{self.field_name}__{self.subtree_path}"
+        return qs.filter(scope.condition(qs.model, path, "startswith", getattr(value, self.subtree_path)))

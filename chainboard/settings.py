@@ -336,6 +336,28 @@ if CHAINBOARD_AUDIT_RETENTION_DAYS < 183:
         "for at least 183 days"
     )
 
+# Project traffic lights (rules.md, docs/projects.md): the thresholds are configuration. Each key may be
+# overridden from the environment: CHAINBOARD_LIGHT_START_YELLOW_MONTHS, …_START_RED_MONTHS,
+# …_BEHIND_YELLOW_POINTS, …_BEHIND_RED_POINTS.
+CHAINBOARD_LIGHT_RULES = {
+    # a project not started (before 开工) this many months after its planned start month: yellow, red
+    "start_yellow_months": env_int("CHAINBOARD_LIGHT_START_YELLOW_MONTHS", 0),
+    "start_red_months": env_int("CHAINBOARD_LIGHT_START_RED_MONTHS", 3),
+    # completed investment this many points behind the time-proportional plan (时序进度): yellow, red
+    "behind_yellow_points": env_int("CHAINBOARD_LIGHT_BEHIND_YELLOW_POINTS", 10),
+    "behind_red_points": env_int("CHAINBOARD_LIGHT_BEHIND_RED_POINTS", 30),
+}
+# Monthly scheduling rounds (调度): opened on this day of the month by the scheduler (or earlier by the
+# office), due on the last day of the month unless the office says otherwise.
+CHAINBOARD_ROUND_OPEN_DAY = env_int("CHAINBOARD_ROUND_OPEN_DAY", 25)
+
+# Mail (round reminders): printed on the console unless a real backend is configured (SMTP: set
+# CHAINBOARD_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and Django's EMAIL_HOST…).
+EMAIL_BACKEND = env_str("CHAINBOARD_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("CHAINBOARD_FROM_EMAIL", "chainboard@localhost")
+EMAIL_HOST = env_str("CHAINBOARD_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("CHAINBOARD_EMAIL_PORT", 25)
+
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"
 CHAINBOARD_SCOPE_NAMER = "accounts.scope.grant_name"  # a grant's reach in words (高平市), for scope labels

@@ -107,9 +107,8 @@ class Table:
     def export_row(self, model: type[models.Model], obj: Any, sample_flag: bool) -> list[Any]:
         """One row of an export: numbers as numbers, each in its unit's column."""
         cells: list[Any] = []
-        for column in self.columns:
+        for column, measures in self._column_measures(model):
             value = column.value(obj)
-            measures = column.measures(model)
             if len(measures) > 1:
                 unit = str(value.measure.unit) if isinstance(value, formatting.Quantity) else None
                 cells.extend(value.number if unit == str(m.unit) else None for m in measures)
@@ -121,18 +120,57 @@ class Table:
             cells.append(bool(obj.is_sample))
         return cells
 
+    def _column_measures(self, model: type[models.Model]) -> list[tuple[Column, tuple[Measure, ...]]]:
+        """Each column with its measures, worked out once per model (an export asks for every row)."""
+        cache = self.__dict__.setdefault("_measures_by_model", {})
+        if model not in cache:
+            cache[model] = [(column, column.measures(model)) for column in self.columns]
+        return cache[model]
+
     def orderings(self) -> dict[str, str]:
         return {c.name: c.order_by for c in self.columns if c.order_by}
 
-    def prepare(self, queryset: models.QuerySet, user=None) -> models.QuerySet:
+    def prepare(self, queryset: models.QuerySet, user=None, *, display: bool = True) -> models.QuerySet:
         """The queryset with what the columns read joined or prefetched. Given the reader, prefetched
         related rows are limited to those the reader may see too (an enterprise's memberships on a
-        chain outside the reader's scope do not show in its row)."""
+        chain outside the reader's scope do not show in its row).
+
+        ``display=False`` leaves out the :meth:`display_values`: a list page adds them to the rows of its
+        page only (:meth:`fill`), after the page is cut, so that no per-row subquery runs over every
+        match before ``LIMIT``; an export, which reads every row, keeps them in its one query."""
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         if self.prefetch_related:
             queryset = queryset.prefetch_related(*(self._scoped(p, user) for p in self.prefetch_related))
+        if display and (values := self.display_values(user)):
+            queryset = queryset.annotate(**values)
         return queryset
+
+    def display_values(self, user=None) -> dict[str, Any]:
+        """Values the columns show that the database computes per row, as annotations on the model
+        (``{"region_name": Subquery(…)}``): a region's name, an enterprise's chains as one string. None
+        by default."""
+        return {}
+
+    def fill(self, objects, user=None) -> list:
+        """The rows ``objects`` (a page) with their :meth:`display_values`, read in one query for all of
+        them by primary key (none when the table declares none or the page is empty)."""
+        objects = list(objects)
+        values = self.display_values(user)
+        if not values or not objects:
+            return objects
+        model = type(objects[0])
+        found = {
+            row[0]: row[1:]
+            for row in model._base_manager.filter(pk__in=[o.pk for o in objects])
+            .annotate(**values)
+            .values_list("pk", *values)
+        }
+        missing = (None,) * len(values)
+        for obj in objects:
+            for name, value in zip(values, found.get(obj.pk, missing), strict=True):
+                setattr(obj, name, value)
+        return objects
 
     @staticmethod
     def _scoped(lookup, user):

@@ -1,6 +1,9 @@
+from functools import lru_cache
+
 import django_filters
 from django.db.models import Case, OuterRef, Subquery, TextField, Value, When
 from django.db.models.functions import Concat
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.dbfunctions import StringJoin
@@ -85,10 +88,13 @@ class EnterpriseTable(Table):
 
     fields = ("name", "short_name", "uscc", "is_sample", "version", "industry_class_id", "region_id")
 
-    def prepare(self, queryset, user=None):
+    def prepare(self, queryset, user=None, *, display=True):
+        return super().prepare(queryset, user, display=display).only(*self.fields)
+
+    def display_values(self, user=None):
         # The chains and roles as one joined string per row, from a correlated subquery limited to the
         # memberships the reader may see: no membership objects (an export of 100,000 rows built as
-        # many again) and no second query.
+        # many again) and no query per row. A list page reads them for its page only (Table.fill).
         memberships = Membership.objects.filter(enterprise=OuterRef("pk"))
         if user is not None:
             memberships = memberships.restrict(user, "view")
@@ -111,18 +117,11 @@ class EnterpriseTable(Table):
             .values("text")
         )
         regions = Region.objects.filter(code=OuterRef("region_id")).order_by()
-        return (
-            super()
-            .prepare(queryset, user)
-            .only(*self.fields)
-            .annotate(
-                # Looked up per row shown rather than joined: with a join, SQLite may start from the
-                # regions and sort every enterprise, where a page sorted by name walks the name index.
-                region_name=Subquery(regions.values("name")[:1]),
-                region_level=Subquery(regions.values("level")[:1]),
-                chain_roles_text=Subquery(joined, output_field=TextField()),
-            )
-        )
+        return {
+            "region_name": Subquery(regions.values("name")[:1]),
+            "region_level": Subquery(regions.values("level")[:1]),
+            "chain_roles_text": Subquery(joined, output_field=TextField()),
+        }
 
 
 UNIT, RECORD = "\x1f", "\x1e"  # separators inside the joined chains-and-roles string
@@ -141,9 +140,15 @@ def chain_roles(enterprise) -> str:
 
 
 def _membership_text(chain: str, role: str, sample: bool) -> str:
-    text = f"{chain}·{ROLE_LABELS.get(role, role)}"
+    text = f"{chain}·{_role_label(get_language(), role)}"
     # A sample membership (示例数据) says so in the list and its export, like every sample record.
     return _("%(membership)s (sample data)") % {"membership": text} if sample else text
+
+
+@lru_cache(maxsize=64)
+def _role_label(language: str | None, role: str) -> str:
+    """A role's label in ``language``, made once (an export of 100,000 rows asked for it as often)."""
+    return str(ROLE_LABELS.get(role, role))
 
 
 def region_label(enterprise):

@@ -1,6 +1,18 @@
 from chainboard.api import register
 
-from .views import MilestoneViewSet, ProjectPlanViewSet, ProjectViewSet
+from .views import (
+    MilestoneViewSet,
+    ProgressReportViewSet,
+    ProjectPlanViewSet,
+    ProjectViewSet,
+    SchedulingRoundViewSet,
+)
 
-for viewset in (ProjectViewSet, ProjectPlanViewSet, MilestoneViewSet):
+for viewset in (
+    ProjectViewSet,
+    ProjectPlanViewSet,
+    MilestoneViewSet,
+    SchedulingRoundViewSet,
+    ProgressReportViewSet,
+):
     register(viewset)

@@ -2,10 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chainboard import scope
-from chainboard.forms import LookupChoiceField, ScopedModelForm
+from chainboard.forms import LookupChoiceField, ScopedModelForm, StyledFormMixin
+from chains.models import Chain
 from regions.models import Region
 
-from .models import Milestone, Project, ProjectPlan
+from .models import Milestone, ProgressReport, Project, ProjectPlan
 
 
 class ProjectForm(ScopedModelForm):
@@ -45,11 +46,9 @@ class ProjectForm(ScopedModelForm):
     def clean_responsible_person(self):
         person = self.cleaned_data.get("responsible_person")
         user = person.user if person is not None else None
-        if user is not None and not scope.has_permission(user, "view", Project):
+        if user is not None and not scope.has_permission(user, "file_progress", Project):
             raise forms.ValidationError(
-                _(
-                    "%(person)s's account holds no role that reads projects, so could not file their progress."
-                ),
+                _("%(person)s's account holds no role that files projects' progress."),
                 params={"person": person},
             )
         return person
@@ -69,3 +68,44 @@ class MilestoneForm(ScopedModelForm):
             "planned_date": forms.DateInput(attrs={"type": "date"}),
             "actual_date": forms.DateInput(attrs={"type": "date"}),
         }
+
+
+class ProgressReportForm(ScopedModelForm):
+    """What the responsible user files for the month (a phone-sized form: four fields)."""
+
+    class Meta:
+        model = ProgressReport
+        fields = ["completed_investment", "progress_pct", "problems", "next_step"]
+        widgets = {
+            "completed_investment": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+            "progress_pct": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "max": "100"}),
+            "problems": forms.Textarea(attrs={"rows": 3}),
+            "next_step": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("completed_investment") is None and data.get("progress_pct") is None:
+            raise forms.ValidationError(_("Give the completed investment or the progress, or both."))
+        return data
+
+
+class OpenRoundForm(StyledFormMixin, forms.Form):
+    """The office opens a chain's round for a month before the scheduler would."""
+
+    chain = forms.ModelChoiceField(queryset=Chain.objects.none(), label=_("chain"))
+    year = forms.IntegerField(min_value=2000, max_value=2100, label=_("year"))
+    month = forms.IntegerField(min_value=1, max_value=12, label=_("month"))
+    due_on = forms.DateField(
+        required=False,
+        label=_("due on"),
+        help_text=_("Empty: the last day of the month."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The chains the user reads; opening on one outside their office grant is refused by the write
+        # path's scope check on the new round.
+        self.fields["chain"].queryset = Chain.objects.restrict(user, "view").order_by("name")
+        self.style_fields()

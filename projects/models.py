@@ -303,14 +303,22 @@ class Project(AuditedModel):
     )
     light_rule = models.CharField(
         verbose_name=_("light rule"),
-        max_length=200,
+        max_length=32,
+        default="no_plan",
         blank=True,
         editable=False,
-        help_text=_("The rule that set the light, in words."),
+        help_text=_("The rule that set the light (projects/lights.py), shown in words."),
+    )
+    light_params = models.JSONField(
+        verbose_name=_("light rule figures"),
+        default=dict,
+        blank=True,
+        editable=False,
     )
 
     scope_paths = PROJECT_SCOPE
-    named_actions = ("transition",)
+    # Named actions a role may be granted (docs/roles.md): moving the stage, filing the monthly progress.
+    named_actions = ("transition", "file_progress")
     workflow = STAGE_WORKFLOW
     detail_fields = (
         "name",
@@ -371,6 +379,12 @@ class Project(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_light_rule_display(self) -> str:
+        """The rule that set the light, in the reader's language (the list, the detail, exports)."""
+        from projects.lights import describe
+
+        return describe(self.light_rule, self.light_params)
 
     @property
     def responsible_user(self):
@@ -485,3 +499,19 @@ class Milestone(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.project} · {self.name}"
+
+
+from .rounds_models import ProgressReport, RoundStatus, SchedulingRound  # noqa: E402  (they refer to Project)
+
+__all__ = [
+    "LANDED_STAGES",
+    "Light",
+    "Milestone",
+    "ProgressReport",
+    "Project",
+    "ProjectKind",
+    "ProjectPlan",
+    "ProjectStage",
+    "RoundStatus",
+    "SchedulingRound",
+]

@@ -60,6 +60,9 @@ class Region(models.Model):
     )
 
     objects = ScopedQuerySet.as_manager()
+    # A code starts with its path, and no code outside the subtree does: a subtree is a range of the code
+    # itself, so a scope or filter on ``region__path`` reads the referring row's own column (scope._by_key).
+    key_starts_with = "path"
     # Imports resolve region columns by code and by name as offices write them (泽州, 晋城市城区).
     import_lookup = "chainboard.imports.regions.RegionLookup"
 

@@ -1,13 +1,13 @@
 """Every role's permissions, as the apps' ``access`` modules compose them (accounts/roles.py), are exactly
 the table below: written out by hand (the table ``accounts/roles.py`` held before the apps declared their
-own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves)."""
+own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves) f(ile_progress: a scheduling round's filing)."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.roles import ROLE_PERMISSIONS, Role, compose, permissions_for
 
-ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "t": "transition"}
+ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "t": "transition", "f": "file_progress"}
 
 TABLE = {
     "chief": {
@@ -33,6 +33,8 @@ TABLE = {
         "projects.project": "v",
         "projects.projectplan": "v",
         "regions.region": "v",
+        "projects.schedulinground": "v",
+        "projects.progressreport": "v",
     },
     "office": {
         "chainboard.attachment": "vad",
@@ -53,9 +55,11 @@ TABLE = {
         "organisations.organisation": "v",
         "organisations.person": "vacd",
         "projects.milestone": "vacd",
-        "projects.project": "vacdt",
+        "projects.project": "vacdtf",
         "projects.projectplan": "vacd",
         "regions.region": "v",
+        "projects.schedulinground": "vac",
+        "projects.progressreport": "vacd",
     },
     "county": {
         "chainboard.attachment": "vad",
@@ -76,9 +80,11 @@ TABLE = {
         "organisations.organisation": "v",
         "organisations.person": "v",
         "projects.milestone": "vacd",
-        "projects.project": "vacdt",
+        "projects.project": "vacdtf",
         "projects.projectplan": "vacd",
         "regions.region": "v",
+        "projects.schedulinground": "v",
+        "projects.progressreport": "vacd",
     },
     "investment": {
         "chainboard.attachment": "vad",
@@ -101,6 +107,8 @@ TABLE = {
         "projects.project": "v",
         "projects.projectplan": "v",
         "regions.region": "v",
+        "projects.schedulinground": "v",
+        "projects.progressreport": "v",
     },
     "enterprise": {
         "chainboard.attachment": "vad",
@@ -118,9 +126,10 @@ TABLE = {
         "enterprises.product": "vacd",
         "industries.industryclass": "v",
         "projects.milestone": "v",
-        "projects.project": "v",
+        "projects.project": "vf",
         "projects.projectplan": "v",
         "regions.region": "v",
+        "projects.progressreport": "vac",
     },
     "auditor": {
         "chainboard.auditentry": "v",

@@ -38,6 +38,8 @@ CHAIN_MENU = [
             ("Projects", "/projects/", "building-factory-2"),
             ("Investment plans", "/project_plans/", "report-money"),
             ("Milestones", "/milestones/", "flag"),
+            ("Scheduling rounds", "/scheduling_rounds/", "calendar-event"),
+            ("My progress reports", "/progress/mine/", "progress-check"),
         ],
     ),
     (
@@ -85,6 +87,8 @@ MENUS = {
                 ("Projects", "/projects/", "building-factory-2"),
                 ("Investment plans", "/project_plans/", "report-money"),
                 ("Milestones", "/milestones/", "flag"),
+                ("Scheduling rounds", "/scheduling_rounds/", "calendar-event"),
+                ("My progress reports", "/progress/mine/", "progress-check"),
             ],
         ),
         (
@@ -127,6 +131,7 @@ MENUS = {
                 ("Projects", "/projects/", "building-factory-2"),
                 ("Investment plans", "/project_plans/", "report-money"),
                 ("Milestones", "/milestones/", "flag"),
+                ("My progress reports", "/progress/mine/", "progress-check"),
             ],
         ),
         (
@@ -189,7 +194,7 @@ CHINESE = {
     "chief": [
         ("产业链", ["产业链", "环节", "环节关联", "链长制职位", "产业链属性", "产业链统计"]),
         ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
-        ("重点项目", ["重点项目", "投资计划", "项目节点"]),
+        ("重点项目", ["重点项目", "投资计划", "项目节点", "调度", "我的进度填报"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
     ],

@@ -28,7 +28,7 @@ from chains.models import Chain, ChainAttribute, ChainStatistic, Position, Posit
 from enterprises.models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, Product
 from industries.models import IndustryClass
 from organisations.models import Organisation, Person
-from projects.models import Milestone, Project, ProjectPlan
+from projects.models import Milestone, ProgressReport, Project, ProjectPlan, SchedulingRound
 from regions.models import Region
 
 FEW = 5
@@ -51,7 +51,7 @@ BASELINES = {
     "chains:position_list": 10,  # + facets: chain (counts, names), kind
     "chains:chainattribute_list": 10,  # + facets: chain (counts, names), kind
     "chains:chainstatistic_list": 11,  # + facets: chain (counts, names), metric, year
-    "enterprises:enterprise_list": 10,  # + facets: chain (counts, names), role; chains and roles by subquery
+    "enterprises:enterprise_list": 11,  # + facets: chain (counts, names), role; the page's regions, chains and roles
     "enterprises:membership_list": 10,  # + facets: chain (counts, names), role
     "enterprises:product_list": 7,  # + facet: sample data
     "enterprises:contact_list": 7,  # + facet: sample data
@@ -60,6 +60,8 @@ BASELINES = {
     "projects:project_list": 11,  # + facets: stage, light; choices: chain, segment, responsible unit
     "projects:projectplan_list": 7,  # + facet: sample data
     "projects:milestone_list": 7,  # + facet: sample data
+    "projects:schedulinground_list": 8,  # + facets: status, sample data; choices: chain
+    "projects:progressreport_list": 8,  # + facet: sample data; choices: round, chain
     "audit:auditentry_list": 6,  # the kind filter's choices come from the content-type cache
 }
 
@@ -182,6 +184,14 @@ def milestone(w, i):
     return make(Milestone(project=project(w, i), name=f"节点{i}"))
 
 
+def scheduling_round(w, i):
+    return make(SchedulingRound(chain=w.chains["silk"], year=2000 + i, month=6))
+
+
+def progress_report(w, i):
+    return make(ProgressReport(round=scheduling_round(w, i), project=project(w, i), progress_pct=Decimal(i)))
+
+
 def audit_entry(w, i):
     return product(w, 1000 + i)  # every write adds a row to the trail
 
@@ -209,6 +219,8 @@ LISTS = [
     ("projects:project_list", "office", Project, project),
     ("projects:projectplan_list", "office", ProjectPlan, project_plan),
     ("projects:milestone_list", "office", Milestone, milestone),
+    ("projects:schedulinground_list", "office", SchedulingRound, scheduling_round),
+    ("projects:progressreport_list", "office", ProgressReport, progress_report),
     ("audit:auditentry_list", "auditor", AuditEntry, audit_entry),
 ]
 

@@ -89,6 +89,13 @@ PAGES: dict[str, object] = {
     "api:list_instructions": None,
     "api:give_instruction": None,
     "api:answer_instruction": None,
+    # Scheduling rounds (projects/tests/test_rounds.py tries each role and scope):
+    "projects:schedulinground_open": {"office"},
+    "projects:schedulinground_remind": None,  # POST only
+    "projects:schedulinground_close": None,  # POST only
+    "projects:progressreport_file": None,  # a report of the user's own: test_rounds
+    "projects:my_progress": "user",
+    "projects:project_file_progress": None,  # a named action: test_scope_matrix's NAMED_ROUTES
 }
 API_OPERATIONS = {
     "list_items",

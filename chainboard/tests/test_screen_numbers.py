@@ -9,7 +9,6 @@ export), and a money column an export holds as text. Then one test per rule the 
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import re
 from decimal import Decimal
@@ -107,40 +106,7 @@ def data(django_db_setup, django_db_blocker):
                 ),
             )
             actions.create_direct(actor, Membership(enterprise=city, chain=silk))
-            from projects.models import Milestone, Project, ProjectPlan
-
-            project = actions.create_direct(
-                actor,
-                Project(
-                    name="森鹅针织面料织造及染整项目",
-                    chain=silk,
-                    region=w.regions["140500"],
-                    owner=city,
-                    stage="started",
-                    total_investment=Decimal("120000000.00"),
-                    planned_start=datetime.date(2026, 3, 1),
-                ),
-            )
-            actions.create_direct(
-                actor,
-                Project(name="示例项目", chain=silk, region=w.regions["140581"], is_sample=True),
-            )
-            actions.create_direct(
-                actor,
-                ProjectPlan(
-                    project=project,
-                    year=2026,
-                    planned_investment=Decimal("60000000.00"),
-                    completed_investment=Decimal("12500000.50"),
-                    is_sample=True,
-                ),
-            )
-            actions.create_direct(
-                actor,
-                Milestone(
-                    project=project, name="主体封顶", planned_date=datetime.date(2026, 9, 30), is_sample=True
-                ),
-            )
+            _projects(actor, w)
             # One reader who sees every entity: the chain office everywhere plus the administrator.
             reader = User(username="reader", full_name="reader")
             reader.set_unusable_password()
@@ -228,6 +194,40 @@ def sample_rows_without_mark(html: str, rows) -> list[str]:
         if not marked:
             problems.append(f"{type(obj).__name__} {obj.pk}")
     return problems
+
+
+def _projects(actor, w) -> None:
+    """A project with a plan, a milestone, a round and a filed report, money in each (sample and not)."""
+    import datetime as dt
+
+    from projects.models import Milestone, ProgressReport, Project, ProjectPlan, SchedulingRound
+
+    project = actions.create_direct(
+        actor,
+        Project(
+            name="丝绸项目",
+            chain=w.chains["silk"],
+            region=w.regions["140581"],
+            total_investment=Decimal("120000000"),
+            planned_start=dt.date(2026, 3, 1),
+        ),
+    )
+    actions.create_direct(
+        actor,
+        ProjectPlan(project=project, year=2026, planned_investment=Decimal("60000000"), is_sample=True),
+    )
+    actions.create_direct(actor, Milestone(project=project, name="开工", planned_date=dt.date(2026, 3, 1)))
+    round_ = actions.create_direct(actor, SchedulingRound(chain=w.chains["silk"], year=2026, month=6))
+    actions.create_direct(
+        actor,
+        ProgressReport(
+            round=round_,
+            project=project,
+            completed_investment=Decimal("25000000"),
+            progress_pct=Decimal("40"),
+            is_sample=True,
+        ),
+    )
 
 
 # ---- the walk ----------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ LIST_URLS = [
     "projects:project_list",
     "projects:projectplan_list",
     "projects:milestone_list",
+    "projects:schedulinground_list",
+    "projects:progressreport_list",
 ]
 
 

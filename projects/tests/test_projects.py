@@ -129,3 +129,31 @@ def test_a_project_started_in_the_past_counts_as_landed(w):
     assert p.landed
     p.stage = ProjectStage.SIGNED
     assert not p.landed
+
+
+def test_the_demo_samples_show_every_light_and_an_open_round_with_a_missing_filing(w):
+    from demo import projects as demo_projects
+    from demo import users as demo_users
+    from projects.models import RoundStatus, SchedulingRound
+    from regions.models import Region
+
+    Region.objects.create(
+        code="140522",
+        name="阳城县",
+        level=3,
+        parent=w.regions["140500"],
+        path=Region.path_for("140522"),
+        full_name="阳城县",
+    )
+    demo_users.ensure(ACTOR)
+    demo_projects.load_samples(ACTOR, today=dt.date(2026, 6, 15))
+    samples = Project.objects.filter(is_sample=True)
+    assert {p.light for p in samples} == {Light.GREEN, Light.YELLOW, Light.RED, Light.GREY}
+    assert {p.region.code for p in samples} == {"140581", "140525", "140522"}
+    statuses = list(SchedulingRound.objects.order_by("month").values_list("month", "status"))
+    assert statuses == [(4, RoundStatus.CLOSED), (5, RoundStatus.CLOSED), (6, RoundStatus.OPEN)]
+    open_round = SchedulingRound.objects.get(month=6)
+    missing = open_round.reports.filter(filed_at__isnull=True)
+    assert [r.responsible.username for r in missing] == ["county_gaoping"]
+    assert all(r.is_sample for r in open_round.reports.all())
+    assert demo_projects.load_samples(ACTOR, today=dt.date(2026, 6, 15)) == {"sample_projects": 0}

@@ -3,7 +3,7 @@ from django.db import transaction
 
 from chainboard import audit
 from chainboard.scope import SystemActor
-from demo import users
+from demo import projects, users
 
 
 class Command(BaseCommand):
@@ -16,6 +16,8 @@ class Command(BaseCommand):
             transaction.atomic(),
         ):
             rows = users.ensure(actor)
+            # Sample projects and rounds name demo users as responsible (示例数据, docs/projects.md).
+            projects.load_samples(actor)
         width = max(len(r[0]) for r in rows)
         self.stdout.write("Demo log-ins (http://127.0.0.1:8000/login/):")
         for username, password, description in rows:

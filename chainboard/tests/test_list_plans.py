@@ -1,0 +1,117 @@
+"""The list machinery's cheaper query paths give the answers of the plain ones (issue 13).
+
+Facets grouped straight off the membership table when the scope is everything, to-many filters and scope
+conditions as subqueries on the far table, region subtrees as ranges, display values read for the page's
+rows only: each is checked against what the rows themselves say, on the small world.
+"""
+
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from chainboard import actions, scope
+from chainboard.facets import facet_counts
+from chainboard.scope import SystemActor
+from enterprises.models import Enterprise, Membership, MembershipRole
+from enterprises.views import EnterpriseViewSet
+from regions.models import Region
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = SystemActor("test:list-plans")
+
+
+def facets_for(user, query: str = "") -> dict[str, dict[str, int]]:
+    request = RequestFactory().get("/enterprises/?" + query)
+    request.user = user
+    base = Enterprise.objects.restrict(user, "view")
+    with CaptureQueriesContext(connection) as ctx:
+        found = facet_counts(EnterpriseViewSet, request, base)
+    facets = {f["name"]: {str(v["label"]): v["count"] for v in f["values"]} for f in found}
+    return facets, [q["sql"] for q in ctx.captured_queries]
+
+
+def by_hand(enterprises, memberships) -> dict[str, Counter]:
+    """Enterprises per chain and per role (an enterprise once per role, whatever its chains)."""
+    ids = {e.pk for e in enterprises}
+    chains = Counter(str(m.chain) for m in memberships if m.enterprise_id in ids)
+    roles = Counter(
+        str(m.get_role_display())
+        for m in {(m.enterprise_id, m.role): m for m in memberships if m.enterprise_id in ids}.values()
+    )
+    return {"chain": dict(chains), "role": dict(roles)}
+
+
+def test_a_facet_over_everything_reads_the_membership_table_alone_and_counts_as_the_scoped_ones(world):
+    # A second leader role on another chain: one enterprise, one role, two memberships.
+    actions.create_direct(
+        ACTOR, Membership(enterprise=world.enterprises["luanfu"], chain=world.chains["other"], role="leader")
+    )
+    Membership.objects.filter(enterprise=world.enterprises["luanfu"]).update(role="leader")
+    memberships = list(Membership.objects.select_related("chain"))
+
+    everything, sql = facets_for(ACTOR)
+    assert everything == by_hand(Enterprise.objects.all(), memberships)
+    assert everything["role"][str(MembershipRole.LEADER.label)] == 1  # one enterprise, two chains led
+    assert not any("enterprises_enterprise" in q for q in sql if "enterprises_membership" in q)
+
+    # The county's facets are the same arithmetic over the county's enterprises, and the counties'
+    # together with the rest of the city make up the whole.
+    county, _sql = facets_for(world.users["county"])
+    in_county = Enterprise.objects.filter(region__path__startswith="140581")
+    assert county == by_hand(in_county, memberships)
+    rest = by_hand(Enterprise.objects.exclude(pk__in=in_county), memberships)
+    for name, counts in everything.items():
+        assert counts == dict(Counter(county[name]) + Counter(rest[name]))
+
+
+def test_a_filter_across_memberships_is_a_subquery_with_the_rows_and_count_of_the_join(client, world):
+    client.force_login(world.users["county"])
+    chain = world.chains["other"]
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("enterprises:enterprise_list") + f"?chain={chain.pk}&role=member")
+    shown = {row["object"].name for row in response.context["rows"]}
+    joined = (
+        Enterprise.objects.restrict(world.users["county"], "view")
+        .filter(memberships__chain=chain)
+        .filter(memberships__role="member")
+        .distinct()
+    )
+    assert shown == {e.name for e in joined} == {"高平其他企业"}
+    assert response.context["page"].paginator.count == joined.count() == 1
+    # Neither the page nor its count sorts the matches to drop repeated rows.
+    assert not any("SELECT DISTINCT" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_a_region_subtree_is_a_range_that_finds_what_a_prefix_finds(world):
+    for path in ("14", "1405", "140581", "140581101", "140525"):
+        by_range = set(Enterprise.objects.filter(scope.prefix_range("region__path", path)))
+        by_code = set(
+            Enterprise.objects.filter(scope.condition(Enterprise, "region__path", "startswith", path))
+        )
+        by_prefix = set(Enterprise.objects.filter(region__path__startswith=path))
+        assert by_range == by_code == by_prefix
+    # A region's code starts with its path: the range is on the enterprise's own column, no join.
+    on_code = Enterprise.objects.filter(scope.condition(Enterprise, "region__path", "startswith", "1405"))
+    assert "regions_region" not in str(on_code.query)
+    assert str(Enterprise.objects.filter(scope.prefix_range("region__path", "1405")).query).count("LIKE") == 0
+    # The ranges of two neighbouring codes do not overlap: 140581 is not inside 14058.
+    Region.objects.create(code="140580", name="某县", level=3, parent=world.regions["140500"], path="140580")
+    assert not Enterprise.objects.filter(scope.prefix_range("region__path", "140580")).exists()
+
+
+def test_the_page_reads_display_values_for_its_own_rows_only(client, world):
+    client.force_login(world.users["county"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("enterprises:enterprise_list") + "?sort=name")
+    cells = {row["object"].name: row["cells"] for row in response.context["rows"]}
+    assert "高平市" in str(cells["潞安府潞绸"][2])
+    assert "丝麻纺织服装产业链" in str(cells["潞安府潞绸"][4])
+    listed = [
+        q["sql"] for q in ctx.captured_queries if "GROUP_CONCAT" in q["sql"] or "STRING_AGG" in q["sql"]
+    ]
+    assert len(listed) == 1 and " IN (" in listed[0]  # the page's ids, not every match
