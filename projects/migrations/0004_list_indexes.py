@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0002_project_suspended_from'),
+        ('projects', '0003_rounds_and_light_rules'),
     ]
 
     operations = [
