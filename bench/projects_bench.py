@@ -363,7 +363,7 @@ def _default(field):
     if field.has_default():
         value = field.get_default()
         return json.dumps(value) if isinstance(value, dict | list) else value
-    return None
+    return "" if field.empty_strings_allowed and not field.null else None
 
 
 def drop_projects(target: Target) -> None:
