@@ -604,6 +604,8 @@ def measure(target: Target, args, state: dict) -> None:
             slowest(f"desk, {username}", queries, 10)
     if "lights" in only:
         measure_lights(report, args)
+        if args.lights_write:  # the rewritten rows: fresh statistics and visibility map for the next run
+            analyse(target, ("projects_project",))
     reset_queries()
     out = DATA / f"projects-{n}-{target.kind}-{'-'.join(sorted(only))}.md"
     out.write_text(
