@@ -34,6 +34,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -65,58 +66,19 @@ PRODUCTS = ["丝绸面料", "服装", "光伏组件", "煤机装备", "特种钢
 SCALES = ["万吨", "万件", "万米", "兆瓦", "台套", "万平方米"]
 
 
-class Target:
+class Target(province_bench.Target):
     """The projects' copy of the province: its own SQLite file or PostgreSQL database, never the
     province's own (another run may be reading or writing it)."""
 
     def __init__(self, kind: str, n: int, pg_url: str):
-        self.kind, self.n = kind, n
+        super().__init__(kind, n, pg_url)
         if kind == "sqlite":
             self.path = DATA / f"projects-{n}.sqlite3"
             self.state_file = DATA / f"projects-{n}.sqlite3.json"
         else:
             self.dbname = f"projects_bench_{n}"
             self.url = f"{pg_url}/{self.dbname}"
-            self.admin_url = f"{pg_url}/postgres"
             self.state_file = DATA / f"projects-{n}.postgres.json"
-
-    def create(self) -> None:
-        if self.kind == "postgres":
-            import psycopg
-
-            with psycopg.connect(self.admin_url, autocommit=True) as c:
-                if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone():
-                    c.execute(f'CREATE DATABASE "{self.dbname}"')
-
-    def state(self) -> dict:
-        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
-
-    def save_state(self, **done) -> None:
-        self.state_file.write_text(json.dumps({**self.state(), **done}, indent=1, ensure_ascii=False))
-
-    def django(self) -> None:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chainboard.settings")
-        if self.kind == "sqlite":
-            os.environ["CHAINBOARD_SQLITE_PATH"] = str(self.path)
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = self.url
-        import django
-
-        django.setup()
-
-    def raw(self):
-        if self.kind == "sqlite":
-            return sqlite3.connect(self.path)
-        import psycopg
-
-        return psycopg.connect(self.url, autocommit=True)
-
-    def size(self) -> str:
-        if self.kind == "sqlite":
-            return f"{self.path.stat().st_size / 2**20:,.0f} MiB"
-        with self.raw() as c:
-            return c.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
 
     def exists(self) -> bool:
         if self.kind == "sqlite":
@@ -173,6 +135,7 @@ def generate_projects(target: Target, count: int, seed: int, today: dt.date) -> 
 
     from chains.models import Chain, Segment
     from enterprises.models import Enterprise
+    from projects import lights
     from projects.models import Project, ProjectPlan
     from regions.models import Region
 
@@ -206,54 +169,18 @@ def generate_projects(target: Target, count: int, seed: int, today: dt.date) -> 
 
     fields = {f.attname: f for f in Project._meta.concrete_fields}
     plan_fields = [f.attname for f in ProjectPlan._meta.concrete_fields]
-    lights: dict[str, int] = {}
+    by_light: dict[str, int] = {}
     plans: list[tuple] = []
-    cfg = {
-        "start_yellow_months": 0,
-        "start_red_months": 3,
-        "behind_yellow_points": 10,
-        "behind_red_points": 30,
-    }
 
     def light_of(stage, planned_start, plan) -> tuple[str, str, dict]:
-        # projects/lights.py's rules with their default thresholds (the recompute figure checks them).
-        if stage in ("suspended", "terminated"):
-            return "grey", "halted", {"stage": stage}
-        if stage in ("completed", "in_production"):
-            return "green", "finished", {"stage": stage}
-        found = []
-        if planned_start is not None and stage in ("planning", "signed"):
-            late = (today.year - planned_start.year) * 12 + today.month - planned_start.month
-            p = {"planned_start": planned_start.isoformat(), "months": late}
-            found.append(
-                ("red", "start_late", p)
-                if late >= cfg["start_red_months"]
-                else ("yellow", "start_due", p)
-                if late >= cfg["start_yellow_months"]
-                else ("green", "start_ahead", p)
+        """projects/lights.py's own rules on the generated values (no rows yet)."""
+        project = SimpleNamespace(stage=stage, planned_start=planned_start)
+        this_year = None
+        if plan is not None:
+            this_year = SimpleNamespace(
+                year=today.year, planned_investment=plan[0], completed_investment=plan[1]
             )
-        if plan is not None and plan[0]:
-            planned, completed = plan
-            expected = Decimal(today.month) * 100 / 12
-            done = Decimal(completed or 0) * 100 / planned
-            behind = expected - done
-            p = {
-                "year": today.year,
-                "expected": float(round(expected, 1)),
-                "done": float(round(done, 1)),
-                "behind": float(round(behind, 1)),
-            }
-            found.append(
-                ("red", "behind_red", p)
-                if behind > cfg["behind_red_points"]
-                else ("yellow", "behind_yellow", p)
-                if behind >= cfg["behind_yellow_points"]
-                else ("green", "on_plan", p)
-            )
-        if not found:
-            return "grey", "no_plan", {}
-        severity = {"grey": 0, "green": 1, "yellow": 2, "red": 3}
-        return max(found, key=lambda r: severity[r[0]])
+        return lights.compute(project, today, this_year, plan_given=True)
 
     def money(scale: float) -> Decimal:
         return Decimal(int(rng.lognormvariate(0, 1.0) * scale)) * 10_000
@@ -302,7 +229,7 @@ def generate_projects(target: Target, count: int, seed: int, today: dt.date) -> 
             else:
                 this_year = None
             light, rule, params = light_of(stage, planned_start, this_year)
-            lights[light] = lights.get(light, 0) + 1
+            by_light[light] = by_light.get(light, 0) + 1
             owner = None
             if rng.random() < 0.8 and owners.get(county):
                 owner = rng.choice(owners[county])
@@ -350,13 +277,13 @@ def generate_projects(target: Target, count: int, seed: int, today: dt.date) -> 
 
     writer = province_bench.Writer(target)
     written = writer.insert("projects_project", [fields[a].column for a in fields], projects())
-    print(f"{written:,} projects in {time.perf_counter() - started:.0f} s; lights {lights}", flush=True)
+    print(f"{written:,} projects in {time.perf_counter() - started:.0f} s; lights {by_light}", flush=True)
     n_plans = writer.insert(
         "projects_projectplan", plan_fields, (tuple(p[f] for f in plan_fields) for p in plans)
     )
     writer.close()
     print(f"{n_plans:,} plans; generated in {time.perf_counter() - started:.0f} s", flush=True)
-    return {"projects": written, "plans": n_plans, "lights": lights, "today": today.isoformat()}
+    return {"projects": written, "plans": n_plans, "lights": by_light, "today": today.isoformat()}
 
 
 def _default(field):
