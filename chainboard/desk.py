@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.db.models import Value
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -121,6 +122,21 @@ def todos_for(user) -> list[Todo]:
     return [todo for todo in items if todo.count]
 
 
+def has_sample(model, user) -> bool:
+    """Does the user's scope hold sample data (示例数据) of ``model``?
+
+    First whether the table holds any at all: one search of the is_sample index, and the answer in a
+    deployment that purged its samples. ``is_sample = true`` rather than ``filter(is_sample=True)``,
+    which Django writes as the bare column, and SQLite then reads the whole index instead of searching
+    it. Only then the scoped probe, with joins rather than the scope's subqueries, which would first
+    gather every row in scope; at a chain of 228,000 enterprises the planner still walks the chain's
+    memberships for it (0.4 s on SQLite; bench/README.md, "Issue 14: projects")."""
+    if not hasattr(model, "is_sample"):
+        return False
+    samples = model.objects.filter(is_sample=Value(True))
+    return samples.exists() and scope.restrict(samples, user, "view", joins=True).exists()
+
+
 def counts_for(user) -> list[dict]:
     """The strip of counts: each registered kind the user may view, counted through ``restrict``."""
     discover()
@@ -139,10 +155,7 @@ def counts_for(user) -> list[dict]:
                 "icon": count.icon,
                 # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
                 "scope": scope.describe(user, model),
-                # An existence test: joins, not the scope's subqueries, which would first gather every
-                # row in scope (a chain of 50,000 enterprises on SQLite: 51 ms instead of 106).
-                "sample": hasattr(model, "is_sample")
-                and scope.restrict(model.objects.filter(is_sample=True), user, "view", joins=True).exists(),
+                "sample": has_sample(model, user),
             }
         )
     return out

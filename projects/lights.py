@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -195,12 +195,34 @@ def refresh_many(projects: Iterable | None = None, today: dt.date | None = None,
             rows.append(audit.values(AuditAction.UPDATE, project, before=before, after=after))
             moved.append(project)
         if moved:
-            # One UPDATE per batch and the audit rows chained in one pass: a row-by-row write took 3.5 ms
-            # a project, almost all of it the audit append (docs/projects.md, Lights).
+            # One statement run for the batch's rows and the audit rows chained in one pass: a row-by-row
+            # write took 3.5 ms a project, almost all of it the audit append (docs/projects.md, Lights);
+            # bulk_update's CASE WHEN per row and field then took 85 % of the task (120,000 changed
+            # lights at 200,000 projects: 87 s on SQLite; bench/README.md, "Issue 14: projects").
             with transaction.atomic():
-                Project._base_manager.bulk_update(
-                    moved, ["light", "light_rule", "light_params"], batch_size=500
-                )
+                _write_lights(moved)
                 audit.record_many(rows)
         changed += len(moved)
         last = chunk[-1].pk
+
+
+def _write_lights(projects: list) -> None:
+    """UPDATE the light, its rule and its figures of each of ``projects``: one statement, run per row."""
+    from projects.models import Project
+
+    meta = Project._meta
+    params = meta.get_field("light_params")
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} = %s, {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608 (names from the model)
+        quote(meta.db_table),
+        *(quote(meta.get_field(name).column) for name in ("light", "light_rule", "light_params")),
+        quote(meta.pk.column),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (p.light, p.light_rule, params.get_db_prep_save(p.light_params, connection), p.pk)
+                for p in projects
+            ],
+        )

@@ -363,7 +363,19 @@ class Project(AuditedModel):
         verbose_name = _("project")
         verbose_name_plural = _("projects")
         ordering = ["name"]
-        indexes = [models.Index(fields=["chain", "light"], name="project_chain_light_idx")]
+        # The list and the desk filter, sort and count by light and stage within a chain, a county or
+        # everything (bench/README.md, "Issue 14: projects"): (chain, light, stage) a chain's projects
+        # by light and by stage from the index alone; (light, name) the first page of a light in name
+        # order without sorting every row of it; (light, stage) both facets of a light; (region, light)
+        # a county's lights without reading every red project once per town.
+        indexes = [
+            models.Index(fields=["chain", "light", "stage"], name="project_chain_light_idx"),
+            models.Index(fields=["light", "name"], name="project_light_name_idx"),
+            models.Index(fields=["light", "stage"], name="project_light_stage_idx"),
+            models.Index(fields=["region", "light"], name="project_region_light_idx"),
+            # The desk's projects landed this year, per chain, from the index alone.
+            models.Index(fields=["chain", "started_on", "stage"], name="project_chain_started_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
