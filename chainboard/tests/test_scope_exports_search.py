@@ -164,6 +164,7 @@ TERMS = [
     "联系人",
     "链长",
     "高平",
+    "项目",  # key projects, their plans and milestones, by the project's name
 ]
 
 SEARCHABLE = [
@@ -234,10 +235,20 @@ def test_county_staff_find_no_enterprise_of_another_county_by_name_or_pinyin(log
         assert found(client, term) == {}, term
     groups = found(client, "企业")
     names = {label: sorted(str(o) for o in items) for label, (items, _count) in groups.items()}
-    assert sorted(names.values()) == [["高平其他企业"], ["高平其他企业产品"], ["高平其他企业联系人"]]
+    # 高平其他企业's project is found by its owner's name (a project's search takes in its owner).
+    assert sorted(names.values()) == [
+        ["项目other_gaoping"],
+        ["高平其他企业"],
+        ["高平其他企业产品"],
+        ["高平其他企业联系人"],
+    ]
     # … while the silk chain's office finds 景柏服饰 by its initials.
     office = found(login("office"), "jb")
-    assert [[str(o) for o in items] for items, _count in office.values()] == [["景柏服饰"]]
+    # (and its project through its owner's name)
+    assert sorted([str(o) for o in items] for items, _count in office.values()) == [
+        ["景柏服饰"],
+        ["项目silk_zezhou"],
+    ]
 
 
 def test_the_link_to_all_matches_opens_a_list_with_the_same_count(login, indexed):
@@ -464,6 +475,10 @@ def _creates(c) -> dict[tuple[str, str], tuple[list[tuple[dict, object]], dict |
     silk, other = c.get("chain", "silk").pk, c.get("chain", "other").pk
     e = {key: c.get("enterprise", key).pk for key in ("jingbai", "luanfu", "gaoping_other", "zezhou_other")}
     seg = {key: c.get("segment", key).pk for key in ("缫丝", "服装", "其他下游")}
+    p = {key: c.get("project", key).pk for key in ("silk_zezhou", "silk_gaoping", "other_gaoping")}
+
+    def of_project(outside: int, inside: int, **fields):
+        return [({"project_id": outside, **fields}, (422, "project"))], {"project_id": inside, **fields}
 
     def child(outside: int, inside: int, **fields):
         return [({"enterprise_id": outside, **fields}, (422, "enterprise"))], {
@@ -515,6 +530,12 @@ def _creates(c) -> dict[tuple[str, str], tuple[list[tuple[dict, object]], dict |
         "contact": child(e["zezhou_other"], e["jingbai"], name="越界联系人"),
         "abovesizestatus": child(e["gaoping_other"], e["jingbai"], year=2024, is_above_size=True),
         "indicator": child(e["gaoping_other"], e["jingbai"], period_type="year", year=2024, output_value="1"),
+        "project": (
+            [({"name": "越界项目", "chain_id": other, "region_id": "140525"}, (422, "chain"))],
+            {"name": "新项目", "chain_id": silk, "region_id": "140525"},
+        ),
+        "projectplan": of_project(p["other_gaoping"], p["silk_zezhou"], year=2027),
+        "milestone": of_project(p["other_gaoping"], p["silk_zezhou"], name="越界节点"),
     }
     county = {
         "enterprise": (
@@ -525,6 +546,12 @@ def _creates(c) -> dict[tuple[str, str], tuple[list[tuple[dict, object]], dict |
         "contact": child(e["jingbai"], e["luanfu"], name="越界联系人"),
         "abovesizestatus": child(e["zezhou_other"], e["gaoping_other"], year=2024, is_above_size=True),
         "indicator": child(e["jingbai"], e["luanfu"], period_type="year", year=2024, output_value="1"),
+        "project": (
+            [({"name": "越界项目", "chain_id": silk, "region_id": "140525"}, 403)],
+            {"name": "高平新项目", "chain_id": silk, "region_id": "140581"},
+        ),
+        "projectplan": of_project(p["silk_zezhou"], p["silk_gaoping"], year=2027),
+        "milestone": of_project(p["silk_zezhou"], p["silk_gaoping"], name="越界节点"),
     }
     enterprise = {
         "product": child(e["luanfu"], e["jingbai"], name="越界产品"),
@@ -554,9 +581,24 @@ CREATE_CASES = [
             "contact",
             "abovesizestatus",
             "indicator",
+            "project",
+            "projectplan",
+            "milestone",
         )
     ),
-    *(("county", entity) for entity in ("enterprise", "product", "contact", "abovesizestatus", "indicator")),
+    *(
+        ("county", entity)
+        for entity in (
+            "enterprise",
+            "product",
+            "contact",
+            "abovesizestatus",
+            "indicator",
+            "project",
+            "projectplan",
+            "milestone",
+        )
+    ),
     *(("enterprise", entity) for entity in ("product", "contact", "indicator")),
 ]
 
