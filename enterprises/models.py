@@ -7,12 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from chainboard.formatting import KWH, MONEY, PEOPLE
-from chainboard.models import AuditedModel
+from chainboard.models import NON_NEGATIVE, AuditedModel
 from chainboard.periods import PeriodFields
 
 from .uscc import normalise, uscc_problem
 
-NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("Enter a value of zero or more."))]
 ENTERPRISE_SCOPE = {"chain": "memberships__chain", "region": "region__path", "enterprise": "pk"}
 CHILD_SCOPE = {
     "chain": "enterprise__memberships__chain",

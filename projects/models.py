@@ -8,19 +8,15 @@ by light with an index.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.formatting import MONEY
-from chainboard.models import AuditedModel
+from chainboard.models import NON_NEGATIVE, AuditedModel
 from chainboard.workflow import Transition, Workflow
 
-NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("Enter a value of zero or more."))]
 PROJECT_SCOPE = {"chain": "chain", "region": "region__path", "enterprise": "owner"}
 CHILD_SCOPE = {"chain": "project__chain", "region": "project__region__path", "enterprise": "project__owner"}
 

@@ -16,9 +16,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from chainboard.formatting import MONEY
-from chainboard.models import AuditedModel
+from chainboard.models import NON_NEGATIVE, AuditedModel
 
-NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("Enter a value of zero or more."))]
 PERCENT = [
     MinValueValidator(Decimal("0"), message=_("Enter a value of zero or more.")),
     MaxValueValidator(Decimal("100"), message=_("Enter a value of at most 100.")),

@@ -1,6 +1,6 @@
 from .attachments import Attachment
 from .audit import AuditEntry, AuditPurgePermit
-from .base import AuditedModel, ScopedQuerySet
+from .base import NON_NEGATIVE, AuditedModel, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
 from .instructions import Instruction, InstructionStatus
@@ -25,6 +25,7 @@ __all__ = [
     "JobStatus",
     "JournalEntry",
     "ScopedQuerySet",
+    "NON_NEGATIVE",
     "ScheduledJob",
     "Transition",
     "WorkerHeartbeat",

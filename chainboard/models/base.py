@@ -6,11 +6,16 @@ source of the record, and a manager whose querysets know ``restrict(user, action
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import ClassVar
 
 from django.contrib.contenttypes.fields import GenericForeignKey
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# Amounts and counts a person types that cannot be negative (investment, output, tax).
+NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("Enter a value of zero or more."))]
 
 
 class ScopedQuerySet(models.QuerySet):
