@@ -32,10 +32,20 @@ def _grouped(queryset, field: str) -> dict[str, int]:
     return {row[field]: row["n"] for row in rows}
 
 
+def _by_light(user) -> dict[str, int]:
+    """The user's projects counted by light, once per request: the to-dos and the card both read it
+    (cached on the user object, as ``scope.grants`` caches the grants)."""
+    cached = getattr(user, "_chainboard_projects_by_light", None)
+    if cached is None:
+        cached = _grouped(Project.objects.restrict(user, "view"), "light")
+        user._chainboard_projects_by_light = cached
+    return cached
+
+
 def _light_todos(user) -> list[desk.Todo]:
     if not scope.has_permission(user, "view", Project):
         return []
-    by_light = _grouped(Project.objects.restrict(user, "view"), "light")
+    by_light = _by_light(user)
     out = []
     if by_light.get(Light.RED):
         out.append(desk.Todo(_("Projects on red"), by_light[Light.RED], list_url(light=Light.RED), "danger"))
@@ -73,7 +83,7 @@ def _projects_card(request) -> dict | None:
     by_stage = _grouped(projects, "stage")
     if not by_stage:
         return None
-    by_light = _grouped(projects, "light")
+    by_light = _by_light(request.user)
     return {
         "total": sum(by_stage.values()),
         "total_url": list_url(),
