@@ -62,12 +62,14 @@ class ScopedFilterSet(django_filters.FilterSet):
         except FieldError:  # a filter with a method of its own and no path: nothing to offer
             return related.none()
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset, skip: str | None = None):
         """Each filter in turn; one across a to-many relation (an enterprise's chain, its role on a chain) as
         a subquery on the far table (:func:`scope.condition`) instead of a join made distinct: a join
         repeats rows, and ``DISTINCT`` then sorts the whole match before the page is cut, and wraps the
-        count."""
+        count. ``skip``: a filter left out (a facet counts over the other filters, chainboard/facets.py)."""
         for name, value in self.form.cleaned_data.items():
+            if name == skip:
+                continue
             filt = self.filters[name]
             if self._as_subquery(filt, value):
                 condition = scope.condition(queryset.model, filt.field_name, filt.lookup_expr, value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from functools import cache
 from pathlib import PurePath
 from typing import Any
 
@@ -74,6 +75,40 @@ class LookupChoiceField(forms.ModelChoiceField):
         super().__init__(queryset, **kwargs)
 
 
+class FetchedChoiceIterator(forms.models.ModelChoiceIterator):
+    """A model field's choices read with one plain fetch. Django's iterator reads them through
+    ``QuerySet.iterator()``, which on PostgreSQL opens a server-side cursor per field (``DECLARE … WITH
+    HOLD``, then a fetch and a close: 6-20 ms a field on a loaded machine, bench/README.md, "Issue 14:
+    projects"); a drop-down's few dozen rows gain nothing from streaming."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():  # a clone: the field's own queryset keeps no result cache
+            yield self.choice(obj)
+
+
+@cache
+def fetched(iterator: type) -> type:
+    """``iterator`` reading its rows with one fetch: a subclass whose ``super().__iter__()`` is
+    :class:`FetchedChoiceIterator`'s (django-filter's, which adds the "none" choice), or the class itself
+    when it reads its rows its own way (:class:`LookupChoiceIterator`)."""
+    if issubclass(FetchedChoiceIterator, iterator) or issubclass(iterator, FetchedChoiceIterator):
+        return FetchedChoiceIterator if iterator is forms.models.ModelChoiceIterator else iterator
+    return type(f"Fetched{iterator.__name__}", (iterator, FetchedChoiceIterator), {})
+
+
+def fetch_choices_once(field: forms.Field) -> None:
+    """Make a model choice field read its choices with one plain fetch (:class:`FetchedChoiceIterator`)."""
+    if isinstance(field, forms.ModelChoiceField) and not isinstance(field, LookupChoiceField):
+        iterator = fetched(field.iterator)
+        if iterator is not field.iterator:
+            field.iterator = iterator
+            field.widget.choices = (
+                field.choices
+            )  # the widget holds an iterator made when the queryset was set
+
+
 class StyledFormMixin:
     """Give widgets the UI kit's classes so templates can render fields plainly."""
 
@@ -81,6 +116,7 @@ class StyledFormMixin:
         """``empty_choice``: the words of a drop-down's empty choice (a filter's 全部); by default a
         form's (label_empty_choice)."""
         for field in self.fields.values():
+            fetch_choices_once(field)
             widget = field.widget
             label_empty_choice(field, empty_choice)
             css = widget.attrs.get("class", "")

@@ -125,6 +125,9 @@ TEMPLATES = [
     }
 ]
 
+# Widgets' plain templates rendered in Python, the same markup (chainboard/formrender.py).
+FORM_RENDERER = "chainboard.formrender.WidgetRenderer"
+
 # Databases: SQLite in WAL mode by default; PostgreSQL when DATABASE_URL is set.
 DATABASE_URL = env_str("DATABASE_URL")
 SQLITE_MMAP_BYTES = env_int("CHAINBOARD_SQLITE_MMAP_BYTES", 1024 * 1024 * 1024)

@@ -25,21 +25,30 @@ def list_url(**filters) -> str:
     return f"{base}?{urlencode(filters)}" if filters else base
 
 
-def _grouped(queryset, field: str) -> dict[str, int]:
-    # COUNT(*), not COUNT(id): PostgreSQL then reads (chain, light) and (light, stage) alone, without the
-    # table (a project's scope paths are all to-one: no row repeats).
-    rows = queryset.values(field).annotate(n=Counted("*")).order_by()
-    return {row[field]: row["n"] for row in rows}
+def _by_light_and_stage(user) -> dict[tuple[str, str], int]:
+    """The user's projects counted by light and stage in one grouped query, once per request: the to-dos
+    read the lights, the card the stages and the lights (cached on the user object, as ``scope.grants``
+    caches the grants). One query, not one per field: the index (chain, light, stage) answers a chain's
+    pairs alone, where grouping by stage alone sorted the chain's 50,000 projects (bench/README.md,
+    "Issue 14: projects"). ``COUNT(*)``, not ``COUNT(id)``: PostgreSQL then reads the index without the
+    table (a project's scope paths are all to-one: no row repeats)."""
+    cached = getattr(user, "_chainboard_projects_by_light_and_stage", None)
+    if cached is None:
+        rows = Project.objects.restrict(user, "view").values("light", "stage").annotate(n=Counted("*"))
+        cached = {(row["light"], row["stage"]): row["n"] for row in rows.order_by()}
+        user._chainboard_projects_by_light_and_stage = cached
+    return cached
+
+
+def _by(user, index: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for pair, n in _by_light_and_stage(user).items():
+        out[pair[index]] = out.get(pair[index], 0) + n
+    return out
 
 
 def _by_light(user) -> dict[str, int]:
-    """The user's projects counted by light, once per request: the to-dos and the card both read it
-    (cached on the user object, as ``scope.grants`` caches the grants)."""
-    cached = getattr(user, "_chainboard_projects_by_light", None)
-    if cached is None:
-        cached = _grouped(Project.objects.restrict(user, "view"), "light")
-        user._chainboard_projects_by_light = cached
-    return cached
+    return _by(user, 0)
 
 
 def _light_todos(user) -> list[desk.Todo]:
@@ -79,8 +88,7 @@ def _filing_todos(user) -> list[desk.Todo]:
 
 
 def _projects_card(request) -> dict | None:
-    projects = Project.objects.restrict(request.user, "view")
-    by_stage = _grouped(projects, "stage")
+    by_stage = _by(request.user, 1)
     if not by_stage:
         return None
     by_light = _by_light(request.user)

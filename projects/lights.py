@@ -29,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from chainboard import audit
 from chainboard.models.audit import AuditAction
@@ -101,6 +101,27 @@ def compute(project, today: dt.date | None = None, plan=None, *, plan_given: boo
     return max(found, key=lambda r: SEVERITY[r[0]])  # max keeps the first of equals: the start rule
 
 
+# Each rule in words: translated when one is shown (a list page shows 25), not all nine each time.
+RULE_TEXTS = {
+    "": "",
+    "no_plan": _("No plan data: no planned start and no planned investment this year."),
+    "halted": _("%(stage)s: nothing is expected while the project is halted."),
+    "finished": _("%(stage)s."),
+    "start_ahead": _("Planned start %(planned_start)s, not yet due."),
+    "start_due": _("Not started: planned start %(planned_start)s."),
+    "start_late": _("Not started %(months)s months after the planned start %(planned_start)s."),
+    "on_plan": _("Completed %(done)s%% of the year's plan against %(expected)s%% by time (%(year)s)."),
+    "behind_yellow": _(
+        "Completed %(done)s%% of the year's plan against %(expected)s%% by time: "
+        "%(behind)s points behind (%(year)s)."
+    ),
+    "behind_red": _(
+        "Completed %(done)s%% of the year's plan against %(expected)s%% by time: "
+        "%(behind)s points behind (%(year)s)."
+    ),
+}
+
+
 def describe(code: str, params: dict[str, Any] | None) -> str:
     """The rule that fired, in words, in the active language."""
     p = dict(params or {})
@@ -108,29 +129,11 @@ def describe(code: str, params: dict[str, Any] | None) -> str:
         from projects.models import ProjectStage
 
         p["stage"] = ProjectStage(p["stage"]).label
-    texts = {
-        "": "",
-        "no_plan": _("No plan data: no planned start and no planned investment this year."),
-        "halted": _("%(stage)s: nothing is expected while the project is halted."),
-        "finished": _("%(stage)s."),
-        "start_ahead": _("Planned start %(planned_start)s, not yet due."),
-        "start_due": _("Not started: planned start %(planned_start)s."),
-        "start_late": _("Not started %(months)s months after the planned start %(planned_start)s."),
-        "on_plan": _("Completed %(done)s%% of the year's plan against %(expected)s%% by time (%(year)s)."),
-        "behind_yellow": _(
-            "Completed %(done)s%% of the year's plan against %(expected)s%% by time: "
-            "%(behind)s points behind (%(year)s)."
-        ),
-        "behind_red": _(
-            "Completed %(done)s%% of the year's plan against %(expected)s%% by time: "
-            "%(behind)s points behind (%(year)s)."
-        ),
-    }
-    text = texts.get(code)
+    text = RULE_TEXTS.get(code)
     if text is None:
         return code
     try:
-        return text % p
+        return str(text) % p
     except (KeyError, TypeError, ValueError):
         return code
 

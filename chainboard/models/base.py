@@ -19,11 +19,42 @@ NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("Enter a value of zero
 
 
 class ScopedQuerySet(models.QuerySet):
+    # Set by ``scope.restrict``: rows of another table as many as this queryset's, and the number of
+    # conditions this queryset had then (chainboard/scope.py, ``far_rows``).
+    _count_from: tuple[models.QuerySet, int] | None = None
+
     def restrict(self, user, action: str = "view") -> ScopedQuerySet:
         """Only the rows ``user`` may ``action`` (view, add, change, delete) by role and scope."""
         from chainboard.scope import restrict
 
         return restrict(self, user, action)
+
+    def count_from(self, rows: models.QuerySet) -> ScopedQuerySet:
+        """This queryset, whose :meth:`count` is that of ``rows`` for as long as no condition, grouping,
+        ``DISTINCT`` or slice is added: a scope's rows counted off a far table (``scope.far_rows``)."""
+        clone = self._chain()
+        clone._count_from = (rows, len(self.query.where.children))
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._count_from = self._count_from
+        return clone
+
+    def count(self) -> int:
+        if self._count_from is not None and self._result_cache is None:
+            rows, conditions = self._count_from
+            query = self.query
+            if (
+                len(query.where.children) == conditions
+                and not query.is_sliced
+                and not query.distinct
+                and query.combinator is None
+                and query.group_by is None
+                and not query.is_empty()
+            ):
+                return rows.count()
+        return super().count()
 
 
 class AuditedModel(models.Model):

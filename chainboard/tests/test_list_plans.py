@@ -115,3 +115,32 @@ def test_the_page_reads_display_values_for_its_own_rows_only(client, world):
         q["sql"] for q in ctx.captured_queries if "GROUP_CONCAT" in q["sql"] or "STRING_AGG" in q["sql"]
     ]
     assert len(listed) == 1 and " IN (" in listed[0]  # the page's ids, not every match
+
+
+def test_a_chains_enterprises_are_counted_off_its_memberships_with_the_rows_count(world):
+    chief = world.users["chief"]  # the silk chain's chief: its enterprises, through their memberships
+    silk, other = world.chains["silk"], world.chains["other"]
+    # An enterprise on both chains is one enterprise of the silk chain.
+    actions.create_direct(ACTOR, Membership(enterprise=world.enterprises["gaoping_other"], chain=silk))
+    rows = Enterprise.objects.restrict(chief, "view")
+    on_silk = {e.pk for e in rows}
+    assert on_silk == set(Membership.objects.filter(chain=silk).values_list("enterprise_id", flat=True))
+    with CaptureQueriesContext(connection) as ctx:
+        assert rows.count() == rows.order_by("name").select_related("region").count() == len(on_silk) == 3
+    assert all("enterprises_enterprise" not in q["sql"] for q in ctx.captured_queries)
+
+    # Any further condition, a slice or DISTINCT counts the rows themselves.
+    in_gaoping = rows.filter(region__path__startswith="140581")
+    assert in_gaoping.count() == 2
+    assert rows.filter(memberships__chain=other).distinct().count() == 1
+    assert rows.none().count() == 0
+    assert Enterprise.objects.restrict(chief, "view")[:2].count() == 2
+
+    # Two chains: an enterprise on both would be counted twice off the memberships, so it is not.
+    many = scope.GrantSpec(role="x", permissions=frozenset(), chain_ids=frozenset({silk.pk, other.pk}))
+    assert scope.far_rows(Enterprise, many) is None
+    one = scope.GrantSpec(role="x", permissions=frozenset(), chain_ids=frozenset({silk.pk}))
+    assert scope.far_rows(Enterprise, one).count() == 3
+    # A county narrows enterprises by their own region: nothing to count off another table.
+    county = scope.GrantSpec(role="x", permissions=frozenset(), region_path="140581")
+    assert scope.far_rows(Enterprise, county) is None

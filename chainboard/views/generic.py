@@ -351,7 +351,9 @@ class ListView(EntityView):
         from chainboard.facets import facet_counts
         from chainboard.views.bulk import BULK_EDIT_LIMIT
 
-        facets = facet_counts(self.viewset, request, base_queryset) if filterset is not None else []
+        facets = (
+            facet_counts(self.viewset, request, base_queryset, filterset) if filterset is not None else []
+        )
         ctx = self.context(
             facets=facets,
             filterset=filterset,
