@@ -352,16 +352,23 @@ def make_users() -> None:
 
 
 def interleaved(fns: dict, runs: int) -> dict[str, float]:
-    """Median ms of each function, run in turns (one warm-up round first)."""
+    """Median ms of each function, run in turns (one warm-up round first); ``<key> cpu`` the median CPU
+    time of this process over the same runs. On the shared machine a run's wall time waits for a core
+    as much as it works; the CPU time does not (on SQLite it includes the queries, which run in the
+    process; on PostgreSQL the server's part is not in it)."""
     times: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     for fn in fns.values():
         fn()
     for _ in range(runs):
         for key, fn in fns.items():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             fn()
             times[key].append((time.perf_counter() - t) * 1000)
-    return {k: statistics.median(v) for k, v in times.items()}
+            cpu[key].append((time.process_time() - c) * 1000)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    medians.update({f"{k} cpu": statistics.median(v) for k, v in cpu.items()})
+    return medians
 
 
 class Raw:
@@ -416,30 +423,50 @@ def raw_project_list(raw: Raw, light: str | None, region_path: str | None, scope
 
 
 class Report:
-    """The figures: the application's server time, the part of it spent in SQL, the hand-written SQL's."""
+    """The figures: the application's server time, the part of it spent in SQL, the hand-written SQL's;
+    then the CPU time of this process for each side (load-independent; see :func:`interleaved`)."""
 
     def __init__(self):
         self.rows: list[tuple] = []
-        print(f"{'figure':60} {'app ms':>8} {'app SQL':>8} {'raw ms':>8} {'ratio':>7}  {'target':10} result")
+        print(
+            f"{'figure':60} {'app ms':>8} {'app SQL':>8} {'raw ms':>8} {'ratio':>7}  {'target':10} result "
+            f"{'app CPU':>8} {'raw CPU':>8} {'CPU ratio':>9}"
+        )
 
     def add(
-        self, figure: str, app: float, raw: float | None, target: str, ok: bool, sql: float | None = None
+        self,
+        figure: str,
+        app: float,
+        raw: float | None,
+        target: str,
+        ok: bool,
+        sql: float | None = None,
+        cpu: tuple[float | None, float | None] = (None, None),
     ):
         ratio = app / raw if raw else None
-        self.rows.append((figure, app, sql, raw, ratio, target, "pass" if ok else "FAIL"))
+        cpu_ratio = cpu[0] / cpu[1] if cpu[0] is not None and cpu[1] else None
+        self.rows.append((figure, app, sql, raw, ratio, target, "pass" if ok else "FAIL", *cpu, cpu_ratio))
         cells = [f"{v:8.1f}" if v is not None else f"{'—':>8}" for v in (app, sql, raw)]
         q = f"{ratio:6.2f}×" if ratio is not None else f"{'—':>7}"
-        print(f"{figure:60} {' '.join(cells)} {q}  {target:10} {'pass' if ok else 'FAIL'}", flush=True)
+        cpus = " ".join(f"{v:8.1f}" if v is not None else f"{'—':>8}" for v in cpu)
+        cq = f"{cpu_ratio:8.2f}×" if cpu_ratio is not None else f"{'—':>9}"
+        print(
+            f"{figure:60} {' '.join(cells)} {q}  {target:10} {'pass' if ok else 'FAIL'}   {cpus} {cq}",
+            flush=True,
+        )
 
     def markdown(self) -> str:
         lines = [
-            "| figure | app ms | of which SQL | hand-written SQL ms | app / SQL | target | result |",
-            "|---|---:|---:|---:|---:|---|---|",
+            "| figure | app ms | of which SQL | hand-written SQL ms | app / SQL | target | result "
+            "| app CPU ms | hand-written CPU ms | CPU ratio |",
+            "|---|---:|---:|---:|---:|---|---|---:|---:|---:|",
         ]
-        for figure, app, sql, raw, ratio, target, result in self.rows:
+        for figure, app, sql, raw, ratio, target, result, app_cpu, raw_cpu, cpu_ratio in self.rows:
             cells = ["" if v is None else f"{v:,.1f}" for v in (app, sql, raw)]
+            cpus = ["" if v is None else f"{v:,.1f}" for v in (app_cpu, raw_cpu)]
             lines.append(
-                f"| {figure} | {' | '.join(cells)} | {'' if ratio is None else f'{ratio:.2f}×'} | {target} | {result} |"
+                f"| {figure} | {' | '.join(cells)} | {'' if ratio is None else f'{ratio:.2f}×'} | {target} "
+                f"| {result} | {' | '.join(cpus)} | {'' if cpu_ratio is None else f'{cpu_ratio:.2f}×'} |"
             )
         return "\n".join(lines)
 
@@ -516,7 +543,7 @@ def measure(target: Target, args, state: dict) -> None:
             sql, queries = sql_ms(username, url)
             report.add(
                 f"project list, {figure} ({total:,} rows)", medians["app"], medians["raw"], "≤ 2× SQL",
-                medians["app"] <= 2 * medians["raw"], sql,
+                medians["app"] <= 2 * medians["raw"], sql, (medians["app cpu"], medians["raw cpu"]),
             )  # fmt: skip
             slowest(f"list, {figure}", queries, 4)
     if "desk" in only:
@@ -524,7 +551,13 @@ def measure(target: Target, args, state: dict) -> None:
             medians = interleaved({"app": lambda username=username: get(username, "/")}, runs)
             sql, queries = sql_ms(username, "/")
             report.add(
-                f"home page (desk), {username}", medians["app"], None, "< 100 ms", medians["app"] < 100, sql
+                f"home page (desk), {username}",
+                medians["app"],
+                None,
+                "< 100 ms",
+                medians["app"] < 100,
+                sql,
+                (medians["app cpu"], None),
             )
             if username == "bench_chief":
                 desk_cards(report, runs)
