@@ -1,7 +1,7 @@
 """What each role may do with the framework's own records: journal entries, attachments and the audit
 trail (accounts/roles.py composes every app's declarations)."""
 
-from accounts.roles import VIEW
+from accounts.roles import ALL, VIEW
 
 # Working roles comment on and attach files to the records they see.
 _COLLAB = {"chainboard.journalentry": ("view", "add"), "chainboard.attachment": ("view", "add", "delete")}
@@ -18,9 +18,19 @@ PERMISSIONS = {
     "county": _COLLAB,
     "investment": _COLLAB,
     "enterprise": _COLLAB,
+    "unit": _COLLAB,
     # The auditor only reads the trail; nobody writes it but the write path.
     "auditor": {"chainboard.auditentry": VIEW},
     # The administrator sees the scheduled jobs, runs one by hand and switches one on or off
     # (docs/scheduler.md).
-    "admin": {"chainboard.scheduledjob": ("view", "change")},
+    "admin": {
+        "chainboard.scheduledjob": ("view", "change"),
+        # The working-day schedule of a year the calendar does not cover yet (docs/workdays.md).
+        "chainboard.workdayyear": ALL,
+        "chainboard.workdayoverride": ALL,
+        # Webhooks (docs/notices.md): endpoints are switched off, never deleted (their delivery log
+        # stays); a delivery is retried by hand.
+        "chainboard.webhookendpoint": ("view", "add", "change"),
+        "chainboard.webhookdelivery": ("view", "change"),
+    },
 }

@@ -50,3 +50,42 @@ def verify_audit_trail() -> dict:
             f"{result.count} entries before it are intact"
         )
     return {"count": result.count, "head_id": result.head_id, "head_hash": result.head_hash}
+
+
+@task()
+def remind_workday_schedule(today: str | None = None) -> list[int]:
+    """From November, remind the administrators (a notice, chainboard/notices.py) to enter the working-day
+    schedule of a year the calendar does not cover yet, each Monday until it is entered. The years."""
+    import datetime as dt
+
+    from chainboard import workdays
+
+    day = dt.date.fromisoformat(today) if today else None
+    years = workdays.years_to_enter(day)
+    if years:
+        workdays.remind(years)
+    return years
+
+
+@task()
+def send_webhook(delivery_id: int) -> str | None:
+    """Try one webhook delivery now (enqueued by ``webhooks.emit``); retries are the scheduled job's."""
+    from chainboard import webhooks
+
+    return webhooks.attempt(delivery_id)
+
+
+@task()
+def retry_webhooks() -> int:
+    """Attempt every webhook delivery whose next attempt is due (exponential backoff)."""
+    from chainboard import webhooks
+
+    return webhooks.retry_due()
+
+
+@task()
+def daily_digest() -> dict:
+    """Each user's daily digest: a notice and a mail with their own to-dos, due items and unread notices."""
+    from chainboard import digest
+
+    return digest.send_all()

@@ -58,3 +58,11 @@ def table_cells(context, row):
         else:
             cells.append(f"<td>{html}</td>")
     return mark_safe("".join(cells))  # noqa: S308 - each value escaped as {{ cell }} escapes it
+
+
+@register.simple_tag
+def unread_notices(user) -> int:
+    """The header's unread count (chainboard/notices.py): one COUNT per page, for a signed-in user."""
+    from chainboard.notices import unread_count
+
+    return unread_count(user)
