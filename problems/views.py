@@ -48,6 +48,7 @@ MOVE_ACTIONS = {
     "handle": _("Handle"),
     "rate": _("Rate the answer"),
     "approve_extension": _("Decide on the extension"),
+    "escalate": _("Escalate"),
 }
 
 
@@ -68,6 +69,12 @@ class LoopFilterSet(ScopedFilterSet):
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("due by"))
     escalated = django_filters.BooleanFilter(method="filter_escalated", label=_("escalated"))
+    extension_requested = django_filters.BooleanFilter(
+        field_name="extension_requested_days",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("extension requested"),
+    )
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
