@@ -55,7 +55,7 @@ def _mine(user, model) -> Q | None:
     return condition
 
 
-def due_items(user) -> list:
+def due_items(user) -> list[desk.DueItem]:
     if not getattr(user, "is_authenticated", False):
         return []
     today = timezone.localdate()
@@ -157,8 +157,7 @@ def _raises_for_own(user) -> bool:
     return own_enterprise_id(user) is not None
 
 
-if hasattr(desk, "register_due"):  # STAND-IN until h-infra's due registry is merged
-    desk.register_due(due_items)
+desk.register_due(due_items)
 desk.register_todo(todos)
 desk.register(
     desk.Card(

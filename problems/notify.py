@@ -25,10 +25,7 @@ def unit_users(record) -> list:
     """The users of the unit holding ``record``: unit grants naming it, and the handler's account."""
     unit_id = record.unit_id
     users = []
-    from accounts.models import Grant
-
-    has_unit = any(f.name == "organisation" for f in Grant._meta.fields)  # STAND-IN until h-infra merges
-    if unit_id is not None and has_unit:
+    if unit_id is not None:
         users = list(
             get_user_model()
             ._base_manager.filter(is_active=True, grants__role="unit", grants__organisation_id=unit_id)
@@ -76,10 +73,8 @@ def raiser_users(problem) -> list:
 
 def tell(users, event: str, text: str, record) -> None:
     """The notice to ``users`` and the loop's own webhook event, with the record's essentials."""
-    try:  # STAND-IN until h-infra's notices and webhooks are merged
-        from chainboard import notices, webhooks
-    except ImportError:
-        return
+    from chainboard import notices, webhooks
+
     notices.notify(users, event, text, obj=record)
     webhooks.emit(event, payload(record))
 

@@ -119,6 +119,7 @@ class ProblemViewSet(ViewSet):
     form_class = ProblemForm
     filterset_class = ProblemFilterSet
     menu_group = "problems"
+    menu_label = _("Problems")  # 企业诉求: the verbose name says 诉求
     menu_order = 10
     icon = "message-report"
     search_rank = 55

@@ -1,5 +1,5 @@
 """The loop's world: the shared test world (chainboard/testing.py) plus a second organisation, a handler
-and a handling unit's user (a ``unit`` grant naming the city bureau), once h-infra's unit role exists."""
+and a handling unit's user (a ``unit`` grant naming the city bureau), both made here unless the shared world has them."""
 
 from __future__ import annotations
 
@@ -27,13 +27,14 @@ def world(db):
             ACTOR, Organisation(name="晋城职业技术学院", kind="college", region=bureau.region)
         )
         w.people = {"handler": actions.create_direct(ACTOR, Person(organisation=bureau, name="工信局经办人"))}
-        if "unit" in Role.values:
-            for key, org in (("unit", bureau), ("unit_college", w.organisations["college"])):
-                user = User(username=key, full_name=key)
-                user.set_password("x")
-                actions.create_direct(ACTOR, user)
-                actions.create_direct(ACTOR, Grant(user=user, role="unit", organisation=org))
-                w.users[key] = user
+        for key, org in (("unit", bureau), ("unit_college", w.organisations["college"])):
+            if key in w.users:
+                continue  # the shared world's own unit user
+            user = User(username=key, full_name=key)
+            user.set_password("x")
+            actions.create_direct(ACTOR, user)
+            actions.create_direct(ACTOR, Grant(user=user, role=Role.UNIT, organisation=org))
+            w.users[key] = user
     return w
 
 

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.roles import Role
 from chainboard import actions, workdays
 from chainboard.models import Transition
 from problems.models import Problem, RaisedVia, Task
@@ -20,7 +19,6 @@ from problems.raising import raise_problem
 from .conftest import ACTOR, assigned, make_problem, make_task
 
 pytestmark = pytest.mark.django_db
-needs_unit = pytest.mark.skipif("unit" not in Role.values, reason="the unit role comes with h-infra")
 D = dt.date
 
 ROLES = ("chief", "office", "county", "investment", "enterprise", "auditor", "unit", "unit_college")
@@ -114,7 +112,6 @@ def _try(world, model, role, move, start, data) -> bool:
     return made
 
 
-@needs_unit
 @pytest.mark.parametrize(
     ("model", "moves", "allowed"),
     [(Problem, PROBLEM_MOVES, PROBLEM_ALLOWED), (Task, TASK_MOVES, TASK_ALLOWED)],
@@ -128,7 +125,6 @@ def test_every_move_is_allowed_to_its_roles_and_refused_to_every_other(world, mo
             assert _try(world, model, role, move, start, data) == (role in allowed[move]), (move, role)
 
 
-@needs_unit
 def test_nobody_escalates_by_hand(world):
     record = make_problem(world, **assigned(world, handling_unit=world.organisations["bureau"]))
     for role in ROLES:
@@ -189,7 +185,6 @@ def test_the_handler_must_belong_to_the_unit(world):
     assert "handler" in invalid.value.errors
 
 
-@needs_unit
 def test_the_whole_loop_of_a_problem_raised_by_its_enterprise(world, time_machine):
     time_machine.move_to(dt.datetime(2025, 9, 29, 10, 0), tick=False)  # a Monday before National Day
     enterprise, office, unit = (world.users[k] for k in ("enterprise", "office", "unit"))
@@ -254,7 +249,6 @@ def test_the_whole_loop_of_a_problem_raised_by_its_enterprise(world, time_machin
     ]
 
 
-@needs_unit
 def test_a_task_is_confirmed_by_the_office_or_sent_back(world):
     office, unit = world.users["office"], world.users["unit"]
     task = make_task(world)
@@ -268,7 +262,6 @@ def test_a_task_is_confirmed_by_the_office_or_sent_back(world):
     assert task.state == "closed" and task.closed_on is not None
 
 
-@needs_unit
 def test_a_transfer_gives_the_new_unit_the_item_and_its_full_time(world, time_machine):
     time_machine.move_to(dt.datetime(2025, 6, 9, 9, 0), tick=False)
     record = make_problem(world, **assigned(world, handling_unit=world.organisations["bureau"]))
