@@ -29,10 +29,7 @@ RECOMPUTE_LABEL = "task:recompute_provisional_deadlines"
 
 
 def thresholds() -> tuple[int, int]:
-    return (
-        int(getattr(settings, "CHAINBOARD_ESCALATE_OFFICE_AFTER", 2)),
-        int(getattr(settings, "CHAINBOARD_ESCALATE_CHIEF_AFTER", 5)),
-    )
+    return settings.CHAINBOARD_ESCALATE_OFFICE_AFTER, settings.CHAINBOARD_ESCALATE_CHIEF_AFTER
 
 
 def level_for(late_days: int) -> int:
