@@ -7,7 +7,8 @@ from chainboard.api import api
 from chainboard.views import audit, favicon, home, notices, schedule, search, webhooks, workdays
 
 # Each app declares its API resources in api.py; importing them registers their routers.
-for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises", "projects"):
+API_APPS = "regions industries organisations accounts chains enterprises projects problems"
+for _module in API_APPS.split():
     __import__(f"{_module}.api")
 
 audit_patterns = (
@@ -82,6 +83,7 @@ urlpatterns = [
     path("", include("chains.urls")),
     path("", include("enterprises.urls")),
     path("", include("projects.urls")),
+    path("", include("problems.urls")),
 ]
 
 handler400 = "chainboard.views.errors.bad_request"

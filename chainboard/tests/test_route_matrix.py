@@ -107,6 +107,24 @@ PAGES: dict[str, object] = {
     "projects:progressreport_file": None,  # a report of the user's own: test_rounds
     "projects:my_progress": "user",
     "projects:project_file_progress": None,  # a named action: test_scope_matrix's NAMED_ROUTES
+    # The closed loop (problems/tests): the enterprise user's own form; the loop's named actions' pages
+    # are tried by test_scope_matrix's NAMED_ROUTES, the instructions by test_instructions' rule.
+    "problems:problem_raise": {"enterprise"},
+    "problems:problem_instructions": None,
+    "problems:problem_instruction_answer": None,
+    "problems:problem_instruction_users": None,
+    "problems:task_instructions": None,
+    "problems:task_instruction_answer": None,
+    "problems:task_instruction_users": None,
+    **{
+        f"problems:{model}_{action}": None
+        for model, actions in (
+            ("problem", ("assign", "handle", "rate", "approve_extension", "escalate")),
+            ("task", ("assign", "handle", "approve_extension", "escalate")),
+            ("meetingrecord", ("make_items",)),
+        )
+        for action in actions
+    },
 }
 API_OPERATIONS = {
     "list_items",
