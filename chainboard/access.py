@@ -1,7 +1,7 @@
 """What each role may do with the framework's own records: journal entries, attachments and the audit
 trail (accounts/roles.py composes every app's declarations)."""
 
-from accounts.roles import VIEW
+from accounts.roles import ALL, VIEW
 
 # Working roles comment on and attach files to the records they see.
 _COLLAB = {"chainboard.journalentry": ("view", "add"), "chainboard.attachment": ("view", "add", "delete")}
@@ -22,5 +22,10 @@ PERMISSIONS = {
     "auditor": {"chainboard.auditentry": VIEW},
     # The administrator sees the scheduled jobs, runs one by hand and switches one on or off
     # (docs/scheduler.md).
-    "admin": {"chainboard.scheduledjob": ("view", "change")},
+    "admin": {
+        "chainboard.scheduledjob": ("view", "change"),
+        # The working-day schedule of a year the calendar does not cover yet (docs/workdays.md).
+        "chainboard.workdayyear": ALL,
+        "chainboard.workdayoverride": ALL,
+    },
 }

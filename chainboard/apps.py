@@ -38,6 +38,16 @@ class ChainboardConfig(AppConfig):
                 50,
             )
         )
+        navigation.register(
+            navigation.MenuItem(
+                "system",
+                _("Working days"),
+                "workdays:year_list",
+                "chainboard.WorkdayYear",
+                "calendar-event",
+                55,
+            )
+        )
 
         # Periodic jobs (docs/scheduler.md); CHAINBOARD_SCHEDULE may move or switch off each one.
         scheduler.register(
@@ -51,6 +61,12 @@ class ChainboardConfig(AppConfig):
             cron="0 3 * * *",
             task="chainboard.tasks.verify_audit_trail",
             label=_("Verify the audit trail's hash chain"),
+        )
+        scheduler.register(
+            "workday-reminder",
+            cron="0 9 * * 1",
+            task="chainboard.tasks.remind_workday_schedule",
+            label=_("Remind administrators to enter next year's working days"),
         )
         task_started.connect(scheduler.on_task_started, dispatch_uid="chainboard-scheduler-started")
         task_finished.connect(scheduler.on_task_finished, dispatch_uid="chainboard-scheduler-finished")

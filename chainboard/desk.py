@@ -249,3 +249,26 @@ register(
     )
 )
 register_todo(_instructions_todo)
+
+
+# ---- the working-day schedule (chainboard/workdays.py) ----------------------------------------------------
+
+
+def _workdays_todo(user) -> list[Todo]:
+    """From November, administrators enter next year's working days while the calendar does not cover it."""
+    from chainboard import workdays
+    from chainboard.models import WorkdayYear
+
+    if not scope.has_permission(user, "change", WorkdayYear):
+        return []
+    return [
+        Todo(
+            _("Enter the working days of %(year)d") % {"year": year},
+            1,
+            reverse("workdays:year_edit", args=[year]),
+        )
+        for year in workdays.years_to_enter()
+    ]
+
+
+register_todo(_workdays_todo)

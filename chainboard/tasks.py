@@ -50,3 +50,18 @@ def verify_audit_trail() -> dict:
             f"{result.count} entries before it are intact"
         )
     return {"count": result.count, "head_id": result.head_id, "head_hash": result.head_hash}
+
+
+@task()
+def remind_workday_schedule(today: str | None = None) -> list[int]:
+    """From November, remind the administrators (a notice, chainboard/notices.py) to enter the working-day
+    schedule of a year the calendar does not cover yet, each Monday until it is entered. The years."""
+    import datetime as dt
+
+    from chainboard import workdays
+
+    day = dt.date.fromisoformat(today) if today else None
+    years = workdays.years_to_enter(day)
+    if years:
+        workdays.remind(years)
+    return years

@@ -4,7 +4,7 @@ from django.urls import include, path
 from accounts import login_views
 from chainboard import converters  # noqa: F401  (registers <id:…>)
 from chainboard.api import api
-from chainboard.views import audit, favicon, home, schedule, search
+from chainboard.views import audit, favicon, home, schedule, search, workdays
 
 # Each app declares its API resources in api.py; importing them registers their routers.
 for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises", "projects"):
@@ -28,6 +28,14 @@ schedule_patterns = (
     "schedule",
 )
 
+workday_patterns = (
+    [
+        path("", workdays.year_list, name="year_list"),
+        path("<int:year>/", workdays.year_edit, name="year_edit"),
+    ],
+    "workdays",
+)
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("favicon.ico", favicon.favicon, name="favicon"),
@@ -42,6 +50,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include(audit_patterns)),
     path("schedule/", include(schedule_patterns)),
+    path("workdays/", include(workday_patterns)),
     path("api/v1/", api.urls),
     path("", include("regions.urls")),
     path("", include("industries.urls")),

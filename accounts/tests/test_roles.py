@@ -136,6 +136,8 @@ TABLE = {
     },
     "admin": {
         "chainboard.scheduledjob": "vc",
+        "chainboard.workdayoverride": "vacd",
+        "chainboard.workdayyear": "vacd",
         "accounts.grant": "vacd",
         "accounts.user": "vacd",
         "axes.accessattempt": "vd",

@@ -8,6 +8,7 @@ from .journal import JournalEntry
 from .schedule import JobStatus, ScheduledJob
 from .tokens import ApiToken
 from .transitions import Transition
+from .workdays import WorkdayOverride, WorkdayYear
 from .workers import WorkerHeartbeat
 
 __all__ = [
@@ -28,5 +29,7 @@ __all__ = [
     "NON_NEGATIVE",
     "ScheduledJob",
     "Transition",
+    "WorkdayOverride",
+    "WorkdayYear",
     "WorkerHeartbeat",
 ]

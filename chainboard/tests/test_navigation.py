@@ -165,6 +165,7 @@ MENUS = {
                 ("Grants", "/grants/", "key"),
                 ("Locked accounts", "/lockouts/", "lock"),
                 ("Scheduled jobs", "/schedule/", "clock-play"),
+                ("Working days", "/workdays/", "calendar-event"),
             ],
         ),
     ],
@@ -202,7 +203,7 @@ CHINESE = {
         ("产业链", ["链长制职位"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
-        ("系统管理", ["用户", "授权", "锁定的账号", "定时任务"]),
+        ("系统管理", ["用户", "授权", "锁定的账号", "定时任务", "工作日"]),
     ],
 }
 

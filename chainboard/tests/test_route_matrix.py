@@ -71,6 +71,8 @@ PAGES: dict[str, object] = {
     "schedule:scheduledjob_list": {"admin"},
     "schedule:scheduledjob_run": None,  # POST only (test_scheduler: run now is audited)
     "schedule:scheduledjob_enable": None,  # POST only (test_scheduler: switching off is audited)
+    "workdays:year_list": {"admin"},
+    "workdays:year_edit": None,  # a year in the path: test_workdays tries the administrator and others
     "regions:region_lookup": "user",
     "industries:industryclass_lookup": "user",
     "api:openapi-json": "public",  # CHAINBOARD_API_SCHEMA_PUBLIC

@@ -1,0 +1,178 @@
+"""Working days and deadlines (chainboard/workdays.py, docs/workdays.md): statutory holidays and adjusted
+working days from chinese-calendar, the override table winning, a provisional year beyond the calendar,
+the administrator's page and the November reminder."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from chainboard import audit, desk, workdays
+from chainboard.models import AuditEntry, WorkdayOverride, WorkdayYear
+from chainboard.scope import SystemActor
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+
+
+def first_uncovered_year() -> int:
+    """The first year chinese-calendar does not cover, asked of the library (not written here)."""
+    year = D.today().year
+    while workdays.calendar_covers(year):
+        year += 1
+    return year
+
+
+def test_national_day_2024_and_its_adjusted_weekend_days():
+    # 2024: 1–7 October off; Sunday 29 September and Saturday 12 October worked in their place.
+    assert workdays.is_workday(D(2024, 9, 29))  # a Sunday, worked
+    assert not any(workdays.is_workday(D(2024, 10, day)) for day in range(1, 8))
+    assert workdays.is_workday(D(2024, 10, 12))  # a Saturday, worked
+    # Assigned on Monday 30 September, 3 working days: 8, 9 and 10 October.
+    assert workdays.deadline(D(2024, 9, 30), 3) == workdays.Deadline(D(2024, 10, 10), False)
+    # Assigned on Friday 27 September, counted from the next working day: Sunday 29th, Monday 30th,
+    # then 8 October.
+    assert workdays.deadline(D(2024, 9, 27), 3).due_on == D(2024, 10, 8)
+    # 5 working days from 30 September reach the adjusted Saturday.
+    assert workdays.deadline(D(2024, 9, 30), 5).due_on == D(2024, 10, 12)
+    assert workdays.between(D(2024, 9, 27), D(2024, 10, 12)) == 7
+
+
+def test_spring_festival_2025_and_its_adjusted_working_days():
+    # 2025: 28 January to 4 February off; Sunday 26 January and Saturday 8 February worked.
+    assert workdays.is_workday(D(2025, 1, 26))
+    assert not workdays.is_workday(D(2025, 1, 28))
+    assert not workdays.is_workday(D(2025, 2, 4))
+    assert workdays.is_workday(D(2025, 2, 8))
+    # Assigned on Friday 24 January: Sunday 26th, Monday 27th, Wednesday 5 February.
+    assert workdays.deadline(D(2025, 1, 24), 3) == workdays.Deadline(D(2025, 2, 5), False)
+    assert workdays.between(D(2025, 1, 24), D(2025, 2, 5)) == 3
+    assert workdays.between(D(2025, 2, 5), D(2025, 1, 24)) == 0
+    assert workdays.between(D(2025, 2, 5), D(2025, 2, 5)) == 0
+
+
+def test_between_across_years_agrees_with_counting_day_by_day():
+    start, end = D(2024, 12, 20), D(2025, 1, 10)
+    by_hand = sum(workdays.is_workday(start + dt.timedelta(days=i)) for i in range(1, (end - start).days + 1))
+    assert workdays.between(start, end) == by_hand
+    # New Year's Day 2025 is a Wednesday holiday.
+    assert not workdays.is_workday(D(2025, 1, 1))
+
+
+def test_a_year_the_calendar_does_not_cover_gives_provisional_deadlines_on_plain_weekdays(time_machine):
+    year = first_uncovered_year()
+    time_machine.move_to(dt.datetime(year - 1, 12, 20, 10, 0), tick=False)
+    assert workdays.is_provisional_year(year)
+    assert not workdays.is_provisional_year(year - 1)
+    # From the last Friday of December on: plain weekdays in the new year, flagged provisional.
+    friday = max(D(year - 1, 12, day) for day in range(22, 32) if D(year - 1, 12, day).weekday() == 4)
+    due = workdays.deadline(friday, 10)
+    assert due.provisional
+    counted, day = 0, friday
+    while counted < 10:
+        day += dt.timedelta(days=1)
+        if day.year == year:
+            counted += day.weekday() < 5
+        else:
+            counted += workdays.is_workday(day)
+    assert due.due_on == day
+    # A deadline that stays inside the covered year is not provisional.
+    assert not workdays.deadline(D(year - 1, 3, 2), 2).provisional
+
+
+def test_the_override_table_wins_and_an_entered_year_is_no_longer_provisional():
+    year = first_uncovered_year()
+    changed = []
+    workdays.schedule_changed.connect(
+        lambda sender, year, **kw: changed.append(year), weak=False, dispatch_uid="t"
+    )
+    try:
+        actor = SystemActor("test")
+        national_day = D(year, 10, 1)
+        with audit.operation(user=actor, source=audit.Source.COMMAND):
+            workdays.enter_schedule(actor, year, [(national_day, False, "国庆节")], entered=False)
+        assert not workdays.is_workday(national_day)
+        assert workdays.is_provisional_year(year)  # not marked complete yet
+        with audit.operation(user=actor, source=audit.Source.COMMAND):
+            workdays.enter_schedule(actor, year, [(national_day, False, "国庆节")], entered=True)
+        assert not workdays.is_provisional_year(year)
+        assert not workdays.deadline(D(year, 3, 1), 3).provisional
+    finally:
+        workdays.schedule_changed.disconnect(dispatch_uid="t")
+    # The override also beats chinese-calendar in a year it covers: a Monday made a holiday.
+    WorkdayOverride.objects.create(date=D(2024, 3, 4), is_workday=False, note="停工")
+    assert not workdays.is_workday(D(2024, 3, 4))
+    assert WorkdayYear.objects.get(year=year).entered
+
+
+def test_schedule_changed_is_sent_after_the_commit(django_capture_on_commit_callbacks):
+    year = first_uncovered_year()
+    changed = []
+    workdays.schedule_changed.connect(
+        lambda sender, year, **kw: changed.append(year), weak=False, dispatch_uid="t"
+    )
+    try:
+        actor = SystemActor("test")
+        with django_capture_on_commit_callbacks(execute=True):
+            workdays.enter_schedule(actor, year, [(D(year, 1, 1), False, "元旦")], entered=True)
+        assert changed == [year]
+        with django_capture_on_commit_callbacks(execute=True):
+            assert workdays.enter_schedule(actor, year, [(D(year, 1, 1), False, "元旦")], entered=True) == 0
+        assert changed == [year]  # nothing changed: no signal
+    finally:
+        workdays.schedule_changed.disconnect(dispatch_uid="t")
+
+
+def test_the_administrator_enters_a_year_on_the_page(client, world):
+    year = first_uncovered_year()
+    client.force_login(world.users["admin"])
+    page = client.get(reverse("workdays:year_list"))
+    assert page.status_code == 200
+    assert f'data-year="{year}"' in page.content.decode()
+    bad = client.post(
+        reverse("workdays:year_edit", args=[year]),
+        {"days": f"{year}-10-01 off 国庆节\n{year}-13-01 off\n{year - 1}-10-08 work", "entered": "on"},
+    )
+    assert bad.status_code == 200
+    text = bad.content.decode()
+    assert "Line 2" in text and "Line 3" in text
+    assert not WorkdayOverride.objects.exists()  # nothing saved
+    good = client.post(
+        reverse("workdays:year_edit", args=[year]),
+        {"days": f"{year}-10-01 off 国庆节\n{year}-10-09 work 国庆节调休", "entered": "on"},
+    )
+    assert good.status_code == 302
+    assert workdays.is_workday(D(year, 10, 9)) == True  # noqa: E712
+    assert not workdays.is_workday(D(year, 10, 1))
+    assert not workdays.is_provisional_year(year)
+    entries = AuditEntry.objects.filter(user_name="admin", content_type__model="workdayoverride")
+    assert entries.count() == 2
+
+
+@pytest.mark.parametrize("username", ["chief", "office", "county", "enterprise", "auditor"])
+def test_other_roles_do_not_see_the_working_day_pages(client, world, username):
+    client.force_login(world.users[username])
+    assert client.get(reverse("workdays:year_list")).status_code == 403
+    assert client.post(reverse("workdays:year_edit", args=[2030]), {"days": ""}).status_code == 403
+
+
+def test_administrators_are_reminded_from_november_until_the_year_is_entered(world, time_machine):
+    year = first_uncovered_year()
+    admin = world.users["admin"]
+    labels = lambda user: [str(t.label) for t in desk.todos_for(user)]  # noqa: E731
+    time_machine.move_to(dt.datetime(year - 1, 10, 31, 12, 0), tick=False)
+    assert workdays.years_to_enter() == []
+    assert not any(str(year) in label for label in labels(admin))
+    time_machine.move_to(dt.datetime(year - 1, 11, 1, 9, 0), tick=False)
+    assert workdays.years_to_enter() == [year]
+    assert any(str(year) in label for label in labels(admin))
+    assert not any(str(year) in label for label in labels(world.users["office"]))
+    # Still in January of the year itself, until it is entered.
+    time_machine.move_to(dt.datetime(year, 1, 15, 9, 0), tick=False)
+    assert workdays.years_to_enter() == [year]
+    WorkdayYear.objects.create(year=year, entered=True)
+    assert workdays.years_to_enter() == []
+    assert not any(str(year) in label for label in labels(admin))
