@@ -1,0 +1,276 @@
+"""The closed loop's statistics (issue 16, point 7; docs/closed-loop.md, "Statistics").
+
+For a chosen year, over the problems the user may view that were closed (办结) within it:
+
+- **on time**: closed on or before ``due_on``. An approved extension moves ``due_on``, so a problem closed
+  within its extended deadline is on time. A closed problem without a deadline is neither on time nor late.
+- **handling time**: working days from ``assigned_on`` to ``answered_on``, counted as
+  ``chainboard.workdays.between`` counts them (the working days after the assignment up to and including
+  the answer); the average over the closed problems that have both dates.
+- **satisfaction**: the share of each rating (满意, 基本满意, 不满意) among the rated problems.
+- **reopened**: the problems reopened at least once (重新办理 after 不满意).
+
+Grouped by handling unit, kind, county (the county the problem's region lies in) or month of closing;
+every figure carries the problem list's filters that give exactly its items (``Figures.url``).
+
+One query per grouping. The working-day average needs the calendar, which lives in Python
+(chinese-calendar and the override table), so the query does not return one row per problem: it returns,
+per group, how many problems were assigned on each day and how many were answered on each day (a
+``UNION ALL`` of the two histograms, at most groups × days rows whatever the number of problems), and
+the sum of working days is the sum over the answered days of count × the day's working-day ordinal minus
+the same over the assigned days (``between(a, b) = W(b) − W(a)`` for ``a ≤ b``, ``W`` counting working
+days from a fixed day on). The other figures ride on the answered-day rows as conditional counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, IntegerField, Q, Value
+from django.db.models.functions import ExtractMonth, Substr
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from chainboard import workdays
+
+from .models import Problem
+
+# The groupings a user can choose, in the order the page offers them.
+GROUPINGS = {
+    "unit": _("handling unit"),
+    "kind": _("kind"),
+    "county": _("county"),
+    "month": _("month closed"),
+}
+RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
+# A county is the first six digits of a division code (GB/T 2260): a town's code starts with its county's.
+COUNTY_DIGITS = 6
+
+
+def list_url(**filters) -> str:
+    base = reverse("problems:problem_list")
+    return f"{base}?{urlencode(filters)}" if filters else base
+
+
+@dataclass
+class Figures:
+    """One group's figures, and the filters of the problem list that shows each one's items."""
+
+    filters: dict  # the group's problems: state=closed, closed_year=…, and the group's own filter
+    linked: bool = True  # False for a group the list cannot select (a problem with no unit)
+    closed: int = 0
+    on_time: int = 0
+    late: int = 0
+    handled: int = 0  # closed problems with both an assignment and an answer date
+    handling_days: int = 0  # their working days, summed
+    reopened: int = 0
+    ratings: dict = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
+
+    def add(self, other: Figures) -> None:
+        for name in ("closed", "on_time", "late", "handled", "handling_days", "reopened"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for rating in RATINGS:
+            self.ratings[rating] += other.ratings[rating]
+
+    @property
+    def with_deadline(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.with_deadline if self.with_deadline else None
+
+    @property
+    def average_handling_days(self) -> float | None:
+        return self.handling_days / self.handled if self.handled else None
+
+    @property
+    def rated(self) -> int:
+        return sum(self.ratings.values())
+
+    def share(self, rating: str) -> float | None:
+        return self.ratings[rating] / self.rated if self.rated else None
+
+    def url(self, **extra) -> str | None:
+        """The problem list showing exactly the items of a figure: ``url()`` the closed problems,
+        ``url(on_time="true")`` those on time, ``url(rating="satisfied")``, ``url(reopened="true")``."""
+        return list_url(**self.filters, **extra) if self.linked else None
+
+    def as_dict(self) -> dict:
+        """The figures with their links, for the API and the templates."""
+        return {
+            "closed": self.closed,
+            "closed_url": self.url(),
+            "on_time": self.on_time,
+            "on_time_url": self.url(on_time="true"),
+            "late": self.late,
+            "late_url": self.url(on_time="false"),
+            "on_time_rate": self.on_time_rate,
+            "handled": self.handled,
+            "average_handling_days": self.average_handling_days,
+            "rated": self.rated,
+            "ratings": [
+                {
+                    "rating": rating,
+                    "count": self.ratings[rating],
+                    "share": self.share(rating),
+                    "url": self.url(rating=rating),
+                }
+                for rating in RATINGS
+            ],
+            "reopened": self.reopened,
+            "reopened_url": self.url(reopened="true"),
+        }
+
+
+@dataclass
+class Row:
+    key: object
+    label: str
+    figures: Figures
+
+
+@dataclass
+class Statistics:
+    year: int
+    by: str
+    rows: list[Row]
+    total: Figures
+
+
+def closed_in(user, year: int):
+    """The problems the user may view that were closed within ``year``."""
+    return Problem.objects.restrict(user, "view").filter(state="closed", closed_on__year=year)
+
+
+def _key(by: str):
+    return {
+        "unit": F("handling_unit_id"),
+        "kind": F("kind_id"),
+        "county": Substr("region_id", 1, COUNTY_DIGITS),
+        "month": ExtractMonth("closed_on"),
+        "total": Value(0, output_field=IntegerField()),
+    }[by]
+
+
+def _zero():
+    return Value(0, output_field=IntegerField())
+
+
+def _histograms(user, year: int, by: str):
+    """The one query: per group, the assigned-day histogram and the answered-day histogram with the
+    conditional counts (docstring of the module)."""
+    problems = closed_in(user, year)
+    handled = Q(assigned_on__isnull=False, answered_on__isnull=False, answered_on__gte=F("assigned_on"))
+    counted = ("closed", "on_time", "late", "reopened", *RATINGS)
+    assigned = (
+        problems.filter(handled)
+        .values(g=_key(by), d=F("assigned_on"))
+        .annotate(side=_zero(), n=Count("*"), **{name: _zero() for name in counted})
+        .order_by()
+    )
+    answered = (
+        problems.values(g=_key(by), d=F("answered_on"))
+        .annotate(
+            side=Value(1, output_field=IntegerField()),
+            n=Count("pk", filter=handled),
+            closed=Count("*"),
+            on_time=Count("pk", filter=Q(due_on__isnull=False, closed_on__lte=F("due_on"))),
+            late=Count("pk", filter=Q(due_on__isnull=False, closed_on__gt=F("due_on"))),
+            reopened=Count("pk", filter=Q(reopen_count__gt=0)),
+            **{rating: Count("pk", filter=Q(rating=rating)) for rating in RATINGS},
+        )
+        .order_by()
+    )
+    return assigned.union(answered, all=True)
+
+
+def ordinals(days) -> dict[dt.date, int]:
+    """``W(d)``: ``workdays.between`` from the day before the earliest of ``days`` to ``d``, so that
+    ``between(a, b) == W(b) - W(a)`` for ``a <= b``. One calendar for all of them: the override table is
+    read once per year the days cover."""
+    days = {d for d in days if d is not None}
+    if not days:
+        return {}
+    calendar = workdays.Calendar()
+    start = min(days) - dt.timedelta(days=1)
+    return {d: calendar.between(start, d) for d in days}
+
+
+def _labels(by: str, keys, year: int) -> dict:
+    keys = [k for k in keys if k is not None]
+    if by == "unit":
+        from organisations.models import Organisation
+
+        return dict(Organisation.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if by == "kind":
+        from .models import ProblemKind
+
+        return dict(ProblemKind.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if by == "county":
+        from regions.models import Region
+
+        return dict(Region.objects.filter(code__in=keys).values_list("code", "name"))
+    if by == "month":
+        from django.utils.formats import date_format
+
+        return {m: date_format(dt.date(year, m, 1), "YEAR_MONTH_FORMAT") for m in keys}
+    return {}
+
+
+def _group_filter(by: str, key) -> dict | None:
+    """The list filter that selects one group; None for a group the list cannot select."""
+    if by == "total":
+        return {}
+    if key is None:
+        return {"county": "-"} if by == "county" else None
+    name = {"unit": "handling_unit", "kind": "kind", "county": "county", "month": "closed_month"}[by]
+    return {name: key}
+
+
+def compute(user, year: int, by: str = "unit") -> Statistics:
+    """The statistics of ``year`` grouped ``by`` one of ``GROUPINGS`` (or "total"), in the user's scope."""
+    if by not in GROUPINGS and by != "total":
+        raise ValueError(f"unknown grouping {by!r}")
+    rows = list(_histograms(user, year, by))
+    w = ordinals(row["d"] for row in rows)
+    base = {"state": "closed", "closed_year": year}
+    groups: dict[object, Figures] = {}
+    for row in rows:
+        key = row["g"]
+        figures = groups.get(key)
+        if figures is None:
+            extra = _group_filter(by, key)
+            figures = groups[key] = Figures({**base, **(extra or {})}, linked=extra is not None)
+        if row["side"] == 0:
+            figures.handling_days -= row["n"] * w[row["d"]]
+            continue
+        if row["n"]:
+            figures.handling_days += row["n"] * w[row["d"]]
+        figures.handled += row["n"]
+        figures.closed += row["closed"]
+        figures.on_time += row["on_time"]
+        figures.late += row["late"]
+        figures.reopened += row["reopened"]
+        for rating in RATINGS:
+            figures.ratings[rating] += row[rating]
+    total = Figures(dict(base))
+    for figures in groups.values():
+        total.add(figures)
+    labels = _labels(by, groups, year)
+    out = [
+        Row(key, str(labels.get(key, key if key is not None else "—")), figures)
+        for key, figures in groups.items()
+    ]
+    if by == "month":
+        out.sort(key=lambda r: r.key)
+    else:
+        out.sort(key=lambda r: (-r.figures.closed, r.label))
+    return Statistics(year, by, out, total)
+
+
+def headline(user, year: int) -> Figures:
+    """The year's figures over the user's whole scope (the desk card)."""
+    return compute(user, year, "total").total
