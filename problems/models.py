@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from chainboard.models import NON_NEGATIVE, AuditedModel
 
+from .loop import loop_workflow
+
 
 class LoopState(models.TextChoices):
     SUBMITTED = "submitted", _("submitted")
@@ -287,6 +289,15 @@ class LoopFields(AuditedModel):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    @property
+    def unit(self):
+        """The unit holding the item (a problem's handling unit, a task's owner unit)."""
+        return getattr(self, self.unit_field)
+
+    @property
+    def unit_id(self):
+        return getattr(self, f"{self.unit_field}_id")
+
 
 class Problem(LoopFields):
     """An enterprise's problem or request (企业诉求), handled to the end and rated by its raiser."""
@@ -340,6 +351,8 @@ class Problem(LoopFields):
         "unit": "handling_unit",
     }
     named_actions = ("transition", "assign", "handle", "rate", "approve_extension")
+    workflow = loop_workflow("handling_unit", rated=True)
+    unit_field = "handling_unit"
     detail_fields = (
         "title",
         "state",
@@ -436,6 +449,8 @@ class Task(LoopFields):
     )
     scope_paths = {"chain": "chain", "region": "region__path", "unit": "owner_unit"}
     named_actions = ("transition", "assign", "handle", "approve_extension")
+    workflow = loop_workflow("owner_unit", rated=False)
+    unit_field = "owner_unit"
     detail_fields = (
         "title",
         "state",
