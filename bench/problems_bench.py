@@ -264,18 +264,21 @@ def make_users(state: dict) -> None:
 
 
 def raw_overdue(raw: Raw, unit: int, today: dt.date) -> int:
-    """The unit's overdue problems as an expert writes the page: the count and the first 25 by due date
-    with their kind's and enterprise's names."""
+    """The unit's overdue problems as an expert writes the list page: the count, the first 25 newest with
+    their enterprise's, kind's and unit's names, and the state, kind and rating facets."""
     where = "p.handling_unit_id = %s AND p.state IN ('assigned', 'in_progress') AND p.due_on < %s"
     params = [unit, today.isoformat() if raw.kind == "sqlite" else today]
     total = raw.q(f"SELECT COUNT(*) FROM problems_problem p WHERE {where}", params)[0][0]  # noqa: S608
     raw.q(
-        "SELECT p.id, p.title, p.state, p.due_on, p.escalation_level, k.name, e.name "  # noqa: S608
-        "FROM problems_problem p JOIN problems_problemkind k ON k.id = p.kind_id "
-        f"JOIN enterprises_enterprise e ON e.id = p.enterprise_id WHERE {where} "
-        "ORDER BY p.due_on, p.id LIMIT 25",
+        "SELECT p.id, p.title, e.name, k.name, o.name, p.state, p.due_on, p.escalation_level, p.rating "  # noqa: S608
+        "FROM problems_problem p JOIN enterprises_enterprise e ON e.id = p.enterprise_id "
+        "JOIN problems_problemkind k ON k.id = p.kind_id "
+        f"LEFT JOIN organisations_organisation o ON o.id = p.handling_unit_id WHERE {where} "
+        "ORDER BY p.created_at DESC, p.id DESC LIMIT 25",
         params,
     )
+    for column in ("state", "kind_id", "rating"):
+        raw.q(f"SELECT p.{column}, COUNT(*) FROM problems_problem p WHERE {where} GROUP BY p.{column}", params)  # noqa: S608
     return total
 
 
@@ -349,8 +352,8 @@ def measure(target: Target, args, state: dict) -> None:
     if "overdue" in only:
         unit_user = f"bench_unit_{busiest}"
         for figure, username, url in (
-            ("unit user, its overdue problems", unit_user, "/problems/?due=overdue"),
-            ("office, one unit's overdue problems", "bench_office", f"/problems/?due=overdue&handling_unit={busiest}"),
+            ("unit user, its overdue problems", unit_user, "/problems/?overdue=true"),
+            ("office, one unit's overdue problems", "bench_office", f"/problems/?overdue=true&handling_unit={busiest}"),
         ):  # fmt: skip
             total = raw_overdue(raw, busiest, today)
             medians = interleaved(
