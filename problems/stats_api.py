@@ -58,7 +58,9 @@ class StatisticsQuery(Schema):
     by: Literal["unit", "kind", "county", "month"] = "unit"
 
 
-@router.get("/", response=StatisticsOut, summary="Closed-loop statistics for a year")
+@router.get(
+    "/", response=StatisticsOut, summary="Closed-loop statistics for a year", url_name="problem_statistics"
+)
 def statistics(request, params: Query[StatisticsQuery]):
     """On-time rate, average handling time in working days, satisfaction and reopened problems among the
     problems closed in ``year`` (default: this year), grouped ``by`` unit, kind, county or month."""

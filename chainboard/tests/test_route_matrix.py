@@ -98,6 +98,9 @@ PAGES: dict[str, object] = {
     "projects:progressreport_file": None,  # a report of the user's own: test_rounds
     "projects:my_progress": "user",
     "projects:project_file_progress": None,  # a named action: test_scope_matrix's NAMED_ROUTES
+    # The closed loop's statistics: whoever may view problems, counted in their scope (test_stats).
+    "problems:problem_statistics": {"chief", "office", "county", "enterprise"},
+    "api:problem_statistics": None,  # a token's user: problems/tests/test_stats.py (scope, refusal)
 }
 API_OPERATIONS = {
     "list_items",

@@ -219,3 +219,34 @@ def test_the_api_gives_the_same_figures(client, w):
     body = response.json()
     assert body["total"]["closed"] == 2
     assert [row["label"] for row in body["rows"]] == ["高平市人民政府"]
+
+
+def test_the_api_refuses_a_user_who_may_not_view_problems(client, w):
+    from chainboard.models import ApiToken
+    from chainboard.models.tokens import hash_token
+
+    raw = ApiToken.generate()
+    actions.create_direct(ACTOR, ApiToken(user=w.users["auditor"], prefix=raw[:8], key_hash=hash_token(raw)))
+    response = client.get("/api/v1/problem-statistics/", headers={"authorization": f"Bearer {raw}"})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("username", "shown"), [("chief", True), ("office", True), ("county", False)])
+def test_the_chief_and_the_office_see_this_years_rates_on_their_desk(client, w, username, shown):
+    from django.utils import timezone
+
+    this_year = timezone.localdate().year
+    Problem.objects.filter(state="closed", closed_on__year=YEAR).update(closed_on=dt.date(this_year, 1, 2))
+    client.force_login(w.users[username])
+    response = client.get(reverse("home"))
+    cards = {c["card"].name: c for c in response.context["cards"]}
+    assert ("problem_statistics" in cards) is shown
+    if shown:
+        f = cards["problem_statistics"]["f"]
+        for url, count in [
+            (f["closed_url"], f["closed"]),
+            (f["on_time_url"], f["on_time"]),
+            (f["late_url"], f["late"]),
+        ]:
+            assert client.get(url).context["page"].paginator.count == count
+        assert f["closed"] == 3  # the silk chain's closed problems; 高平其他企业 is on the other chain
