@@ -145,8 +145,17 @@ class Grant(AuditedModel):
         related_name="grants",
         help_text=_("For enterprise users: their own enterprise."),
     )
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        verbose_name=_("handling unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grants",
+        help_text=_("For handling-unit users: their unit; they see the items assigned to it."),
+    )
 
-    detail_fields = ("user", "role", "chain", "region", "enterprise")
+    detail_fields = ("user", "role", "chain", "region", "enterprise", "organisation")
 
     class Meta:
         verbose_name = _("grant")
@@ -155,7 +164,7 @@ class Grant(AuditedModel):
 
     def __str__(self) -> str:
         parts = [self.get_role_display()]
-        for item in (self.chain, self.region, self.enterprise):
+        for item in (self.chain, self.region, self.enterprise, self.organisation):
             if item is not None:
                 parts.append(str(item))
         return " · ".join(str(p) for p in parts)
@@ -172,3 +181,7 @@ class Grant(AuditedModel):
             raise ValidationError({"enterprise": _("An enterprise user's grant names their enterprise.")})
         if self.role != Role.ENTERPRISE and self.enterprise_id is not None:
             raise ValidationError({"enterprise": _("Only the enterprise role is limited to one enterprise.")})
+        if self.role == Role.UNIT and self.organisation_id is None:
+            raise ValidationError({"organisation": _("A handling unit's grant names the unit.")})
+        if self.role != Role.UNIT and self.organisation_id is not None:
+            raise ValidationError({"organisation": _("Only the handling-unit role is limited to one unit.")})

@@ -23,6 +23,7 @@ class Role(models.TextChoices):
     COUNTY = "county", _("county or town staff")
     INVESTMENT = "investment", _("investment team")
     ENTERPRISE = "enterprise", _("enterprise user")
+    UNIT = "unit", _("handling unit")
     AUDITOR = "auditor", _("auditor")
     ADMIN = "admin", _("administrator")
     SECURITY_ADMIN = "security_admin", _("security administrator")
@@ -32,7 +33,16 @@ class Role(models.TextChoices):
 ALL = ("view", "add", "change", "delete")
 VIEW = ("view",)
 # Reference data (regions, industry classes) is read by every role but the auditor, who reads the trail only.
-REFERENCE_READERS = ("chief", "office", "county", "investment", "enterprise", "admin", "security_admin")
+REFERENCE_READERS = (
+    "chief",
+    "office",
+    "county",
+    "investment",
+    "enterprise",
+    "unit",
+    "admin",
+    "security_admin",
+)
 
 
 def all_of(*labels: str) -> dict[str, tuple[str, ...]]:

@@ -21,6 +21,7 @@ def grants_for(user) -> list[GrantSpec]:
                 chain_ids=frozenset([grant.chain_id]) if grant.chain_id else None,
                 region_path=grant.region.path if grant.region_id else None,
                 enterprise_id=grant.enterprise_id,
+                unit_id=grant.organisation_id,
             )
         )
     for position in Position.objects.filter(user=user).order_by("pk").only("chain_id", "kind"):
@@ -32,9 +33,11 @@ def grants_for(user) -> list[GrantSpec]:
 
 
 def grant_name(grant: GrantSpec, dimensions: set[str]) -> str:
-    """A grant's reach along ``dimensions`` in words: 高平市, 景柏服饰, 丝麻纺织服装产业链·高平市."""
+    """A grant's reach along ``dimensions`` in words: 高平市, 景柏服饰, 丝麻纺织服装产业链·高平市,
+    晋城市工业和信息化局 (a handling unit)."""
     from chains.models import Chain
     from enterprises.models import Enterprise
+    from organisations.models import Organisation
     from regions.models import Region
 
     parts = []
@@ -46,4 +49,23 @@ def grant_name(grant: GrantSpec, dimensions: set[str]) -> str:
         parts.extend(Region.objects.filter(path=grant.region_path).values_list("name", flat=True))
     if "enterprise" in dimensions and grant.enterprise_id is not None:
         parts.extend(str(e) for e in Enterprise.objects.filter(pk=grant.enterprise_id))
+    if "unit" in dimensions and grant.unit_id is not None:
+        parts.extend(str(o) for o in Organisation.objects.filter(pk=grant.unit_id))
     return "·".join(parts)
+
+
+def users_holding(permission: str):
+    """The active users a grant or a position of whom gives ``permission`` (for notices to a role)."""
+    from django.db.models import Q
+
+    from .models import User
+    from .roles import ROLE_PERMISSIONS
+
+    roles = [role for role in ROLE_PERMISSIONS if permission in permissions_for(role)]
+    kinds = [kind for kind, role in POSITION_ROLES.items() if role in roles]
+    holders = Q(grants__role__in=roles) | Q(positions__kind__in=kinds)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(pk__in=User.objects.filter(holders).values("pk"))
+        .order_by("pk")
+    )

@@ -92,8 +92,14 @@ class UserViewSet(ViewSet):
             _("Grants"),
             "grants",
             Table(
-                columns=[Column("role", link=True), Column("chain"), Column("region"), Column("enterprise")],
-                select_related=("chain", "region", "enterprise"),
+                columns=[
+                    Column("role", link=True),
+                    Column("chain"),
+                    Column("region"),
+                    Column("enterprise"),
+                    Column("organisation"),
+                ],
+                select_related=("chain", "region", "enterprise", "organisation"),
                 default_order=("role",),
             ),
         ),
@@ -107,10 +113,12 @@ class GrantForm(ScopedModelForm):
 
     class Meta:
         model = Grant
-        fields = ["user", "role", "chain", "region", "enterprise"]
+        fields = ["user", "role", "chain", "region", "enterprise", "organisation"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The handling unit of a unit grant: its choices are the organisations the administrator may
+        # view (ScopedModelForm restricts them), as any relation field's are.
         # The administrator sees no business data, but must be able to name a chain or an enterprise.
         from chains.models import Chain
         from enterprises.models import Enterprise
@@ -144,7 +152,8 @@ class GrantViewSet(ViewSet):
             Column("chain"),
             Column("region"),
             Column("enterprise"),
+            Column("organisation"),
         ],
-        select_related=("user", "chain", "region", "enterprise"),
+        select_related=("user", "chain", "region", "enterprise", "organisation"),
         default_order=("user__username", "role"),
     )

@@ -18,6 +18,7 @@ PERMISSIONS = {
     "county": _COLLAB,
     "investment": _COLLAB,
     "enterprise": _COLLAB,
+    "unit": _COLLAB,
     # The auditor only reads the trail; nobody writes it but the write path.
     "auditor": {"chainboard.auditentry": VIEW},
     # The administrator sees the scheduled jobs, runs one by hand and switches one on or off
@@ -27,5 +28,9 @@ PERMISSIONS = {
         # The working-day schedule of a year the calendar does not cover yet (docs/workdays.md).
         "chainboard.workdayyear": ALL,
         "chainboard.workdayoverride": ALL,
+        # Webhooks (docs/notices.md): endpoints are switched off, never deleted (their delivery log
+        # stays); a delivery is retried by hand.
+        "chainboard.webhookendpoint": ("view", "add", "change"),
+        "chainboard.webhookdelivery": ("view", "change"),
     },
 }

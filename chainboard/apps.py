@@ -48,6 +48,11 @@ class ChainboardConfig(AppConfig):
                 55,
             )
         )
+        navigation.register(
+            navigation.MenuItem(
+                "system", _("Webhooks"), "webhooks:endpoint_list", "chainboard.WebhookEndpoint", "webhook", 60
+            )
+        )
 
         # Periodic jobs (docs/scheduler.md); CHAINBOARD_SCHEDULE may move or switch off each one.
         scheduler.register(
@@ -67,6 +72,18 @@ class ChainboardConfig(AppConfig):
             cron="0 9 * * 1",
             task="chainboard.tasks.remind_workday_schedule",
             label=_("Remind administrators to enter next year's working days"),
+        )
+        scheduler.register(
+            "retry-webhooks",
+            cron="* * * * *",
+            task="chainboard.tasks.retry_webhooks",
+            label=_("Send the webhook deliveries whose next attempt is due"),
+        )
+        scheduler.register(
+            "daily-digest",
+            cron="30 7 * * *",
+            task="chainboard.tasks.daily_digest",
+            label=_("Send each user the daily digest of their items"),
         )
         task_started.connect(scheduler.on_task_started, dispatch_uid="chainboard-scheduler-started")
         task_finished.connect(scheduler.on_task_finished, dispatch_uid="chainboard-scheduler-finished")

@@ -9,6 +9,9 @@ Three registries, read by the home page (``chainboard/views/home.py``):
   (rounds to file, red and yellow projects) and instructions (批示 to answer) add theirs here.
 - ``register_count(Count(...))``: a count of records in the compact strip of counts, each a link to the
   list that shows the same rows.
+- ``register_due(function)``: ``function(user) -> list[DueItem]``, the user's own items with a deadline
+  that is near, today or past (problems and tasks to handle); the "Due" card groups them by state and
+  the daily digest (chainboard/digest.py) lists them.
 
 An app puts its registrations in its own ``desk.py``; every installed app's ``desk`` module is imported
 the first time the desk is read (as ``registered_viewsets`` imports each app's ``views``), so no central
@@ -63,9 +66,34 @@ class Count:
     order: int = 100
 
 
+class DueState:
+    """Where a due item stands against its deadline, in the order the card shows them."""
+
+    OVERDUE = "overdue"
+    DUE_TODAY = "due_today"
+    DUE_SOON = "due_soon"
+    ORDER = (OVERDUE, DUE_TODAY, DUE_SOON)
+    LABELS = {OVERDUE: _("Overdue"), DUE_TODAY: _("Due today"), DUE_SOON: _("Due soon")}
+    COLOURS = {OVERDUE: "red", DUE_TODAY: "orange", DUE_SOON: "yellow"}
+
+
+@dataclass(frozen=True)
+class DueItem:
+    label: Any
+    url: str
+    due_on: Any  # a date
+    provisional: bool  # the deadline counts days of a year whose working days are not published yet
+    state: str  # DueState: "due_soon", "due_today" or "overdue"
+
+    def __post_init__(self):
+        if self.state not in DueState.ORDER:
+            raise ValueError(f"unknown due state {self.state!r}")
+
+
 CARDS: dict[str, Card] = {}
 TODOS: list[Callable[[Any], list[Todo]]] = []
 COUNTS: list[Count] = []
+DUES: list[Callable[[Any], list[DueItem]]] = []
 _discovered = False
 
 
@@ -81,6 +109,31 @@ def register_todo(function: Callable[[Any], list[Todo]]) -> None:
 def register_count(count: Count) -> None:
     if count not in COUNTS:
         COUNTS.append(count)
+
+
+def register_due(function: Callable[[Any], list[DueItem]]) -> None:
+    if function not in DUES:
+        DUES.append(function)
+
+
+def due_for(user) -> list[DueItem]:
+    """The user's due items, most urgent first (overdue, due today, due soon; then by date)."""
+    discover()
+    items = [item for function in DUES for item in function(user)]
+    return sorted(items, key=lambda i: (DueState.ORDER.index(i.state), i.due_on, str(i.label)))
+
+
+def due_groups(items: list[DueItem]) -> list[dict]:
+    return [
+        {
+            "state": state,
+            "label": DueState.LABELS[state],
+            "colour": DueState.COLOURS[state],
+            "items": [item for item in items if item.state == state],
+        }
+        for state in DueState.ORDER
+        if any(item.state == state for item in items)
+    ]
 
 
 def discover() -> None:
@@ -189,7 +242,25 @@ def _audit_trail(request) -> dict | None:
     return {"entries": latest_audit_entries()}
 
 
+def _due(request) -> dict | None:
+    items = due_for(request.user)
+    return {"groups": due_groups(items)} if items else None
+
+
+def _notices(request) -> dict | None:
+    from chainboard.models import Notice
+
+    latest = list(Notice.objects.filter(user=request.user, read_at__isnull=True)[:5])
+    if not latest:
+        return None
+    from chainboard.notices import unread_count
+
+    return {"notices": latest, "unread": unread_count(request.user)}
+
+
 register(Card("counts", _("Overview"), "chainboard/desk/counts.html", _counts, order=0, wide=True))
+register(Card("due", _("Due"), "chainboard/desk/due.html", _due, order=11))
+register(Card("notices", _("Notices"), "chainboard/desk/notices.html", _notices, order=12))
 register(Card("needs_me", _("What needs me"), "chainboard/desk/needs_me.html", _needs_me, order=10))
 register(
     Card(

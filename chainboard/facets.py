@@ -133,16 +133,14 @@ def _scope_implied(model, related, remote: str, user) -> bool:
     model_paths = getattr(model, "scope_paths", {})
     related_paths = getattr(related, "scope_paths", {})
     for grant in scope.grants(user):
-        if not grant.allows(model_perm):
+        if not grant.allows(model_perm) or scope.excluded(model, grant):
             continue
         if not grant.allows(related_perm):
             return False
-        for dimension, value in (
-            ("enterprise", grant.enterprise_id),
-            ("chain", grant.chain_ids),
-            ("region", grant.region_path),
-        ):
-            if value is None or dimension not in related_paths:
+        if scope.excluded(related, grant) and not scope.excluded(model, grant):
+            return False
+        for dimension in scope.DIMENSIONS:
+            if grant.value(dimension) is None or dimension not in related_paths:
                 continue
             if dimension not in model_paths:
                 return False

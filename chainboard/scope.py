@@ -4,10 +4,15 @@ A user holds grants (``rules.md``, Scope). A grant is a role, plus a set of chai
 a region subtree (or the whole city), or a single enterprise. Conditions within a grant combine with
 AND, grants combine with OR. Roles map to permissions ``<app_label>.<action>_<model_name>``.
 
-Each scoped model declares ``scope_paths``: the ORM path from it to the chain id (``"chain"``), to the
-region's code path (``"region"``) and to the enterprise id (``"enterprise"``). A grant's condition on a
-dimension the model does not have does not restrict that model: a county grant restricts enterprises by
-region, but a chain (which has no region) only by the grant's chains.
+Each scoped model declares ``scope_paths``: for each scope *dimension* it has, the ORM path from it to
+the dimension's value: the chain id (``"chain"``), the region's code path (``"region"``), the enterprise
+id (``"enterprise"``), the handling unit's id (``"unit"``). The dimensions are a registry
+(:data:`DIMENSIONS`, :func:`register_dimension`): each says how a grant names its value and which lookup
+compares it, so a new dimension is a declaration, not new branches here and in the facets. A grant's
+condition on a dimension the model does not have does not restrict that model (a county grant restricts
+enterprises by region, but a chain, which has no region, only by the grant's chains), except for an
+*exclusive* dimension: a grant that names a handling unit sees nothing of a scoped model without
+``unit`` (a unit's users see the items assigned to their unit and nothing else of the enterprises).
 
 Everything that reads data goes through :func:`restrict`: list pages, details, counts, form choices,
 exports, search and the API.
@@ -15,8 +20,10 @@ exports, search and the API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -39,9 +46,57 @@ class GrantSpec:
     chain_ids: frozenset[int] | None = None  # None: every chain
     region_path: str | None = None  # None: the whole city
     enterprise_id: int | None = None  # set: this enterprise only
+    unit_id: int | None = None  # set: the items assigned to this organisation (a handling unit) only
 
     def allows(self, permission: str) -> bool:
         return permission in self.permissions
+
+    def value(self, dimension: str):
+        """The grant's value on ``dimension`` (None: no restriction on it)."""
+        return DIMENSIONS[dimension].value(self)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A scope dimension: ``scope_paths[name]`` leads from a model to a value that ``lookup`` compares
+    with the grant's ``value(grant)`` (None: the grant does not restrict along it)."""
+
+    name: str
+    lookup: str  # "exact", "in" or "startswith" (a prefix range)
+    value: Callable[[GrantSpec], Any]
+    # A grant restricted along an exclusive dimension sees nothing of a scoped model without it.
+    exclusive: bool = False
+
+
+DIMENSIONS: dict[str, Dimension] = {}
+
+
+def register_dimension(dimension: Dimension) -> None:
+    DIMENSIONS[dimension.name] = dimension
+
+
+register_dimension(Dimension("enterprise", "exact", lambda grant: grant.enterprise_id))
+register_dimension(
+    Dimension(
+        "chain",
+        "in",
+        lambda grant: None if grant.chain_ids is None else sorted(grant.chain_ids),
+    )
+)
+register_dimension(Dimension("region", "startswith", lambda grant: grant.region_path))
+register_dimension(Dimension("unit", "exact", lambda grant: grant.unit_id, exclusive=True))
+
+
+def excluded(model: type[models.Model], grant: GrantSpec) -> bool:
+    """Does ``grant`` see nothing of ``model``: restricted along an exclusive dimension ``model`` (a
+    scoped model) does not declare? Unscoped models (reference data) are left to the permissions."""
+    paths = getattr(model, "scope_paths", {})
+    if not paths:
+        return False
+    return any(
+        dimension.exclusive and dimension.name not in paths and dimension.value(grant) is not None
+        for dimension in DIMENSIONS.values()
+    )
 
 
 @cache
@@ -170,13 +225,13 @@ def condition(model: type[models.Model], path: str, lookup: str, value, joins: b
 def grant_condition(model: type[models.Model], grant: GrantSpec, joins: bool = False) -> Q | None:
     """The rows of ``model`` one grant covers; ``None`` when it covers them all."""
     paths: dict[str, str] = getattr(model, "scope_paths", {})
+    if excluded(model, grant):
+        return Q(pk__in=[])
     conditions: list[Q] = []
-    if grant.enterprise_id is not None and "enterprise" in paths:
-        conditions.append(condition(model, paths["enterprise"], "exact", grant.enterprise_id, joins))
-    if grant.chain_ids is not None and "chain" in paths:
-        conditions.append(condition(model, paths["chain"], "in", sorted(grant.chain_ids), joins))
-    if grant.region_path is not None and "region" in paths:
-        conditions.append(condition(model, paths["region"], "startswith", grant.region_path, joins))
+    for dimension in DIMENSIONS.values():
+        value = dimension.value(grant)
+        if value is not None and dimension.name in paths:
+            conditions.append(condition(model, paths[dimension.name], dimension.lookup, value, joins))
     if not conditions:
         return None
     combined = conditions[0]
@@ -207,23 +262,17 @@ def restrict(
     return queryset.filter(combined)
 
 
-def narrowing(
-    user, model: type[models.Model], dimensions=("chain", "region", "enterprise")
-) -> list[GrantSpec]:
-    """The view grants that narrow ``model`` along ``dimensions``; empty when one of them covers every row
-    (so a sum over the user's scope is a sum over everything)."""
-    paths = set(getattr(model, "scope_paths", {})) & set(dimensions)
+def narrowing(user, model: type[models.Model], dimensions=None) -> list[GrantSpec]:
+    """The view grants that narrow ``model`` along ``dimensions`` (None: every registered one); empty
+    when one of them covers every row (so a sum over the user's scope is a sum over everything). A grant
+    that sees nothing of ``model`` (:func:`excluded`) narrows nothing and is left out."""
+    paths = set(getattr(model, "scope_paths", {})) & set(DIMENSIONS if dimensions is None else dimensions)
     perm = permission_name(model, "view")
     out = []
     for grant in grants(user):
-        if not grant.allows(perm):
+        if not grant.allows(perm) or excluded(model, grant):
             continue
-        narrows = {
-            "chain": grant.chain_ids is not None,
-            "region": grant.region_path is not None,
-            "enterprise": grant.enterprise_id is not None,
-        }
-        if not any(narrows[d] for d in paths):
+        if not any(grant.value(d) is not None for d in paths):
             return []
         out.append(grant)
     return out
@@ -234,13 +283,13 @@ def _namer():
     return import_string(settings.CHAINBOARD_SCOPE_NAMER)
 
 
-def describe(user, model: type[models.Model], dimensions=("chain", "region", "enterprise")) -> str | None:
+def describe(user, model: type[models.Model], dimensions=None) -> str | None:
     """Which part of ``model`` the user's scope covers, in words (高平市, 景柏服饰), for a label beside any
     sum or count over it (docs/formatting.md); None when it covers every row."""
     narrowing_grants = narrowing(user, model, dimensions)
     if not narrowing_grants:
         return None
-    paths = set(getattr(model, "scope_paths", {})) & set(dimensions)
+    paths = set(getattr(model, "scope_paths", {})) & set(DIMENSIONS if dimensions is None else dimensions)
     names = [_namer()(grant, paths) for grant in narrowing_grants]
     return "、".join(dict.fromkeys(n for n in names if n)) or None
 

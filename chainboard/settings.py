@@ -358,6 +358,23 @@ EMAIL_BACKEND = env_str("CHAINBOARD_EMAIL_BACKEND", "django.core.mail.backends.c
 DEFAULT_FROM_EMAIL = env_str("CHAINBOARD_FROM_EMAIL", "chainboard@localhost")
 EMAIL_HOST = env_str("CHAINBOARD_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("CHAINBOARD_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("CHAINBOARD_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("CHAINBOARD_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("CHAINBOARD_EMAIL_USE_TLS", False)  # STARTTLS (port 587)
+EMAIL_USE_SSL = env_bool("CHAINBOARD_EMAIL_USE_SSL", False)  # TLS from the start (port 465)
+EMAIL_TIMEOUT = env_int("CHAINBOARD_EMAIL_TIMEOUT", 30)
+# The daily digest (chainboard/digest.py): in the app, and by mail to users with an address.
+CHAINBOARD_DIGEST_EMAIL = env_bool("CHAINBOARD_DIGEST_EMAIL", True)
+# The address users open the product at (https://chainboard.example.gov.cn): links in mail are absolute.
+CHAINBOARD_BASE_URL = env_str("CHAINBOARD_BASE_URL", "").rstrip("/")
+
+# Webhooks (chainboard/webhooks.py): how a delivery is sent (a dotted path; tests put a fake here), how
+# many attempts before it is given up, the first retry's delay (doubled each time, at most a day) and
+# the receiver's time to answer.
+CHAINBOARD_WEBHOOK_SENDER = env_str("CHAINBOARD_WEBHOOK_SENDER", "chainboard.webhooks.http_send")
+CHAINBOARD_WEBHOOK_MAX_ATTEMPTS = env_int("CHAINBOARD_WEBHOOK_MAX_ATTEMPTS", 8)
+CHAINBOARD_WEBHOOK_BACKOFF_SECONDS = env_int("CHAINBOARD_WEBHOOK_BACKOFF_SECONDS", 60)
+CHAINBOARD_WEBHOOK_TIMEOUT_SECONDS = env_int("CHAINBOARD_WEBHOOK_TIMEOUT_SECONDS", 10)
 
 # The framework layer asks these hooks; the accounts app answers them.
 CHAINBOARD_GRANTS_PROVIDER = "accounts.scope.grants_for"

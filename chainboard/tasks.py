@@ -65,3 +65,27 @@ def remind_workday_schedule(today: str | None = None) -> list[int]:
     if years:
         workdays.remind(years)
     return years
+
+
+@task()
+def send_webhook(delivery_id: int) -> str | None:
+    """Try one webhook delivery now (enqueued by ``webhooks.emit``); retries are the scheduled job's."""
+    from chainboard import webhooks
+
+    return webhooks.attempt(delivery_id)
+
+
+@task()
+def retry_webhooks() -> int:
+    """Attempt every webhook delivery whose next attempt is due (exponential backoff)."""
+    from chainboard import webhooks
+
+    return webhooks.retry_due()
+
+
+@task()
+def daily_digest() -> dict:
+    """Each user's daily digest: a notice and a mail with their own to-dos, due items and unread notices."""
+    from chainboard import digest
+
+    return digest.send_all()

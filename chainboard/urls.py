@@ -4,7 +4,7 @@ from django.urls import include, path
 from accounts import login_views
 from chainboard import converters  # noqa: F401  (registers <id:…>)
 from chainboard.api import api
-from chainboard.views import audit, favicon, home, schedule, search, workdays
+from chainboard.views import audit, favicon, home, notices, schedule, search, webhooks, workdays
 
 # Each app declares its API resources in api.py; importing them registers their routers.
 for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises", "projects", "problems"):
@@ -36,6 +36,27 @@ workday_patterns = (
     "workdays",
 )
 
+notice_patterns = (
+    [
+        path("", notices.notice_list, name="notice_list"),
+        path("read/", notices.notice_read_all, name="notice_read_all"),
+        path("<id:pk>/read/", notices.notice_read, name="notice_read"),
+    ],
+    "notices",
+)
+
+webhook_patterns = (
+    [
+        path("", webhooks.endpoint_list, name="endpoint_list"),
+        path("add/", webhooks.endpoint_add, name="endpoint_add"),
+        path("<id:pk>/", webhooks.endpoint_edit, name="endpoint_edit"),
+        path("deliveries/", webhooks.delivery_list, name="delivery_list"),
+        path("deliveries/<id:pk>/", webhooks.delivery_detail, name="delivery_detail"),
+        path("deliveries/<id:pk>/retry/", webhooks.delivery_retry, name="delivery_retry"),
+    ],
+    "webhooks",
+)
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("favicon.ico", favicon.favicon, name="favicon"),
@@ -51,6 +72,8 @@ urlpatterns = [
     path("audit/", include(audit_patterns)),
     path("schedule/", include(schedule_patterns)),
     path("workdays/", include(workday_patterns)),
+    path("notices/", include(notice_patterns)),
+    path("webhooks/", include(webhook_patterns)),
     path("api/v1/", api.urls),
     path("", include("regions.urls")),
     path("", include("industries.urls")),

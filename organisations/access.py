@@ -10,5 +10,7 @@ PERMISSIONS = {
     "office": {"organisations.organisation": VIEW, "organisations.person": ALL},
     "county": _READ,
     "investment": _READ,
+    # A handling unit's users read the organisations and their handlers (docs/roles.md).
+    "unit": _READ,
     "admin": all_of("organisations.organisation", "organisations.person"),
 }

@@ -134,10 +134,22 @@ TABLE = {
     "auditor": {
         "chainboard.auditentry": "v",
     },
+    # A handling unit (承办单位): the organisations and their handlers, reference data; the problems and
+    # tasks assigned to it come with the app that holds them.
+    "unit": {
+        "chainboard.attachment": "vad",
+        "chainboard.journalentry": "va",
+        "industries.industryclass": "v",
+        "organisations.organisation": "v",
+        "organisations.person": "v",
+        "regions.region": "v",
+    },
     "admin": {
         "chainboard.scheduledjob": "vc",
         "chainboard.workdayoverride": "vacd",
         "chainboard.workdayyear": "vacd",
+        "chainboard.webhookdelivery": "vc",
+        "chainboard.webhookendpoint": "vac",
         "accounts.grant": "vacd",
         "accounts.user": "vacd",
         "axes.accessattempt": "vd",

@@ -5,9 +5,11 @@ from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
 from .instructions import Instruction, InstructionStatus
 from .journal import JournalEntry
+from .notices import Notice
 from .schedule import JobStatus, ScheduledJob
 from .tokens import ApiToken
 from .transitions import Transition
+from .webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .workdays import WorkdayOverride, WorkdayYear
 from .workers import WorkerHeartbeat
 
@@ -27,8 +29,13 @@ __all__ = [
     "JournalEntry",
     "ScopedQuerySet",
     "NON_NEGATIVE",
+    "Notice",
     "ScheduledJob",
     "Transition",
+    "DeliveryStatus",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkdayOverride",
     "WorkdayYear",
     "WorkerHeartbeat",

@@ -73,6 +73,15 @@ PAGES: dict[str, object] = {
     "schedule:scheduledjob_enable": None,  # POST only (test_scheduler: switching off is audited)
     "workdays:year_list": {"admin"},
     "workdays:year_edit": None,  # a year in the path: test_workdays tries the administrator and others
+    "notices:notice_list": "user",  # each user's own notices (test_notices)
+    "notices:notice_read": None,  # POST only (test_notices: another user's notice answers 404)
+    "notices:notice_read_all": None,  # POST only
+    "webhooks:endpoint_list": {"admin"},
+    "webhooks:endpoint_add": {"admin"},
+    "webhooks:endpoint_edit": None,  # test_webhooks: the administrator only
+    "webhooks:delivery_list": {"admin"},
+    "webhooks:delivery_detail": None,  # test_webhooks
+    "webhooks:delivery_retry": None,  # POST only (test_webhooks)
     "regions:region_lookup": "user",
     "industries:industryclass_lookup": "user",
     "api:openapi-json": "public",  # CHAINBOARD_API_SCHEMA_PUBLIC

@@ -137,8 +137,8 @@ def test_the_administrator_enters_a_year_on_the_page(client, world):
         {"days": f"{year}-10-01 off 国庆节\n{year}-13-01 off\n{year - 1}-10-08 work", "entered": "on"},
     )
     assert bad.status_code == 200
-    text = bad.content.decode()
-    assert "Line 2" in text and "Line 3" in text
+    errors = bad.context["form"].errors["days"]
+    assert len(errors) == 2 and "2" in errors[0] and "13" in errors[0] and "3" in errors[1]
     assert not WorkdayOverride.objects.exists()  # nothing saved
     good = client.post(
         reverse("workdays:year_edit", args=[year]),
@@ -176,3 +176,14 @@ def test_administrators_are_reminded_from_november_until_the_year_is_entered(wor
     WorkdayYear.objects.create(year=year, entered=True)
     assert workdays.years_to_enter() == []
     assert not any(str(year) in label for label in labels(admin))
+
+
+def test_the_reminder_job_sends_the_administrators_a_notice(world):
+    from chainboard.models import Notice
+    from chainboard.tasks import remind_workday_schedule
+
+    year = first_uncovered_year()
+    assert remind_workday_schedule.call(today=f"{year - 1}-10-15") == []
+    assert not Notice.objects.exists()
+    assert remind_workday_schedule.call(today=f"{year - 1}-11-02") == [year]
+    assert list(Notice.objects.values_list("user__username", "kind")) == [("admin", "workdays")]
