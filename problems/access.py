@@ -13,7 +13,7 @@ those assigned to its unit (and nothing else of the enterprise), an enterprise g
 - investment: nothing here (its leads' tasks come with the investment app); auditor: the trail only.
 """
 
-from accounts.roles import ALL, VIEW, Role
+from accounts.roles import ALL, VIEW
 
 _LOOP = ("problems.problem", "problems.task", "problems.meetingrecord", "problems.progressnote")
 _READ = {**dict.fromkeys(_LOOP, VIEW), "problems.problemkind": VIEW}
@@ -38,13 +38,12 @@ PERMISSIONS = {
         "problems.problemkind": VIEW,
         "problems.problem": ("view", "add", "rate"),
     },
-    # The administrator keeps the list of kinds with the office.
-    "admin": {"problems.problemkind": ALL},
-}
-
-if "unit" in Role.values:  # the handling unit's role (accounts.Role.UNIT)
-    PERMISSIONS["unit"] = {
+    # The handling unit (承办单位) handles what is assigned to it, nothing else.
+    "unit": {
         "problems.problem": ("view", "handle"),
         "problems.task": ("view", "handle"),
         "problems.progressnote": ("view", "add", "change"),
-    }
+    },
+    # The administrator keeps the list of kinds with the office.
+    "admin": {"problems.problemkind": ALL},
+}

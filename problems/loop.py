@@ -215,6 +215,20 @@ def loop_workflow(unit_field: str, *, rated: bool) -> Workflow:
             style="danger",
         ),
     ]
+    # The daily job's move (problems/escalation.py), made by the system: no role holds ``escalate``.
+    moves.append(
+        Transition(
+            "escalate",
+            HANDLING,
+            _same,
+            _("Escalate"),
+            action="escalate",
+            fields=("escalation_level", "escalated_on"),
+            requires=("escalation_level", "escalated_on"),
+            icon="alarm",
+            style="danger",
+        )
+    )
     if rated:
         moves.append(
             Transition(

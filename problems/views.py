@@ -50,6 +50,7 @@ MOVE_ACTIONS = {
     "handle": _("Handle"),
     "rate": _("Rate the answer"),
     "approve_extension": _("Decide on the extension"),
+    "escalate": _("Escalate"),
 }
 
 
@@ -70,6 +71,12 @@ class LoopFilterSet(ScopedFilterSet):
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("due by"))
     escalated = django_filters.BooleanFilter(method="filter_escalated", label=_("escalated"))
+    extension_requested = django_filters.BooleanFilter(
+        field_name="extension_requested_days",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("extension requested"),
+    )
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
@@ -141,6 +148,7 @@ class ProblemViewSet(ViewSet):
     form_class = ProblemForm
     filterset_class = ProblemFilterSet
     menu_group = "problems"
+    menu_label = _("Problems")  # 企业诉求: the verbose name says 诉求
     menu_order = 10
     icon = "message-report"
     search_rank = 55

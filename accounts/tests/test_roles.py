@@ -1,16 +1,35 @@
 """Every role's permissions, as the apps' ``access`` modules compose them (accounts/roles.py), are exactly
 the table below: written out by hand (the table ``accounts/roles.py`` held before the apps declared their
-own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves) f(ile_progress: a scheduling round's filing)."""
+own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves) f(ile_progress: a scheduling round's filing); the closed loop's letters at ``ACTIONS``."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.roles import ROLE_PERMISSIONS, Role, compose, permissions_for
 
-ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "t": "transition", "f": "file_progress"}
+ACTIONS = {
+    "v": "view",
+    "a": "add",
+    "c": "change",
+    "d": "delete",
+    "t": "transition",
+    "f": "file_progress",
+    # The closed loop's named actions (problems/access.py): as(s)ign, (h)andle, (r)ate, e(x)tension, (m)ake
+    # items of a meeting's decisions. Nobody holds ``escalate``: the daily job's move.
+    "s": "assign",
+    "h": "handle",
+    "r": "rate",
+    "x": "approve_extension",
+    "m": "make_items",
+}
 
 TABLE = {
     "chief": {
+        "problems.meetingrecord": "v",
+        "problems.problem": "v",
+        "problems.problemkind": "v",
+        "problems.progressnote": "v",
+        "problems.task": "v",
         "chainboard.attachment": "v",
         "chainboard.instruction": "a",
         "chainboard.journalentry": "va",
@@ -37,6 +56,11 @@ TABLE = {
         "projects.progressreport": "v",
     },
     "office": {
+        "problems.meetingrecord": "vacdm",
+        "problems.problem": "vacdtsrx",
+        "problems.problemkind": "vacd",
+        "problems.progressnote": "vacd",
+        "problems.task": "vacdtsx",
         "chainboard.attachment": "vad",
         "chainboard.journalentry": "va",
         "chains.chain": "vc",
@@ -62,6 +86,11 @@ TABLE = {
         "projects.progressreport": "vacd",
     },
     "county": {
+        "problems.meetingrecord": "vac",
+        "problems.problem": "vac",
+        "problems.problemkind": "v",
+        "problems.progressnote": "v",
+        "problems.task": "v",
         "chainboard.attachment": "vad",
         "chainboard.journalentry": "va",
         "chains.chain": "v",
@@ -111,6 +140,8 @@ TABLE = {
         "projects.progressreport": "v",
     },
     "enterprise": {
+        "problems.problem": "var",
+        "problems.problemkind": "v",
         "chainboard.attachment": "vad",
         "chainboard.journalentry": "va",
         "chains.chain": "v",
@@ -137,6 +168,9 @@ TABLE = {
     # A handling unit (承办单位): the organisations and their handlers, reference data; the problems and
     # tasks assigned to it come with the app that holds them.
     "unit": {
+        "problems.problem": "vh",
+        "problems.progressnote": "vac",
+        "problems.task": "vh",
         "chainboard.attachment": "vad",
         "chainboard.journalentry": "va",
         "industries.industryclass": "v",
@@ -145,6 +179,7 @@ TABLE = {
         "regions.region": "v",
     },
     "admin": {
+        "problems.problemkind": "vacd",
         "chainboard.scheduledjob": "vc",
         "chainboard.workdayoverride": "vacd",
         "chainboard.workdayyear": "vacd",

@@ -43,6 +43,16 @@ CHAIN_MENU = [
         ],
     ),
     (
+        "Closed loop",
+        [
+            ("Problems", "/problems/", "message-report"),
+            ("Tasks", "/tasks/", "checklist"),
+            ("Meeting and visit records", "/meeting_records/", "users-group"),
+            ("Progress notes", "/progress_notes/", "notes"),
+            ("Problem kinds", "/problem_kinds/", "category"),
+        ],
+    ),
+    (
         "Organisations",
         [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
     ),
@@ -135,6 +145,10 @@ MENUS = {
             ],
         ),
         (
+            "Closed loop",
+            [("Problems", "/problems/", "message-report"), ("Problem kinds", "/problem_kinds/", "category")],
+        ),
+        (
             "Reference data",
             [
                 ("Regions", "/regions/", "map-pin"),
@@ -147,6 +161,7 @@ MENUS = {
     ],
     "admin": [
         ("Chains", [("Positions", "/positions/", "id-badge")]),
+        ("Closed loop", [("Problem kinds", "/problem_kinds/", "category")]),
         (
             "Organisations",
             [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
@@ -188,9 +203,17 @@ MENUS = {
             ],
         ),
     ],
-    # A handling unit's user (created here: the shared cast has none); the problems and tasks assigned to
-    # its unit come with the app that holds them.
+    # A handling unit's user (created here: the shared cast has none): the problems and tasks assigned to
+    # its unit and their progress notes, nothing else of the enterprises.
     "unit": [
+        (
+            "Closed loop",
+            [
+                ("Problems", "/problems/", "message-report"),
+                ("Tasks", "/tasks/", "checklist"),
+                ("Progress notes", "/progress_notes/", "notes"),
+            ],
+        ),
         (
             "Organisations",
             [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
@@ -212,11 +235,13 @@ CHINESE = {
         ("产业链", ["产业链", "环节", "环节关联", "链长制职位", "产业链属性", "产业链统计"]),
         ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
         ("重点项目", ["重点项目", "投资计划", "项目节点", "调度", "我的进度填报"]),
+        ("闭环管理", ["企业诉求", "任务", "会议走访记录", "办理进展", "诉求类型"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
     ],
     "admin": [
         ("产业链", ["链长制职位"]),
+        ("闭环管理", ["诉求类型"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
         ("系统管理", ["用户", "授权", "锁定的账号", "定时任务", "工作日", "Webhook"]),

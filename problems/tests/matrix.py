@@ -161,7 +161,9 @@ NAMED_ROUTES = {
     ("problem", "handle"): {"move": "start"},
     ("problem", "rate"): {"move": "rate", "_ok": 409},
     ("problem", "approve_extension"): {"move": "approve_extension"},
+    ("problem", "escalate"): {"move": "escalate"},  # the system's: nobody's
     ("task", "transition"): {"move": "confirm", "_ok": 409},
+    ("task", "escalate"): {"move": "escalate"},
     ("task", "assign"): {"move": "transfer"},
     ("task", "handle"): {"move": "start"},
     ("task", "approve_extension"): {"move": "approve_extension"},

@@ -1,0 +1,170 @@
+"""The closed loop on the desk (chainboard/desk.py):
+
+- due items (``register_due``): the open problems and tasks the user handles (their unit's, or theirs as
+  handler) or raised, due within two working days, due today or overdue; the desk's "Due" card and the
+  daily digest list them;
+- to-dos: the office's problems to accept, extension requests to decide and answered tasks to confirm;
+  the enterprise's answers to rate;
+- a card with the loop in the user's scope by state, the overdue and the escalated, each a link to its
+  list; and counts of problems and tasks in the strip.
+
+Everything is read through ``restrict``: a unit counts its unit's, a county its county's.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.db.models import Count as Counted
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chainboard import desk, scope, workdays
+
+from .models import OPEN_STATES, LoopState, Problem, Task
+
+DUE_SOON_DAYS = 2  # working days: "due soon" (docs/closed-loop.md)
+DUE_LIMIT = 50  # items of each kind listed; the list behind the card has the rest
+
+
+def list_url(model, **filters) -> str:
+    base = reverse(f"problems:{model._meta.model_name}_list")
+    return f"{base}?{urlencode(filters)}" if filters else base
+
+
+def due_state(due_on, today, soon) -> str | None:
+    if due_on < today:
+        return "overdue"
+    if due_on == today:
+        return "due_today"
+    if due_on <= soon:
+        return "due_soon"
+    return None
+
+
+def _mine(user, model) -> Q | None:
+    """The user's own items of ``model``: their unit's (a unit grant), theirs as handler, raised by them."""
+    units = {g.unit_id for g in scope.grants(user) if getattr(g, "unit_id", None) is not None}
+    condition = Q(handler__user=user)
+    if units:
+        condition |= Q(**{f"{model.unit_field}__in": units})
+    if model is Problem:
+        condition |= Q(raised_by=user)
+    return condition
+
+
+def due_items(user) -> list[desk.DueItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    today = timezone.localdate()
+    soon = workdays.deadline(today, DUE_SOON_DAYS).due_on
+    out = []
+    for model in (Problem, Task):
+        if not scope.has_permission(user, "view", model):
+            continue
+        rows = (
+            model.objects.restrict(user, "view")
+            .filter(_mine(user, model), state__in=OPEN_STATES, due_on__lte=soon)
+            .order_by("due_on", "pk")
+            .only("pk", "title", "due_on", "due_provisional")[:DUE_LIMIT]
+        )
+        for row in rows:
+            out.append(
+                desk.DueItem(
+                    label=f"{model._meta.verbose_name}: {row.title}",
+                    url=row.get_absolute_url(),
+                    due_on=row.due_on,
+                    provisional=row.due_provisional,
+                    state=due_state(row.due_on, today, soon),
+                )
+            )
+    return out
+
+
+def _count(user, model, action: str, **filters) -> int:
+    if not scope.has_permission(user, action, model):
+        return 0
+    return model.objects.restrict(user, action).filter(**filters).count()
+
+
+def todos(user) -> list[desk.Todo]:
+    out = []
+    to_accept = _count(user, Problem, "transition", state=LoopState.SUBMITTED)
+    if to_accept:
+        url = list_url(Problem, state=LoopState.SUBMITTED)
+        out.append(desk.Todo(_("Problems to accept"), to_accept, url, "warning"))
+    for model in (Problem, Task):
+        requests = _count(user, model, "approve_extension", extension_requested_days__isnull=False)
+        if requests:
+            label = (
+                _("Extension requests to decide (problems)")
+                if model is Problem
+                else _("Extension requests to decide (tasks)")
+            )
+            out.append(desk.Todo(label, requests, list_url(model, extension_requested="true"), "warning"))
+    to_confirm = _count(user, Task, "transition", state=LoopState.ANSWERED)
+    if to_confirm:
+        out.append(
+            desk.Todo(_("Answered tasks to confirm"), to_confirm, list_url(Task, state=LoopState.ANSWERED))
+        )
+    to_rate = _count(user, Problem, "rate", state=LoopState.ANSWERED)
+    if to_rate and not scope.has_permission(user, "assign", Problem):  # the raiser's, not the office's
+        out.append(desk.Todo(_("Answers to rate"), to_rate, list_url(Problem, state=LoopState.ANSWERED)))
+    return out
+
+
+def _card(request) -> dict | None:
+    user = request.user
+    today = timezone.localdate()
+    rows = []
+    for model in (Problem, Task):
+        if not scope.has_permission(user, "view", model):
+            continue
+        scoped = model.objects.restrict(user, "view")
+        by_state = {r["state"]: r["n"] for r in scoped.values("state").annotate(n=Counted("*")).order_by()}
+        if not by_state:
+            continue
+        overdue = scoped.filter(state__in=OPEN_STATES, due_on__lt=today).count()
+        escalated = scoped.filter(state__in=OPEN_STATES, escalation_level__gt=0).count()
+        rows.append(
+            {
+                "label": model._meta.verbose_name_plural,
+                "total": sum(by_state.values()),
+                "url": list_url(model),
+                "states": [
+                    {"label": label, "value": by_state[value], "url": list_url(model, state=value)}
+                    for value, label in LoopState.choices
+                    if by_state.get(value)
+                ],
+                "overdue": overdue,
+                "overdue_url": list_url(model, overdue="true"),
+                "escalated": escalated,
+                "escalated_url": list_url(model, escalated="true", overdue="true"),
+                "scope": scope.describe(user, model),
+            }
+        )
+    if not rows:
+        return None
+    can_raise = scope.has_permission(user, "add", Problem) and _raises_for_own(user)
+    return {"rows": rows, "raise_url": reverse("problems:problem_raise") if can_raise else None}
+
+
+def _raises_for_own(user) -> bool:
+    from .raising import own_enterprise_id
+
+    return own_enterprise_id(user) is not None
+
+
+desk.register_due(due_items)
+desk.register_todo(todos)
+desk.register(
+    desk.Card(
+        "problems", _("Closed loop"), "problems/desk/loop.html", _card, order=22, model="problems.Problem"
+    )
+)
+desk.register_count(
+    desk.Count(_("Problems"), "problems.Problem", "problems:problem_list", "message-report", 40)
+)
+desk.register_count(desk.Count(_("Tasks"), "problems.Task", "problems:task_list", "checklist", 41))
