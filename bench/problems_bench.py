@@ -278,7 +278,9 @@ def raw_overdue(raw: Raw, unit: int, today: dt.date) -> int:
         params,
     )
     for column in ("state", "kind_id", "rating"):
-        raw.q(f"SELECT p.{column}, COUNT(*) FROM problems_problem p WHERE {where} GROUP BY p.{column}", params)  # noqa: S608
+        raw.q(
+            f"SELECT p.{column}, COUNT(*) FROM problems_problem p WHERE {where} GROUP BY p.{column}", params
+        )  # noqa: S608
     return total
 
 
@@ -399,13 +401,21 @@ def measure(target: Target, args, state: dict) -> None:
             )
             report.add(f"    statistics by {by}, {year} (module)", ms["m"], None, "—", True)
     if "escalation" in only:
+        from chainboard import audit
+        from chainboard.models import AuditEntry
         from problems import escalation
 
         for label in ("first run today", "second run (nothing new)"):
-            started, cpu = time.perf_counter(), time.process_time()
-            result = escalation.run(today)
-            ms, cpu = (time.perf_counter() - started) * 1000, time.process_time() - cpu
-            report.add(f"daily escalation, {label} ({result}; {cpu:.1f} s CPU)", ms, None, "—", True)
+            entries = AuditEntry.objects.count()
+            with audit.operation(source=audit.Source.TASK, label="task:escalate_overdue"):
+                started, cpu = time.perf_counter(), time.process_time()
+                raised = escalation.escalate_overdue(today)
+                ms, cpu = (time.perf_counter() - started) * 1000, time.process_time() - cpu
+            audited = AuditEntry.objects.count() - entries
+            report.add(
+                f"daily escalation, {label} ({len(raised):,} raised, {audited:,} audit rows; {cpu:.1f} s CPU)",
+                ms, None, "—", True,
+            )  # fmt: skip
     if "digest" in only:
         from chainboard import digest
 
@@ -413,10 +423,11 @@ def measure(target: Target, args, state: dict) -> None:
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             mail.outbox = []
             started, cpu = time.perf_counter(), time.process_time()
-            sent = digest.run()
+            sent = digest.send_all(today)
             ms, cpu = (time.perf_counter() - started) * 1000, time.process_time() - cpu
             report.add(
-                f"daily digest over {users} users ({sent}; {len(mail.outbox)} e-mails; {cpu:.1f} s CPU)",
+                f"daily digest over {users} users ({sent['notices']} notices, {len(mail.outbox)} e-mails; "
+                f"{cpu:.1f} s CPU)",
                 ms, None, "—", True,
             )  # fmt: skip
     out = DATA / f"problems-{state['problems']}-{target.kind}-{'-'.join(sorted(only))}.md"
