@@ -9,6 +9,7 @@ from chainboard.filters import LookupFilter, ScopedFilterSet
 from chainboard.tables import Column, Table
 from chainboard.views.generic import DetailAction, ViewSet
 from chainboard.views.transitions import TransitionView
+from enterprises.models import Enterprise
 from regions.models import Region
 
 from .forms import MeetingRecordForm, ProblemForm, ProblemKindForm, ProgressNoteForm, TaskForm
@@ -92,6 +93,12 @@ class LoopFilterSet(ScopedFilterSet):
 
 class ProblemFilterSet(LoopFilterSet):
     search_fields = ("title", "enterprise__name", "description")
+    # A picker, not a drop-down of every enterprise in scope (a million at province scale).
+    enterprise = LookupFilter(
+        queryset=Enterprise.objects.all(),
+        lookup_url_name="enterprises:enterprise_lookup",
+        label=_("enterprise"),
+    )
     # The statistics' links (problems/stats.py): each figure opens the list of exactly its problems.
     closed_year = django_filters.NumberFilter(field_name="closed_on__year", label=_("year closed"))
     closed_month = django_filters.NumberFilter(field_name="closed_on__month", label=_("month closed"))

@@ -84,6 +84,7 @@ PAGES: dict[str, object] = {
     "webhooks:delivery_retry": None,  # POST only (test_webhooks)
     "regions:region_lookup": "user",
     "industries:industryclass_lookup": "user",
+    "enterprises:enterprise_lookup": "user",
     "api:openapi-json": "public",  # CHAINBOARD_API_SCHEMA_PUBLIC
     "api:openapi-view": "public",
     "api:api-root": None,  # ninja's root: not an operation
