@@ -250,3 +250,15 @@ def test_the_chief_and_the_office_see_this_years_rates_on_their_desk(client, w, 
         ]:
             assert client.get(url).context["page"].paginator.count == count
         assert f["closed"] == 3  # the silk chain's closed problems; 高平其他企业 is on the other chain
+
+
+def test_the_lists_enterprise_filter_is_a_picker_that_filters(client, w):
+    client.force_login(w.users["city_office"])
+    jingbai = w.enterprises["jingbai"]
+    response = client.get(reverse("problems:problem_list"), {"enterprise": jingbai.pk})
+    assert response.context["page"].paginator.count == 2  # "before" and "across"
+    assert "潞安府潞绸</option>" not in response.content.decode()  # only the chosen enterprise is an option
+    found = client.get(reverse("enterprises:enterprise_lookup"), {"q": "景柏"}).json()["results"]
+    assert [r["text"] for r in found] == ["景柏服饰"]
+    client.force_login(w.users["county"])  # 高平市: 泽州县's enterprise is not offered
+    assert client.get(reverse("enterprises:enterprise_lookup"), {"q": "景柏"}).json()["results"] == []
