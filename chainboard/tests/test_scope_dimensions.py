@@ -110,9 +110,9 @@ def test_a_unit_grant_names_its_unit_and_only_it_does(world):
     from django.core.exceptions import ValidationError
 
     user = world.users["outsider"]
-    with pytest.raises(ValidationError, match="unit"):
+    with pytest.raises(ValidationError, match="organisation"):
         Grant(user=user, role=Role.UNIT).full_clean()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="organisation"):
         Grant(user=user, role=Role.COUNTY, organisation=world.organisations["bureau"]).full_clean()
     Grant(user=user, role=Role.UNIT, organisation=world.organisations["bureau"]).full_clean()
 
