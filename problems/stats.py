@@ -13,13 +13,10 @@ For a chosen year, over the problems the user may view that were closed (办结)
 Grouped by handling unit, kind, county (the county the problem's region lies in) or month of closing;
 every figure carries the problem list's filters that give exactly its items (``Figures.url``).
 
-One query per grouping. The working-day average needs the calendar, which lives in Python
-(chinese-calendar and the override table), so the query does not return one row per problem: it returns,
-per group, how many problems were assigned on each day and how many were answered on each day (a
-``UNION ALL`` of the two histograms, at most groups × days rows whatever the number of problems), and
-the sum of working days is the sum over the answered days of count × the day's working-day ordinal minus
-the same over the assigned days (``between(a, b) = W(b) − W(a)`` for ``a ≤ b``, ``W`` counting working
-days from a fixed day on). The other figures ride on the answered-day rows as conditional counts.
+One query per grouping, one pass over the year's closed problems, whatever their number: the working days
+are summed in SQL as the difference of two working-day numbers (see ``working_day_number``), the
+calendar's departures from Monday-to-Friday (statutory holidays, adjusted working days, the
+administrators' overrides) written into the query as a step function read from ``chainboard.workdays``.
 """
 
 from __future__ import annotations
@@ -28,8 +25,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, IntegerField, Q, Value
-from django.db.models.functions import ExtractMonth, Substr
+from django.db.models import Case, Count, ExpressionWrapper, F, Func, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import ExtractMonth, Least, Mod, Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -155,28 +152,74 @@ def _key(by: str):
     }[by]
 
 
-def _zero():
-    return Value(0, output_field=IntegerField())
+# Working days are counted in SQL as W(d) = weekdays(d) + A(d): the Mondays to Fridays from a fixed Sunday
+# up to d, plus the calendar's corrections up to d (+1 for each weekend day worked, −1 for each weekday off),
+# so that workdays.between(a, b) = W(b) − W(a) for a ≤ b. The corrections are read from the calendar for
+# the chosen year and LOOKBACK_YEARS before it; a problem assigned earlier than that (handled for more
+# than five years) counts the days before the window as plain weekdays.
+EPOCH = dt.date(1970, 1, 4)  # a Sunday
+LOOKBACK_YEARS = 5
 
 
-def _histograms(user, year: int, by: str):
-    """The one query: per group, the assigned-day histogram and the answered-day histogram with the
-    conditional counts (docstring of the module)."""
-    problems = closed_in(user, year)
-    handled = Q(assigned_on__isnull=False, answered_on__isnull=False, answered_on__gte=F("assigned_on"))
-    counted = ("closed", "on_time", "late", "reopened", *RATINGS)
-    assigned = (
-        problems.filter(handled)
-        .values(g=_key(by), d=F("assigned_on"))
-        .annotate(side=_zero(), n=Count("*"), **{name: _zero() for name in counted})
-        .order_by()
+class DayNumber(Func):
+    """Days from ``EPOCH`` to a date, as an integer (SQLite and PostgreSQL)."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = f"CAST(julianday(%(expressions)s) - julianday('{EPOCH.isoformat()}') AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = f"(%(expressions)s - DATE '{EPOCH.isoformat()}')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def corrections(first: dt.date, last: dt.date) -> list[tuple[dt.date, int]]:
+    """The days from ``first`` to ``last`` where the calendar departs from Monday-to-Friday, each with the
+    running sum of the corrections up to it: the steps of A(d). One calendar, read once per year."""
+    calendar = workdays.Calendar()
+    steps, total, day = [], 0, first
+    while day <= last:
+        weekday = day.weekday() < 5
+        if calendar.is_workday(day) != weekday:
+            total += -1 if weekday else 1
+            steps.append((day, total))
+        day += dt.timedelta(days=1)
+    return steps
+
+
+def working_day_number(field: str, steps: list[tuple[dt.date, int]]):
+    """W(field) as an SQL expression (see above)."""
+    n = DayNumber(field)
+    integer = IntegerField()
+    weeks = ExpressionWrapper(n / Value(7), output_field=integer)  # integer division: whole weeks
+    weekdays = Value(5) * weeks + Least(
+        Mod(n, Value(7), output_field=integer), Value(5), output_field=integer
     )
-    answered = (
-        problems.values(g=_key(by), d=F("answered_on"))
+    if not steps:
+        return weekdays
+    # The latest step first: most dates are recent and stop at one of the first branches.
+    correction = Case(
+        *[When(**{f"{field}__gte": day}, then=Value(total)) for day, total in reversed(steps)],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return weekdays + correction
+
+
+def _figures_query(user, year: int, by: str):
+    """The one query: per group, the counts and the sum of working days from assignment to answer."""
+    handled = Q(assigned_on__isnull=False, answered_on__isnull=False, answered_on__gte=F("assigned_on"))
+    steps = corrections(dt.date(year - LOOKBACK_YEARS, 1, 1), dt.date(year, 12, 31))
+    days = working_day_number("answered_on", steps) - working_day_number("assigned_on", steps)
+    return (
+        closed_in(user, year)
+        .values(g=_key(by))
         .annotate(
-            side=Value(1, output_field=IntegerField()),
-            n=Count("pk", filter=handled),
             closed=Count("*"),
+            handled=Count("pk", filter=handled),
+            handling_days=Sum(days, filter=handled),
             on_time=Count("pk", filter=Q(due_on__isnull=False, closed_on__lte=F("due_on"))),
             late=Count("pk", filter=Q(due_on__isnull=False, closed_on__gt=F("due_on"))),
             reopened=Count("pk", filter=Q(reopen_count__gt=0)),
@@ -184,19 +227,6 @@ def _histograms(user, year: int, by: str):
         )
         .order_by()
     )
-    return assigned.union(answered, all=True)
-
-
-def ordinals(days) -> dict[dt.date, int]:
-    """``W(d)``: ``workdays.between`` from the day before the earliest of ``days`` to ``d``, so that
-    ``between(a, b) == W(b) - W(a)`` for ``a <= b``. One calendar for all of them: the override table is
-    read once per year the days cover."""
-    days = {d for d in days if d is not None}
-    if not days:
-        return {}
-    calendar = workdays.Calendar()
-    start = min(days) - dt.timedelta(days=1)
-    return {d: calendar.between(start, d) for d in days}
 
 
 def _labels(by: str, keys, year: int) -> dict:
@@ -234,28 +264,15 @@ def compute(user, year: int, by: str = "unit") -> Statistics:
     """The statistics of ``year`` grouped ``by`` one of ``GROUPINGS`` (or "total"), in the user's scope."""
     if by not in GROUPINGS and by != "total":
         raise ValueError(f"unknown grouping {by!r}")
-    rows = list(_histograms(user, year, by))
-    w = ordinals(row["d"] for row in rows)
     base = {"state": "closed", "closed_year": year}
     groups: dict[object, Figures] = {}
-    for row in rows:
-        key = row["g"]
-        figures = groups.get(key)
-        if figures is None:
-            extra = _group_filter(by, key)
-            figures = groups[key] = Figures({**base, **(extra or {})}, linked=extra is not None)
-        if row["side"] == 0:
-            figures.handling_days -= row["n"] * w[row["d"]]
-            continue
-        if row["n"]:
-            figures.handling_days += row["n"] * w[row["d"]]
-        figures.handled += row["n"]
-        figures.closed += row["closed"]
-        figures.on_time += row["on_time"]
-        figures.late += row["late"]
-        figures.reopened += row["reopened"]
-        for rating in RATINGS:
-            figures.ratings[rating] += row[rating]
+    for row in _figures_query(user, year, by):
+        extra = _group_filter(by, row["g"])
+        figures = groups[row["g"]] = Figures({**base, **(extra or {})}, linked=extra is not None)
+        for name in ("closed", "handled", "on_time", "late", "reopened"):
+            setattr(figures, name, row[name])
+        figures.handling_days = row["handling_days"] or 0
+        figures.ratings = {rating: row[rating] for rating in RATINGS}
     total = Figures(dict(base))
     for figures in groups.values():
         total.add(figures)
