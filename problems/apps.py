@@ -10,8 +10,10 @@ class ProblemsConfig(AppConfig):
         from chainboard import scheduler, workdays
         from chainboard.navigation import MenuItem, register, register_group
 
-        from . import desk_stats  # noqa: F401  (the statistics card on the desk)
-        from . import notify
+        from . import (
+            desk_stats,  # noqa: F401  (the statistics card on the desk)
+            notify,
+        )
 
         notify.connect()
         workdays.schedule_changed.connect(_schedule_changed, dispatch_uid="problems.provisional")
