@@ -351,6 +351,10 @@ CHAINBOARD_LIGHT_RULES = {
 # Monthly scheduling rounds (调度): opened on this day of the month by the scheduler (or earlier by the
 # office), due on the last day of the month unless the office says otherwise.
 CHAINBOARD_ROUND_OPEN_DAY = env_int("CHAINBOARD_ROUND_OPEN_DAY", 25)
+# The closed loop (docs/closed-loop.md): an open item overdue by this many working days rises to the chain
+# office, then to the chief (problems/escalation.py, job escalate-overdue).
+CHAINBOARD_ESCALATE_OFFICE_AFTER = env_int("CHAINBOARD_ESCALATE_OFFICE_AFTER", 2)
+CHAINBOARD_ESCALATE_CHIEF_AFTER = env_int("CHAINBOARD_ESCALATE_CHIEF_AFTER", 5)
 
 # Mail (round reminders): printed on the console unless a real backend is configured (SMTP: set
 # CHAINBOARD_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and Django's EMAIL_HOST…).

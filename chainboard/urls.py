@@ -7,7 +7,8 @@ from chainboard.api import api
 from chainboard.views import audit, favicon, home, notices, schedule, search, webhooks, workdays
 
 # Each app declares its API resources in api.py; importing them registers their routers.
-for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises", "projects", "problems"):
+API_APPS = "regions industries organisations accounts chains enterprises projects problems"
+for _module in API_APPS.split():
     __import__(f"{_module}.api")
 
 audit_patterns = (

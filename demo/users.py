@@ -8,6 +8,7 @@ from accounts.roles import Role
 from chainboard import actions
 from chains.models import Chain, Position, PositionKind
 from enterprises.models import Enterprise
+from organisations.models import Organisation
 from regions.models import Region
 
 # username, password, full name (a role, never a person), role description
@@ -18,6 +19,12 @@ DEMO_USERS = [
     ("county_gaoping", "Gaoping#Demo2024", "高平市专班（示例账号）", "county staff, 高平市 140581 and below"),
     ("investment", "Invest#Demo2024", "招商小分队（示例账号）", "investment team, silk-hemp chain"),
     ("enterprise_jingbai", "Jingbai#Demo2024", "景柏服饰用户（示例账号）", "enterprise user, 景柏服饰 only"),
+    (
+        "unit_bureau",
+        "Unit#Demo2024",
+        "市工信局承办人员（示例账号）",
+        "handling unit: what is assigned to 晋城市工业和信息化局",
+    ),
     ("auditor", "Auditor#Demo2024", "审计员（示例账号）", "auditor: the audit trail, nothing else"),
     (
         "admin",
@@ -63,6 +70,7 @@ def ensure(actor) -> list[tuple[str, str, str]]:
         ("county_gaoping", Role.COUNTY, {"region": Region.objects.get(code="140581")}),
         ("investment", Role.INVESTMENT, {"chain": silk}),
         ("enterprise_jingbai", Role.ENTERPRISE, {"enterprise": Enterprise.objects.get(name="景柏服饰")}),
+        ("unit_bureau", Role.UNIT, {"organisation": Organisation.objects.get(name="晋城市工业和信息化局")}),
         ("auditor", Role.AUDITOR, {}),
         ("admin", Role.ADMIN, {}),
         ("security", Role.SECURITY_ADMIN, {}),

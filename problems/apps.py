@@ -40,9 +40,6 @@ class ProblemsConfig(AppConfig):
 
 def _schedule_changed(sender, year=None, **kwargs) -> None:
     """A year's working days were entered: the provisional due dates counted in it are counted again."""
-    from chainboard import audit
-
     from .escalation import recompute_provisional
 
-    with audit.operation(source=audit.Source.TASK, label="task:recompute_provisional_deadlines"):
-        recompute_provisional(year)
+    recompute_provisional(year)

@@ -18,20 +18,18 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chainboard import actions, workdays
+from chainboard import actions, audit, workdays
 from chainboard.scope import SystemActor
 
 from .models import OPEN_STATES, Problem, Task
 from .notify import role_users, tell
 
 ACTOR_LABEL = "task:escalate_overdue"
+RECOMPUTE_LABEL = "task:recompute_provisional_deadlines"
 
 
 def thresholds() -> tuple[int, int]:
-    return (
-        int(getattr(settings, "CHAINBOARD_ESCALATE_OFFICE_AFTER", 2)),
-        int(getattr(settings, "CHAINBOARD_ESCALATE_CHIEF_AFTER", 5)),
-    )
+    return settings.CHAINBOARD_ESCALATE_OFFICE_AFTER, settings.CHAINBOARD_ESCALATE_CHIEF_AFTER
 
 
 def level_for(late_days: int) -> int:
@@ -46,9 +44,13 @@ def level_for(late_days: int) -> int:
 def escalate_overdue(today: dt.date | None = None) -> list[tuple[str, int, int]]:
     """Raise every open overdue item to the level its lateness reaches; ``(model, id, level)`` of each
     raised. One calendar for the whole pass (workdays.Calendar reads the override table once a year)."""
-    today = today or timezone.localdate()
-    calendar = workdays.Calendar()
     actor = SystemActor(ACTOR_LABEL)
+    with audit.operation(user=actor, source=audit.Source.TASK, label=ACTOR_LABEL):
+        return _escalate(actor, today or timezone.localdate())
+
+
+def _escalate(actor, today: dt.date) -> list[tuple[str, int, int]]:
+    calendar = workdays.Calendar()
     raised = []
     for model in (Problem, Task):
         overdue = (
@@ -78,10 +80,16 @@ def escalate_overdue(today: dt.date | None = None) -> list[tuple[str, int, int]]
 def recompute_provisional(year: int | None = None) -> int:
     """Due dates counted on plain weekdays of a year whose schedule was not published: counted again now
     that it is (workdays.schedule_changed). Only open items; the number whose due date moved."""
-    from .loop import schedule
 
     calendar = workdays.Calendar()
-    actor = SystemActor("task:recompute_provisional_deadlines")
+    actor = SystemActor(RECOMPUTE_LABEL)
+    with audit.operation(user=actor, source=audit.Source.TASK, label=RECOMPUTE_LABEL):
+        return _recompute(actor, calendar, year)
+
+
+def _recompute(actor, calendar, year: int | None) -> int:
+    from .loop import schedule
+
     moved = 0
     for model in (Problem, Task):
         rows = model._base_manager.filter(state__in=OPEN_STATES, due_provisional=True)

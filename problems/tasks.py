@@ -10,8 +10,6 @@ import datetime as dt
 
 from django_tasks import task
 
-from chainboard import audit
-
 
 @task()
 def escalate_overdue(today: str | None = None) -> int:
@@ -19,13 +17,11 @@ def escalate_overdue(today: str | None = None) -> int:
     from problems import escalation
 
     day = dt.date.fromisoformat(today) if today else None
-    with audit.operation(source=audit.Source.TASK, label="task:escalate_overdue"):
-        return len(escalation.escalate_overdue(day))
+    return len(escalation.escalate_overdue(day))  # one audited operation of its own
 
 
 @task()
 def recompute_provisional_deadlines(year: int | None = None) -> int:
     from problems import escalation
 
-    with audit.operation(source=audit.Source.TASK, label="task:recompute_provisional_deadlines"):
-        return escalation.recompute_provisional(year)
+    return escalation.recompute_provisional(year)

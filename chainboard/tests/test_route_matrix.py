@@ -111,6 +111,24 @@ PAGES: dict[str, object] = {
     # The closed loop's statistics: whoever may view problems, counted in their scope (test_stats).
     "problems:problem_statistics": {"chief", "office", "county", "enterprise"},
     "api:problem_statistics": None,  # a token's user: problems/tests/test_stats.py (scope, refusal)
+    # The closed loop (problems/tests): the enterprise user's own form; the loop's named actions' pages
+    # are tried by test_scope_matrix's NAMED_ROUTES, the instructions by test_instructions' rule.
+    "problems:problem_raise": {"enterprise"},
+    "problems:problem_instructions": None,
+    "problems:problem_instruction_answer": None,
+    "problems:problem_instruction_users": None,
+    "problems:task_instructions": None,
+    "problems:task_instruction_answer": None,
+    "problems:task_instruction_users": None,
+    **{
+        f"problems:{model}_{action}": None
+        for model, actions in (
+            ("problem", ("assign", "handle", "rate", "approve_extension", "escalate")),
+            ("task", ("assign", "handle", "approve_extension", "escalate")),
+            ("meetingrecord", ("make_items",)),
+        )
+        for action in actions
+    },
 }
 API_OPERATIONS = {
     "list_items",

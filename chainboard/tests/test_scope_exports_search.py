@@ -165,6 +165,10 @@ TERMS = [
     "链长",
     "高平",
     "项目",  # key projects, their plans and milestones, by the project's name
+    "诉求",  # the closed loop: problems, tasks, meetings and progress notes (problems/tests/matrix.py)
+    "任务",
+    "会议",
+    "已对接",
 ]
 
 SEARCHABLE = [
@@ -235,8 +239,9 @@ def test_county_staff_find_no_enterprise_of_another_county_by_name_or_pinyin(log
         assert found(client, term) == {}, term
     groups = found(client, "企业")
     names = {label: sorted(str(o) for o in items) for label, (items, _count) in groups.items()}
-    # 高平其他企业's project is found by its owner's name (a project's search takes in its owner).
+    # 高平其他企业's project and problem are found by its name (their search takes in the enterprise).
     assert sorted(names.values()) == [
+        ["诉求gaoping_other"],
         ["项目other_gaoping"],
         ["高平其他企业"],
         ["高平其他企业产品"],
@@ -244,9 +249,10 @@ def test_county_staff_find_no_enterprise_of_another_county_by_name_or_pinyin(log
     ]
     # … while the silk chain's office finds 景柏服饰 by its initials.
     office = found(login("office"), "jb")
-    # (and its project through its owner's name)
+    # (and its project and its problem through the enterprise's name)
     assert sorted([str(o) for o in items] for items, _count in office.values()) == [
         ["景柏服饰"],
+        ["诉求jingbai"],
         ["项目silk_zezhou"],
     ]
 
@@ -476,6 +482,16 @@ def _creates(c) -> dict[tuple[str, str], tuple[list[tuple[dict, object]], dict |
     e = {key: c.get("enterprise", key).pk for key in ("jingbai", "luanfu", "gaoping_other", "zezhou_other")}
     seg = {key: c.get("segment", key).pk for key in ("缫丝", "服装", "其他下游")}
     p = {key: c.get("project", key).pk for key in ("silk_zezhou", "silk_gaoping", "other_gaoping")}
+    kind = c.get("problemkind", "融资").pk
+    bureau = c.get("organisation", "工信局").pk
+    pr = {key: c.get("problem", key).pk for key in ("jingbai", "luanfu", "zezhou_other")}
+
+    def problem(outside: int, inside: int):
+        fields = {"title": "新诉求", "kind_id": kind}
+        return [({**fields, "enterprise_id": outside}, (422, "enterprise"))], {
+            **fields,
+            "enterprise_id": inside,
+        }
 
     def of_project(outside: int, inside: int, **fields):
         return [({"project_id": outside, **fields}, (422, "project"))], {"project_id": inside, **fields}
@@ -536,6 +552,24 @@ def _creates(c) -> dict[tuple[str, str], tuple[list[tuple[dict, object]], dict |
         ),
         "projectplan": of_project(p["other_gaoping"], p["silk_zezhou"], year=2027),
         "milestone": of_project(p["other_gaoping"], p["silk_zezhou"], name="越界节点"),
+        "problem": problem(e["zezhou_other"], e["jingbai"]),
+        "task": (
+            [({"title": "越界任务", "owner_unit_id": bureau, "chain_id": other}, (422, "chain"))],
+            {"title": "新任务", "owner_unit_id": bureau, "chain_id": silk},
+        ),
+        "meetingrecord": (
+            [({"title": "越界会议", "held_on": "2026-06-02", "chain_id": other}, (422, "chain"))],
+            {"title": "新会议", "held_on": "2026-06-02", "chain_id": silk},
+        ),
+        "progressnote": (
+            [
+                (
+                    {"problem_id": pr["zezhou_other"], "note": "越界", "noted_on": "2026-06-02"},
+                    (422, "problem"),
+                )
+            ],
+            {"problem_id": pr["jingbai"], "note": "新进展", "noted_on": "2026-06-02"},
+        ),
     }
     county = {
         "enterprise": (
@@ -552,11 +586,17 @@ def _creates(c) -> dict[tuple[str, str], tuple[list[tuple[dict, object]], dict |
         ),
         "projectplan": of_project(p["silk_zezhou"], p["silk_gaoping"], year=2027),
         "milestone": of_project(p["silk_zezhou"], p["silk_gaoping"], name="越界节点"),
+        "problem": problem(e["jingbai"], e["luanfu"]),
+        "meetingrecord": (
+            [({"title": "越界会议", "held_on": "2026-06-02", "region_id": "140525"}, 403)],
+            {"title": "高平会议", "held_on": "2026-06-02", "region_id": "140581"},
+        ),
     }
     enterprise = {
         "product": child(e["luanfu"], e["jingbai"], name="越界产品"),
         "contact": child(e["luanfu"], e["jingbai"], name="越界联系人"),
         "indicator": child(e["luanfu"], e["jingbai"], period_type="year", year=2024, output_value="1"),
+        "problem": problem(e["luanfu"], e["jingbai"]),
     }
     return {
         (role, entity): case
@@ -584,6 +624,10 @@ CREATE_CASES = [
             "project",
             "projectplan",
             "milestone",
+            "problem",
+            "task",
+            "meetingrecord",
+            "progressnote",
         )
     ),
     *(
@@ -597,9 +641,11 @@ CREATE_CASES = [
             "project",
             "projectplan",
             "milestone",
+            "problem",
+            "meetingrecord",
         )
     ),
-    *(("enterprise", entity) for entity in ("product", "contact", "indicator")),
+    *(("enterprise", entity) for entity in ("product", "contact", "indicator", "problem")),
 ]
 
 

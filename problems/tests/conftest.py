@@ -57,10 +57,12 @@ def assigned(w, day=dt.date(2025, 6, 3), days=10, **fields):
     """Fields of an item assigned to the bureau on ``day`` (its due date as the loop would set it)."""
     from chainboard import workdays
 
+    found = workdays.deadline(day, days)
     return {
         "state": "assigned",
         "assigned_on": day,
         "deadline_days": days,
-        "due_on": workdays.deadline(day, days).due_on,
+        "due_on": found.due_on,
+        "due_provisional": found.provisional,
         **fields,
     }
