@@ -1,3 +1,5 @@
+from django.urls import path
+
 from .views import (
     AboveSizeStatusViewSet,
     ContactViewSet,
@@ -5,10 +7,12 @@ from .views import (
     IndicatorViewSet,
     MembershipViewSet,
     ProductViewSet,
+    enterprise_lookup,
 )
 
 app_name = "enterprises"
 urlpatterns = [
+    path("enterprises/lookup/", enterprise_lookup, name="enterprise_lookup"),
     *EnterpriseViewSet.urls(),
     *MembershipViewSet.urls(),
     *ProductViewSet.urls(),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from chainboard.dbfunctions import StringJoin
 from chainboard.filters import LookupFilter, ScopedFilterSet
 from chainboard.imports.related import RelatedImport
+from chainboard.lookups import lookup_view
 from chainboard.tables import Column, Table
 from chainboard.views.generic import ViewSet
 from regions.models import Region, location_label
@@ -388,3 +389,13 @@ class IndicatorViewSet(ViewSet):
         *MONEY_COLUMNS,
         Column("employees", order_by="employees"),
     )
+
+
+# The enterprise picker of other kinds' filters (a problem's enterprise): a drop-down of every enterprise
+# in scope would render a million options at province scale (bench/README.md, "Issue 16").
+enterprise_lookup = lookup_view(
+    lambda user: Enterprise.objects.restrict(user, "view").order_by("name", "pk"),
+    fields=("name",),
+    prefix_fields=("uscc",),
+    text=lambda e: e.name,
+)

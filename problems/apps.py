@@ -8,13 +8,27 @@ class ProblemsConfig(AppConfig):
 
     def ready(self) -> None:
         from chainboard import scheduler, workdays
-        from chainboard.navigation import register_group
+        from chainboard.navigation import MenuItem, register, register_group
 
-        from . import notify
+        from . import (
+            desk_stats,  # noqa: F401  (the statistics card on the desk)
+            notify,
+        )
 
         notify.connect()
         workdays.schedule_changed.connect(_schedule_changed, dispatch_uid="problems.provisional")
         register_group("problems", _("Closed loop"), 30)
+        # A page of its own (not a ViewSet): the loop's statistics (problems/stats.py).
+        register(
+            MenuItem(
+                "problems",
+                _("Statistics"),
+                "problems:problem_statistics",
+                "problems.Problem",
+                "chart-bar",
+                90,
+            )
+        )
         # Before the 07:30 digest, so the day's escalations are in it (docs/closed-loop.md).
         scheduler.register(
             "escalate-overdue",

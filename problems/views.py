@@ -1,18 +1,21 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from chainboard import scope
 from chainboard.filters import LookupFilter, ScopedFilterSet
 from chainboard.tables import Column, Table
 from chainboard.views.generic import DetailAction, ViewSet
 from chainboard.views.transitions import TransitionView
+from enterprises.models import Enterprise
 from regions.models import Region
 
 from .forms import MeetingRecordForm, ProblemForm, ProblemKindForm, ProgressNoteForm, TaskForm
 from .models import OPEN_STATES, MeetingRecord, Problem, ProblemKind, ProgressNote, Task
 from .raising import MakeItemsView
+from .stats import COUNTY_DIGITS
 
 
 class ActionMoveView(TransitionView):
@@ -90,6 +93,39 @@ class LoopFilterSet(ScopedFilterSet):
 
 class ProblemFilterSet(LoopFilterSet):
     search_fields = ("title", "enterprise__name", "description")
+    # A picker, not a drop-down of every enterprise in scope (a million at province scale).
+    enterprise = LookupFilter(
+        queryset=Enterprise.objects.all(),
+        lookup_url_name="enterprises:enterprise_lookup",
+        label=_("enterprise"),
+    )
+    # The statistics' links (problems/stats.py): each figure opens the list of exactly its problems.
+    closed_year = django_filters.NumberFilter(field_name="closed_on__year", label=_("year closed"))
+    closed_month = django_filters.NumberFilter(field_name="closed_on__month", label=_("month closed"))
+    on_time = django_filters.BooleanFilter(method="filter_on_time", label=_("closed on time"))
+    reopened = django_filters.BooleanFilter(method="filter_reopened", label=_("reopened"))
+    county = django_filters.CharFilter(
+        method="filter_county",
+        label=_("county code"),
+        help_text=_("A county's division code: its problems and those of its towns; “-” for none."),
+    )
+
+    def filter_on_time(self, queryset, name, value):
+        if value is None:
+            return queryset
+        when = Q(closed_on__lte=F("due_on")) if value else Q(closed_on__gt=F("due_on"))
+        return queryset.filter(when, closed_on__isnull=False, due_on__isnull=False)
+
+    def filter_reopened(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(reopen_count__gt=0) if value else queryset.filter(reopen_count=0)
+
+    def filter_county(self, queryset, name, value):
+        value = value.strip()
+        if value == "-":
+            return queryset.filter(region__isnull=True)
+        return queryset.filter(scope.prefix_range("region_id", value[:COUNTY_DIGITS]))
 
     class Meta:
         model = Problem

@@ -50,6 +50,7 @@ CHAIN_MENU = [
             ("Meeting and visit records", "/meeting_records/", "users-group"),
             ("Progress notes", "/progress_notes/", "notes"),
             ("Problem kinds", "/problem_kinds/", "category"),
+            ("Statistics", "/problems/statistics/", "chart-bar"),
         ],
     ),
     (
@@ -146,7 +147,11 @@ MENUS = {
         ),
         (
             "Closed loop",
-            [("Problems", "/problems/", "message-report"), ("Problem kinds", "/problem_kinds/", "category")],
+            [
+                ("Problems", "/problems/", "message-report"),
+                ("Problem kinds", "/problem_kinds/", "category"),
+                ("Statistics", "/problems/statistics/", "chart-bar"),
+            ],
         ),
         (
             "Reference data",
@@ -212,6 +217,7 @@ MENUS = {
                 ("Problems", "/problems/", "message-report"),
                 ("Tasks", "/tasks/", "checklist"),
                 ("Progress notes", "/progress_notes/", "notes"),
+                ("Statistics", "/problems/statistics/", "chart-bar"),
             ],
         ),
         (
@@ -235,7 +241,7 @@ CHINESE = {
         ("产业链", ["产业链", "环节", "环节关联", "链长制职位", "产业链属性", "产业链统计"]),
         ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
         ("重点项目", ["重点项目", "投资计划", "项目节点", "调度", "我的进度填报"]),
-        ("闭环管理", ["企业诉求", "任务", "会议走访记录", "办理进展", "诉求类型"]),
+        ("闭环管理", ["企业诉求", "任务", "会议走访记录", "办理进展", "诉求类型", "统计"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
     ],

@@ -84,6 +84,7 @@ PAGES: dict[str, object] = {
     "webhooks:delivery_retry": None,  # POST only (test_webhooks)
     "regions:region_lookup": "user",
     "industries:industryclass_lookup": "user",
+    "enterprises:enterprise_lookup": "user",
     "api:openapi-json": "public",  # CHAINBOARD_API_SCHEMA_PUBLIC
     "api:openapi-view": "public",
     "api:api-root": None,  # ninja's root: not an operation
@@ -107,6 +108,9 @@ PAGES: dict[str, object] = {
     "projects:progressreport_file": None,  # a report of the user's own: test_rounds
     "projects:my_progress": "user",
     "projects:project_file_progress": None,  # a named action: test_scope_matrix's NAMED_ROUTES
+    # The closed loop's statistics: whoever may view problems, counted in their scope (test_stats).
+    "problems:problem_statistics": {"chief", "office", "county", "enterprise"},
+    "api:problem_statistics": None,  # a token's user: problems/tests/test_stats.py (scope, refusal)
     # The closed loop (problems/tests): the enterprise user's own form; the loop's named actions' pages
     # are tried by test_scope_matrix's NAMED_ROUTES, the instructions by test_instructions' rule.
     "problems:problem_raise": {"enterprise"},
