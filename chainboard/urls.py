@@ -7,7 +7,7 @@ from chainboard.api import api
 from chainboard.views import audit, favicon, home, notices, schedule, search, webhooks, workdays
 
 # Each app declares its API resources in api.py; importing them registers their routers.
-API_APPS = "regions industries organisations accounts chains enterprises projects problems"
+API_APPS = "regions industries organisations accounts chains enterprises projects investment problems"
 for _module in API_APPS.split():
     __import__(f"{_module}.api")
 
@@ -83,6 +83,7 @@ urlpatterns = [
     path("", include("chains.urls")),
     path("", include("enterprises.urls")),
     path("", include("projects.urls")),
+    path("investment/", include("investment.urls")),
     path("", include("problems.urls")),
 ]
 

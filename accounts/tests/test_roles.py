@@ -1,6 +1,6 @@
 """Every role's permissions, as the apps' ``access`` modules compose them (accounts/roles.py), are exactly
 the table below: written out by hand (the table ``accounts/roles.py`` held before the apps declared their
-own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves) f(ile_progress: a scheduling round's filing); the closed loop's letters at ``ACTIONS``."""
+own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves) f(ile_progress: a scheduling round's filing), o (convert: an investment lead into a key project), k (view_confidential: a lead's amounts and contacts); the closed loop's letters at ``ACTIONS``."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -21,6 +21,8 @@ ACTIONS = {
     "r": "rate",
     "x": "approve_extension",
     "m": "make_items",
+    "o": "convert",
+    "k": "view_confidential",
 }
 
 TABLE = {
@@ -46,6 +48,15 @@ TABLE = {
         "enterprises.membership": "v",
         "enterprises.product": "v",
         "industries.industryclass": "v",
+        "investment.event": "vac",
+        "investment.followup": "vac",
+        "investment.lead": "vactok",
+        "investment.leadcontact": "vac",
+        "investment.macroregion": "v",
+        "investment.target": "vac",
+        "investment.team": "vac",
+        "investment.teammember": "vac",
+        "investment.visit": "vac",
         "organisations.organisation": "v",
         "organisations.person": "v",
         "projects.milestone": "v",
@@ -76,6 +87,15 @@ TABLE = {
         "enterprises.membership": "vacd",
         "enterprises.product": "vacd",
         "industries.industryclass": "v",
+        "investment.event": "vacd",
+        "investment.followup": "vacd",
+        "investment.lead": "vacdtok",
+        "investment.leadcontact": "vacd",
+        "investment.macroregion": "v",
+        "investment.target": "vacd",
+        "investment.team": "vacd",
+        "investment.teammember": "vacd",
+        "investment.visit": "vacd",
         "organisations.organisation": "v",
         "organisations.person": "vacd",
         "projects.milestone": "vacd",
@@ -106,6 +126,10 @@ TABLE = {
         "enterprises.membership": "v",
         "enterprises.product": "vacd",
         "industries.industryclass": "v",
+        "investment.followup": "v",
+        "investment.lead": "v",
+        "investment.macroregion": "v",
+        "investment.visit": "v",
         "organisations.organisation": "v",
         "organisations.person": "v",
         "projects.milestone": "vacd",
@@ -130,6 +154,15 @@ TABLE = {
         "enterprises.membership": "v",
         "enterprises.product": "v",
         "industries.industryclass": "v",
+        "investment.event": "vac",
+        "investment.followup": "vac",
+        "investment.lead": "vactok",
+        "investment.leadcontact": "vacd",
+        "investment.macroregion": "v",
+        "investment.target": "v",
+        "investment.team": "vac",
+        "investment.teammember": "vacd",
+        "investment.visit": "vac",
         "organisations.organisation": "v",
         "organisations.person": "v",
         "projects.milestone": "v",

@@ -51,6 +51,15 @@ CHAIN_MENU = [
             ("Progress notes", "/progress_notes/", "notes"),
             ("Problem kinds", "/problem_kinds/", "category"),
             ("Statistics", "/problems/statistics/", "chart-bar"),
+        "Investment attraction",
+        [
+            ("Investment leads", "/investment/leads/", "target-arrow"),
+            ("Investment teams", "/investment/teams/", "users-group"),
+            ("Investment events", "/investment/events/", "presentation"),
+            ("Visits", "/investment/visits/", "walk"),
+            ("Follow-ups", "/investment/follow_ups/", "checklist"),
+            ("Investment targets", "/investment/targets/", "target"),
+            ("Macro-regions", "/investment/macro_regions/", "map-2"),
         ],
     ),
     (
@@ -69,7 +78,19 @@ CHAIN_MENU = [
 MENUS = {
     "chief": CHAIN_MENU,
     "office": CHAIN_MENU,
-    "county": CHAIN_MENU,
+    "county": [
+        *CHAIN_MENU[:3],
+        (
+            "Investment attraction",
+            [
+                ("Investment leads", "/investment/leads/", "target-arrow"),
+                ("Visits", "/investment/visits/", "walk"),
+                ("Follow-ups", "/investment/follow_ups/", "checklist"),
+                ("Macro-regions", "/investment/macro_regions/", "map-2"),
+            ],
+        ),
+        *CHAIN_MENU[4:],
+    ],
     "investment": [
         (
             "Chains",
@@ -100,6 +121,18 @@ MENUS = {
                 ("Milestones", "/milestones/", "flag"),
                 ("Scheduling rounds", "/scheduling_rounds/", "calendar-event"),
                 ("My progress reports", "/progress/mine/", "progress-check"),
+            ],
+        ),
+        (
+            "Investment attraction",
+            [
+                ("Investment leads", "/investment/leads/", "target-arrow"),
+                ("Investment teams", "/investment/teams/", "users-group"),
+                ("Investment events", "/investment/events/", "presentation"),
+                ("Visits", "/investment/visits/", "walk"),
+                ("Follow-ups", "/investment/follow_ups/", "checklist"),
+                ("Investment targets", "/investment/targets/", "target"),
+                ("Macro-regions", "/investment/macro_regions/", "map-2"),
             ],
         ),
         (
@@ -242,6 +275,7 @@ CHINESE = {
         ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
         ("重点项目", ["重点项目", "投资计划", "项目节点", "调度", "我的进度填报"]),
         ("闭环管理", ["企业诉求", "任务", "会议走访记录", "办理进展", "诉求类型", "统计"]),
+        ("招商", ["招商线索", "招商小分队", "招商活动", "走访", "跟进事项", "招商目标", "经济区域"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
     ],

@@ -129,6 +129,10 @@ PAGES: dict[str, object] = {
         )
         for action in actions
     },
+    # An investment lead's conversion, a named action: test_scope_matrix's NAMED_ROUTES (the page) and
+    # investment/tests/test_conversion.py (the API's).
+    "investment:lead_convert": None,
+    "api:convert_lead": None,
 }
 API_OPERATIONS = {
     "list_items",

@@ -1,0 +1,26 @@
+from .views import (
+    EventViewSet,
+    FollowUpViewSet,
+    LeadContactViewSet,
+    LeadViewSet,
+    MacroRegionViewSet,
+    TargetViewSet,
+    TeamMemberViewSet,
+    TeamViewSet,
+    VisitViewSet,
+)
+
+VIEWSETS = (
+    LeadViewSet,
+    LeadContactViewSet,
+    TeamViewSet,
+    TeamMemberViewSet,
+    TargetViewSet,
+    EventViewSet,
+    VisitViewSet,
+    FollowUpViewSet,
+    MacroRegionViewSet,
+)
+
+app_name = "investment"
+urlpatterns = [url for viewset in VIEWSETS for url in viewset.urls()]
