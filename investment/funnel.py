@@ -1,0 +1,406 @@
+"""The investment funnel and the progress against the yearly targets (docs/investment.md, Funnel).
+
+For a year Y, a lead counts at a stage when the date it reached that stage falls in Y: "opened" by
+``opened_on``, then ``negotiating_on``, ``signed_on``, ``landed_on``, ``in_production_on`` and
+``abandoned_on``. A lead that reached several stages in Y counts at each of them, whether or not it moved
+on later; a conversion rate is a stage's count divided by the leads opened in Y (None when none opened).
+
+Everything is counted in the user's scope (``restrict(user, "view")``), one query per grouping whatever
+the number of groups: the stages are conditional counts of one ``GROUP BY``. Each figure links to the
+lead list filtered to exactly the leads it counts (``?team=…&reached=signed&year=2026``).
+
+The chain's landed count is the projects app's (``projects.desk.landed``, the headline card's provider):
+a project landed in Y when it reached 开工 in Y (docs/projects.md). A team's landed count is its leads
+whose ``landed_on`` (the converted project's start date) falls in Y: the same rule, seen from the lead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q, Sum, Value
+from django.db.models.functions import Concat, Substr
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from chainboard import scope
+
+# stage name -> the lead's date field that records when it was reached
+STAGE_DATES = {
+    "opened": "opened_on",
+    "negotiating": "negotiating_on",
+    "signed": "signed_on",
+    "landed": "landed_on",
+    "in_production": "in_production_on",
+    "abandoned": "abandoned_on",
+}
+STAGES = tuple(STAGE_DATES)
+STAGE_LABELS = {
+    "opened": _("Opened"),
+    "negotiating": _("Negotiating"),
+    "signed": _("Signed"),
+    "landed": _("Landed"),
+    "in_production": _("In production"),
+    "abandoned": _("Abandoned"),
+}
+# The stages whose rate against the leads opened is shown (abandoned is a loss rate, shown the same way).
+RATED = ("negotiating", "signed", "landed", "in_production", "abandoned")
+NONE_KEY = ""  # the group of leads without a value (no team, no segment, …)
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """One way of cutting the funnel: ``key`` is the ORM path (or an annotation) grouped on, ``param``
+    the lead list's filter that selects one group, ``names`` a function of the keys giving their names."""
+
+    name: str
+    label: object
+    key: str
+    param: str
+    expression: object = None  # an annotation computing the key, when it is not a field
+
+    def value_of(self, key) -> str:
+        return "" if key is None else str(key)
+
+
+def _province_key():
+    # A region's province is the first two digits of its code (GB/T 2260): 140581 -> 140000.
+    return Concat(Substr("home_region_id", 1, 2), Value("0000"))
+
+
+GROUPINGS = {
+    "team": Grouping("team", _("Team"), "team_id", "team"),
+    "source_kind": Grouping("source_kind", _("Source"), "source_kind", "source_kind"),
+    "segment": Grouping("segment", _("Segment"), "segment_id", "segment"),
+    "macro_region": Grouping("macro_region", _("Macro-region"), "home_macro_region_id", "home_macro_region"),
+    "province": Grouping("province", _("Province"), "province", "home_region", _province_key()),
+}
+
+
+def year_range(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+
+
+def reached_in(stage: str, year: int) -> Q:
+    """The leads whose date of ``stage`` falls in ``year``: a range, which the stage date's index answers."""
+    start, end = year_range(year)
+    name = STAGE_DATES[stage]
+    return Q(**{f"{name}__gte": start, f"{name}__lt": end})
+
+
+def any_reached_in(year: int, stages=STAGES) -> Q:
+    out = Q()
+    for stage in stages:
+        out |= reached_in(stage, year)
+    return out
+
+
+def stage_counts(queryset, year: int, key: str | None, *, stages=STAGES, amount: bool = False):
+    """One query: per value of ``key`` (None: one row for all), the leads reaching each stage in ``year``
+    and, with ``amount``, the planned investment of those signed in it."""
+    aggregates = {stage: Count("pk", filter=reached_in(stage, year)) for stage in stages}
+    if amount:
+        aggregates["amount"] = Sum("planned_investment", filter=reached_in("signed", year))
+    queryset = queryset.filter(any_reached_in(year, stages))
+    if key is None:
+        return queryset.aggregate(**aggregates)
+    return queryset.values(key).annotate(**aggregates).order_by()
+
+
+def rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def lead_list_url(**filters) -> str:
+    base = reverse("investment:lead_list")
+    filters = {k: v for k, v in filters.items() if v not in (None, "")}
+    return f"{base}?{urlencode(filters)}" if filters else base
+
+
+@dataclass
+class Cell:
+    stage: str
+    count: int
+    url: str
+    rate: float | None = None
+
+
+@dataclass
+class Row:
+    key: str
+    name: str
+    cells: list[Cell] = field(default_factory=list)
+
+    def count(self, stage: str) -> int:
+        return next(c.count for c in self.cells if c.stage == stage)
+
+
+@dataclass
+class Funnel:
+    year: int
+    grouping: Grouping
+    rows: list[Row]
+    total: Row
+
+    @property
+    def stages(self):
+        return [(stage, STAGE_LABELS[stage]) for stage in STAGES]
+
+
+def _names(grouping: Grouping, keys: list) -> dict[str, str]:
+    """The groups' names, one query per grouping (through the models' own managers: a name is shown
+    only beside a count the user may see, and a team or segment in another chain is never counted)."""
+    from chains.models import Segment
+    from regions.models import Region
+
+    from .models import Lead, MacroRegion, Team
+
+    keys = [k for k in keys if k not in (None, "")]
+    if grouping.name == "team":
+        return {str(pk): name for pk, name in Team.objects.filter(pk__in=keys).values_list("pk", "name")}
+    if grouping.name == "segment":
+        return {str(pk): name for pk, name in Segment.objects.filter(pk__in=keys).values_list("pk", "name")}
+    if grouping.name == "macro_region":
+        rows = MacroRegion.objects.filter(pk__in=keys).values_list("pk", "name")
+        return {str(pk): name for pk, name in rows}
+    if grouping.name == "province":
+        return dict(Region.objects.filter(code__in=keys).values_list("code", "name"))
+    return {str(value): str(label) for value, label in Lead._meta.get_field("source_kind").choices}
+
+
+def funnel(user, year: int, by: str = "team", **filters) -> Funnel:
+    """The funnel for ``year`` grouped ``by`` one of GROUPINGS, over the user's leads (``filters``
+    narrow them further, e.g. ``chain=3``, and are kept in every link)."""
+    from .models import Lead
+
+    grouping = GROUPINGS[by]
+    leads = Lead.objects.restrict(user, "view").filter(**{k: v for k, v in filters.items() if v})
+    if grouping.expression is not None:
+        leads = leads.annotate(**{grouping.key: grouping.expression})
+    counted = list(stage_counts(leads, year, grouping.key))
+    names = _names(grouping, [row[grouping.key] for row in counted])
+
+    def cells(values: dict, group_filter: dict) -> list[Cell]:
+        opened = values["opened"]
+        return [
+            Cell(
+                stage,
+                values[stage],
+                lead_list_url(**filters, **group_filter, reached=stage, year=year),
+                None if stage == "opened" else rate(values[stage], opened),
+            )
+            for stage in STAGES
+        ]
+
+    rows = []
+    for values in counted:
+        key = grouping.value_of(values[grouping.key])
+        if key == NONE_KEY:
+            name, group_filter = str(_("(none)")), {grouping.param: "none"}
+        else:
+            name, group_filter = names.get(key, key), {grouping.param: _param_value(grouping, key)}
+        rows.append(Row(key, name, cells(values, group_filter)))
+    rows.sort(key=lambda r: (r.key == NONE_KEY, -r.count("opened"), r.name))
+    totals = {stage: sum(r.count(stage) for r in rows) for stage in STAGES}
+    total = Row("", str(_("All")), cells(totals, {}))
+    return Funnel(year, grouping, rows, total)
+
+
+def _param_value(grouping: Grouping, key: str) -> str:
+    # The list's home_region filter is a prefix of the code: a province is its two digits.
+    return key[:2] if grouping.name == "province" else key
+
+
+# ---- targets ----------------------------------------------------------------------------------------
+
+MEASURES = ("leads_opened", "signed", "landed", "amount")
+MEASURE_LABELS = {
+    "leads_opened": _("Leads opened"),
+    "signed": _("Signed"),
+    "landed": _("Landed"),
+    "amount": _("Amount signed"),
+}
+
+
+@dataclass
+class Figure:
+    measure: str
+    label: object
+    done: int | Decimal | None
+    target: int | Decimal | None
+    url: str
+    hidden: bool = False  # a confidential amount the user may not see
+
+    @property
+    def share(self) -> float | None:
+        if self.done is None or not self.target:
+            return None
+        return min(float(self.done) / float(self.target), 1.0)
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.share is None else round(self.share * 100)
+
+    @property
+    def met(self) -> bool:
+        return self.done is not None and self.target is not None and self.done >= self.target
+
+
+@dataclass
+class Progress:
+    """A chain's or a team's year against its Target row."""
+
+    year: int
+    chain: object
+    team: object | None
+    target: object | None
+    figures: list[Figure]
+
+    @property
+    def name(self) -> str:
+        return str(self.team or self.chain)
+
+
+def may_see_amounts(user) -> bool:
+    from .models import Lead
+
+    return scope.has_permission(user, "view_confidential", Lead)
+
+
+def _amounts(user, year: int, key: str, ids: list[int]) -> dict[int, Decimal | None]:
+    """The planned investment of the leads signed in ``year`` whose confidential fields the user may see."""
+    from .models import Lead
+
+    leads = Lead.objects.restrict(user, "view_confidential").filter(**{f"{key}__in": ids})
+    return {
+        row[key]: row["amount"]
+        for row in leads.filter(reached_in("signed", year))
+        .values(key)
+        .annotate(amount=Sum("planned_investment"))
+        .order_by()
+    }
+
+
+def progress(user, year: int, *, chains=None, teams=None) -> list[Progress]:
+    """Progress of each chain in ``chains`` and each team in ``teams`` (querysets or lists, already in the
+    user's scope) against its Target for ``year``: a bounded number of queries whatever their number."""
+    from projects.desk import landed as projects_landed
+
+    from .models import Lead, Target
+
+    chains = list(chains or [])
+    teams = list(teams or [])
+    leads = Lead.objects.restrict(user, "view")
+    show_amounts = may_see_amounts(user)
+    out: list[Progress] = []
+    measured = ("opened", "signed", "landed")
+    if chains:
+        ids = [c.pk for c in chains]
+        targets = {
+            t.chain_id: t
+            for t in Target.objects.restrict(user, "view").filter(chain_id__in=ids, team=None, year=year)
+        }
+        counts = {
+            r["chain_id"]: r
+            for r in stage_counts(leads.filter(chain_id__in=ids), year, "chain_id", stages=measured)
+        }
+        amounts = _amounts(user, year, "chain_id", ids) if show_amounts else {}
+        landed = projects_landed(user, chains, year)  # the headline card's count: one definition
+        for chain in chains:
+            target = targets.get(chain.pk)
+            row = counts.get(chain.pk, {})
+            out.append(
+                Progress(
+                    year,
+                    chain,
+                    None,
+                    target,
+                    _figures(
+                        target,
+                        {
+                            "leads_opened": row.get("opened", 0),
+                            "signed": row.get("signed", 0),
+                            "landed": landed[chain.pk].count,
+                            "amount": amounts.get(chain.pk),
+                        },
+                        {"chain": chain.pk},
+                        year,
+                        show_amounts,
+                        landed_url=landed[chain.pk].url,
+                        landed_target=chain.yearly_landing_target,
+                    ),
+                )
+            )
+    if teams:
+        ids = [t.pk for t in teams]
+        targets = {
+            t.team_id: t for t in Target.objects.restrict(user, "view").filter(team_id__in=ids, year=year)
+        }
+        counts = {
+            r["team_id"]: r
+            for r in stage_counts(leads.filter(team_id__in=ids), year, "team_id", stages=measured)
+        }
+        amounts = _amounts(user, year, "team_id", ids) if show_amounts else {}
+        for team in teams:
+            target = targets.get(team.pk)
+            row = counts.get(team.pk, {})
+            out.append(
+                Progress(
+                    year,
+                    team.chain,
+                    team,
+                    target,
+                    _figures(
+                        target,
+                        {
+                            "leads_opened": row.get("opened", 0),
+                            "signed": row.get("signed", 0),
+                            "landed": row.get("landed", 0),
+                            "amount": amounts.get(team.pk),
+                        },
+                        {"team": team.pk},
+                        year,
+                        show_amounts,
+                    ),
+                )
+            )
+    return out
+
+
+def _figures(
+    target, done: dict, group: dict, year: int, show_amounts: bool, landed_url=None, landed_target=None
+) -> list[Figure]:
+    reached = {"leads_opened": "opened", "signed": "signed", "landed": "landed", "amount": "signed"}
+    out = []
+    for measure in MEASURES:
+        goal = getattr(target, measure, None) if target is not None else None
+        if measure == "landed" and landed_target is not None:
+            goal = landed_target  # the chain's own field is the source (docs/investment.md, Targets)
+        value = done[measure]
+        if measure == "amount" and not show_amounts:
+            value, goal = None, None
+        url = lead_list_url(**group, reached=reached[measure], year=year)
+        if measure == "landed" and landed_url:
+            url = landed_url
+        if measure == "amount" and value is None and show_amounts:
+            value = Decimal(0)
+        out.append(
+            Figure(measure, MEASURE_LABELS[measure], value, goal, url, hidden=measure == "amount" and not show_amounts)
+        )
+    return out
+
+
+__all__ = [
+    "GROUPINGS",
+    "STAGES",
+    "Funnel",
+    "Progress",
+    "funnel",
+    "progress",
+    "rate",
+    "reached_in",
+    "stage_counts",
+]
