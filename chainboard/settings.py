@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "chains",
     "enterprises",
     "projects",
+    "investment",
     "demo",
 ]
 
