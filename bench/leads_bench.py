@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import random
-import statistics
 import sys
 import time
 from decimal import Decimal
@@ -71,7 +69,20 @@ MACRO_REGIONS = {
 PROVINCE_WEIGHTS = {"32": 14, "33": 14, "31": 8, "44": 14, "11": 6, "12": 3, "13": 6, "41": 9, "51": 5, "50": 3, "34": 4, "37": 5, "35": 4, "14": 5}  # fmt: skip
 CITIES = ["苏州", "无锡", "常州", "南通", "杭州", "宁波", "绍兴", "嘉兴", "上海", "深圳", "广州", "东莞", "佛山", "北京", "天津", "石家庄", "保定", "郑州", "洛阳", "成都", "重庆", "合肥", "青岛", "泉州"]  # fmt: skip
 WORDS = ["华纺", "恒丰", "锦绣", "永盛", "天虹", "鑫达", "瑞丰", "金鹰", "盛泰", "新丝路", "宏达", "联发", "富润", "海澜", "雅戈", "鲁泰", "华孚", "际诚", "嘉欣", "众和"]  # fmt: skip
-TRADES = ["纺织", "服饰", "丝绸", "麻纺", "家纺", "针织", "印染", "服装", "新材料", "科技", "智能装备", "机械"]
+TRADES = [
+    "纺织",
+    "服饰",
+    "丝绸",
+    "麻纺",
+    "家纺",
+    "针织",
+    "印染",
+    "服装",
+    "新材料",
+    "科技",
+    "智能装备",
+    "机械",
+]
 FORMS = ["有限公司", "股份有限公司", "集团有限公司", "（集团）股份有限公司", "集团", "实业有限公司"]
 
 
@@ -121,7 +132,8 @@ def setup_reference(target: Target) -> dict:
     from chainboard import actions, audit
     from chainboard.scope import SystemActor
     from chains.models import Chain
-    from investment.models import MacroRegion, Target as TargetRow, Team
+    from investment.models import MacroRegion, Team
+    from investment.models import Target as TargetRow
     from regions.models import Region
 
     actor = SystemActor("command:leads_bench")
@@ -141,7 +153,15 @@ def setup_reference(target: Target) -> dict:
                 )
                 actions.create_direct(
                     actor,
-                    TargetRow(chain=chain, team=team, year=year, leads_opened=400, signed=20, landed=8, source="bench"),
+                    TargetRow(
+                        chain=chain,
+                        team=team,
+                        year=year,
+                        leads_opened=400,
+                        signed=20,
+                        landed=8,
+                        source="bench",
+                    ),
                 )
             actions.create_direct(actor, TargetRow(chain=chain, year=year, landed=2, source="bench"))
         silk = Chain.objects.get(name=SILK)
@@ -204,7 +224,11 @@ def generate_leads(target: Target, count: int, seed: int, today: dt.date) -> dic
             opened = first_day + dt.timedelta(days=int(span * rng.random() ** 0.7))
             dates = {"opened_on": opened}
             order = ["negotiating", "signed", "landed", "in_production"]
-            goal = order.index(final) + 1 if final in order else (rng.randint(0, 2) if final == "abandoned" else 0)
+            goal = (
+                order.index(final) + 1
+                if final in order
+                else (rng.randint(0, 2) if final == "abandoned" else 0)
+            )
             stage, day = "contact", opened
             for name in order[:goal]:
                 step = later(day, 20, 200 if name != "in_production" else 400)
@@ -229,7 +253,9 @@ def generate_leads(target: Target, count: int, seed: int, today: dt.date) -> dic
                 "home_region_id": home,
                 "home_macro_region_id": macro,
                 "chain_id": cid,
-                "segment_id": rng.choice(segments[cid]) if segments.get(cid) and rng.random() < 0.85 else None,
+                "segment_id": rng.choice(segments[cid])
+                if segments.get(cid) and rng.random() < 0.85
+                else None,
                 "planned_investment": Decimal(int(rng.lognormvariate(0, 1.1) * 5000)) * 10_000
                 if signed or rng.random() < 0.5
                 else None,
@@ -296,7 +322,11 @@ def raw_union(raw, key: str, year: int, chain: int | None) -> dict:
 def _named(raw, key: str, rows: dict) -> dict:
     table = {"team_id": "investment_team", "segment_id": "chains_segment"}[key]
     ids = [k for k in rows if k is not None]
-    names = dict(raw.q(f"SELECT id, name FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)) if ids else {}  # noqa: S608
+    names = (
+        dict(raw.q(f"SELECT id, name FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids))
+        if ids
+        else {}
+    )  # noqa: S608
     return {k: (names.get(k, ""), tuple(v)) for k, v in rows.items()}
 
 

@@ -6,7 +6,7 @@ For a year Y, a lead counts at a stage when the date it reached that stage falls
 on later; a conversion rate is a stage's count divided by the leads opened in Y (None when none opened).
 
 Everything is counted in the user's scope (``restrict(user, "view")``), one query per grouping whatever
-the number of groups: the stages are conditional counts of one ``GROUP BY``. Each figure links to the
+the number of groups (a ``UNION ALL`` of one ``GROUP BY`` per stage). Each figure links to the
 lead list filtered to exactly the leads it counts (``?team=…&reached=signed&year=2026``).
 
 The chain's landed count is the projects app's (``projects.desk.landed``, the headline card's provider):
@@ -28,15 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from chainboard import scope
 
-# stage name -> the lead's date field that records when it was reached
-STAGE_DATES = {
-    "opened": "opened_on",
-    "negotiating": "negotiating_on",
-    "signed": "signed_on",
-    "landed": "landed_on",
-    "in_production": "in_production_on",
-    "abandoned": "abandoned_on",
-}
+from .models import STAGE_DATES  # stage name -> the date the lead reached it
+
 STAGES = tuple(STAGE_DATES)
 STAGE_LABELS = {
     "opened": _("Opened"),
@@ -91,23 +84,24 @@ def reached_in(stage: str, year: int) -> Q:
     return Q(**{f"{name}__gte": start, f"{name}__lt": end})
 
 
-def any_reached_in(year: int, stages=STAGES) -> Q:
-    out = Q()
-    for stage in stages:
-        out |= reached_in(stage, year)
+def stage_counts(queryset, year: int, key: str, *, stages=STAGES) -> dict:
+    """One query: per value of ``key``, the leads reaching each stage in ``year`` ({key: {stage: n}}).
+
+    The query is a ``UNION ALL`` of one ``GROUP BY`` per stage, each a range on that stage's date index:
+    at 500,000 leads it reads the year's rows of each index instead of the whole table, which a single
+    ``GROUP BY`` with conditional counts over "any stage in the year" does (bench/README.md, Issue 15)."""
+    parts = [
+        queryset.filter(reached_in(stage, year))
+        .values(key)
+        .annotate(stage_index=Value(i), n=Count("pk"))
+        .values_list(key, "stage_index", "n")
+        .order_by()
+        for i, stage in enumerate(stages)
+    ]
+    out: dict = {}
+    for value, index, n in parts[0].union(*parts[1:], all=True):
+        out.setdefault(value, dict.fromkeys(stages, 0))[stages[index]] = n
     return out
-
-
-def stage_counts(queryset, year: int, key: str | None, *, stages=STAGES, amount: bool = False):
-    """One query: per value of ``key`` (None: one row for all), the leads reaching each stage in ``year``
-    and, with ``amount``, the planned investment of those signed in it."""
-    aggregates = {stage: Count("pk", filter=reached_in(stage, year)) for stage in stages}
-    if amount:
-        aggregates["amount"] = Sum("planned_investment", filter=reached_in("signed", year))
-    queryset = queryset.filter(any_reached_in(year, stages))
-    if key is None:
-        return queryset.aggregate(**aggregates)
-    return queryset.values(key).annotate(**aggregates).order_by()
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -180,8 +174,8 @@ def funnel(user, year: int, by: str = "team", **filters) -> Funnel:
     leads = Lead.objects.restrict(user, "view").filter(**{k: v for k, v in filters.items() if v})
     if grouping.expression is not None:
         leads = leads.annotate(**{grouping.key: grouping.expression})
-    counted = list(stage_counts(leads, year, grouping.key))
-    names = _names(grouping, [row[grouping.key] for row in counted])
+    counted = stage_counts(leads, year, grouping.key)
+    names = _names(grouping, list(counted))
 
     def cells(values: dict, group_filter: dict) -> list[Cell]:
         opened = values["opened"]
@@ -196,8 +190,8 @@ def funnel(user, year: int, by: str = "team", **filters) -> Funnel:
         ]
 
     rows = []
-    for values in counted:
-        key = grouping.value_of(values[grouping.key])
+    for value, values in counted.items():
+        key = grouping.value_of(value)
         if key == NONE_KEY:
             name, group_filter = str(_("(none)")), {grouping.param: "none"}
         else:
@@ -303,10 +297,7 @@ def progress(user, year: int, *, chains=None, teams=None) -> list[Progress]:
             t.chain_id: t
             for t in Target.objects.restrict(user, "view").filter(chain_id__in=ids, team=None, year=year)
         }
-        counts = {
-            r["chain_id"]: r
-            for r in stage_counts(leads.filter(chain_id__in=ids), year, "chain_id", stages=measured)
-        }
+        counts = stage_counts(leads.filter(chain_id__in=ids), year, "chain_id", stages=measured)
         amounts = _amounts(user, year, "chain_id", ids) if show_amounts else {}
         landed = projects_landed(user, chains, year)  # the headline card's count: one definition
         for chain in chains:
@@ -339,10 +330,7 @@ def progress(user, year: int, *, chains=None, teams=None) -> list[Progress]:
         targets = {
             t.team_id: t for t in Target.objects.restrict(user, "view").filter(team_id__in=ids, year=year)
         }
-        counts = {
-            r["team_id"]: r
-            for r in stage_counts(leads.filter(team_id__in=ids), year, "team_id", stages=measured)
-        }
+        counts = stage_counts(leads.filter(team_id__in=ids), year, "team_id", stages=measured)
         amounts = _amounts(user, year, "team_id", ids) if show_amounts else {}
         for team in teams:
             target = targets.get(team.pk)
@@ -388,7 +376,14 @@ def _figures(
         if measure == "amount" and value is None and show_amounts:
             value = Decimal(0)
         out.append(
-            Figure(measure, MEASURE_LABELS[measure], value, goal, url, hidden=measure == "amount" and not show_amounts)
+            Figure(
+                measure,
+                MEASURE_LABELS[measure],
+                value,
+                goal,
+                url,
+                hidden=measure == "amount" and not show_amounts,
+            )
         )
     return out
 

@@ -55,14 +55,21 @@ def _row(row) -> dict:
     }
 
 
-@router.get("", response=FunnelOut, operation_id="get_lead_funnel", summary="The investment funnel for a year")
+@router.get(
+    "", response=FunnelOut, operation_id="get_lead_funnel", summary="The investment funnel for a year"
+)
 def get_funnel(request, query: Query[FunnelQuery]):
     from .models import Lead
 
     if not scope.has_permission(request.user, "view", Lead):
         raise PermissionDenied
     result = funnel_module.funnel(request.user, query.year, query.by)
-    return {"year": result.year, "by": query.by, "rows": [_row(r) for r in result.rows], "total": _row(result.total)}
+    return {
+        "year": result.year,
+        "by": query.by,
+        "rows": [_row(r) for r in result.rows],
+        "total": _row(result.total),
+    }
 
 
 api.add_router("/lead_funnel", router)

@@ -41,7 +41,13 @@ def w():
         c = actions.create_direct(ACTOR, Team(name="丙队", chain=other))
         event = actions.create_direct(
             ACTOR,
-            Event(name="推介会", kind="promotion", chain=silk, date_value=D(2024, 7, 25), date_precision="before"),
+            Event(
+                name="推介会",
+                kind="promotion",
+                chain=silk,
+                date_value=D(2024, 7, 25),
+                date_precision="before",
+            ),
         )
 
         def project(name, chain, stage, started=None):
@@ -53,32 +59,83 @@ def w():
         def lead(key, team, chain=silk, **fields):
             w.leads[key] = actions.create_direct(
                 ACTOR,
-                Lead(company_name=f"{key}公司", chain=chain, team=team, landing_region=w.regions["140581"], **fields),
+                Lead(
+                    company_name=f"{key}公司",
+                    chain=chain,
+                    team=team,
+                    landing_region=w.regions["140581"],
+                    **fields,
+                ),
             )
 
         w.leads = {}
-        lead("L1", a, source_kind="team_visit", segment=w.segments["缫丝"], home_macro_region=yrd, event=event,
-             stage="signed", opened_on=D(Y, 2, 1), negotiating_on=D(Y, 3, 1), signed_on=D(Y, 5, 1),
-             planned_investment=Decimal("1000000"), project=project("P1", silk, ProjectStage.SIGNED))
-        lead("L2", a, source_kind="event", segment=w.segments["织造"], home_region=Region.objects.get(code="320500"),
-             event=event, stage="negotiating", opened_on=D(Y, 3, 10), negotiating_on=D(Y, 4, 1))
-        lead("L3", a, source_kind="team_visit", stage="landed", opened_on=D(Y - 1, 6, 1),
-             negotiating_on=D(Y - 1, 8, 1), signed_on=D(Y, 1, 20), landed_on=D(Y, 6, 1),
-             planned_investment=Decimal("3000000"),
-             project=project("P3", silk, ProjectStage.STARTED, D(Y, 6, 1)))
-        lead("L4", b, source_kind="referral", stage="abandoned", opened_on=D(Y, 5, 5), abandoned_on=D(Y, 7, 1),
-             abandon_reason="意向转移")
+        lead(
+            "L1",
+            a,
+            source_kind="team_visit",
+            segment=w.segments["缫丝"],
+            home_macro_region=yrd,
+            event=event,
+            stage="signed",
+            opened_on=D(Y, 2, 1),
+            negotiating_on=D(Y, 3, 1),
+            signed_on=D(Y, 5, 1),
+            planned_investment=Decimal("1000000"),
+            project=project("P1", silk, ProjectStage.SIGNED),
+        )
+        lead(
+            "L2",
+            a,
+            source_kind="event",
+            segment=w.segments["织造"],
+            home_region=Region.objects.get(code="320500"),
+            event=event,
+            stage="negotiating",
+            opened_on=D(Y, 3, 10),
+            negotiating_on=D(Y, 4, 1),
+        )
+        lead(
+            "L3",
+            a,
+            source_kind="team_visit",
+            stage="landed",
+            opened_on=D(Y - 1, 6, 1),
+            negotiating_on=D(Y - 1, 8, 1),
+            signed_on=D(Y, 1, 20),
+            landed_on=D(Y, 6, 1),
+            planned_investment=Decimal("3000000"),
+            project=project("P3", silk, ProjectStage.STARTED, D(Y, 6, 1)),
+        )
+        lead(
+            "L4",
+            b,
+            source_kind="referral",
+            referrer=w.enterprises["luanfu"],
+            stage="abandoned",
+            opened_on=D(Y, 5, 5),
+            abandoned_on=D(Y, 7, 1),
+            abandon_reason="意向转移",
+        )
         lead("L5", None, source_kind="online", stage="contact", opened_on=D(Y, 8, 8))
-        lead("L6", b, source_kind="team_visit", stage="in_production", opened_on=D(Y - 2, 1, 1),
-             signed_on=D(Y - 2, 5, 1), landed_on=D(Y - 1, 3, 1), in_production_on=D(Y, 9, 1),
-             project=project("P6", silk, ProjectStage.IN_PRODUCTION, D(Y - 1, 3, 1)))
+        lead(
+            "L6",
+            b,
+            source_kind="team_visit",
+            stage="in_production",
+            opened_on=D(Y - 2, 1, 1),
+            signed_on=D(Y - 2, 5, 1),
+            landed_on=D(Y - 1, 3, 1),
+            in_production_on=D(Y, 9, 1),
+            project=project("P6", silk, ProjectStage.IN_PRODUCTION, D(Y - 1, 3, 1)),
+        )
         lead("L7", c, chain=other, source_kind="team_visit", stage="signed", opened_on=D(Y, 1, 1),
              signed_on=D(Y, 2, 1), segment=w.segments["other"])  # fmt: skip
         lead("L8", a, source_kind="team_visit", stage="contact", opened_on=D(Y + 1, 1, 5))
         # A project that landed in Y without a lead: the chain's landed count has it, no team's does.
         project("P9", silk, ProjectStage.BUILDING, D(Y, 4, 1))
         actions.create_direct(
-            ACTOR, Target(chain=silk, team=a, year=Y, leads_opened=5, signed=2, landed=1, amount=Decimal("5000000"))
+            ACTOR,
+            Target(chain=silk, team=a, year=Y, leads_opened=5, signed=2, landed=1, amount=Decimal("5000000")),
         )
         actions.save_fields(ACTOR, silk, yearly_landing_target=2)
         actions.create_direct(ACTOR, Target(chain=silk, year=Y, landed=2))
@@ -145,7 +202,9 @@ def test_the_other_groupings_count_the_same_leads(w):
     assert by_province["江苏省"] == 1
 
 
-def test_the_funnel_takes_one_query_per_grouping_whatever_the_number_of_groups(w, django_assert_max_num_queries):
+def test_the_funnel_takes_one_query_per_grouping_whatever_the_number_of_groups(
+    w, django_assert_max_num_queries
+):
     user = w.users["investment"]
     funnel.funnel(user, Y, "team")  # grants cached on the user
     with django_assert_max_num_queries(2):  # the counts, the groups' names
@@ -168,12 +227,14 @@ def test_the_funnel_api_gives_the_same_figures(client, w):
     from chainboard.models.tokens import hash_token
 
     raw = ApiToken.generate()
-    actions.create_direct(ACTOR, ApiToken(user=w.users["investment"], prefix=raw[:8], key_hash=hash_token(raw)))
+    actions.create_direct(
+        ACTOR, ApiToken(user=w.users["investment"], prefix=raw[:8], key_hash=hash_token(raw))
+    )
     response = client.get(f"/api/v1/lead_funnel?year={Y}&by=team", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.status_code == 200
     body = response.json()
     assert {c["stage"]: c["count"] for c in body["total"]["cells"]}["signed"] == 2
-    assert client.get(f"/api/v1/lead_funnel?year=1900", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 422
+    assert client.get("/api/v1/lead_funnel?year=1900", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 422
 
 
 def test_an_enterprise_user_counts_no_leads(client, w):
