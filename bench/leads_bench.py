@@ -335,6 +335,7 @@ def _named(raw, key: str, rows: dict) -> dict:
 
 def measure(target: Target, args) -> str:
     from django.test import Client
+    from django.urls import reverse
 
     from accounts.models import User
     from chains.models import Chain
@@ -357,7 +358,7 @@ def measure(target: Target, args) -> str:
         client = Client()
         client.force_login(user)
         for by, key in (("team", "team_id"), ("segment", "segment_id")):
-            url = f"/investment/funnel/?year={year}&by={by}"
+            url = f"{reverse('investment:funnel')}?year={year}&by={by}"
 
             def page(url=url, client=client):
                 response = client.get(url)

@@ -87,4 +87,5 @@ def team_progress_panel(request, team) -> dict | None:
 
 
 def urls() -> list:
-    return [path("funnel/", FunnelView.as_view(), name="funnel")]
+    # Before the generic routes (``leads/<id:pk>/`` would not take it, but ``leads/`` lists come first).
+    return [path("leads/funnel/", FunnelView.as_view(), name="funnel")]

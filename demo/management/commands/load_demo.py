@@ -4,7 +4,7 @@ from django.db import transaction
 
 from chainboard import audit
 from chainboard.scope import SystemActor
-from demo import jincheng, projects
+from demo import investment, jincheng, projects
 
 
 class Command(BaseCommand):
@@ -27,7 +27,8 @@ class Command(BaseCommand):
         ):
             counts = jincheng.load(actor)
             counts.update(projects.load(actor))
+            counts.update(investment.load(actor))
         self.stdout.write(
             f"demo: {counts['enterprises']} enterprises, {counts['organisations']} organisations, "
-            f"{counts['projects']} projects"
+            f"{counts['projects']} projects, {counts['events']} investment events"
         )
