@@ -295,9 +295,7 @@ def load_samples(actor, today: dt.date | None = None) -> dict[str, int]:
                 landing_region=Region.objects.filter(code="140525" if team_i == 0 else "140581").first(),
                 next_step="" if stage == "abandoned" else "示例：约企业负责人来晋城考察园区",
                 next_step_on=None if stage == "abandoned" else today + dt.timedelta(days=10),
-                stage="contact" if stage in stage_order else stage,
-                abandon_reason="示例：企业决定在原籍扩产" if stage == "abandoned" else "",
-                **({k: v for k, v in dates.items() if k in ("opened_on", "abandoned_on")}),
+                opened_on=opened,
                 **sample,
             ),
         )
@@ -344,6 +342,30 @@ def load_samples(actor, today: dt.date | None = None) -> dict[str, int]:
 
 
 def _advance(actor, leads: dict, today: dt.date) -> int:
-    """Move the sample leads along: to 洽谈 by the workflow; to 签约 by the conversion to a project (one
-    operation); to 落地 and 投产 by their projects' own moves, which the leads follow."""
-    return 0
+    """Move the sample leads along as a user would: to 洽谈 by the workflow; to 签约 by the conversion to a
+    project (one operation, investment/conversion.py); to 落地 and 投产 by their projects' own moves,
+    which the leads follow (开工 today: the project lands this year). The number of leads converted."""
+    from investment.conversion import convert
+
+    converted = 0
+    for lead, stage, dates in leads.values():
+        if stage == "abandoned":
+            lead = actions.transition(
+                actor, lead, "abandon", data={"abandon_reason": "示例：企业决定在原籍扩产"}
+            )
+            actions.save_fields(actor, lead, abandoned_on=dates["abandoned_on"])
+            continue
+        if stage == "contact":
+            continue
+        lead = actions.transition(actor, lead, "negotiate")
+        lead = actions.save_fields(actor, lead, negotiating_on=dates["negotiating_on"])
+        if stage == "negotiating":
+            continue
+        project = convert(actor, lead)
+        converted += 1
+        if stage in ("landed", "in_production"):
+            project = actions.transition(actor, project, "start", data={"started_on": today.isoformat()})
+        if stage == "in_production":
+            project = actions.transition(actor, project, "complete")
+            actions.transition(actor, project, "produce")
+    return converted

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from django.db import connections
 from django.db.models import Count, Q, Sum, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -62,8 +62,8 @@ class Grouping:
 
 
 def _province_key():
-    # A region's province is the first two digits of its code (GB/T 2260): 140581 -> 140000.
-    return Concat(Substr("home_region_id", 1, 2), Value("0000"))
+    # A region's province is the first two digits of its code (GB/T 2260): 140581 -> 14, read as 140000.
+    return Substr("home_region_id", 1, 2)
 
 
 GROUPINGS = {
@@ -201,6 +201,8 @@ def funnel(user, year: int, by: str = "team", **filters) -> Funnel:
     if grouping.expression is not None:
         leads = leads.annotate(**{grouping.key: grouping.expression})
     counted = stage_counts(leads, year, grouping.key)
+    if grouping.name == "province":  # the province's own code: its name, and the list's subtree filter
+        counted = {(f"{k}0000" if k else None): v for k, v in counted.items()}
     names = _names(grouping, list(counted))
 
     def cells(values: dict, group_filter: dict) -> list[Cell]:

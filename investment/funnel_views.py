@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from chainboard import scope
@@ -87,5 +88,25 @@ def team_progress_panel(request, team) -> dict | None:
 
 
 def urls() -> list:
-    # Before the generic routes (``leads/<id:pk>/`` would not take it, but ``leads/`` lists come first).
-    return [path("leads/funnel/", FunnelView.as_view(), name="funnel")]
+    return [path("funnel/", FunnelView.as_view(), name="funnel")]
+
+
+def connect() -> None:
+    """Called from ``InvestmentConfig.ready``: the progress panel on a team's page, the outcomes panel on
+    an event's page, the funnel's menu entry and the targets card on the desk."""
+    from chainboard.navigation import MenuItem, register
+    from chainboard.views.generic import DetailPanel
+
+    from . import desk_cards  # noqa: F401  (registers the card)
+    from .outcomes import event_outcomes_panel
+    from .views import EventViewSet, TeamViewSet
+
+    TeamViewSet.detail_panels = [
+        *TeamViewSet.detail_panels,
+        DetailPanel("target_progress", "investment/panels/progress.html", team_progress_panel),
+    ]
+    EventViewSet.detail_panels = [
+        *EventViewSet.detail_panels,
+        DetailPanel("event_outcomes", "investment/panels/outcomes.html", event_outcomes_panel),
+    ]
+    register(MenuItem("investment", _lazy("Funnel"), "investment:funnel", "investment.Lead", "filter", 15))

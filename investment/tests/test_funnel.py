@@ -35,7 +35,7 @@ def w():
         Region.objects.create(
             code="320500", name="苏州市", level=2, parent=jiangsu, path="3205", full_name="江苏省苏州市"
         )
-        yrd = actions.create_direct(ACTOR, MacroRegion(name="长三角"))
+        yrd = MacroRegion.objects.get(name="长三角")  # reference data (a migration)
         a = actions.create_direct(ACTOR, Team(name="甲队", chain=silk))
         b = actions.create_direct(ACTOR, Team(name="乙队", chain=silk))
         c = actions.create_direct(ACTOR, Team(name="丙队", chain=other))
@@ -156,11 +156,11 @@ def listed(client, url) -> int:
 
 def test_the_funnel_by_team_counts_each_stage_reached_in_the_year_in_the_users_scope(w):
     result = funnel.funnel(w.users["investment"], Y, "team")
-    rows = {row.name: counts(row) for row in result.rows}
+    rows = {row.name if row.key else "none": counts(row) for row in result.rows}
     assert rows == {
         "甲队": {"opened": 2, "negotiating": 2, "signed": 2, "landed": 1, "in_production": 0, "abandoned": 0},
         "乙队": {"opened": 1, "negotiating": 0, "signed": 0, "landed": 0, "in_production": 1, "abandoned": 1},
-        "（无）" if translation.get_language().startswith("zh") else "(none)": {
+        "none": {
             "opened": 1, "negotiating": 0, "signed": 0, "landed": 0, "in_production": 0, "abandoned": 0,
         },
     }  # fmt: skip
