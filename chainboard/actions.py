@@ -359,7 +359,7 @@ def transition(user, instance: models.Model, name: str, *, comment="", data=None
     from django.contrib.contenttypes.models import ContentType
 
     from chainboard.models import Transition
-    from chainboard.workflow import COMMENT, workflow_of
+    from chainboard.workflow import COMMENT, transitioned, workflow_of
 
     model = type(instance)
     flow = workflow_of(model)
@@ -417,5 +417,8 @@ def transition(user, instance: models.Model, name: str, *, comment="", data=None
             actor_name=(op.user_name if actor is None else actor.get_username())[:150],
             comment=comment,
             data={k: audit._jsonable(cleaned[k]) for k in move.fields},
+        )
+        transitioned.send(
+            sender=model, instance=locked, move=move, from_state=from_state, to_state=to_state, user=user
         )
     return locked

@@ -30,7 +30,7 @@ from ninja.orm.fields import get_schema_field
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 
-from chainboard import actions, audit, scope
+from chainboard import actions, audit, confidential, scope
 from chainboard.converters import MAX_ID, is_integer_pk
 from chainboard.forms import form_data
 from chainboard.models import ApiToken
@@ -84,7 +84,10 @@ def _invalid(request, exc: actions.InvalidData):
     errors = [
         {"field": None if f == "__all__" else f, "message": m} for f, ms in exc.errors.items() for m in ms
     ]
-    return problem(422, _("The data is not valid."), errors=errors)
+    # A form may answer otherwise: 409 for "confirm to go on" (a possible duplicate, investment/forms.py).
+    status = getattr(exc.form, "problem_status", None) or 422
+    title = getattr(exc.form, "problem_title", None) or _("The data is not valid.")
+    return problem(status, str(title), errors=errors)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -431,9 +434,17 @@ class RowReader:
         self.columns = [f.attname for f in scalar]
         self.file_fields = [f for f in scalar if isinstance(f, models.FileField)]
         self.pk_key = model._meta.pk.attname
+        self.model = model
 
-    def rows(self, queryset: models.QuerySet, user) -> list[dict]:
+    def rows(self, queryset: models.QuerySet, user, *, hidden: frozenset[str] | None = None) -> list[dict]:
         items = list(queryset.values(*self.columns))
+        # Confidential fields the user may not read are null (chainboard/confidential.py); ``hidden``
+        # is the one record's own answer when given.
+        for name in confidential.hidden_fields(user, self.model) if hidden is None else hidden:
+            blank = None if self.model._meta.get_field(name).null else ""  # what the schema accepts
+            for item in items:
+                if name in item:
+                    item[name] = blank
         for field in self.file_fields:
             for item in items:
                 name = item[field.attname]
@@ -478,9 +489,15 @@ class WriteBody(Schema):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def write_schema(model: type[models.Model], name: str, fields: list[str]) -> type[Schema]:
-    """The create or update body: ``fields``, all optional, relations by id (see ``RelatedId``)."""
-    custom = []
+def write_schema(
+    model: type[models.Model], name: str, fields: list[str], extra: dict | None = None
+) -> type[Schema]:
+    """The create or update body: ``fields``, all optional, relations by id (see ``RelatedId``), and the
+    ViewSet's ``api_form_fields``: form fields that are no model field, {name: (type, description)}."""
+    custom = [
+        (field_name, kind | None, Field(None, description=description))
+        for field_name, (kind, description) in (extra or {}).items()
+    ]
     for field_name in fields:
         field = model._meta.get_field(field_name)
         if not field.is_relation or not is_integer_pk(field.related_model):
@@ -510,8 +527,9 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
     ListOut = create_model(f"{name}List", items=(list[Out], ...), count=(int, ...), __base__=Schema)
     writable = [f for f in _form_fields(viewset) if f in model_fields]
     # Every field optional in the schema: the form decides what is required, with the UI's messages.
-    In = write_schema(model, f"{name}In", writable) if writable else None
-    Patch = write_schema(model, f"{name}Patch", writable) if writable else None
+    extra = getattr(viewset, "api_form_fields", None)
+    In = write_schema(model, f"{name}In", writable, extra) if writable else None
+    Patch = write_schema(model, f"{name}Patch", writable, extra) if writable else None
     router = Router(tags=[router_tag or str(model._meta.verbose_name_plural)])
     pk_type = str if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField) else int
 
@@ -523,7 +541,12 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
     reader = RowReader(model, out_fields)
 
     def read(user, pk):
-        found = reader.rows(model.objects.restrict(user, "view").filter(pk=pk), user)
+        rows = model.objects.restrict(user, "view").filter(pk=pk)
+        hidden = None
+        if confidential.hidden_fields(user, model):  # one record: its own answer (another query)
+            obj = rows.first()
+            hidden = confidential.hidden_fields_of(user, obj) if obj is not None else None
+        found = reader.rows(rows, user, hidden=hidden)
         if not found:
             raise Http404
         return found[0]

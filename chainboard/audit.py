@@ -99,6 +99,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if hasattr(value, "name") and hasattr(value, "storage"):  # FieldFile
         return value.name or None
+    if isinstance(value, models.Model):  # a relation a move sets (a lead's project): by its id
+        return value.pk
     return value
 
 

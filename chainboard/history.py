@@ -16,7 +16,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from chainboard import formatting, sources
+from chainboard import confidential, formatting, sources
 from chainboard.actions import field_label, model_field
 from chainboard.audit import Source, diff
 
@@ -113,18 +113,28 @@ def _label(model, name: str, measure) -> str:
     return formatting.bare_label(label) if measure is not None else label  # the value carries the unit
 
 
-def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
-    """For each audit entry, its changes as (field label, old, new) ready to show."""
+def humanise(entries, user=None) -> list[list[tuple[str, Any, Any]]]:
+    """For each audit entry, its changes as (field label, old, new) ready to show. Given the reader, a
+    confidential field they may not read shows that it changed, not its values (chainboard/confidential.py)."""
     raw = []
     wanted: dict[type[models.Model], set] = defaultdict(set)
+    hidden_by_model: dict[Any, frozenset[str]] = {}
     for entry in entries:
         model = entry.content_type.model_class()
         excluded = set(getattr(model, "audit_exclude", ()))
+        if model not in hidden_by_model:
+            hidden_by_model[model] = (
+                confidential.hidden_fields(user, model) if user is not None else frozenset()
+            )
+        hidden = hidden_by_model[model]
         changes = []
         for name, (old, new) in diff(entry.before, entry.after).items():
             field = model_field(model, name)
             if name in excluded or (field is not None and getattr(field, "primary_key", False)):
                 continue  # the row's id is the auditor's, on the entry itself, not a change to read
+            if name in hidden:
+                changes.append((None, name, None, confidential.HIDDEN, confidential.HIDDEN))
+                continue
             if field is None and name == "move" and getattr(model, "workflow", None) is not None:
                 labels = {m.name: str(m.label) for m in model.workflow.transitions}
                 old, new = labels.get(old, old), labels.get(new, new)
@@ -140,6 +150,8 @@ def humanise(entries) -> list[list[tuple[str, Any, Any]]]:
         names[related] = {str(o.pk): str(o) for o in related._base_manager.filter(pk__in=pks)}
 
     def show(field, value, measure=None):
+        if value is confidential.HIDDEN:
+            return str(value)
         if value in (None, "", []):
             return "—"
         if measure is not None or isinstance(field, models.DecimalField):

@@ -72,6 +72,24 @@ class Table:
     sample_badge: bool = True
     extra: dict = field(default_factory=dict)
 
+    def visible(self, model: type[models.Model], user) -> Table:
+        """This table without the columns of ``model``'s confidential fields hidden from ``user``
+        (chainboard/confidential.py): the same table when none are."""
+        from chainboard import confidential
+
+        hidden = confidential.hidden_fields(user, model)
+        if not hidden:
+            return self
+        columns = [c for c in self.columns if c.render is not None or c.name.split(".")[0] not in hidden]
+        return Table(
+            columns=columns,
+            select_related=self.select_related,
+            prefetch_related=self.prefetch_related,
+            default_order=self.default_order,
+            sample_badge=self.sample_badge,
+            extra=self.extra,
+        )
+
     def labels(self, model: type[models.Model]) -> list[Any]:
         """The screen's headings; a measured column's unit is left out (its values carry it)."""
         labels = []

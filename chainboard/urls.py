@@ -7,7 +7,16 @@ from chainboard.api import api
 from chainboard.views import audit, favicon, home, schedule, search
 
 # Each app declares its API resources in api.py; importing them registers their routers.
-for _module in ("regions", "industries", "organisations", "accounts", "chains", "enterprises", "projects", "investment"):
+for _module in (
+    "regions",
+    "industries",
+    "organisations",
+    "accounts",
+    "chains",
+    "enterprises",
+    "projects",
+    "investment",
+):
     __import__(f"{_module}.api")
 
 audit_patterns = (
@@ -50,7 +59,7 @@ urlpatterns = [
     path("", include("chains.urls")),
     path("", include("enterprises.urls")),
     path("", include("projects.urls")),
-    path("", include("investment.urls")),
+    path("investment/", include("investment.urls")),
 ]
 
 handler400 = "chainboard.views.errors.bad_request"

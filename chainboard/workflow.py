@@ -20,10 +20,17 @@ from typing import Any
 
 from django import forms
 from django.db import models
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 COMMENT = "comment"
+
+# Sent by ``actions.transition`` after a move is saved, inside its transaction (a receiver's writes
+# commit or roll back with the move): sender the model, and ``instance``, ``move`` (the Transition),
+# ``from_state``, ``to_state``, ``user``. Another app follows a record's moves with it (a converted
+# investment lead follows its project's 开工 and 投产: investment/signals.py).
+transitioned = Signal()
 
 
 @dataclass(frozen=True)

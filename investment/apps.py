@@ -7,7 +7,7 @@ class InvestmentConfig(AppConfig):
     verbose_name = _("Investment attraction")
 
     def ready(self) -> None:
-        from chainboard import sources
+        from chainboard import history, sources
         from chainboard.navigation import register_group
 
         from . import signals
@@ -19,4 +19,21 @@ class InvestmentConfig(AppConfig):
         )
 
         signals.connect()
+        from . import funnel_views
+
+        funnel_views.connect()  # the funnel page's menu entry, the targets' and events' panels, the desk card
         register_group("investment", _("Investment attraction"), 27)
+        # The project's page says which lead it came from (investment/conversion.py).
+        from chainboard.views.generic import DetailPanel
+        from projects.views import ProjectViewSet
+
+        from .conversion import project_panel
+
+        ProjectViewSet.detail_panels = [
+            *ProjectViewSet.detail_panels,
+            DetailPanel("lead", "investment/_project_lead.html", project_panel),
+        ]
+        history.register_operation(
+            "investment:convert", _("Conversion of an investment lead into a key project")
+        )
+        history.register_operation("investment:follow-project", _("A converted lead following its project"))

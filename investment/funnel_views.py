@@ -109,4 +109,8 @@ def connect() -> None:
         *EventViewSet.detail_panels,
         DetailPanel("event_outcomes", "investment/panels/outcomes.html", event_outcomes_panel),
     ]
-    register(MenuItem("investment", _lazy("Funnel"), "investment:funnel", "investment.Lead", "filter", 15))
+    register(
+        MenuItem(
+            "investment", _lazy("Investment funnel"), "investment:funnel", "investment.Lead", "filter", 15
+        )
+    )

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chainboard.formatting import MONEY
 from chainboard.models import NON_NEGATIVE, AuditedModel
@@ -403,7 +404,7 @@ class Event(AuditedModel):
 
 
 class LeadStage(models.TextChoices):
-    CONTACT = "contact", _("contact")
+    CONTACT = "contact", pgettext_lazy("lead stage", "contact")
     NEGOTIATING = "negotiating", _("negotiating")
     SIGNED = "signed", _("signed")
     LANDED = "landed", _("landed")
@@ -449,9 +450,22 @@ def _today_as(field: str):
     return apply
 
 
-# The manual moves. 签约 comes only with the conversion to a project (investment/conversion.py, named
-# action ``convert``); 落地 and 投产 only from the project's own moves (investment/signals.py): they are
-# moves of the workflow, so they are recorded on the lead's timeline, but no role is granted their action.
+def _landed(lead, cleaned: dict) -> None:
+    # 落地 is the project's 开工: the day is the project's start date, never typed on the lead.
+    started = lead.project.started_on if lead.project_id else None
+    lead.landed_on = started or timezone.localdate()
+
+
+def _in_production(lead, cleaned: dict) -> None:
+    if lead.landed_on is None:
+        _landed(lead, cleaned)
+    lead.in_production_on = timezone.localdate()
+
+
+# 接触 → 洽谈 and 放弃 are a person's moves (named action ``transition``). 签约 comes only with the
+# conversion to a project (investment/conversion.py, named action ``convert``), 落地 and 投产 only from the
+# project's own moves (investment/signals.py): they are moves of the workflow, so the lead's timeline
+# records them, but their action ``automatic`` is granted to no role; the system makes them.
 LEAD_WORKFLOW = Workflow(
     field="stage",
     transitions=[
@@ -467,8 +481,10 @@ LEAD_WORKFLOW = Workflow(
             "sign",
             (LeadStage.NEGOTIATING,),
             LeadStage.SIGNED,
-            _("Sign (convert to a project)"),
-            action="convert",
+            _("Signed (converted to a project)"),
+            action="automatic",
+            fields=("project",),  # the project the conversion created (investment/conversion.py)
+            requires=("project",),
             apply=_today_as("signed_on"),
             icon="signature",
         ),
@@ -477,7 +493,8 @@ LEAD_WORKFLOW = Workflow(
             (LeadStage.SIGNED,),
             LeadStage.LANDED,
             _("Landed (its project started construction)"),
-            action="follow_project",
+            action="automatic",
+            apply=_landed,
             icon="shovel",
         ),
         Transition(
@@ -485,7 +502,8 @@ LEAD_WORKFLOW = Workflow(
             (LeadStage.SIGNED, LeadStage.LANDED),
             LeadStage.IN_PRODUCTION,
             _("In production (its project went into production)"),
-            action="follow_project",
+            action="automatic",
+            apply=_in_production,
             icon="building-factory",
         ),
         Transition(
@@ -672,7 +690,8 @@ class Lead(AuditedModel):
     )
 
     scope_paths = LEAD_SCOPE
-    named_actions = ("transition", "convert", "view_confidential", "follow_project")
+    named_actions = ("transition", "convert", "view_confidential", "automatic")
+    search_fields = ("company_name", "uscc")  # indexed by chainboard.search (the duplicate check too)
     workflow = LEAD_WORKFLOW
     # Hidden from roles without ``view_confidential`` everywhere (investment/confidential.py).
     confidential_fields = ("planned_investment",)
@@ -790,7 +809,10 @@ class LeadContact(AuditedModel):
 
     scope_paths = LEAD_CHILD_SCOPE
     detail_fields = ("lead", "name", "title", "phone", "email", "source")
+    # Confidential with the lead: the lead's ``view_confidential`` decides (chainboard/confidential.py);
+    # a role without it is not granted the contacts at all (investment/access.py).
     confidential_fields = ("name", "title", "phone", "email")
+    confidential_via = "lead"
 
     class Meta:
         verbose_name = _("lead contact")
@@ -839,7 +861,10 @@ class Visit(AuditedModel):
     agreed = models.TextField(
         verbose_name=_("agreed"),
         blank=True,
-        help_text=_("What was agreed; each agreed step becomes a dated follow-up on the lead."),
+        help_text=_(
+            "What was agreed, a step a line; a line that starts with a date (2026-12-20 …) becomes a "
+            "follow-up on the lead, due that day."
+        ),
     )
 
     scope_paths = LEAD_CHILD_SCOPE

@@ -1,13 +1,23 @@
 """Every role's permissions, as the apps' ``access`` modules compose them (accounts/roles.py), are exactly
 the table below: written out by hand (the table ``accounts/roles.py`` held before the apps declared their
-own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves) f(ile_progress: a scheduling round's filing)."""
+own), not computed by the code under test. v(iew) a(dd) c(hange) d(elete) t(ransition: a workflow's moves) f(ile_progress: a scheduling round's filing),
+o (convert: an investment lead into a key project), k (view_confidential: a lead's amounts and contacts)."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.roles import ROLE_PERMISSIONS, Role, compose, permissions_for
 
-ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "t": "transition", "f": "file_progress"}
+ACTIONS = {
+    "v": "view",
+    "a": "add",
+    "c": "change",
+    "d": "delete",
+    "t": "transition",
+    "f": "file_progress",
+    "o": "convert",
+    "k": "view_confidential",
+}
 
 TABLE = {
     "chief": {
@@ -27,6 +37,15 @@ TABLE = {
         "enterprises.membership": "v",
         "enterprises.product": "v",
         "industries.industryclass": "v",
+        "investment.event": "vacd",
+        "investment.followup": "vacd",
+        "investment.lead": "vacdtok",
+        "investment.leadcontact": "vacd",
+        "investment.macroregion": "v",
+        "investment.target": "vacd",
+        "investment.team": "vacd",
+        "investment.teammember": "vacd",
+        "investment.visit": "vacd",
         "organisations.organisation": "v",
         "organisations.person": "v",
         "projects.milestone": "v",
@@ -52,6 +71,15 @@ TABLE = {
         "enterprises.membership": "vacd",
         "enterprises.product": "vacd",
         "industries.industryclass": "v",
+        "investment.event": "vacd",
+        "investment.followup": "vacd",
+        "investment.lead": "vacdtok",
+        "investment.leadcontact": "vacd",
+        "investment.macroregion": "v",
+        "investment.target": "vacd",
+        "investment.team": "vacd",
+        "investment.teammember": "vacd",
+        "investment.visit": "vacd",
         "organisations.organisation": "v",
         "organisations.person": "vacd",
         "projects.milestone": "vacd",
@@ -77,6 +105,10 @@ TABLE = {
         "enterprises.membership": "v",
         "enterprises.product": "vacd",
         "industries.industryclass": "v",
+        "investment.followup": "v",
+        "investment.lead": "v",
+        "investment.macroregion": "v",
+        "investment.visit": "v",
         "organisations.organisation": "v",
         "organisations.person": "v",
         "projects.milestone": "vacd",
@@ -101,6 +133,15 @@ TABLE = {
         "enterprises.membership": "v",
         "enterprises.product": "v",
         "industries.industryclass": "v",
+        "investment.event": "vac",
+        "investment.followup": "vac",
+        "investment.lead": "vactok",
+        "investment.leadcontact": "vacd",
+        "investment.macroregion": "v",
+        "investment.target": "v",
+        "investment.team": "vac",
+        "investment.teammember": "vacd",
+        "investment.visit": "vac",
         "organisations.organisation": "v",
         "organisations.person": "v",
         "projects.milestone": "v",

@@ -43,6 +43,19 @@ CHAIN_MENU = [
         ],
     ),
     (
+        "Investment attraction",
+        [
+            ("Investment leads", "/investment/leads/", "target-arrow"),
+            ("Investment funnel", "/investment/funnel/", "filter"),
+            ("Investment teams", "/investment/teams/", "users-group"),
+            ("Investment events", "/investment/events/", "presentation"),
+            ("Visits", "/investment/visits/", "walk"),
+            ("Follow-ups", "/investment/follow_ups/", "checklist"),
+            ("Investment targets", "/investment/targets/", "target"),
+            ("Macro-regions", "/investment/macro_regions/", "map-2"),
+        ],
+    ),
+    (
         "Organisations",
         [("Organisations", "/organisations/", "building"), ("People", "/people/", "users")],
     ),
@@ -58,7 +71,20 @@ CHAIN_MENU = [
 MENUS = {
     "chief": CHAIN_MENU,
     "office": CHAIN_MENU,
-    "county": CHAIN_MENU,
+    "county": [
+        *CHAIN_MENU[:3],
+        (
+            "Investment attraction",
+            [
+                ("Investment leads", "/investment/leads/", "target-arrow"),
+                ("Investment funnel", "/investment/funnel/", "filter"),
+                ("Visits", "/investment/visits/", "walk"),
+                ("Follow-ups", "/investment/follow_ups/", "checklist"),
+                ("Macro-regions", "/investment/macro_regions/", "map-2"),
+            ],
+        ),
+        *CHAIN_MENU[4:],
+    ],
     "investment": [
         (
             "Chains",
@@ -89,6 +115,19 @@ MENUS = {
                 ("Milestones", "/milestones/", "flag"),
                 ("Scheduling rounds", "/scheduling_rounds/", "calendar-event"),
                 ("My progress reports", "/progress/mine/", "progress-check"),
+            ],
+        ),
+        (
+            "Investment attraction",
+            [
+                ("Investment leads", "/investment/leads/", "target-arrow"),
+                ("Investment funnel", "/investment/funnel/", "filter"),
+                ("Investment teams", "/investment/teams/", "users-group"),
+                ("Investment events", "/investment/events/", "presentation"),
+                ("Visits", "/investment/visits/", "walk"),
+                ("Follow-ups", "/investment/follow_ups/", "checklist"),
+                ("Investment targets", "/investment/targets/", "target"),
+                ("Macro-regions", "/investment/macro_regions/", "map-2"),
             ],
         ),
         (
@@ -195,6 +234,7 @@ CHINESE = {
         ("产业链", ["产业链", "环节", "环节关联", "链长制职位", "产业链属性", "产业链统计"]),
         ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
         ("重点项目", ["重点项目", "投资计划", "项目节点", "调度", "我的进度填报"]),
+        ("招商", ["招商线索", "招商漏斗", "招商小分队", "招商活动", "走访", "跟进事项", "招商目标", "经济区域"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
     ],

@@ -929,7 +929,9 @@ def test_the_administrator_editing_the_chiefs_position_keeps_the_chief_on_it(log
 
 # ---- named actions (docs/workflows.md) -----------------------------------------------------------------
 
-# A named action's page on one record, per (entity, action), from every app's ``NAMED_ROUTES``.
+# A named action's page on one record, per (entity, action), from every app's ``NAMED_ROUTES``; None for
+# an action with no page of its own (a right to read, a move only the system makes), which the app's own
+# tests cover (its matrix names them).
 NAMED_ROUTES: dict[tuple[str, str], dict] = {
     key: value for module in MATRICES for key, value in getattr(module, "NAMED_ROUTES", {}).items()
 }
@@ -953,7 +955,7 @@ def named_expectation(role: str, entity: str, action: str, key: str) -> int:
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("entity", "action"), list(NAMED_ROUTES))
+@pytest.mark.parametrize(("entity", "action"), [k for k, v in NAMED_ROUTES.items() if v is not None])
 def test_a_named_action_opens_only_in_scope_with_its_permission(login, cast, role, entity, action):
     client = login(role)
     model = ENTITIES[entity]

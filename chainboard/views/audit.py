@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chainboard import scope
+from chainboard import confidential, scope
 from chainboard.exports import csv_safe
 from chainboard.filters import ScopedFilterSet
 from chainboard.history import describe_operations, humanise
@@ -94,7 +94,7 @@ def audit_list(request):
 def audit_detail(request, pk):
     _require_auditor(request.user)
     entry = get_object_or_404(AuditEntry.objects.select_related("content_type"), pk=pk)
-    changes = humanise([entry])[0]
+    changes = humanise([entry], request.user)[0]
     return render(request, "chainboard/audit/detail.html", {"entry": entry, "changes": changes})
 
 
@@ -151,7 +151,7 @@ def audit_export(request):
             ]
         )
         for chunk in chunks():
-            for e, changes in zip(chunk, humanise(chunk), strict=True):
+            for e, changes in zip(chunk, humanise(chunk, request.user), strict=True):
                 yield writer.writerow(
                     [
                         timezone.localtime(e.time).isoformat(),
@@ -165,8 +165,8 @@ def audit_export(request):
                         csv_safe(_pairs((label, old) for label, old, _new in changes if e.before)),
                         csv_safe(_pairs((label, new) for label, _old, new in changes if e.after)),
                         e.hash,
-                        _json(e.before),
-                        _json(e.after),
+                        _json(_masked(e.before, e, request.user)),
+                        _json(_masked(e.after, e, request.user)),
                     ]
                 )
 
@@ -179,6 +179,14 @@ def audit_export(request):
 def _pairs(changes) -> str:
     """``field: value`` pairs, one per line (a spreadsheet cell keeps the line breaks)."""
     return "\n".join(f"{capfirst(label)}: {value}" for label, value in changes)
+
+
+def _masked(values, entry, user):
+    """A snapshot without the confidential fields the reader may not read (chainboard/confidential.py)."""
+    hidden = confidential.hidden_fields(user, entry.content_type.model_class())
+    if not hidden or not values:
+        return values
+    return {k: (str(confidential.HIDDEN) if k in hidden else v) for k, v in values.items()}
 
 
 def _json(value) -> str:

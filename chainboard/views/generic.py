@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
-from chainboard import actions, converters, deletion, formatting, scope
+from chainboard import actions, confidential, converters, deletion, formatting, scope
 from chainboard.tables import Table
 from chainboard.workflow import workflow_of
 
@@ -308,7 +308,9 @@ class ListView(EntityView):
     def get(self, request):
         if not scope.has_permission(request.user, "view", self.model):
             raise PermissionDenied
-        table = self.viewset.table
+        # Without the columns of confidential fields the user may not read (chainboard/confidential.py):
+        # not shown, not exported, not sortable.
+        table = self.viewset.table.visible(self.model, request.user)
         queryset = self.model.objects.restrict(request.user, "view")
         filterset = None
         base_queryset = queryset
@@ -391,6 +393,7 @@ class DetailView(EntityView):
                 rel_qs = rel_qs.restrict(request.user, "view")
                 if not scope.has_permission(request.user, "view", rel_qs.model):
                     continue
+            table = table.visible(rel_qs.model, request.user)
             rows = table.rows(table.prepare(rel_qs, request.user).order_by(*table.default_order)[:200])
             related.append(
                 {
@@ -457,7 +460,10 @@ class DetailView(EntityView):
                 and f.name not in {"version", "created_at", "updated_at", "password"}
             ]
         user = self.request.user
-        return [(field_heading(model, n), display_value(model, obj, n, user)) for n in names]
+        hidden = confidential.hidden_fields_of(user, obj)  # left out (chainboard/confidential.py)
+        return [
+            (field_heading(model, n), display_value(model, obj, n, user)) for n in names if n not in hidden
+        ]
 
 
 class FormView(EntityView):

@@ -27,7 +27,9 @@ class HistoryView(EntityView):
         page = paginator.get_page(request.GET.get("page"))
         page_entries = list(page.object_list)
         entries = []
-        described = zip(page_entries, humanise(page_entries), describe_operations(page_entries), strict=True)
+        described = zip(
+            page_entries, humanise(page_entries, request.user), describe_operations(page_entries), strict=True
+        )
         for entry, changes, operation in described:
             model = entry.content_type.model_class()
             entries.append(

@@ -38,17 +38,18 @@ def _viewsets() -> list[type[ViewSet]]:
     return sorted(out, key=lambda cls: cls.search_rank)  # stable: equal ranks keep the apps' order
 
 
-def search_hits(viewset: type[ViewSet], objects) -> list[dict]:
+def search_hits(viewset: type[ViewSet], objects, user=None) -> list[dict]:
     """{"object", "title", "details"} per hit, from the ViewSet's table columns: its linked columns make
     the title, ``search_columns`` (None: every other column) the details. No query: the table's
     ``prepare`` joined or annotated what the columns read."""
-    columns = viewset.table.columns
+    table = viewset.table.visible(viewset.model, user)  # no confidential field the user may not read
+    columns = table.columns
     titles = [c for c in columns if c.link] or columns[:1]
     if viewset.search_columns is None:
         shown = [c for c in columns if c not in titles]
     else:
         shown = [c for name in viewset.search_columns for c in columns if c.name == name]
-    labels = dict(zip([c.name for c in columns], viewset.table.labels(viewset.model), strict=True))
+    labels = dict(zip([c.name for c in columns], table.labels(viewset.model), strict=True))
     hits = []
     for obj in objects:
         title = " ".join(str(v) for c in titles if (v := c.value(obj)) not in (None, ""))
@@ -81,7 +82,9 @@ def global_search(request):
             matches = viewset.search_order(filterset.qs)
             count = matches[: COUNT_CAP + 1].count()
             if count:
-                hits = search_hits(viewset, viewset.table.prepare(matches, request.user)[:PER_KIND])
+                hits = search_hits(
+                    viewset, viewset.table.prepare(matches, request.user)[:PER_KIND], request.user
+                )
                 groups.append(
                     {
                         "label": model._meta.verbose_name_plural,
