@@ -87,17 +87,16 @@ FORMS = ["有限公司", "股份有限公司", "集团有限公司", "（集团�
 
 
 class Target(province_bench.Target):
-    """The leads' own SQLite file or PostgreSQL database."""
+    """The leads' own SQLite file or PostgreSQL database (never another bench's)."""
 
     def __init__(self, kind: str, n: int, pg_url: str):
         super().__init__(kind, n, pg_url)
+        stem = f"leads-{n}.{'sqlite3' if kind == 'sqlite' else 'postgres'}"
+        self.state_file = DATA / f"{stem}.json"
         if kind == "sqlite":
-            self.path = DATA / f"leads-{n}.sqlite3"
-            self.state_file = DATA / f"leads-{n}.sqlite3.json"
+            self.path = DATA / stem
         else:
-            self.dbname = f"leads_bench_{n}"
-            self.url = f"{pg_url}/{self.dbname}"
-            self.state_file = DATA / f"leads-{n}.postgres.json"
+            self.dbname, self.url = f"leads_bench_{n}", f"{pg_url}/leads_bench_{n}"
 
 
 def pick(rng: random.Random, weighted):

@@ -306,78 +306,47 @@ def progress(user, year: int, *, chains=None, teams=None) -> list[Progress]:
     user's scope) against its Target for ``year``: a bounded number of queries whatever their number."""
     from projects.desk import landed as projects_landed
 
+    chains, teams = list(chains or []), list(teams or [])
+    out: list[Progress] = []
+    if chains:
+        # The chain's landed count is the headline card's (projects that reached 开工): one definition.
+        out += _progress(user, year, chains, "chain", landed=projects_landed(user, chains, year))
+    if teams:
+        out += _progress(user, year, teams, "team")
+    return out
+
+
+def _progress(user, year: int, owners: list, kind: str, landed: dict | None = None) -> list[Progress]:
+    """Chains' (``kind`` "chain", no team) or teams' progress: the targets, the counts and the amounts,
+    one query each."""
     from .models import Lead, Target
 
-    chains = list(chains or [])
-    teams = list(teams or [])
-    leads = Lead.objects.restrict(user, "view")
+    key, ids = f"{kind}_id", [owner.pk for owner in owners]
+    targets = Target.objects.restrict(user, "view").filter(**{f"{key}__in": ids}, year=year)
+    if kind == "chain":
+        targets = targets.filter(team=None)
+    targets = {getattr(t, key): t for t in targets}
+    leads = Lead.objects.restrict(user, "view").filter(**{f"{key}__in": ids})
+    counts = stage_counts(leads, year, key, stages=("opened", "signed", "landed"))
     show_amounts = may_see_amounts(user)
-    out: list[Progress] = []
-    measured = ("opened", "signed", "landed")
-    if chains:
-        ids = [c.pk for c in chains]
-        targets = {
-            t.chain_id: t
-            for t in Target.objects.restrict(user, "view").filter(chain_id__in=ids, team=None, year=year)
+    amounts = _amounts(user, year, key, ids) if show_amounts else {}
+    out = []
+    for owner in owners:
+        row = counts.get(owner.pk, {})
+        done = {
+            "leads_opened": row.get("opened", 0),
+            "signed": row.get("signed", 0),
+            "landed": row.get("landed", 0),
+            "amount": amounts.get(owner.pk),
         }
-        counts = stage_counts(leads.filter(chain_id__in=ids), year, "chain_id", stages=measured)
-        amounts = _amounts(user, year, "chain_id", ids) if show_amounts else {}
-        landed = projects_landed(user, chains, year)  # the headline card's count: one definition
-        for chain in chains:
-            target = targets.get(chain.pk)
-            row = counts.get(chain.pk, {})
-            out.append(
-                Progress(
-                    year,
-                    chain,
-                    None,
-                    target,
-                    _figures(
-                        target,
-                        {
-                            "leads_opened": row.get("opened", 0),
-                            "signed": row.get("signed", 0),
-                            "landed": landed[chain.pk].count,
-                            "amount": amounts.get(chain.pk),
-                        },
-                        {"chain": chain.pk},
-                        year,
-                        show_amounts,
-                        landed_url=landed[chain.pk].url,
-                        landed_target=chain.yearly_landing_target,
-                    ),
-                )
-            )
-    if teams:
-        ids = [t.pk for t in teams]
-        targets = {
-            t.team_id: t for t in Target.objects.restrict(user, "view").filter(team_id__in=ids, year=year)
-        }
-        counts = stage_counts(leads.filter(team_id__in=ids), year, "team_id", stages=measured)
-        amounts = _amounts(user, year, "team_id", ids) if show_amounts else {}
-        for team in teams:
-            target = targets.get(team.pk)
-            row = counts.get(team.pk, {})
-            out.append(
-                Progress(
-                    year,
-                    team.chain,
-                    team,
-                    target,
-                    _figures(
-                        target,
-                        {
-                            "leads_opened": row.get("opened", 0),
-                            "signed": row.get("signed", 0),
-                            "landed": row.get("landed", 0),
-                            "amount": amounts.get(team.pk),
-                        },
-                        {"team": team.pk},
-                        year,
-                        show_amounts,
-                    ),
-                )
-            )
+        extra = {}
+        if landed is not None:
+            done["landed"] = landed[owner.pk].count
+            extra = {"landed_url": landed[owner.pk].url, "landed_target": owner.yearly_landing_target}
+        target = targets.get(owner.pk)
+        figures = _figures(target, done, {kind: owner.pk}, year, show_amounts, **extra)
+        chain, team = (owner, None) if kind == "chain" else (owner.chain, owner)
+        out.append(Progress(year, chain, team, target, figures))
     return out
 
 
