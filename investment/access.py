@@ -1,7 +1,7 @@
 """What each role may do with investment attraction (accounts/roles.py composes every app's
 declarations; docs/investment.md, Who may do what).
 
-The chain office and the chiefs hold everything. The investment team works its chain's leads (scope
+The chain office holds everything; the chiefs everything but deleting. The investment team works its chain's leads (scope
 comes from its grant: its chain) and reads their confidential fields; a county reads the leads that
 would land in it, without the confidential fields and without their contacts. Enterprises and the
 auditor hold nothing here. No role holds ``automatic``: the system makes the moves that follow a
@@ -27,8 +27,11 @@ _EVERYTHING = {
     "investment.macroregion": VIEW,  # reference data, loaded by a migration
 }
 
+# The chiefs hold everything but deleting (docs/roles.md, Deleting: a chief deletes nothing).
+_CHIEF = {label: tuple(a for a in actions if a != "delete") for label, actions in _EVERYTHING.items()}
+
 PERMISSIONS = {
-    "chief": _EVERYTHING,
+    "chief": _CHIEF,
     "office": _EVERYTHING,
     "investment": {
         "investment.lead": ("view", "add", "change", "transition", "convert", "view_confidential"),

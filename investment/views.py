@@ -140,7 +140,6 @@ class LeadViewSet(ViewSet):
     menu_order = 10
     icon = "target-arrow"
     search_rank = 60
-    instructions = True  # leaders instruct on leads as on key projects (docs/instructions.md)
     facets = (("stage", "stage"), ("source_kind", "source_kind"))
     detail_actions = [
         DetailAction(

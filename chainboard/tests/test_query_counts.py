@@ -10,6 +10,7 @@ The office user (the chain office of the silk chain, by position) reads every li
 grants are read by the administrator and the audit trail by the auditor, who alone may.
 """
 
+import datetime as dt
 import importlib
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from chainboard.views.generic import ViewSet
 from chains.models import Chain, ChainAttribute, ChainStatistic, Position, PositionKind, Segment, SegmentLink
 from enterprises.models import AboveSizeStatus, Contact, Enterprise, Indicator, Membership, Product
 from industries.models import IndustryClass
+from investment.models import Event, FollowUp, Lead, LeadContact, MacroRegion, Target, Team, TeamMember, Visit
 from organisations.models import Organisation, Person
 from projects.models import Milestone, ProgressReport, Project, ProjectPlan, SchedulingRound
 from regions.models import Region
@@ -62,6 +64,15 @@ BASELINES = {
     "projects:milestone_list": 7,  # + facet: sample data
     "projects:schedulinground_list": 8,  # + facets: status, sample data; choices: chain
     "projects:progressreport_list": 8,  # + facet: sample data; choices: round, chain
+    "investment:lead_list": 14,  # + facets: stage, source; choices: chain, team, segment, macro-region, event, person
+    "investment:leadcontact_list": 7,  # + facet: sample data
+    "investment:team_list": 12,  # + facet: sample data; choices: chain, macro-regions, segments; the to-many filters
+    "investment:teammember_list": 7,  # + choices: team
+    "investment:target_list": 8,  # + choices: chain, team
+    "investment:event_list": 8,  # + facet: kind; choices: chain
+    "investment:visit_list": 9,  # + choices: lead, team, chain
+    "investment:followup_list": 9,  # + choices: lead, person, chain
+    "investment:macroregion_list": 6,  # no filter but the search
     "audit:auditentry_list": 6,  # the kind filter's choices come from the content-type cache
 }
 
@@ -192,6 +203,51 @@ def progress_report(w, i):
     return make(ProgressReport(round=scheduling_round(w, i), project=project(w, i), progress_pct=Decimal(i)))
 
 
+def lead(w, i):
+    return make(
+        Lead(company_name=f"客商{i}", chain=w.chains["silk"], team=team(w, i), segment=w.segments["缫丝"])
+    )
+
+
+def lead_contact(w, i):
+    return make(LeadContact(lead=lead(w, i), name=f"联系人{i}"))
+
+
+def team(w, i):
+    return make(Team(name=f"小分队{i}", chain=w.chains["silk"]))
+
+
+def team_member(w, i):
+    return make(TeamMember(team=team(w, i), person=person(w, i)))
+
+
+def target(w, i):
+    return make(Target(chain=w.chains["silk"], year=2000 + i, landed=2))
+
+
+def event(w, i):
+    return make(Event(name=f"推介会{i}", kind="promotion", chain=w.chains["silk"]))
+
+
+def visit(w, i):
+    return make(Visit(lead=lead(w, i), team=team(w, 1000 + i), visited_on=dt.date(2026, 1, 1)))
+
+
+def follow_up(w, i):
+    return make(
+        FollowUp(
+            lead=lead(w, i),
+            description=f"跟进{i}",
+            due_on=dt.date(2026, 1, 1),
+            responsible_person=person(w, i),
+        )
+    )
+
+
+def macro_region(w, i):
+    return make(MacroRegion(name=f"区域{i}"))
+
+
 def audit_entry(w, i):
     return product(w, 1000 + i)  # every write adds a row to the trail
 
@@ -221,6 +277,15 @@ LISTS = [
     ("projects:milestone_list", "office", Milestone, milestone),
     ("projects:schedulinground_list", "office", SchedulingRound, scheduling_round),
     ("projects:progressreport_list", "office", ProgressReport, progress_report),
+    ("investment:lead_list", "office", Lead, lead),
+    ("investment:leadcontact_list", "office", LeadContact, lead_contact),
+    ("investment:team_list", "office", Team, team),
+    ("investment:teammember_list", "office", TeamMember, team_member),
+    ("investment:target_list", "office", Target, target),
+    ("investment:event_list", "office", Event, event),
+    ("investment:visit_list", "office", Visit, visit),
+    ("investment:followup_list", "office", FollowUp, follow_up),
+    ("investment:macroregion_list", "office", MacroRegion, macro_region),
     ("audit:auditentry_list", "auditor", AuditEntry, audit_entry),
 ]
 

@@ -96,6 +96,10 @@ PAGES: dict[str, object] = {
     "projects:progressreport_file": None,  # a report of the user's own: test_rounds
     "projects:my_progress": "user",
     "projects:project_file_progress": None,  # a named action: test_scope_matrix's NAMED_ROUTES
+    # An investment lead's conversion, a named action: test_scope_matrix's NAMED_ROUTES (the page) and
+    # investment/tests/test_conversion.py (the API's).
+    "investment:lead_convert": None,
+    "api:convert_lead": None,
     # The investment funnel (investment/tests/test_funnel.py: figures, links, scope; the API's errors).
     "investment:funnel": {"chief", "office", "county", "investment"},
     "api:get_funnel": None,  # test_funnel: the API gives the page's figures in the token user's scope

@@ -27,6 +27,15 @@ LIST_URLS = [
     "projects:milestone_list",
     "projects:schedulinground_list",
     "projects:progressreport_list",
+    "investment:lead_list",
+    "investment:leadcontact_list",
+    "investment:team_list",
+    "investment:teammember_list",
+    "investment:target_list",
+    "investment:event_list",
+    "investment:visit_list",
+    "investment:followup_list",
+    "investment:macroregion_list",
 ]
 
 

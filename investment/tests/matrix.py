@@ -121,7 +121,8 @@ _SILK_ALL = {
 }
 # role → entity → (keys the role may see, actions: v(iew) a(dd) c(hange) d(elete)).
 EXPECTED = {
-    "chief": _SILK_ALL,  # the silk chain's chief and office: everything of their chain
+    # the silk chain's office: everything of its chain; its chief the same but deleting
+    "chief": {k: (keys, perms.replace("d", "")) for k, (keys, perms) in _SILK_ALL.items()},
     "office": _SILK_ALL,
     "investment": {  # the silk chain's team: works its chain's leads, deletes nothing but small rows
         "lead": (SILK_LEADS, "vac"),
