@@ -1,5 +1,6 @@
 from chainboard.api import register
 
+from . import funnel_api  # noqa: F401  (GET /api/v1/lead_funnel)
 from .urls import VIEWSETS
 
 

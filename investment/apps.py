@@ -19,6 +19,9 @@ class InvestmentConfig(AppConfig):
         )
 
         signals.connect()
+        from . import funnel_views
+
+        funnel_views.connect()  # the funnel page's menu entry, the targets' and events' panels, the desk card
         register_group("investment", _("Investment attraction"), 27)
         # The project's page says which lead it came from (investment/conversion.py).
         from chainboard.views.generic import DetailPanel

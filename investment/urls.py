@@ -1,3 +1,4 @@
+from . import funnel_views
 from .views import (
     EventViewSet,
     FollowUpViewSet,
@@ -23,4 +24,4 @@ VIEWSETS = (
 )
 
 app_name = "investment"
-urlpatterns = [url for viewset in VIEWSETS for url in viewset.urls()]
+urlpatterns = [*funnel_views.urls(), *(url for viewset in VIEWSETS for url in viewset.urls())]

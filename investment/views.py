@@ -43,6 +43,15 @@ REACHED = [
     (LeadStage.SIGNED.value, LeadStage.SIGNED.label),
     (LeadStage.LANDED.value, LeadStage.LANDED.label),
     (LeadStage.IN_PRODUCTION.value, LeadStage.IN_PRODUCTION.label),
+    (LeadStage.ABANDONED.value, LeadStage.ABANDONED.label),
+]
+# The ``missing`` filter: the leads without a team, a segment, a home macro-region or a home region (the
+# funnel's "(none)" rows link here, investment/funnel.py).
+MISSING = [
+    ("team", _("team")),
+    ("segment", _("segment")),
+    ("home_macro_region", _("home macro-region")),
+    ("home_region", _("home region")),
 ]
 
 
@@ -80,6 +89,7 @@ class LeadFilterSet(ScopedFilterSet):
         help_text=_("The region and everything below it."),
     )
     reached = django_filters.ChoiceFilter(choices=REACHED, method="filter_reached", label=_("reached"))
+    missing = django_filters.ChoiceFilter(choices=MISSING, method="filter_missing", label=_("without"))
     year = YearFilter(
         method="filter_year",
         min_value=1900,
@@ -111,6 +121,9 @@ class LeadFilterSet(ScopedFilterSet):
         if year is None:
             return queryset.filter(**{f"{field}__isnull": False})
         return queryset.filter(**_year_range(field, year))
+
+    def filter_missing(self, queryset, name, value):
+        return queryset.filter(**{f"{value}__isnull": True})
 
     def filter_year(self, queryset, name, value):
         if value is None or self.form.cleaned_data.get("reached"):

@@ -54,6 +54,7 @@ CHAIN_MENU = [
         "Investment attraction",
         [
             ("Investment leads", "/investment/leads/", "target-arrow"),
+            ("Investment funnel", "/investment/funnel/", "filter"),
             ("Investment teams", "/investment/teams/", "users-group"),
             ("Investment events", "/investment/events/", "presentation"),
             ("Visits", "/investment/visits/", "walk"),
@@ -84,6 +85,7 @@ MENUS = {
             "Investment attraction",
             [
                 ("Investment leads", "/investment/leads/", "target-arrow"),
+                ("Investment funnel", "/investment/funnel/", "filter"),
                 ("Visits", "/investment/visits/", "walk"),
                 ("Follow-ups", "/investment/follow_ups/", "checklist"),
                 ("Macro-regions", "/investment/macro_regions/", "map-2"),
@@ -127,6 +129,7 @@ MENUS = {
             "Investment attraction",
             [
                 ("Investment leads", "/investment/leads/", "target-arrow"),
+                ("Investment funnel", "/investment/funnel/", "filter"),
                 ("Investment teams", "/investment/teams/", "users-group"),
                 ("Investment events", "/investment/events/", "presentation"),
                 ("Visits", "/investment/visits/", "walk"),
@@ -275,7 +278,7 @@ CHINESE = {
         ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
         ("重点项目", ["重点项目", "投资计划", "项目节点", "调度", "我的进度填报"]),
         ("闭环管理", ["企业诉求", "任务", "会议走访记录", "办理进展", "诉求类型", "统计"]),
-        ("招商", ["招商线索", "招商小分队", "招商活动", "走访", "跟进事项", "招商目标", "经济区域"]),
+        ("招商", ["招商线索", "招商漏斗", "招商小分队", "招商活动", "走访", "跟进事项", "招商目标", "经济区域"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
     ],

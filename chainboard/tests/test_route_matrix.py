@@ -133,6 +133,9 @@ PAGES: dict[str, object] = {
     # investment/tests/test_conversion.py (the API's).
     "investment:lead_convert": None,
     "api:convert_lead": None,
+    # The investment funnel (investment/tests/test_funnel.py: figures, links, scope; the API's errors).
+    "investment:funnel": {"chief", "office", "county", "investment"},
+    "api:get_funnel": None,  # test_funnel: the API gives the page's figures in the token user's scope
 }
 API_OPERATIONS = {
     "list_items",

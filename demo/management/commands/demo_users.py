@@ -3,7 +3,7 @@ from django.db import transaction
 
 from chainboard import audit
 from chainboard.scope import SystemActor
-from demo import problems, projects, users
+from demo import investment, problems, projects, users
 
 
 class Command(BaseCommand):
@@ -18,6 +18,8 @@ class Command(BaseCommand):
             rows = users.ensure(actor)
             # Sample projects and rounds name demo users as responsible (示例数据, docs/projects.md).
             projects.load_samples(actor)
+            # Sample teams, leads, visits and follow-ups: the investment user's work (docs/investment.md).
+            investment.load_samples(actor)
             # Sample problems across the loop, raised by and handled by demo users (docs/closed-loop.md).
             problems.load_samples(actor)
         width = max(len(r[0]) for r in rows)

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from chainboard import audit
 from chainboard.scope import SystemActor
-from demo import jincheng, problems, projects
+from demo import investment, jincheng, problems, projects
 
 
 class Command(BaseCommand):
@@ -27,8 +27,9 @@ class Command(BaseCommand):
         ):
             counts = jincheng.load(actor)
             counts.update(projects.load(actor))
+            counts.update(investment.load(actor))
             counts.update(problems.load(actor))
         self.stdout.write(
             f"demo: {counts['enterprises']} enterprises, {counts['organisations']} organisations, "
-            f"{counts['projects']} projects, {counts['tasks']} tasks"
+            f"{counts['projects']} projects, {counts['events']} investment events, {counts['tasks']} tasks"
         )
