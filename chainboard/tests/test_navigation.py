@@ -43,17 +43,6 @@ CHAIN_MENU = [
         ],
     ),
     (
-        "Closed loop",
-        [
-            ("Problems", "/problems/", "message-report"),
-            ("Tasks", "/tasks/", "checklist"),
-            ("Meeting and visit records", "/meeting_records/", "users-group"),
-            ("Progress notes", "/progress_notes/", "notes"),
-            ("Problem kinds", "/problem_kinds/", "category"),
-            ("Statistics", "/problems/statistics/", "chart-bar"),
-        ],
-    ),
-    (
         "Investment attraction",
         [
             ("Investment leads", "/investment/leads/", "target-arrow"),
@@ -64,6 +53,17 @@ CHAIN_MENU = [
             ("Follow-ups", "/investment/follow_ups/", "checklist"),
             ("Investment targets", "/investment/targets/", "target"),
             ("Macro-regions", "/investment/macro_regions/", "map-2"),
+        ],
+    ),
+    (
+        "Closed loop",
+        [
+            ("Problems", "/problems/", "message-report"),
+            ("Tasks", "/tasks/", "checklist"),
+            ("Meeting and visit records", "/meeting_records/", "users-group"),
+            ("Progress notes", "/progress_notes/", "notes"),
+            ("Problem kinds", "/problem_kinds/", "category"),
+            ("Statistics", "/problems/statistics/", "chart-bar"),
         ],
     ),
     (
@@ -280,11 +280,11 @@ CHINESE = {
         ("产业链", ["产业链", "环节", "环节关联", "链长制职位", "产业链属性", "产业链统计"]),
         ("企业", ["企业", "产业链企业", "经济指标", "规上企业认定", "产品", "联系人"]),
         ("重点项目", ["重点项目", "投资计划", "项目节点", "调度", "我的进度填报"]),
-        ("闭环管理", ["企业诉求", "任务", "会议走访记录", "办理进展", "诉求类型", "统计"]),
         (
             "招商",
             ["招商线索", "招商漏斗", "招商小分队", "招商活动", "走访", "跟进事项", "招商目标", "经济区域"],
         ),
+        ("闭环管理", ["企业诉求", "任务", "会议走访记录", "办理进展", "诉求类型", "统计"]),
         ("组织机构", ["组织机构", "人员"]),
         ("基础数据", ["行政区划", "国民经济行业分类"]),
     ],
