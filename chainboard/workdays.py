@@ -21,6 +21,7 @@ fresh one per call. Code that computes many deadlines (a job over every open ite
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
@@ -55,12 +56,30 @@ def calendar_covers(year: int) -> bool:
     return True
 
 
+def _day_of_year(day: dt.date) -> int:
+    """1 for 1 January."""
+    return day.toordinal() - dt.date(day.year, 1, 1).toordinal() + 1
+
+
+@cache
+def _base_year(year: int) -> tuple[bool, ...]:
+    """Each day of ``year`` (index: day of the year − 1) as the library, or beyond its years a plain week,
+    says: static, so worked out once per process."""
+    out, day = [], dt.date(year, 1, 1)
+    covered = calendar_covers(year)
+    while day.year == year:
+        out.append(chinese_calendar.is_workday(day) if covered else day.weekday() < 5)
+        day += ONE_DAY
+    return tuple(out)
+
+
 class Calendar:
     """Working days with the override table read once per year; keep one for a batch of deadlines."""
 
     def __init__(self) -> None:
         self._overrides: dict[int, dict[dt.date, bool]] = {}
         self._entered: set[int] | None = None
+        self._flags: dict[int, tuple[bool, ...]] = {}
         self._ranks: dict[int, list[int]] = {}
 
     def overrides(self, year: int) -> dict[dt.date, bool]:
@@ -84,40 +103,53 @@ class Calendar:
     def is_provisional_year(self, year: int) -> bool:
         return not calendar_covers(year) and year not in self.entered_years()
 
+    def _year(self, year: int) -> tuple[bool, ...]:
+        """Each day of ``year``: the library's (or a plain week's) answer with the overrides on top."""
+        flags = self._flags.get(year)
+        if flags is None:
+            overrides = self.overrides(year)
+            if overrides:
+                days = list(_base_year(year))
+                for day, is_workday_ in overrides.items():
+                    days[_day_of_year(day) - 1] = is_workday_
+                flags = tuple(days)
+            else:
+                flags = _base_year(year)
+            self._flags[year] = flags
+        return flags
+
     def is_workday(self, day: dt.date) -> bool:
-        override = self.overrides(day.year).get(day)
-        if override is not None:
-            return override
-        if calendar_covers(day.year):
-            return chinese_calendar.is_workday(day)
-        return day.weekday() < 5
+        return self._year(day.year)[_day_of_year(day) - 1]
 
     def deadline(self, assigned_on: dt.date, n: int) -> Deadline:
         """The ``n``-th working day after ``assigned_on``; provisional when a day counted (or skipped)
-        lies in a provisional year."""
+        lies in a provisional year. Found from the running counts of working days (a binary search in
+        each year's), not day by day."""
         if n < 0:
             raise ValueError("a deadline counts zero or more working days")
-        day, counted = assigned_on, 0
-        provisional = False
-        while counted < n:
-            day += ONE_DAY
-            provisional = provisional or self.is_provisional_year(day.year)
-            if self.is_workday(day):
-                counted += 1
-        return Deadline(day, provisional)
+        if n == 0:
+            return Deadline(assigned_on, False)
+        year = assigned_on.year
+        target = self._rank(assigned_on) + n  # the rank, within ``year``, of the day sought
+        while target > self._year_total(year):
+            target -= self._year_total(year)
+            year += 1
+        ranks = self._ranks[year]
+        due_on = dt.date(year, 1, 1) + dt.timedelta(days=bisect.bisect_left(ranks, target) - 1)
+        first = assigned_on + ONE_DAY
+        provisional = any(self.is_provisional_year(y) for y in range(first.year, due_on.year + 1))
+        return Deadline(due_on, provisional)
 
     def _rank(self, day: dt.date) -> int:
         """Working days from 1 January of ``day``'s year up to and including ``day``."""
         ranks = self._ranks.get(day.year)
         if ranks is None:
             ranks, total = [0], 0
-            current = dt.date(day.year, 1, 1)
-            while current.year == day.year:
-                total += self.is_workday(current)
+            for flag in self._year(day.year):
+                total += flag
                 ranks.append(total)
-                current += ONE_DAY
             self._ranks[day.year] = ranks
-        return ranks[day.timetuple().tm_yday]
+        return ranks[_day_of_year(day)]
 
     def _year_total(self, year: int) -> int:
         return self._rank(dt.date(year, 12, 31))

@@ -59,7 +59,24 @@ class DeliveryStatus(models.TextChoices):
         return {"pending": "blue", "delivered": "green", "failed": "red"}[self.value]
 
 
-class WebhookDelivery(models.Model):
+class Outcome(models.Model):
+    """What the receiver answered last (a delivery) or that time (an attempt)."""
+
+    response_code = models.PositiveIntegerField(
+        verbose_name=_("response code"),
+        null=True,
+        blank=True,
+    )
+    error = models.TextField(
+        verbose_name=_("error"),
+        blank=True,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class WebhookDelivery(Outcome):
     """One event to one endpoint, tried until delivered or out of attempts. Bookkeeping of the sender (as
     a scheduled job's runs are): not audited; each attempt is logged in ``WebhookAttempt``."""
 
@@ -85,15 +102,6 @@ class WebhookDelivery(models.Model):
         max_length=20,
         choices=DeliveryStatus.choices,
         default=DeliveryStatus.PENDING,
-    )
-    response_code = models.PositiveIntegerField(
-        verbose_name=_("response code"),
-        null=True,
-        blank=True,
-    )
-    error = models.TextField(
-        verbose_name=_("error"),
-        blank=True,
     )
     created_at = models.DateTimeField(
         verbose_name=_("created"),
@@ -128,7 +136,7 @@ class WebhookDelivery(models.Model):
         return DeliveryStatus(self.status)
 
 
-class WebhookAttempt(models.Model):
+class WebhookAttempt(Outcome):
     """One try of a delivery: when, what the receiver answered or what went wrong, how long it took."""
 
     delivery = models.ForeignKey(
@@ -142,15 +150,6 @@ class WebhookAttempt(models.Model):
     )
     at = models.DateTimeField(
         verbose_name=_("time"),
-    )
-    response_code = models.PositiveIntegerField(
-        verbose_name=_("response code"),
-        null=True,
-        blank=True,
-    )
-    error = models.TextField(
-        verbose_name=_("error"),
-        blank=True,
     )
     duration_ms = models.PositiveIntegerField(
         verbose_name=_("duration (ms)"),

@@ -110,8 +110,28 @@ def test_a_unit_grant_names_its_unit_and_only_it_does(world):
     from django.core.exceptions import ValidationError
 
     user = world.users["outsider"]
-    with pytest.raises(ValidationError, match="unit"):
+    with pytest.raises(ValidationError, match="organisation"):
         Grant(user=user, role=Role.UNIT).full_clean()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="organisation"):
         Grant(user=user, role=Role.COUNTY, organisation=world.organisations["bureau"]).full_clean()
     Grant(user=user, role=Role.UNIT, organisation=world.organisations["bureau"]).full_clean()
+
+
+def test_the_administrator_grants_the_unit_role_with_its_organisation(client, world):
+    from django.urls import reverse
+
+    client.force_login(world.users["admin"])
+    target = world.users["outsider"]
+    form = client.get(reverse("accounts:grant_add"))
+    assert 'name="organisation"' in form.content.decode()
+    missing = client.post(reverse("accounts:grant_add"), {"user": target.pk, "role": Role.UNIT})
+    assert missing.status_code == 400  # the form again, naming the field
+    assert "organisation" in missing.context["form"].errors
+    assert not Grant.objects.filter(user=target).exists()
+    saved = client.post(
+        reverse("accounts:grant_add"),
+        {"user": target.pk, "role": Role.UNIT, "organisation": world.organisations["bureau"].pk},
+    )
+    assert saved.status_code == 302
+    grant = Grant.objects.get(user=target)
+    assert (grant.role, grant.organisation) == (Role.UNIT, world.organisations["bureau"])

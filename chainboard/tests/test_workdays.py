@@ -187,3 +187,23 @@ def test_the_reminder_job_sends_the_administrators_a_notice(world):
     assert not Notice.objects.exists()
     assert remind_workday_schedule.call(today=f"{year - 1}-11-02") == [year]
     assert list(Notice.objects.values_list("user__username", "kind")) == [("admin", "workdays")]
+
+
+def test_deadlines_agree_with_counting_day_by_day_across_years_and_overrides():
+    year = first_uncovered_year()
+    WorkdayOverride.objects.create(date=D(year, 1, 4), is_workday=False, note="元旦")
+    WorkdayOverride.objects.create(date=D(year - 1, 12, 27), is_workday=True, note="调休")
+    calendar = workdays.Calendar()
+    start = D(year - 1, 12, 1)
+    for offset in range(0, 60, 3):
+        assigned = start + dt.timedelta(days=offset)
+        for n in (1, 5, 12):
+            day, counted = assigned, 0
+            while counted < n:
+                day += dt.timedelta(days=1)
+                counted += calendar.is_workday(day)
+            found = calendar.deadline(assigned, n)
+            assert found.due_on == day, (assigned, n)
+            assert found.provisional == (day.year == year)
+            assert calendar.between(assigned, found.due_on) == n
+    assert calendar.deadline(D(year, 5, 5), 0) == workdays.Deadline(D(year, 5, 5), False)
