@@ -527,6 +527,7 @@ class ProgressNote(AuditedModel):
     # problem's note and a task's note are scoped by one set of paths.
     chain = models.ForeignKey(
         "chains.Chain",
+        verbose_name=_("chain"),
         on_delete=models.SET_NULL,
         null=True,
         editable=False,
@@ -534,6 +535,7 @@ class ProgressNote(AuditedModel):
     )
     region = models.ForeignKey(
         "regions.Region",
+        verbose_name=_("region"),
         on_delete=models.SET_NULL,
         null=True,
         editable=False,
@@ -541,6 +543,7 @@ class ProgressNote(AuditedModel):
     )
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
         on_delete=models.SET_NULL,
         null=True,
         editable=False,
@@ -548,6 +551,7 @@ class ProgressNote(AuditedModel):
     )
     unit = models.ForeignKey(
         "organisations.Organisation",
+        verbose_name=_("handling unit"),
         on_delete=models.SET_NULL,
         null=True,
         editable=False,
