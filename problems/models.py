@@ -527,6 +527,7 @@ class ProgressNote(AuditedModel):
     # problem's note and a task's note are scoped by one set of paths.
     chain = models.ForeignKey(
         "chains.Chain",
+        verbose_name=_("chain"),
         on_delete=models.SET_NULL,
         null=True,
         editable=False,
@@ -534,6 +535,7 @@ class ProgressNote(AuditedModel):
     )
     region = models.ForeignKey(
         "regions.Region",
+        verbose_name=_("region"),
         on_delete=models.SET_NULL,
         null=True,
         editable=False,
@@ -541,6 +543,7 @@ class ProgressNote(AuditedModel):
     )
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
         on_delete=models.SET_NULL,
         null=True,
         editable=False,
@@ -548,6 +551,7 @@ class ProgressNote(AuditedModel):
     )
     unit = models.ForeignKey(
         "organisations.Organisation",
+        verbose_name=_("handling unit"),
         on_delete=models.SET_NULL,
         null=True,
         editable=False,
@@ -561,13 +565,6 @@ class ProgressNote(AuditedModel):
         verbose_name = _("progress note")
         verbose_name_plural = _("progress notes")
         ordering = ["-noted_on", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(problem__isnull=False) ^ models.Q(task__isnull=False),
-                name="progressnote_one_parent",
-                violation_error_message=_("A progress note belongs to a problem or to a task."),
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.noted_on} {self.note[:40]}"
@@ -575,6 +572,10 @@ class ProgressNote(AuditedModel):
     @property
     def parent(self) -> Problem | Task | None:
         return self.problem or self.task
+
+    def clean(self) -> None:
+        if (self.problem_id is None) == (self.task_id is None):
+            raise ValidationError(_("A progress note belongs to a problem or to a task."))
 
     def save(self, *args, **kwargs):
         parent = self.parent

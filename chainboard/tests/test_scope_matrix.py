@@ -665,6 +665,8 @@ WIDGETS = {
         "enterprises:enterprise_list": 2,
         "organisations:organisation_list": 2,
         "projects:project_list": 2,
+        "problems:problem_list": 2,
+        "problems:task_list": 2,
     },
     "office": {
         "chains:chain_list": 1,
@@ -672,6 +674,8 @@ WIDGETS = {
         "enterprises:enterprise_list": 2,
         "organisations:organisation_list": 2,
         "projects:project_list": 2,
+        "problems:problem_list": 2,
+        "problems:task_list": 2,
     },
     "county": {
         "chains:chain_list": 2,
@@ -679,6 +683,8 @@ WIDGETS = {
         "enterprises:enterprise_list": 2,
         "organisations:organisation_list": 2,
         "projects:project_list": 2,
+        "problems:problem_list": 2,
+        "problems:task_list": 2,
     },
     "investment": {
         "chains:chain_list": 1,
@@ -692,6 +698,7 @@ WIDGETS = {
         "chains:segment_list": 3,
         "enterprises:enterprise_list": 1,
         "projects:project_list": 1,
+        "problems:problem_list": 1,
     },
     "auditor": {"audit:auditentry_list": None},  # None: every audit row
     "admin": {"organisations:organisation_list": 2, "accounts:user_list": 9},

@@ -107,6 +107,7 @@ def data(django_db_setup, django_db_blocker):
             )
             actions.create_direct(actor, Membership(enterprise=city, chain=silk))
             _projects(actor, w)
+            _closed_loop(w, actor)
             # One reader who sees every entity: the chain office everywhere plus the administrator.
             reader = User(username="reader", full_name="reader")
             reader.set_unusable_password()
@@ -120,6 +121,13 @@ def data(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+def _closed_loop(w, actor) -> None:
+    """Problems, tasks, meetings, progress notes and kinds: the closed loop's matrix rows."""
+    from problems.tests.matrix import extend
+
+    extend(w, actor)
 
 
 def client_for(client, user, language):
