@@ -558,9 +558,53 @@ def _creates(c) -> dict[tuple[str, str], tuple[list[tuple[dict, object]], dict |
         "contact": child(e["luanfu"], e["jingbai"], name="越界联系人"),
         "indicator": child(e["luanfu"], e["jingbai"], period_type="year", year=2024, output_value="1"),
     }
+    # Investment attraction: the silk chain's office, chief and investment team add on their chain only.
+    lead = {key: c.get("lead", key).pk for key in ("silk_gaoping", "other_gaoping")}
+    team = {key: c.get("team", key).pk for key in ("silk_team", "other_team")}
+    person = c.get("person", "工信局联络员").pk
+
+    def of_lead(**fields):
+        return [({"lead_id": lead["other_gaoping"], **fields}, (422, "lead"))], {
+            "lead_id": lead["silk_gaoping"],
+            **fields,
+        }
+
+    investment = {
+        "lead": (
+            [({"company_name": "越界客商", "chain_id": other}, (422, "chain"))],
+            {"company_name": "新客商", "chain_id": silk},
+        ),
+        "leadcontact": of_lead(name="越界联系人"),
+        "team": (
+            [({"name": "越界小分队", "chain_id": other}, (422, "chain"))],
+            {"name": "新小分队", "chain_id": silk},
+        ),
+        # the cast's person is on the silk team already: nothing new to add inside
+        "teammember": ([({"team_id": team["other_team"], "person_id": person}, (422, "team"))], None),
+        "event": (
+            [
+                ({"name": "越界推介会", "kind": "expo", "chain_id": other}, (422, "chain")),
+                ({"name": "无链推介会", "kind": "expo"}, 403),  # an event of no chain: outside a chain grant
+            ],
+            {"name": "新推介会", "kind": "expo", "chain_id": silk},
+        ),
+        "visit": of_lead(visited_on="2026-01-02"),
+        "followup": of_lead(description="越界跟进", due_on="2026-01-02"),
+    }
+    chain_keepers = {
+        **investment,
+        "target": ([({"chain_id": other, "year": 2030}, (422, "chain"))], {"chain_id": silk, "year": 2030}),
+    }
+    office.update(chain_keepers)
     return {
         (role, entity): case
-        for role, cases in (("office", office), ("county", county), ("enterprise", enterprise))
+        for role, cases in (
+            ("office", office),
+            ("chief", chain_keepers),
+            ("investment", investment),
+            ("county", county),
+            ("enterprise", enterprise),
+        )
         for entity, case in cases.items()
     }
 
@@ -600,6 +644,13 @@ CREATE_CASES = [
         )
     ),
     *(("enterprise", entity) for entity in ("product", "contact", "indicator")),
+    *(
+        (role, entity)
+        for role in ("office", "chief", "investment")
+        for entity in ("lead", "leadcontact", "team", "teammember", "event", "visit", "followup")
+    ),
+    ("office", "target"),
+    ("chief", "target"),
 ]
 
 
