@@ -64,15 +64,15 @@ BASELINES = {
     "projects:milestone_list": 8,  # + facet: sample data
     "projects:schedulinground_list": 9,  # + facets: status, sample data; choices: chain
     "projects:progressreport_list": 9,  # + facet: sample data; choices: round, chain
-    "investment:lead_list": 15,  # + facets: stage, source; choices: chain, team, segment, macro-region, event, person
+    "investment:lead_list": 15,  # + facets: stage, source; choices: chain, team, segment, macro-region, …
     "investment:leadcontact_list": 8,  # + facet: sample data
-    "investment:team_list": 13,  # + facet: sample data; choices: chain, macro-regions, segments; the to-many filters
+    "investment:team_list": 8,  # + choices: chain
     "investment:teammember_list": 8,  # + choices: team
     "investment:target_list": 9,  # + choices: chain, team
     "investment:event_list": 9,  # + facet: kind; choices: chain
     "investment:visit_list": 10,  # + choices: lead, team, chain
     "investment:followup_list": 10,  # + choices: lead, person, chain
-    "investment:macroregion_list": 7,  # no filter but the search
+    "investment:macroregion_list": 7,  # no filter beyond the search
     "problems:problem_list": 15,  # + facets: state, kind (counts, names), rating; choices: kind, enterprise, chain, unit
     "problems:task_list": 11,  # + facet: state; choices: owner unit, chain, project
     "problems:meetingrecord_list": 8,  # + facet: sample data; choices: chain

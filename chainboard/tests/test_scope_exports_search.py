@@ -78,17 +78,17 @@ def all_keys(cast, entity: str) -> set[str]:
 # ---- exports ---------------------------------------------------------------------------------------------
 
 
-def rendered(entity: str, keys, cast, fmt: str = "csv") -> Counter:
-    """The rows an export of these records holds, rendered by the list's own table (as text)."""
+def rendered(entity: str, keys, cast, fmt: str = "csv", reader=None) -> Counter:
+    """The rows an export of these records holds, rendered by the list's own table (as text), as
+    ``reader`` reads it (None: every column; a reader: without the confidential fields they may not read)."""
     cell = neutralise if fmt == "csv" else cell_value
-    viewset = viewset_for(entity)
     model = ENTITIES[entity]
+    table = viewset_for(entity).table
+    table = table.visible(model, reader) if reader is not None else table
     pks = [cast.keys[entity][key][1] for key in keys]
-    objects = viewset.table.prepare(model._base_manager.filter(pk__in=pks))
-    flag = viewset.table.has_sample_flag(model)
-    return Counter(
-        tuple(as_text(cell(v)) for v in viewset.table.export_row(model, obj, flag)) for obj in objects
-    )
+    objects = table.prepare(model._base_manager.filter(pk__in=pks))
+    flag = table.has_sample_flag(model)
+    return Counter(tuple(as_text(cell(v)) for v in table.export_row(model, obj, flag)) for obj in objects)
 
 
 def as_text(value) -> str:
@@ -126,10 +126,12 @@ def test_an_export_holds_exactly_the_rows_in_the_users_scope(login, cast, role, 
         return
     assert response.status_code == 200
     header, rows = exported_rows(response, fmt)
-    assert header == viewset_for(entity).table.export_labels(ENTITIES[entity])
-    outside = rendered(entity, all_keys(cast, entity) - visible, cast, fmt)
+    reader = cast.world.users[role]
+    model = ENTITIES[entity]
+    assert header == viewset_for(entity).table.visible(model, reader).export_labels(model)
+    outside = rendered(entity, all_keys(cast, entity) - visible, cast, fmt, reader)
     assert not (set(rows) & set(outside)), f"{role} exported {entity} rows outside the scope"
-    assert rows == rendered(entity, visible, cast, fmt)  # every row in scope, once
+    assert rows == rendered(entity, visible, cast, fmt, reader)  # every row in scope, once
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -169,6 +171,11 @@ TERMS = [
     "任务",
     "会议",
     "已对接",
+    "客商",  # investment leads, and their contacts, visits and follow-ups by the lead's name
+    "小分队",  # investment teams and their members, by the team's name
+    "推介会",
+    "博览会",
+    "招商会",
 ]
 
 SEARCHABLE = [
@@ -598,9 +605,53 @@ def _creates(c) -> dict[tuple[str, str], tuple[list[tuple[dict, object]], dict |
         "indicator": child(e["luanfu"], e["jingbai"], period_type="year", year=2024, output_value="1"),
         "problem": problem(e["luanfu"], e["jingbai"]),
     }
+    # Investment attraction: the silk chain's office, chief and investment team add on their chain only.
+    lead = {key: c.get("lead", key).pk for key in ("silk_gaoping", "other_gaoping")}
+    team = {key: c.get("team", key).pk for key in ("silk_team", "other_team")}
+    person = c.get("person", "工信局联络员").pk
+
+    def of_lead(**fields):
+        return [({"lead_id": lead["other_gaoping"], **fields}, (422, "lead"))], {
+            "lead_id": lead["silk_gaoping"],
+            **fields,
+        }
+
+    investment = {
+        "lead": (
+            [({"company_name": "越界客商", "chain_id": other}, (422, "chain"))],
+            {"company_name": "新客商", "chain_id": silk},
+        ),
+        "leadcontact": of_lead(name="越界联系人"),
+        "team": (
+            [({"name": "越界小分队", "chain_id": other}, (422, "chain"))],
+            {"name": "新小分队", "chain_id": silk},
+        ),
+        # the cast's person is on the silk team already: nothing new to add inside
+        "teammember": ([({"team_id": team["other_team"], "person_id": person}, (422, "team"))], None),
+        "event": (
+            [
+                ({"name": "越界推介会", "kind": "expo", "chain_id": other}, (422, "chain")),
+                ({"name": "无链推介会", "kind": "expo"}, 403),  # an event of no chain: outside a chain grant
+            ],
+            {"name": "新推介会", "kind": "expo", "chain_id": silk},
+        ),
+        "visit": of_lead(visited_on="2026-01-02"),
+        "followup": of_lead(description="越界跟进", due_on="2026-01-02"),
+    }
+    chain_keepers = {
+        **investment,
+        "target": ([({"chain_id": other, "year": 2030}, (422, "chain"))], {"chain_id": silk, "year": 2030}),
+    }
+    office.update(chain_keepers)
     return {
         (role, entity): case
-        for role, cases in (("office", office), ("county", county), ("enterprise", enterprise))
+        for role, cases in (
+            ("office", office),
+            ("chief", chain_keepers),
+            ("investment", investment),
+            ("county", county),
+            ("enterprise", enterprise),
+        )
         for entity, case in cases.items()
     }
 
@@ -646,6 +697,13 @@ CREATE_CASES = [
         )
     ),
     *(("enterprise", entity) for entity in ("product", "contact", "indicator", "problem")),
+    *(
+        (role, entity)
+        for role in ("office", "chief", "investment")
+        for entity in ("lead", "leadcontact", "team", "teammember", "event", "visit", "followup")
+    ),
+    ("office", "target"),
+    ("chief", "target"),
 ]
 
 
