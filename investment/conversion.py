@@ -89,11 +89,8 @@ def convert(user, lead: Lead, *, version: int | None = None, comment: str = ""):
     current = audit.current_operation()
     person = user if isinstance(user, models.Model) else current.user
     with audit.operation(user=person, source=current.source, label=current.label), transaction.atomic():
-        locked = (
-            Lead._base_manager.select_for_update(of=("self",))
-            .select_related("chain", "project")
-            .get(pk=lead.pk)
-        )
+        # Locked alone: PostgreSQL does not lock the nullable side of an outer join (the project).
+        locked = Lead._base_manager.select_for_update().get(pk=lead.pk)
         reason = refusal(locked)
         if reason is not None:
             raise ConvertRefused(reason)

@@ -443,6 +443,11 @@ STAGE_DATES = {
 OPEN_STAGES = (LeadStage.CONTACT, LeadStage.NEGOTIATING)
 
 
+def stage_date(label, help_text="") -> models.DateField:
+    """The day a lead reached a stage: set by the move that reaches it, never typed."""
+    return models.DateField(verbose_name=label, null=True, blank=True, editable=False, help_text=help_text)
+
+
 def _today_as(field: str):
     def apply(lead, cleaned: dict) -> None:
         setattr(lead, field, timezone.localdate())
@@ -648,37 +653,11 @@ class Lead(AuditedModel):
         verbose_name=_("opened on"),
         default=timezone.localdate,
     )
-    negotiating_on = models.DateField(
-        verbose_name=_("negotiating since"),
-        null=True,
-        blank=True,
-        editable=False,
-    )
-    signed_on = models.DateField(
-        verbose_name=_("signed on"),
-        null=True,
-        blank=True,
-        editable=False,
-    )
-    landed_on = models.DateField(
-        verbose_name=_("landed on"),
-        null=True,
-        blank=True,
-        editable=False,
-        help_text=_("The day its project started construction (开工)."),
-    )
-    in_production_on = models.DateField(
-        verbose_name=_("in production since"),
-        null=True,
-        blank=True,
-        editable=False,
-    )
-    abandoned_on = models.DateField(
-        verbose_name=_("abandoned on"),
-        null=True,
-        blank=True,
-        editable=False,
-    )
+    negotiating_on = stage_date(_("negotiating since"))
+    signed_on = stage_date(_("signed on"))
+    landed_on = stage_date(_("landed on"), _("The day its project started construction (开工)."))
+    in_production_on = stage_date(_("in production since"))
+    abandoned_on = stage_date(_("abandoned on"))
     project = models.OneToOneField(
         "projects.Project",
         verbose_name=_("project"),
