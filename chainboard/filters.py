@@ -148,6 +148,18 @@ def _related_model(model, path: str):
     return model
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A year: a whole number from 1900 to 2100 (a decimal or a 17-digit number is a clear error, never a
+    query the database cannot run)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1900)
+        kwargs.setdefault("max_value", 2100)
+        super().__init__(*args, **kwargs)
+
+
 class LookupFilter(django_filters.ModelChoiceFilter):
     """A relation filter with a searchable picker (only the chosen option is rendered).
 

@@ -1,11 +1,10 @@
 import datetime as dt
 
 import django_filters
-from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chainboard.filters import LookupFilter, ScopedFilterSet
+from chainboard.filters import LookupFilter, ScopedFilterSet, YearFilter
 from chainboard.tables import Column, Table
 from chainboard.views.generic import REFERENCE_RANK, DetailAction, DetailPanel, ViewSet
 from chains.models import Segment
@@ -55,10 +54,6 @@ MISSING = [
 ]
 
 
-class YearFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
 def _year_range(field: str, year: int) -> dict:
     # A range on the date (an index answers it), not ``__year`` (a function of the column).
     return {f"{field}__gte": dt.date(year, 1, 1), f"{field}__lt": dt.date(year + 1, 1, 1)}
@@ -92,8 +87,6 @@ class LeadFilterSet(ScopedFilterSet):
     missing = django_filters.ChoiceFilter(choices=MISSING, method="filter_missing", label=_("without"))
     year = YearFilter(
         method="filter_year",
-        min_value=1900,
-        max_value=2100,
         label=_("year"),
         help_text=_("With 'reached': the year the stage was reached; alone: the year the lead was opened."),
     )
@@ -247,7 +240,7 @@ class TeamFilterSet(ScopedFilterSet):
 
     class Meta:
         model = Team
-        fields = ["chain", "target_macro_regions", "target_segments", "is_sample"]
+        fields = ["chain", "is_sample"]
 
 
 class TeamViewSet(ViewSet):
@@ -348,7 +341,7 @@ class TargetViewSet(ViewSet):
 
 class EventFilterSet(ScopedFilterSet):
     search_fields = ("name", "series", "place", "organisers")
-    date_year = YearFilter(field_name="date_value__year", min_value=1900, max_value=2100, label=_("year"))
+    date_year = YearFilter(field_name="date_value__year", label=_("year"))
 
     class Meta:
         model = Event

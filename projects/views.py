@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from chainboard.filters import LookupFilter, ScopedFilterSet
+from chainboard.filters import LookupFilter, ScopedFilterSet, YearFilter
 from chainboard.tables import Column, Table
 from chainboard.views.generic import DetailAction, DetailView, ViewSet
 from chains.models import Segment
@@ -25,9 +25,7 @@ class ProjectFilterSet(ScopedFilterSet):
         queryset=Segment.objects.select_related("chain"),  # a segment reads with its chain's name
         label=_("segment"),
     )
-    started_year = django_filters.NumberFilter(
-        field_name="started_on__year", label=_("year construction started")
-    )
+    started_year = YearFilter(field_name="started_on__year", label=_("year construction started"))
     planned_start_after = django_filters.DateFilter(
         field_name="planned_start", lookup_expr="gte", label=_("planned start from")
     )

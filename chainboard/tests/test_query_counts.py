@@ -64,15 +64,15 @@ BASELINES = {
     "projects:milestone_list": 7,  # + facet: sample data
     "projects:schedulinground_list": 8,  # + facets: status, sample data; choices: chain
     "projects:progressreport_list": 8,  # + facet: sample data; choices: round, chain
-    "investment:lead_list": 14,  # + facets: stage, source; choices: chain, team, segment, macro-region, event, person
+    "investment:lead_list": 14,  # + facets: stage, source; choices: chain, team, segment, macro-region, …
     "investment:leadcontact_list": 7,  # + facet: sample data
-    "investment:team_list": 12,  # + facet: sample data; choices: chain, macro-regions, segments; the to-many filters
+    "investment:team_list": 7,  # + choices: chain
     "investment:teammember_list": 7,  # + choices: team
     "investment:target_list": 8,  # + choices: chain, team
     "investment:event_list": 8,  # + facet: kind; choices: chain
     "investment:visit_list": 9,  # + choices: lead, team, chain
     "investment:followup_list": 9,  # + choices: lead, person, chain
-    "investment:macroregion_list": 6,  # no filter but the search
+    "investment:macroregion_list": 6,  # no filter beyond the search
     "audit:auditentry_list": 6,  # the kind filter's choices come from the content-type cache
 }
 
