@@ -126,7 +126,6 @@ def setup_reference(target: Target) -> dict:
     call_command("setup", str(ROOT / "chains" / "cities" / "jincheng.yaml"), verbosity=0)
     call_command("setup", str(ROOT / "bench" / "province_chains.yaml"), verbosity=0)
 
-    from accounts.models import Grant, User
     from accounts.roles import Role
     from chainboard import actions, audit
     from chainboard.scope import SystemActor
@@ -168,13 +167,7 @@ def setup_reference(target: Target) -> dict:
             ("bench_office", Role.OFFICE, {}),
             ("bench_investment", Role.INVESTMENT, {"chain": silk}),
         ):
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                user = User(username=username, full_name=username)
-                user.set_unusable_password()
-                actions.create_direct(actor, user)
-            if not Grant.objects.filter(user=user, role=role).exists():
-                actions.create_direct(actor, Grant(user=user, role=role, **scope))
+            projects_bench.ensure_user(actor, username, role, scope)
     return {"reference": True}
 
 

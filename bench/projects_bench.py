@@ -323,10 +323,23 @@ def analyse(target: Target, tables: tuple[str, ...] = ("",)) -> None:
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def make_users() -> None:
+def ensure_user(actor, username: str, role: str, scope: dict) -> None:
+    """A bench log-in (no password) holding ``role`` within ``scope``, made once."""
     from accounts.models import Grant, User
+    from chainboard import actions
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, full_name=username)
+        user.set_unusable_password()
+        actions.create_direct(actor, user)
+    if not Grant.objects.filter(user=user, role=role).exists():
+        actions.create_direct(actor, Grant(user=user, role=role, **scope))
+
+
+def make_users() -> None:
     from accounts.roles import Role
-    from chainboard import actions, audit
+    from chainboard import audit
     from chainboard.scope import SystemActor
     from chains.models import Chain
     from regions.models import Region
@@ -339,13 +352,7 @@ def make_users() -> None:
             ("bench_county", Role.COUNTY, {"region": Region.objects.get(code=GAOPING)}),
             ("bench_chief", Role.CHIEF, {"chain": silk}),
         ):
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                user = User(username=username, full_name=username)
-                user.set_unusable_password()
-                actions.create_direct(actor, user)
-            if not Grant.objects.filter(user=user, role=role).exists():
-                actions.create_direct(actor, Grant(user=user, role=role, **scope))
+            ensure_user(actor, username, role, scope)
 
 
 # --- measuring --------------------------------------------------------------------------------------
