@@ -37,32 +37,32 @@ AUDIT_PAGE = 50  # the audit trail's page size
 
 # Queries per list page, the same for FEW and MANY rows. Common to every page: the session (read; it is
 # written only when it changes or once a minute for the idle time-out), the user, the user's grants and
-# positions.
+# positions, the count of their unread notices in the header (chainboard/notices.py: one COUNT).
 BASELINES = {
-    "regions:region_list": 7,  # + facet: level
-    "industries:industryclass_list": 7,  # + facet: level
-    "organisations:organisation_list": 7,  # + facet: kind
-    "organisations:person_list": 9,  # + facet: organisation (counts, names)
-    "accounts:user_list": 8,  # + facet: active
-    "accounts:grant_list": 8,  # + facet: role
-    "chains:chain_list": 7,  # + facet: level
-    "chains:segment_list": 10,  # + facets: chain (counts, names), stream
-    "chains:segmentlink_list": 9,  # + facet: chain (counts, names)
-    "chains:position_list": 10,  # + facets: chain (counts, names), kind
-    "chains:chainattribute_list": 10,  # + facets: chain (counts, names), kind
-    "chains:chainstatistic_list": 11,  # + facets: chain (counts, names), metric, year
-    "enterprises:enterprise_list": 11,  # + facets: chain (counts, names), role; the page's regions, chains and roles
-    "enterprises:membership_list": 10,  # + facets: chain (counts, names), role
-    "enterprises:product_list": 7,  # + facet: sample data
-    "enterprises:contact_list": 7,  # + facet: sample data
-    "enterprises:abovesizestatus_list": 8,  # + facets: year, above size
-    "enterprises:indicator_list": 8,  # + facets: period type, year
-    "projects:project_list": 11,  # + facets: stage, light; choices: chain, segment, responsible unit
-    "projects:projectplan_list": 7,  # + facet: sample data
-    "projects:milestone_list": 7,  # + facet: sample data
-    "projects:schedulinground_list": 8,  # + facets: status, sample data; choices: chain
-    "projects:progressreport_list": 8,  # + facet: sample data; choices: round, chain
-    "audit:auditentry_list": 6,  # the kind filter's choices come from the content-type cache
+    "regions:region_list": 8,  # + facet: level
+    "industries:industryclass_list": 8,  # + facet: level
+    "organisations:organisation_list": 8,  # + facet: kind
+    "organisations:person_list": 10,  # + facet: organisation (counts, names)
+    "accounts:user_list": 9,  # + facet: active
+    "accounts:grant_list": 9,  # + facet: role
+    "chains:chain_list": 8,  # + facet: level
+    "chains:segment_list": 11,  # + facets: chain (counts, names), stream
+    "chains:segmentlink_list": 10,  # + facet: chain (counts, names)
+    "chains:position_list": 11,  # + facets: chain (counts, names), kind
+    "chains:chainattribute_list": 11,  # + facets: chain (counts, names), kind
+    "chains:chainstatistic_list": 12,  # + facets: chain (counts, names), metric, year
+    "enterprises:enterprise_list": 12,  # + facets: chain (counts, names), role; the page's regions, chains and roles
+    "enterprises:membership_list": 11,  # + facets: chain (counts, names), role
+    "enterprises:product_list": 8,  # + facet: sample data
+    "enterprises:contact_list": 8,  # + facet: sample data
+    "enterprises:abovesizestatus_list": 9,  # + facets: year, above size
+    "enterprises:indicator_list": 9,  # + facets: period type, year
+    "projects:project_list": 12,  # + facets: stage, light; choices: chain, segment, responsible unit
+    "projects:projectplan_list": 8,  # + facet: sample data
+    "projects:milestone_list": 8,  # + facet: sample data
+    "projects:schedulinground_list": 9,  # + facets: status, sample data; choices: chain
+    "projects:progressreport_list": 9,  # + facet: sample data; choices: round, chain
+    "audit:auditentry_list": 7,  # the kind filter's choices come from the content-type cache
 }
 
 ACTOR = SystemActor("test:query-counts")
