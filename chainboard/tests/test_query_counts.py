@@ -62,6 +62,11 @@ BASELINES = {
     "projects:milestone_list": 8,  # + facet: sample data
     "projects:schedulinground_list": 9,  # + facets: status, sample data; choices: chain
     "projects:progressreport_list": 9,  # + facet: sample data; choices: round, chain
+    "problems:problem_list": 15,  # + facets: state, kind (counts, names), rating; choices: kind, enterprise, chain, unit
+    "problems:task_list": 11,  # + facet: state; choices: owner unit, chain, project
+    "problems:meetingrecord_list": 8,  # + facet: sample data; choices: chain
+    "problems:progressnote_list": 9,  # + facet: sample data; choices: problem, task
+    "problems:problemkind_list": 7,  # + facet: active
     "audit:auditentry_list": 7,  # the kind filter's choices come from the content-type cache
 }
 
@@ -192,6 +197,37 @@ def progress_report(w, i):
     return make(ProgressReport(round=scheduling_round(w, i), project=project(w, i), progress_pct=Decimal(i)))
 
 
+def problem(w, i):
+    from problems.models import Problem, ProblemKind
+
+    kind = ProblemKind.objects.get(name="融资")
+    return make(Problem(title=f"诉求{i}", kind=kind, enterprise=w.enterprises["jingbai"]))
+
+
+def task(w, i):
+    from problems.models import Task
+
+    return make(Task(title=f"任务{i}", owner_unit=w.organisations["bureau"], chain=w.chains["silk"]))
+
+
+def meeting_record(w, i):
+    from problems.models import MeetingRecord
+
+    return make(MeetingRecord(title=f"会议{i}", held_on="2026-06-01", chain=w.chains["silk"]))
+
+
+def progress_note(w, i):
+    from problems.models import ProgressNote
+
+    return make(ProgressNote(task=task(w, i), note=f"进展{i}", noted_on="2026-06-01"))
+
+
+def problem_kind(w, i):
+    from problems.models import ProblemKind
+
+    return make(ProblemKind(name=f"类型{i}", order=i))
+
+
 def audit_entry(w, i):
     return product(w, 1000 + i)  # every write adds a row to the trail
 
@@ -221,6 +257,11 @@ LISTS = [
     ("projects:milestone_list", "office", Milestone, milestone),
     ("projects:schedulinground_list", "office", SchedulingRound, scheduling_round),
     ("projects:progressreport_list", "office", ProgressReport, progress_report),
+    ("problems:problem_list", "office", "problems.Problem", problem),
+    ("problems:task_list", "office", "problems.Task", task),
+    ("problems:meetingrecord_list", "office", "problems.MeetingRecord", meeting_record),
+    ("problems:progressnote_list", "office", "problems.ProgressNote", progress_note),
+    ("problems:problemkind_list", "office", "problems.ProblemKind", problem_kind),
     ("audit:auditentry_list", "auditor", AuditEntry, audit_entry),
 ]
 
@@ -264,6 +305,7 @@ def queries_for(client, url) -> tuple[int, object]:
 def test_a_list_page_makes_the_same_number_of_queries_for_a_few_rows_and_a_full_page(
     client, world, url_name, reader, model, factory
 ):
+    model = apps.get_model(model) if isinstance(model, str) else model
     user = world.users[reader]
     client.force_login(user)
     url = reverse(url_name)

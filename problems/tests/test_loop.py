@@ -378,3 +378,26 @@ def test_a_meeting_records_decisions_become_tasks_in_one_action(world, client):
     assert (
         client.post(url, {"make": "task", "owner_unit": world.organisations["bureau"].pk}).status_code == 403
     )
+
+
+def test_each_named_action_has_its_page_for_its_own_moves_only(world, client):
+    record = make_problem(world, **assigned(world, handling_unit=world.organisations["bureau"]))
+
+    def page(action: str, move: str) -> int:
+        return client.get(
+            reverse(f"problems:problem_{action}", kwargs={"pk": record.pk, "move": move})
+        ).status_code
+
+    client.force_login(world.users["unit"])
+    assert page("handle", "answer") == 200
+    assert page("handle", "transfer") == 404  # the office's move, not under "handle"
+    assert page("assign", "transfer") == 403
+    response = client.post(
+        reverse("problems:problem_handle", kwargs={"pk": record.pk, "move": "answer"}),
+        {"answer": "已办结", "_version": record.version},
+    )
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert (record.state, record.answer) == ("answered", "已办结")
+    client.force_login(world.users["office"])
+    assert page("assign", "transfer") == 409  # answered: no transfer from there, the state is named
