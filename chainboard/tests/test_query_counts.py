@@ -62,7 +62,7 @@ BASELINES = {
     "projects:milestone_list": 8,  # + facet: sample data
     "projects:schedulinground_list": 9,  # + facets: status, sample data; choices: chain
     "projects:progressreport_list": 9,  # + facet: sample data; choices: round, chain
-    "problems:problem_list": 15,  # + facets: state, kind (counts, names), rating; choices: kind, enterprise, chain, unit
+    "problems:problem_list": 14,  # + facets: state, kind (counts, names), rating; choices: kind, chain, unit (the enterprise is a picker)
     "problems:task_list": 11,  # + facet: state; choices: owner unit, chain, project
     "problems:meetingrecord_list": 8,  # + facet: sample data; choices: chain
     "problems:progressnote_list": 9,  # + facet: sample data; choices: problem, task
