@@ -561,13 +561,6 @@ class ProgressNote(AuditedModel):
         verbose_name = _("progress note")
         verbose_name_plural = _("progress notes")
         ordering = ["-noted_on", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(problem__isnull=False) ^ models.Q(task__isnull=False),
-                name="progressnote_one_parent",
-                violation_error_message=_("A progress note belongs to a problem or to a task."),
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.noted_on} {self.note[:40]}"
@@ -575,6 +568,10 @@ class ProgressNote(AuditedModel):
     @property
     def parent(self) -> Problem | Task | None:
         return self.problem or self.task
+
+    def clean(self) -> None:
+        if (self.problem_id is None) == (self.task_id is None):
+            raise ValidationError(_("A progress note belongs to a problem or to a task."))
 
     def save(self, *args, **kwargs):
         parent = self.parent

@@ -196,8 +196,4 @@ class Migration(migrations.Migration):
             model_name='task',
             index=models.Index(fields=['state', 'due_on'], name='task_state_due_idx'),
         ),
-        migrations.AddConstraint(
-            model_name='progressnote',
-            constraint=models.CheckConstraint(condition=models.Q(('problem__isnull', False), ('task__isnull', False), _connector='XOR'), name='progressnote_one_parent', violation_error_message='A progress note belongs to a problem or to a task.'),
-        ),
     ]
