@@ -5,4 +5,4 @@ from .views import MeetingRecordViewSet, ProblemKindViewSet, ProblemViewSet, Pro
 for viewset in (ProblemViewSet, TaskViewSet, MeetingRecordViewSet, ProgressNoteViewSet, ProblemKindViewSet):
     register(viewset)
 
-from . import stats_api  # noqa: E402, F401  (registers /problem-statistics/)
+from . import stats_api  # noqa: E402, F401  (registers /problem_statistics/)

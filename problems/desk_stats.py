@@ -24,6 +24,8 @@ def _statistics_card(request) -> dict | None:
         return None
     year = timezone.localdate().year
     figures = stats.headline(user, year)
+    if not figures.closed:
+        return None  # nothing closed yet this year: no rates to show
     return {
         "year": year,
         "f": shown(figures),

@@ -1,4 +1,4 @@
-"""``GET /api/v1/problem-statistics/``: the closed loop's statistics for a year (problems/stats.py), in the
+"""``GET /api/v1/problem_statistics/``: the closed loop's statistics for a year (problems/stats.py), in the
 caller's scope, each figure with the list filters that select its problems."""
 
 from __future__ import annotations
@@ -79,4 +79,4 @@ def statistics(request, params: Query[StatisticsQuery]):
     }
 
 
-api.add_router("/problem-statistics", router)
+api.add_router("/problem_statistics", router)

@@ -107,7 +107,7 @@ class ProblemFilterSet(LoopFilterSet):
     county = django_filters.CharFilter(
         method="filter_county",
         label=_("county code"),
-        help_text=_("A county's division code: its problems and those of its towns; “-” for none."),
+        help_text=_("A county's division code: its problems and those of its towns; - for none."),
     )
 
     def filter_on_time(self, queryset, name, value):

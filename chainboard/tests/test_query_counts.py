@@ -73,7 +73,7 @@ BASELINES = {
     "investment:visit_list": 10,  # + choices: lead, team, chain
     "investment:followup_list": 10,  # + choices: lead, person, chain
     "investment:macroregion_list": 7,  # no filter beyond the search
-    "problems:problem_list": 15,  # + facets: state, kind (counts, names), rating; choices: kind, enterprise, chain, unit
+    "problems:problem_list": 14,  # + facets: state, kind (counts, names), rating; choices: kind, chain, unit (the enterprise is a picker)
     "problems:task_list": 11,  # + facet: state; choices: owner unit, chain, project
     "problems:meetingrecord_list": 8,  # + facet: sample data; choices: chain
     "problems:progressnote_list": 9,  # + facet: sample data; choices: problem, task

@@ -238,7 +238,7 @@ def test_the_api_gives_the_same_figures(client, w):
     raw = ApiToken.generate()
     actions.create_direct(ACTOR, ApiToken(user=w.users["county"], prefix=raw[:8], key_hash=hash_token(raw)))
     response = client.get(
-        "/api/v1/problem-statistics/",
+        "/api/v1/problem_statistics/",
         {"year": YEAR, "by": "unit"},
         headers={"authorization": f"Bearer {raw}"},
     )
@@ -254,7 +254,7 @@ def test_the_api_refuses_a_user_who_may_not_view_problems(client, w):
 
     raw = ApiToken.generate()
     actions.create_direct(ACTOR, ApiToken(user=w.users["auditor"], prefix=raw[:8], key_hash=hash_token(raw)))
-    response = client.get("/api/v1/problem-statistics/", headers={"authorization": f"Bearer {raw}"})
+    response = client.get("/api/v1/problem_statistics/", headers={"authorization": f"Bearer {raw}"})
     assert response.status_code == 403
 
 
