@@ -719,6 +719,11 @@ def test_the_overview_counts_only_what_the_user_may_see(login, role):
     assert shown == wanted
 
 
+# Reference data a migration loads (an app's matrix lists it as ``LOADED_IN_BULK``): one audit row per
+# operation with counts (docs/audit-trail.md), so no row of it is a recent change.
+LOADED_IN_BULK = {entity for module in MATRICES for entity in getattr(module, "LOADED_IN_BULK", ())}
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_the_desks_recent_changes_name_exactly_the_records_the_user_may_see(cast, role):
     # Every row of the cast was written through the actions, so each one's creation is in the trail; the
@@ -736,7 +741,7 @@ def test_the_desks_recent_changes_name_exactly_the_records_the_user_may_see(cast
     wanted = {
         (entity, key)
         for entity, (keys, actions_) in EXPECTED[role].items()
-        if "v" in actions_ and is_integer_pk(ENTITIES[entity])
+        if "v" in actions_ and is_integer_pk(ENTITIES[entity]) and entity not in LOADED_IN_BULK
         for key in keys
     }
     assert shown == wanted
