@@ -40,6 +40,7 @@ PERMISSIONS = {
     },
     # The handling unit (承办单位) handles what is assigned to it, nothing else.
     "unit": {
+        "problems.problemkind": VIEW,  # the list of kinds is configuration, offered whole in its filter
         "problems.problem": ("view", "handle"),
         "problems.task": ("view", "handle"),
         "problems.progressnote": ("view", "add", "change"),

@@ -126,6 +126,7 @@ class TaskForm(ScopedModelForm):
             "chain",
             "region",
             "project",
+            "lead",
             "problem",
             "meeting",
             "description",

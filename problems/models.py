@@ -401,6 +401,9 @@ class Problem(LoopFields):
             models.Index(fields=["handling_unit", "closed_on"], name="problem_unit_closed_idx"),
             models.Index(fields=["kind", "closed_on"], name="problem_kind_closed_idx"),
             models.Index(fields=["region", "closed_on"], name="problem_region_closed_idx"),
+            # A unit's list offers the chains its problems name (a unit may not view chains): read off
+            # this index alone (bench/README.md, Issue 16).
+            models.Index(fields=["handling_unit", "chain"], name="problem_unit_chain_idx"),
         ]
 
     def clean(self) -> None:
@@ -442,6 +445,14 @@ class Task(LoopFields):
     problem = models.ForeignKey(
         Problem,
         verbose_name=_("problem"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    lead = models.ForeignKey(
+        "investment.Lead",
+        verbose_name=_("investment lead"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -201,6 +201,7 @@ TABLE = {
     # A handling unit (承办单位): the organisations and their handlers, reference data; the problems and
     # tasks assigned to it come with the app that holds them.
     "unit": {
+        "problems.problemkind": "v",
         "problems.problem": "vh",
         "problems.progressnote": "vac",
         "problems.task": "vh",

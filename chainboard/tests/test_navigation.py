@@ -256,6 +256,7 @@ MENUS = {
                 ("Problems", "/problems/", "message-report"),
                 ("Tasks", "/tasks/", "checklist"),
                 ("Progress notes", "/progress_notes/", "notes"),
+                ("Problem kinds", "/problem_kinds/", "category"),
                 ("Statistics", "/problems/statistics/", "chart-bar"),
             ],
         ),
