@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chainboard.models import NON_NEGATIVE, AuditedModel
 
@@ -100,7 +101,7 @@ class MeetingRecord(AuditedModel):
     problem in one action."""
 
     title = models.CharField(
-        verbose_name=_("title"),
+        verbose_name=pgettext_lazy("document", "title"),
         max_length=200,
     )
     held_on = models.DateField(
@@ -165,7 +166,7 @@ class LoopFields(AuditedModel):
     the answer and the escalation."""
 
     title = models.CharField(
-        verbose_name=_("title"),
+        verbose_name=pgettext_lazy("document", "title"),
         max_length=200,
         db_index=True,
     )
