@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
-from chainboard import scope
+from chainboard import desk, scope
 
 from . import funnel as funnel_module
 from .funnel import GROUPINGS, STAGE_LABELS
@@ -57,6 +57,8 @@ class FunnelView(LoginRequiredMixin, View):
             "groupings": [(g.name, g.label) for g in GROUPINGS.values()],
             "errors": errors,
             "scope": scope.describe(request.user, _lead_model()),
+            # A report whose figures include sample rows says so (docs/investment.md, rules on sample data).
+            "includes_samples": desk.has_sample(_lead_model(), request.user),
         }
         if errors:
             return render(request, "investment/funnel.html", context, status=400)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from chainboard import scope
+from chainboard import desk, scope
 
 from . import stats
 from .models import Problem, Rating
@@ -83,6 +83,8 @@ class StatisticsView(LoginRequiredMixin, View):
                 "total": shown(result.total),
                 "ratings": Rating.choices,
                 "scope": scope.describe(request.user, Problem),
+                # A report whose figures include sample rows says so (docs/closed-loop.md, Statistics).
+                "includes_samples": desk.has_sample(Problem, request.user),
             },
         )
 

@@ -222,6 +222,17 @@ def test_the_funnel_page_shows_the_figures_and_the_chart_data(client, w):
     assert bad.status_code == 400 and "2000" in bad.content.decode()
 
 
+def test_the_funnel_page_says_when_its_figures_include_sample_data(client, w):
+    # rules on sample data: a report whose figures include sample rows says so visibly.
+    from investment.models import Lead
+
+    client.force_login(w.users["investment"])
+    url = reverse("investment:funnel")
+    assert "data-sample-notice" not in client.get(url, {"year": Y}).content.decode()
+    Lead.objects.filter(chain=w.chains["silk"]).update(is_sample=True)
+    assert "data-sample-notice" in client.get(url, {"year": Y}).content.decode()
+
+
 def test_the_funnel_api_gives_the_same_figures(client, w):
     from chainboard.models import ApiToken
     from chainboard.models.tokens import hash_token
