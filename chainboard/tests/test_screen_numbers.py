@@ -108,6 +108,7 @@ def data(django_db_setup, django_db_blocker):
             actions.create_direct(actor, Membership(enterprise=city, chain=silk))
             _projects(actor, w)
             _closed_loop(w, actor)
+            _investment(w, actor)
             # One reader who sees every entity: the chain office everywhere plus the administrator.
             reader = User(username="reader", full_name="reader")
             reader.set_unusable_password()
@@ -121,6 +122,17 @@ def data(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+def _investment(w, actor) -> None:
+    """Leads and their contacts, teams, members, targets, events, visits, follow-ups: the investment
+    matrix's rows (it names the organisations' liaison person, made here as that cast makes it)."""
+    from investment.tests.matrix import extend
+    from organisations.models import Person
+
+    if not Person.objects.filter(name="工信局联络员").exists():
+        actions.create_direct(actor, Person(organisation=w.organisations["bureau"], name="工信局联络员"))
+    extend(w, actor)
 
 
 def _closed_loop(w, actor) -> None:
