@@ -1,5 +1,3 @@
-import datetime as dt
-
 import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +19,7 @@ from .forms import (
     TeamMemberForm,
     VisitForm,
 )
+from .funnel import reached_in
 from .models import (
     STAGE_DATES,
     Event,
@@ -52,11 +51,6 @@ MISSING = [
     ("home_macro_region", _("home macro-region")),
     ("home_region", _("home region")),
 ]
-
-
-def _year_range(field: str, year: int) -> dict:
-    # A range on the date (an index answers it), not ``__year`` (a function of the column).
-    return {f"{field}__gte": dt.date(year, 1, 1), f"{field}__lt": dt.date(year + 1, 1, 1)}
 
 
 class LeadFilterSet(ScopedFilterSet):
@@ -109,11 +103,10 @@ class LeadFilterSet(ScopedFilterSet):
         return self.form.cleaned_data.get("year")
 
     def filter_reached(self, queryset, name, value):
-        field = STAGE_DATES[value]
         year = self._year()
         if year is None:
-            return queryset.filter(**{f"{field}__isnull": False})
-        return queryset.filter(**_year_range(field, year))
+            return queryset.filter(**{f"{STAGE_DATES[value]}__isnull": False})
+        return queryset.filter(reached_in(value, year))
 
     def filter_missing(self, queryset, name, value):
         return queryset.filter(**{f"{value}__isnull": True})
@@ -121,7 +114,7 @@ class LeadFilterSet(ScopedFilterSet):
     def filter_year(self, queryset, name, value):
         if value is None or self.form.cleaned_data.get("reached"):
             return queryset  # the year of the stage reached (filter_reached)
-        return queryset.filter(**_year_range(STAGE_DATES["opened"], value))
+        return queryset.filter(reached_in("opened", value))
 
 
 class LeadViewSet(ViewSet):
