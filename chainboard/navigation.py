@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.text import capfirst
 
 from chainboard import scope
@@ -28,14 +28,21 @@ class MenuItem:
 GROUPS: dict[str, tuple[str, int]] = {}
 ITEMS: list[MenuItem] = []  # pages other than a ViewSet's list
 
+# The menu a set of permissions sees, built once per process for each set (a handful: one per role mix)
+# and the ViewSets and URLs it was built from; a registration clears it. Labels stay lazy, so one menu serves
+# every language.
+_MENUS: dict[tuple, tuple] = {}
+
 
 def register_group(key: str, label, order: int) -> None:
     GROUPS[key] = (label, order)
+    _MENUS.clear()
 
 
 def register(item: MenuItem) -> None:
     if item not in ITEMS:
         ITEMS.append(item)
+        _MENUS.clear()
 
 
 def viewset_items() -> list[MenuItem]:
@@ -61,14 +68,29 @@ def viewset_items() -> list[MenuItem]:
 
 
 def menu_for(user) -> list[dict]:
-    from django.apps import apps
-
+    """The menu's groups and entries the user may view, in order: ``[{"label", "items": [{"label",
+    "url", "icon"}]}]``. A fresh copy each call (``context`` marks the active entry on it)."""
     if not getattr(user, "is_authenticated", False):
         return []
+    from chainboard.views.generic import registered_viewsets
+
+    permissions = scope.permissions(user)
+    key = (permissions, tuple(registered_viewsets()), get_script_prefix(), get_urlconf())
+    menu = _MENUS.get(key)
+    if menu is None:
+        if len(_MENUS) > 256:  # registrations made at run time (tests) never pile up
+            _MENUS.clear()
+        menu = _MENUS[key] = _build(permissions)
+    return [{"label": label, "items": [dict(item) for item in items]} for label, items in menu]
+
+
+def _build(permissions: frozenset[str]) -> tuple:
+    from django.apps import apps
+
     groups: dict[str, list[dict]] = {}
     for item in sorted([*viewset_items(), *ITEMS], key=lambda i: i.order):
         model = apps.get_model(item.model)
-        if not scope.has_permission(user, "view", model):
+        if scope.permission_name(model, "view") not in permissions:
             continue
         try:
             url = reverse(item.url_name)
@@ -76,7 +98,7 @@ def menu_for(user) -> list[dict]:
             continue  # navigation shows only what exists
         groups.setdefault(item.group, []).append({"label": item.label, "url": url, "icon": item.icon})
     ordered = sorted(groups.items(), key=lambda kv: GROUPS.get(kv[0], ("", 999))[1])
-    return [{"label": GROUPS.get(key, (key, 0))[0], "items": items} for key, items in ordered]
+    return tuple((GROUPS.get(key, (key, 0))[0], tuple(items)) for key, items in ordered)
 
 
 def context(request) -> dict:

@@ -129,17 +129,20 @@ def permission_name(model: type[models.Model], action: str) -> str:
 
 def has_permission(user, action: str, model: type[models.Model]) -> bool:
     """May the user ``action`` some rows of ``model`` at all (before scope)?"""
-    perm = permission_name(model, action)
+    return permission_name(model, action) in permissions(user)
+
+
+def permissions(user) -> frozenset[str]:
+    """The union of the user's grants' permissions, once per user object (a page asks a hundred times:
+    the menu, the desk's cards, the list's buttons)."""
     found = grants(user)
     if not found:
-        return False
-    # The union of the grants' permissions, once per user object (a page asks a hundred times: the
-    # menu, the desk's cards, the list's buttons).
+        return frozenset()
     cached = getattr(user, "_chainboard_permissions", None)
     if cached is None or cached[0] is not found:
         cached = (found, frozenset().union(*(g.permissions for g in found)))
         user._chainboard_permissions = cached
-    return perm in cached[1]
+    return cached[1]
 
 
 def is_multi_valued(model: type[models.Model], path: str) -> bool:

@@ -223,16 +223,22 @@ class ViewSet:
         ]
 
 
+_VIEWS_IMPORTED: set[str] = set()  # the apps whose ``views`` module was imported (or found missing)
+
+
 def registered_viewsets() -> list[type[ViewSet]]:
     """Every entity's ViewSet (each class declaring a model), in declaration order: the screen walk, the
     audit trail's kinds and the API all read this one registry. Each app's ``views`` module is imported
     first, so the answer does not depend on whether the URLconf was loaded yet."""
     for config in apps.get_app_configs():
+        if config.name in _VIEWS_IMPORTED:
+            continue  # a module without ``views`` is searched for on disk once, not on every call
         try:
             importlib.import_module(f"{config.name}.views")
         except ModuleNotFoundError as exc:
             if exc.name != f"{config.name}.views":
                 raise
+        _VIEWS_IMPORTED.add(config.name)
     found = []
     stack = list(ViewSet.__subclasses__())
     while stack:
