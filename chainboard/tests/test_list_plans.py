@@ -144,3 +144,23 @@ def test_a_chains_enterprises_are_counted_off_its_memberships_with_the_rows_coun
     # A county narrows enterprises by their own region: nothing to count off another table.
     county = scope.GrantSpec(role="x", permissions=frozenset(), region_path="140581")
     assert scope.far_rows(Enterprise, county) is None
+
+
+def _facets_block(html: str) -> str:
+    start = html.index('<div id="list-facets"')
+    return html[html.index(">", start) + 1 : html.index("</div>\n", html.rindex("list-group", start))]
+
+
+def test_a_filter_changed_in_place_brings_the_facets_of_the_new_filter(client, world):
+    # The filter form swaps the table through htmx; the facets come with it (out of band), so their counts
+    # are those of the filters now applied, as the same page loaded whole would show them.
+    client.force_login(world.users["county"])
+    url = reverse("enterprises:enterprise_list")
+    chain = f"chain={world.chains['silk'].pk}"
+    unfiltered = client.get(url).content.decode()
+    whole = client.get(f"{url}?{chain}").content.decode()
+    swapped = client.get(f"{url}?{chain}", HTTP_HX_REQUEST="true").content.decode()
+    assert '<div id="list-facets" hx-swap-oob="true">' in swapped
+    assert "<html" not in swapped  # the table and the facets, not the page
+    assert _facets_block(swapped) == _facets_block(whole)
+    assert _facets_block(whole) != _facets_block(unfiltered)

@@ -382,7 +382,7 @@ class ListView(EntityView):
             bulk_edit_limit=BULK_EDIT_LIMIT,
         )
         template = (
-            "chainboard/generic/_table.html"
+            "chainboard/generic/_list_update.html"
             if request.headers.get("HX-Request")
             else self.viewset.list_template
         )
