@@ -263,9 +263,12 @@ def make_users(state: dict) -> None:
 # --- measuring --------------------------------------------------------------------------------------
 
 
-def raw_overdue(raw: Raw, unit: int, today: dt.date) -> int:
+def raw_overdue(raw: Raw, unit: int, today: dt.date, *, unit_user: bool) -> int:
     """The unit's overdue problems as an expert writes the list page: the count, the first 25 newest with
-    their enterprise's, kind's and unit's names, and the state, kind and rating facets."""
+    their enterprise's, kind's and unit's names, the state, kind and rating facets, and the filter form's
+    choices the page shows beside them (as the projects bench counts them): the kinds, the chains (a unit's
+    user is offered the chains its problems name, read off the (unit, chain) index; the office every
+    chain) and the handling units."""
     where = "p.handling_unit_id = %s AND p.state IN ('assigned', 'in_progress') AND p.due_on < %s"
     params = [unit, today.isoformat() if raw.kind == "sqlite" else today]
     total = raw.q(f"SELECT COUNT(*) FROM problems_problem p WHERE {where}", params)[0][0]  # noqa: S608
@@ -281,6 +284,16 @@ def raw_overdue(raw: Raw, unit: int, today: dt.date) -> int:
         raw.q(
             f"SELECT p.{column}, COUNT(*) FROM problems_problem p WHERE {where} GROUP BY p.{column}", params
         )  # noqa: S608
+    raw.q('SELECT id, name FROM problems_problemkind ORDER BY "order", name', [])
+    if unit_user:
+        raw.q(
+            "SELECT id, name FROM chains_chain WHERE id IN "
+            "(SELECT DISTINCT chain_id FROM problems_problem WHERE handling_unit_id = %s) ORDER BY level, name",
+            [unit],
+        )
+    else:
+        raw.q("SELECT id, name FROM chains_chain ORDER BY level, name", [])
+    raw.q("SELECT id, name FROM organisations_organisation ORDER BY name", [])
     return total
 
 
@@ -357,11 +370,12 @@ def measure(target: Target, args, state: dict) -> None:
             ("unit user, its overdue problems", unit_user, "/problems/?overdue=true"),
             ("office, one unit's overdue problems", "bench_office", f"/problems/?overdue=true&handling_unit={busiest}"),
         ):  # fmt: skip
-            total = raw_overdue(raw, busiest, today)
+            mine = username == unit_user
+            total = raw_overdue(raw, busiest, today, unit_user=mine)
             medians = interleaved(
                 {
                     "app": lambda u=username, url=url: get(u, url),
-                    "raw": lambda: raw_overdue(raw, busiest, today),
+                    "raw": lambda mine=mine: raw_overdue(raw, busiest, today, unit_user=mine),
                 },
                 runs,
             )
