@@ -382,6 +382,7 @@ def measure(target: Target, args, state: dict) -> None:
             report.add(
                 f"overdue list, {figure} ({total:,} rows)", medians["app"], medians["raw"], "≤ 2× SQL",
                 medians["app"] <= 2 * medians["raw"], sql_ms(username, url),
+                cpu=(medians["app cpu"], medians["raw cpu"]),
             )  # fmt: skip
     if "stats" in only:
         office = User.objects.get(username="bench_office")
