@@ -7,9 +7,11 @@ those assigned to its unit (and nothing else of the enterprise), an enterprise g
   records a rating the enterprise gives by phone, keeps the kinds and the meeting records;
 - county: raises problems on an enterprise's behalf in its county and follows them; reads its tasks;
 - unit (承办单位): handles what is assigned to it: starts, writes progress notes, answers, asks for an
-  extension; never sees the rest of the enterprise's records;
-- enterprise: raises its own problems, follows where they stand and who holds them, rates the answer; it
-  does not read the unit's internal progress notes (the answer and the timeline are what it is told);
+  extension, attaches files (a reply letter, photos of the site); never sees the rest of the enterprise's
+  records;
+- enterprise: raises its own problems, follows where they stand and who holds them, adds files to them
+  later (photos, documents asked for), rates the answer; it does not read the unit's internal progress
+  notes (the answer and the timeline are what it is told);
 - investment: nothing here (its leads' tasks come with the investment app); auditor: the trail only.
 """
 
@@ -36,13 +38,13 @@ PERMISSIONS = {
     },
     "enterprise": {
         "problems.problemkind": VIEW,
-        "problems.problem": ("view", "add", "rate"),
+        "problems.problem": ("view", "add", "rate", "attach"),
     },
     # The handling unit (承办单位) handles what is assigned to it, nothing else.
     "unit": {
         "problems.problemkind": VIEW,  # the list of kinds is configuration, offered whole in its filter
-        "problems.problem": ("view", "handle"),
-        "problems.task": ("view", "handle"),
+        "problems.problem": ("view", "handle", "attach"),
+        "problems.task": ("view", "handle", "attach"),
         "problems.progressnote": ("view", "add", "change"),
     },
     # The administrator keeps the list of kinds with the office.

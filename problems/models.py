@@ -351,7 +351,7 @@ class Problem(LoopFields):
         "enterprise": "enterprise",
         "unit": "handling_unit",
     }
-    named_actions = ("transition", "assign", "handle", "rate", "approve_extension", "escalate")
+    named_actions = ("transition", "assign", "handle", "rate", "approve_extension", "escalate", "attach")
     workflow = loop_workflow("handling_unit", rated=True)
     unit_field = "handling_unit"
     detail_fields = (
@@ -460,7 +460,7 @@ class Task(LoopFields):
         related_name="tasks",
     )
     scope_paths = {"chain": "chain", "region": "region__path", "unit": "owner_unit"}
-    named_actions = ("transition", "assign", "handle", "approve_extension", "escalate")
+    named_actions = ("transition", "assign", "handle", "approve_extension", "escalate", "attach")
     workflow = loop_workflow("owner_unit", rated=False)
     unit_field = "owner_unit"
     detail_fields = (

@@ -23,6 +23,8 @@ ACTIONS = {
     "m": "make_items",
     "o": "convert",
     "k": "view_confidential",
+    # (u)pload: attach a file to a record one may not change (problems/access.py).
+    "u": "attach",
 }
 
 TABLE = {
@@ -173,7 +175,7 @@ TABLE = {
         "projects.progressreport": "v",
     },
     "enterprise": {
-        "problems.problem": "var",
+        "problems.problem": "varu",
         "problems.problemkind": "v",
         "chainboard.attachment": "vad",
         "chainboard.journalentry": "va",
@@ -202,9 +204,9 @@ TABLE = {
     # tasks assigned to it come with the app that holds them.
     "unit": {
         "problems.problemkind": "v",
-        "problems.problem": "vh",
+        "problems.problem": "vhu",
         "problems.progressnote": "vac",
-        "problems.task": "vh",
+        "problems.task": "vhu",
         "chainboard.attachment": "vad",
         "chainboard.journalentry": "va",
         "industries.industryclass": "v",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -14,6 +15,15 @@ from chainboard import actions, filetypes, scope
 from chainboard.forms import AttachmentForm, JournalForm
 from chainboard.models import Attachment, JournalEntry
 from chainboard.views.generic import EntityView
+
+
+def may_attach(user, obj, *, can_change: bool | None = None) -> bool:
+    """Files are attached by whoever may change the record, or, where its model lists ``attach`` among
+    its named actions, by whoever is granted that action on it: an enterprise on the problem it raised, a
+    handling unit on what it handles (docs/roles.md). Removing one stays with those who may change it."""
+    if can_change if can_change is not None else scope.can(user, "change", obj):
+        return True
+    return "attach" in getattr(type(obj), "named_actions", ()) and scope.can(user, "attach", obj)
 
 
 def attachment_and_journal_context(request, obj) -> dict:
@@ -26,7 +36,8 @@ def attachment_and_journal_context(request, obj) -> dict:
         "journal": JournalEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related(
             "author"
         )[:50],
-        "attachment_form": AttachmentForm() if can_change else None,
+        "attachment_form": AttachmentForm() if may_attach(request.user, obj, can_change=can_change) else None,
+        "can_remove_attachments": can_change,
         "journal_form": JournalForm() if scope.has_permission(request.user, "add", JournalEntry) else None,
     }
 
@@ -49,7 +60,9 @@ def _add_to(request, obj, form_class, model, *args, **fields) -> bool:
 
 class AttachmentsView(EntityView):
     def post(self, request, pk):
-        obj = self.get_object("change")
+        obj = self.get_object()
+        if not may_attach(request.user, obj):
+            raise PermissionDenied
         args = (request.POST, request.FILES)
         if _add_to(request, obj, AttachmentForm, Attachment, *args, uploaded_by=request.user):
             messages.success(request, _("Attachment uploaded."))

@@ -150,7 +150,7 @@ NAMED = {
         "task": {"transition", "assign", "approve_extension"},
         "meetingrecord": {"make_items"},
     },
-    "enterprise": {"problem": {"rate"}},
+    "enterprise": {"problem": {"rate", "attach"}},
 }
 # The cast's problems and tasks are all assigned: transfer, start and the extension decision open their
 # forms; accepting a problem, rating it and confirming a task are refused from there (409, naming the
@@ -168,4 +168,8 @@ NAMED_ROUTES = {
     ("task", "handle"): {"move": "start"},
     ("task", "approve_extension"): {"move": "approve_extension"},
     ("meetingrecord", "make_items"): {},
+    # Attaching a file has no page of its own (the detail page's form posts to the attachments route):
+    # problems/tests/test_attach.py tries it per role.
+    ("problem", "attach"): None,
+    ("task", "attach"): None,
 }
