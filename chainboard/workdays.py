@@ -73,6 +73,40 @@ def _base_year(year: int) -> tuple[bool, ...]:
     return tuple(out)
 
 
+@cache
+def _base_departures(year: int) -> tuple[tuple[dt.date, bool], ...]:
+    """The days of ``year`` where the library (or a plain week) departs from Monday-to-Friday, each with
+    whether it is a working day: static, so worked out once per process."""
+    first = dt.date(year, 1, 1)
+    return tuple(
+        (day, flag)
+        for day, flag in ((first + dt.timedelta(days=i), flag) for i, flag in enumerate(_base_year(year)))
+        if flag != (day.weekday() < 5)
+    )
+
+
+def departures(first: dt.date, last: dt.date) -> list[tuple[dt.date, bool]]:
+    """The days from ``first`` to ``last`` where the calendar departs from Monday-to-Friday, in order, each
+    with whether it is a working day: what :class:`Calendar` says of each day, without walking the days.
+    The library's departures are worked out once per process and year (``_base_departures``); the
+    override table is read on every call, in one query, so an administrator's change counts at once in
+    every process (nothing to invalidate)."""
+    from chainboard.models import WorkdayOverride
+
+    found: dict[dt.date, bool] = {}
+    for year in range(first.year, last.year + 1):
+        found.update((day, flag) for day, flag in _base_departures(year) if first <= day <= last)
+    overrides = WorkdayOverride.objects.filter(date__gte=first, date__lte=last).values_list(
+        "date", "is_workday"
+    )
+    for day, is_workday_ in overrides:
+        if is_workday_ != (day.weekday() < 5):
+            found[day] = is_workday_
+        else:
+            found.pop(day, None)  # the override puts back the plain week
+    return sorted(found.items())
+
+
 class Calendar:
     """Working days with the override table read once per year; keep one for a batch of deadlines."""
 

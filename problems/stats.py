@@ -25,8 +25,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Case, Count, ExpressionWrapper, F, Func, IntegerField, Q, Sum, Value, When
-from django.db.models.functions import ExtractMonth, Least, Mod, Substr
+from django.db import NotSupportedError
+from django.db.models import Count, F, Func, IntegerField, Q, Sum, Value
+from django.db.models.functions import ExtractMonth, Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -161,51 +162,62 @@ EPOCH = dt.date(1970, 1, 4)  # a Sunday
 LOOKBACK_YEARS = 5
 
 
-class DayNumber(Func):
-    """Days from ``EPOCH`` to a date, as an integer (SQLite and PostgreSQL)."""
+class WorkingDayNumber(Func):
+    """W(column) (see above) as one expression, for SQLite and PostgreSQL: the days from ``EPOCH`` to the
+    date (``n``), its whole weeks' weekdays plus the weekdays of the last part week, plus the step function
+    A as a ``CASE`` over the steps, the latest first (most dates are recent and stop at one of the first
+    branches).
+
+    One expression rather than Django's ``Case(When(...))`` of a ``When`` per step: the ORM resolves,
+    hashes and compares each of those expressions several times per query (``Expression.identity``), which
+    cost about 50 ms per query over a window of five years; here the SQL is written once from the column
+    and the steps, and the identity is the steps' tuple."""
 
     output_field = IntegerField()
+    # n: the days from EPOCH to the column, as an integer.
+    day_number = {
+        "sqlite": f"CAST(julianday(%(column)s) - julianday('{EPOCH.isoformat()}') AS INTEGER)",
+        "postgresql": f"(%(column)s - DATE '{EPOCH.isoformat()}')",
+    }
+    least = {"sqlite": "MIN", "postgresql": "LEAST"}
 
-    def as_sqlite(self, compiler, connection, **extra):
-        template = f"CAST(julianday(%(expressions)s) - julianday('{EPOCH.isoformat()}') AS INTEGER)"
-        return self.as_sql(compiler, connection, template=template, **extra)
+    def __init__(self, expression, steps: tuple[tuple[dt.date, int], ...] = ()):
+        super().__init__(expression)
+        self.steps = tuple(steps)
 
-    def as_postgresql(self, compiler, connection, **extra):
-        template = f"(%(expressions)s - DATE '{EPOCH.isoformat()}')"
-        return self.as_sql(compiler, connection, template=template, **extra)
+    def as_sql(self, compiler, connection, **extra):
+        if connection.vendor not in self.day_number:
+            raise NotSupportedError(
+                f"working days are counted on SQLite and PostgreSQL, not {connection.vendor}"
+            )
+        column, column_params = compiler.compile(self.source_expressions[0])
+        n = self.day_number[connection.vendor] % {"column": column}
+        least = self.least[connection.vendor]
+        sql = f"((5 * ({n} / 7)) + {least}(MOD({n}, 7), 5))"
+        params = [*column_params, *column_params]  # n twice
+        if self.steps:
+            branches = []
+            for day, total in reversed(self.steps):
+                branches.append(f"WHEN {column} >= %s THEN {int(total)}")
+                params += [*column_params, connection.ops.adapt_datefield_value(day)]
+            sql = f"({sql} + CASE {' '.join(branches)} ELSE 0 END)"
+        return sql, params
 
 
-def corrections(first: dt.date, last: dt.date) -> list[tuple[dt.date, int]]:
+def corrections(first: dt.date, last: dt.date) -> tuple[tuple[dt.date, int], ...]:
     """The days from ``first`` to ``last`` where the calendar departs from Monday-to-Friday, each with the
-    running sum of the corrections up to it: the steps of A(d). One calendar, read once per year."""
-    calendar = workdays.Calendar()
-    steps, total, day = [], 0, first
-    while day <= last:
-        weekday = day.weekday() < 5
-        if calendar.is_workday(day) != weekday:
-            total += -1 if weekday else 1
-            steps.append((day, total))
-        day += dt.timedelta(days=1)
-    return steps
+    running sum of the corrections up to it: the steps of A(d). One query (the override table, read by
+    ``workdays.departures``; the library's days are worked out once per process)."""
+    steps, total = [], 0
+    for day, is_workday in workdays.departures(first, last):
+        total += 1 if is_workday else -1
+        steps.append((day, total))
+    return tuple(steps)
 
 
-def working_day_number(field: str, steps: list[tuple[dt.date, int]]):
+def working_day_number(field: str, steps: tuple[tuple[dt.date, int], ...]) -> WorkingDayNumber:
     """W(field) as an SQL expression (see above)."""
-    n = DayNumber(field)
-    integer = IntegerField()
-    weeks = ExpressionWrapper(n / Value(7), output_field=integer)  # integer division: whole weeks
-    weekdays = Value(5) * weeks + Least(
-        Mod(n, Value(7), output_field=integer), Value(5), output_field=integer
-    )
-    if not steps:
-        return weekdays
-    # The latest step first: most dates are recent and stop at one of the first branches.
-    correction = Case(
-        *[When(**{f"{field}__gte": day}, then=Value(total)) for day, total in reversed(steps)],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return weekdays + correction
+    return WorkingDayNumber(F(field), steps)
 
 
 def _figures_query(user, year: int, by: str):

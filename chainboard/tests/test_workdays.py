@@ -207,3 +207,29 @@ def test_deadlines_agree_with_counting_day_by_day_across_years_and_overrides():
             assert found.provisional == (day.year == year)
             assert calendar.between(assigned, found.due_on) == n
     assert calendar.deadline(D(year, 5, 5), 0) == workdays.Deadline(D(year, 5, 5), False)
+
+
+def test_departures_name_the_days_the_calendar_says_differ_from_a_plain_week():
+    # National Day 2025 (1–8 October off, Sunday 28 September and Saturday 11 October worked), and the
+    # override table on top: a weekday off, a Sunday worked, and an override that gives a statutory
+    # holiday back as a plain weekday (no departure any more).
+    WorkdayOverride.objects.create(date=D(2025, 9, 24), is_workday=False, note="停电")
+    WorkdayOverride.objects.create(date=D(2025, 10, 19), is_workday=True, note="加班")
+    WorkdayOverride.objects.create(date=D(2025, 10, 8), is_workday=True, note="提前上班")
+    WorkdayOverride.objects.create(date=D(2025, 10, 15), is_workday=True, note="与平常相同")
+    found = workdays.departures(D(2025, 9, 20), D(2025, 10, 31))
+    assert found == [
+        (D(2025, 9, 24), False),
+        (D(2025, 9, 28), True),
+        *[(D(2025, 10, day), False) for day in (1, 2, 3, 6, 7)],  # the 4th and 5th: a weekend anyway
+        (D(2025, 10, 11), True),
+        (D(2025, 10, 19), True),
+    ]
+    # Over years, and beyond the library's years, the same as asking the calendar day by day.
+    first, last = D(2023, 12, 1), D(first_uncovered_year(), 2, 28)
+    calendar, day, walked = workdays.Calendar(), first, []
+    while day <= last:
+        if calendar.is_workday(day) != (day.weekday() < 5):
+            walked.append((day, calendar.is_workday(day)))
+        day += dt.timedelta(days=1)
+    assert workdays.departures(first, last) == walked

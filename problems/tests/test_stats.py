@@ -139,6 +139,28 @@ def test_the_average_is_the_mean_of_workdays_between_over_the_closed_problems(w)
     assert total.average_handling_days == sum(expected) / len(expected)
 
 
+def test_handling_days_agree_with_workdays_between_over_the_whole_window(w):
+    # Assigned on days spread over the five years before YEAR and YEAR itself (holidays, adjusted
+    # weekend days, year ends), answered 0 to 44 days later: the SQL's working-day numbers give what
+    # workdays.between gives, problem by problem.
+    template = Problem.objects.get(title="before")
+    fields = [f.attname for f in Problem._meta.concrete_fields if f.attname not in ("id", "title")]
+    first = D(YEAR - stats.LOOKBACK_YEARS, 1, 1)
+    spread = []
+    for i in range(80):
+        assigned = first + dt.timedelta(days=27 * i)
+        answered = min(assigned + dt.timedelta(days=(i * 11) % 45), D(YEAR, 12, 31))
+        values = {f: getattr(template, f) for f in fields}
+        values.update(assigned_on=assigned, answered_on=answered, closed_on=D(YEAR, 12, 31))
+        spread.append(Problem(title=f"spread{i}", **values))
+    Problem.objects.bulk_create(spread)
+    closed = Problem.objects.filter(state="closed", closed_on__year=YEAR)
+    expected = sum(workdays.between(p.assigned_on, p.answered_on) for p in closed)
+    assert expected > 80 * 10  # the spread counts days
+    total = stats.compute(w.users["city_office"], YEAR, "total").total
+    assert (total.handled, total.handling_days) == (len(closed), expected)
+
+
 def test_satisfaction_is_the_share_of_each_rating_and_reopened_counts_problems(w):
     total = stats.compute(w.users["city_office"], YEAR, "kind").total
     assert total.ratings == {"satisfied": 2, "basically_satisfied": 1, "dissatisfied": 1}
@@ -179,8 +201,25 @@ def test_one_query_per_grouping_whatever_the_data(w):
         [Problem(**{f: getattr(p, f) for f in fields}) for p in Problem.objects.filter(state="closed")]
     )
     assert {by: queries(by) for by in stats.GROUPINGS} == before
-    # The figures, the groups' names, and the override table once for each year of the calendar's window.
-    assert max(before.values()) <= 2 + stats.LOOKBACK_YEARS + 1
+    # The figures, the groups' names, and the override table once for the calendar's whole window.
+    assert max(before.values()) <= 3
+
+
+def test_an_administrators_change_to_the_working_days_counts_at_the_next_view(w):
+    from chainboard.models import WorkdayOverride
+
+    office = w.users["city_office"]
+    # 3 → 17 March 2025: ten working days; 3 → 14 March: nine (the average 9.5).
+    assert by_label(stats.compute(office, YEAR, "unit"))["高平市人民政府"].handling_days == 19
+    # Monday 10 March off (both problems count it), Saturday 15 March worked (the one answered on the 17th).
+    WorkdayOverride.objects.create(date=D(2025, 3, 10), is_workday=False, note="停电")
+    WorkdayOverride.objects.create(date=D(2025, 3, 15), is_workday=True, note="加班")
+    assert workdays.between(D(2025, 3, 3), D(2025, 3, 17)) == 10
+    assert workdays.between(D(2025, 3, 3), D(2025, 3, 14)) == 8
+    assert by_label(stats.compute(office, YEAR, "unit"))["高平市人民政府"].handling_days == 18
+    # An override taken back: Saturday 15 March is a weekend day again.
+    WorkdayOverride.objects.filter(date=D(2025, 3, 15)).delete()
+    assert by_label(stats.compute(office, YEAR, "unit"))["高平市人民政府"].handling_days == 17
 
 
 def _figure_links(figures: stats.Figures) -> list[tuple[str, int]]:
