@@ -177,6 +177,62 @@ def test_recent_changes_show_at_most_ten(client, world):
     assert len(texts(signed_in(client, world, "office"))) == 10
 
 
+def test_recent_changes_walk_past_the_first_batch_down_to_the_windows_bound(world, monkeypatch):
+    from chainboard import recent
+
+    office = world.users["office"]
+    jingbai, luanfu = world.enterprises["jingbai"], world.enterprises["luanfu"]
+    jingbai = change(office, jingbai, address="泽州县某路1号")  # the enterprise user's only change
+    for n in range(30):  # then 30 changes it may not see (潞安府潞绸 is another enterprise)
+        luanfu = change(office, luanfu, address=f"高平市某路{n}号")
+
+    def shown(username):
+        user = type(office).objects.get(username=username)
+        return [
+            (c["entry"].object_repr, c["entry"].after.get("address")) for c in recent.recent_changes(user)
+        ]
+
+    # Batches of 2, 6, 18, …: the enterprise's change lies in the fourth; the window, the latest 31 entries
+    # of the trail, ends at it (the world's own rows are older).
+    monkeypatch.setattr(recent, "BATCH", 2)
+    monkeypatch.setattr(recent, "GROWTH", 3)
+    monkeypatch.setattr(recent, "WINDOW", 31)
+    assert shown("enterprise") == [("景柏服饰", "泽州县某路1号")]
+    assert shown("office") == [("潞安府潞绸", f"高平市某路{n}号") for n in range(29, 19, -1)]
+    # One entry fewer in the window: the enterprise's change is beyond it.
+    monkeypatch.setattr(recent, "WINDOW", 30)
+    assert shown("enterprise") == []
+
+
+def test_recent_changes_leave_out_a_deleted_record(client, world):
+    from enterprises.models import Product
+
+    office = world.users["office"]
+    product = actions.create_direct(
+        office, Product(enterprise=world.enterprises["jingbai"], name="桑蚕丝围巾")
+    )
+    product = change(office, product, name="桑蚕丝披肩")
+    client = signed_in(client, world, "office")
+    assert any("桑蚕丝披肩" in text for text in texts(client))
+    actions.delete(office, product, version=product.version)
+    assert not any("桑蚕丝" in text for text in texts(client))
+
+
+def test_recent_changes_take_three_queries_when_the_newest_batch_holds_ten(world):
+    from accounts.models import User
+    from chainboard.recent import recent_changes
+
+    office = world.users["office"]
+    jingbai = world.enterprises["jingbai"]
+    for n in range(12):
+        jingbai = change(office, jingbai, address=f"泽州县某路{n}号")
+    user = User.objects.get(pk=office.pk)
+    recent_changes(user)  # the grants and the content types, read once per request and per process
+    with CaptureQueriesContext(connection) as captured:
+        assert len(recent_changes(user)) == 10
+    assert len(captured) == 3  # the batch, which of its records the user may view, the ten entries
+
+
 # ---- the chain's headline figures ----------------------------------------------------------------------------
 
 
