@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Value
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Case, Exists, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -190,28 +191,76 @@ def has_sample(model, user) -> bool:
     return samples.exists() and scope.restrict(samples, user, "view", joins=True).exists()
 
 
+def _sample_probe(model, user) -> Case:
+    """:func:`has_sample` as an expression: the scoped probe only when the table holds samples (both
+    SQLite and PostgreSQL evaluate an uncorrelated subquery in a ``CASE`` branch only when it is
+    reached)."""
+    samples = model.objects.filter(is_sample=Value(True))
+    scoped = scope.restrict(samples, user, "view", joins=True)
+    return Case(When(Exists(samples), then=Exists(scoped)), default=Value(False), output_field=BooleanField())
+
+
+def samples_for(user, models) -> dict[type, bool]:
+    """:func:`has_sample` for each of ``models``, in one query: a row of ``EXISTS`` probes, selected from
+    the user's own row (a row that is there whenever someone asks)."""
+    probed = [model for model in dict.fromkeys(models) if hasattr(model, "is_sample")]
+    out = dict.fromkeys(models, False)
+    if not probed or getattr(user, "pk", None) is None:
+        return out
+    probes = {f"s{i}": _sample_probe(model, user) for i, model in enumerate(probed)}
+    row = get_user_model()._base_manager.filter(pk=user.pk).annotate(**probes).values_list(*probes)
+    found = row.order_by().first()
+    if found is not None:
+        out.update(zip(probed, (bool(flag) for flag in found), strict=True))
+    return out
+
+
+def describe(user, model) -> str | None:
+    """``scope.describe(user, model)``, worked out once per request for each reach it names: the strip
+    and the cards name 丝麻纺织服装产业链 or 高平市 for many kinds, a query of the names each otherwise.
+    A scope's words depend on the grants that narrow ``model`` and, for each, the dimensions along which
+    it narrows it (``CHAINBOARD_SCOPE_NAMER`` names a grant's reach: a dimension the grant does not narrow
+    adds no words), so kinds with the same reach share them. Cached on the user object, as
+    ``scope.grants`` caches the grants (so for one request), and dropped with them."""
+    grants = scope.grants(user)
+    cached = getattr(user, "_chainboard_desk_describe", None)
+    if cached is None or cached[0] is not grants:
+        cached = (grants, {})
+        user._chainboard_desk_describe = cached
+    paths = set(getattr(model, "scope_paths", {}))
+
+    def reach(grant) -> frozenset[str]:
+        return frozenset(n for n, d in scope.DIMENSIONS.items() if n in paths and d.value(grant) is not None)
+
+    key = tuple((grant, reach(grant)) for grant in scope.narrowing(user, model))
+    if key not in cached[1]:
+        cached[1][key] = scope.describe(user, model)
+    return cached[1][key]
+
+
 def counts_for(user) -> list[dict]:
-    """The strip of counts: each registered kind the user may view, counted through ``restrict``."""
+    """The strip of counts: each registered kind the user may view, counted through ``restrict``; the
+    kinds' sample-data probes in one query (``samples_for``), their scopes in words once per distinct
+    scope (``describe``)."""
     discover()
-    out = []
+    shown = []
     for count in sorted(COUNTS, key=lambda c: c.order):
         url = _url(count.url_name) if may_view(user, count.model) else None
-        if url is None:
-            continue
-        model = apps.get_model(count.model)
-        qs = model.objects.restrict(user, "view")
-        out.append(
-            {
-                "label": count.label,
-                "value": qs.count(),
-                "url": url,
-                "icon": count.icon,
-                # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
-                "scope": scope.describe(user, model),
-                "sample": has_sample(model, user),
-            }
-        )
-    return out
+        if url is not None:
+            shown.append((count, url, apps.get_model(count.model)))
+    samples = samples_for(user, [model for _count, _url, model in shown])
+    return [
+        {
+            "label": count.label,
+            "value": model.objects.restrict(user, "view").count(),
+            "url": url,
+            "icon": count.icon,
+            # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
+            "scope": describe(user, model),
+            "sample": samples[model],
+        }
+        for count, url, model in shown
+    ]
 
 
 # ---- the framework's own cards ---------------------------------------------------------------------------

@@ -142,7 +142,7 @@ def _card(request) -> dict | None:
                 "overdue_url": list_url(model, overdue="true"),
                 "escalated": escalated,
                 "escalated_url": list_url(model, escalated="true", overdue="true"),
-                "scope": scope.describe(user, model),
+                "scope": desk.describe(user, model),
             }
         )
     if not rows:

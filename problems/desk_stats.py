@@ -30,7 +30,7 @@ def _statistics_card(request) -> dict | None:
         "year": year,
         "f": shown(figures),
         "page_url": f"{reverse('problems:problem_statistics')}?year={year}",
-        "scope": scope.describe(user, Problem),
+        "scope": desk.describe(user, Problem),
     }
 
 

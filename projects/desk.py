@@ -109,7 +109,7 @@ def _projects_card(request) -> dict | None:
             }
             for value, label in Light.choices
         ],
-        "scope": scope.describe(request.user, Project),
+        "scope": desk.describe(request.user, Project),
     }
 
 

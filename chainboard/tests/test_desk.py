@@ -74,6 +74,64 @@ def test_the_outsider_sees_the_empty_desk(client, world):
     assert "data-desk" not in html
 
 
+# ---- the strip of counts: sample data, scope in words ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", sorted(CARDS))
+def test_the_strips_sample_flags_are_has_sample_in_one_query(client, world, role):
+    from django.apps import apps
+
+    from accounts.models import User
+    from chains.models import Chain
+    from enterprises.models import Enterprise
+    from projects.models import Project
+
+    # Sample data: an enterprise only the city's scopes hold (泽州其他企业, the other chain), none of the
+    # projects (the table has none), the chains (one in every scope).
+    Enterprise.objects.filter(pk=world.enterprises["zezhou_other"].pk).update(is_sample=True)
+    Chain.objects.update(is_sample=True)
+    user = User.objects.get(pk=world.users[role].pk)
+    desk.discover()
+    kinds = [apps.get_model(count.model) for count in desk.COUNTS] + [Project]
+    desk.samples_for(user, kinds)  # the grants, read once per request
+    with CaptureQueriesContext(connection) as captured:
+        flags = desk.samples_for(user, kinds)
+    assert len(captured) == (1 if any(hasattr(k, "is_sample") for k in kinds) else 0)
+    assert flags == {kind: desk.has_sample(kind, user) for kind in kinds}
+    assert not flags[Project]
+    if role == "county":  # 高平市 holds the other chain but not 泽州县's enterprise
+        assert flags[Chain] and not flags[Enterprise]
+
+
+def test_the_sample_note_shows_where_the_scope_holds_sample_data(client, world):
+    from enterprises.models import Enterprise
+
+    Enterprise.objects.filter(pk=world.enterprises["gaoping_other"].pk).update(is_sample=True)  # 高平市
+    client.force_login(world.users["county"])
+    assert client.get(reverse("home")).context["sample_note"]
+    client.force_login(world.users["office"])  # the silk chain: not 高平其他企业
+    response = client.get(reverse("home"))
+    assert not response.context["sample_note"]
+    assert "data-sample-notice" not in response.content.decode()
+
+
+def test_the_strip_names_each_scope_once_per_request(client, world):
+    from django.apps import apps
+
+    from accounts.models import User
+
+    chief = User.objects.get(pk=world.users["chief"].pk)
+    desk.discover()
+    with CaptureQueriesContext(connection) as captured:
+        counts = desk.counts_for(chief)
+    names = [q for q in captured if '"name"' in q["sql"] and "chains_chain" in q["sql"]]
+    assert len(names) == 1  # 丝麻纺织服装产业链, asked once for every kind of the chain
+    assert {c["scope"] for c in counts if c["scope"]} == {"丝麻纺织服装产业链"}
+    for count in counts:
+        model = apps.get_model(next(c.model for c in desk.COUNTS if c.label == count["label"]))
+        assert count["scope"] == desk.scope.describe(chief, model)
+
+
 # ---- what needs me -----------------------------------------------------------------------------------------
 
 
