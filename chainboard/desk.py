@@ -29,7 +29,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Exists, Value, When
+from django.db.models import Exists, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -191,27 +191,33 @@ def has_sample(model, user) -> bool:
     return samples.exists() and scope.restrict(samples, user, "view", joins=True).exists()
 
 
-def _sample_probe(model, user) -> Case:
-    """:func:`has_sample` as an expression: the scoped probe only when the table holds samples (both
-    SQLite and PostgreSQL evaluate an uncorrelated subquery in a ``CASE`` branch only when it is
-    reached)."""
-    samples = model.objects.filter(is_sample=Value(True))
-    scoped = scope.restrict(samples, user, "view", joins=True)
-    return Case(When(Exists(samples), then=Exists(scoped)), default=Value(False), output_field=BooleanField())
+def _probe_row(user, probes: dict[str, Exists]) -> tuple:
+    """The values of ``probes`` in one query: a row of ``EXISTS``, selected from the user's own row (a row
+    that is there whenever someone asks)."""
+    row = get_user_model()._base_manager.filter(pk=user.pk).annotate(**probes).values_list(*probes)
+    return row.order_by().first() or (False,) * len(probes)
 
 
 def samples_for(user, models) -> dict[type, bool]:
-    """:func:`has_sample` for each of ``models``, in one query: a row of ``EXISTS`` probes, selected from
-    the user's own row (a row that is there whenever someone asks)."""
-    probed = [model for model in dict.fromkeys(models) if hasattr(model, "is_sample")]
+    """:func:`has_sample` for each of ``models``, its two probes each asked for all of them at once: one
+    query whether each table holds any sample at all (the only one in a deployment that purged its
+    samples), then, for the tables that do, one query of the scoped probes."""
     out = dict.fromkeys(models, False)
+    probed = [model for model in dict.fromkeys(models) if hasattr(model, "is_sample")]
     if not probed or getattr(user, "pk", None) is None:
         return out
-    probes = {f"s{i}": _sample_probe(model, user) for i, model in enumerate(probed)}
-    row = get_user_model()._base_manager.filter(pk=user.pk).annotate(**probes).values_list(*probes)
-    found = row.order_by().first()
-    if found is not None:
-        out.update(zip(probed, (bool(flag) for flag in found), strict=True))
+
+    def samples(model):
+        return model.objects.filter(is_sample=Value(True))
+
+    held = _probe_row(user, {f"s{i}": Exists(samples(model)) for i, model in enumerate(probed)})
+    probed = [model for model, flag in zip(probed, held, strict=True) if flag]
+    if probed:
+        probes = {
+            f"s{i}": Exists(scope.restrict(samples(model), user, "view", joins=True))
+            for i, model in enumerate(probed)
+        }
+        out.update(zip(probed, (bool(flag) for flag in _probe_row(user, probes)), strict=True))
     return out
 
 
