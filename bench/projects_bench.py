@@ -584,15 +584,19 @@ def measure(target: Target, args, state: dict) -> None:
 
 
 def desk_cards(report: Report, runs: int) -> None:
-    """Each card of the chief's desk alone: which ones dominate."""
+    """Each card of the chief's desk alone, cold for the request (a fresh user object: the grants and
+    the per-request caches are read again), with its CPU time and its query count: which ones dominate."""
     try:
         from chainboard import desk
     except ImportError:
         print("no desk registry (chainboard/desk.py) in this tree: the home page is the overview")
         return
+    from django.db import connection
     from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
+    from chainboard import scope
 
     factory = RequestFactory()
     chief = User.objects.get(username="bench_chief")
@@ -603,26 +607,29 @@ def desk_cards(report: Report, runs: int) -> None:
         return r
 
     desk.discover()
-    parts = {f"card {c.name}": (lambda c=c: c.context(request())) for c in desk.CARDS.values()}
-    parts["strip of counts"] = lambda: desk.counts_for(request().user)
-    parts["what needs me (to-dos)"] = lambda: desk.todos_for(request().user)
-    for name, fn in parts.items():
+    parts = {f"card {c.name}": c.context for c in desk.CARDS.values()}
+    parts["strip of counts"] = lambda r: desk.counts_for(r.user)
+    parts["what needs me (to-dos)"] = lambda r: desk.todos_for(r.user)
+    for name, fn in list(parts.items()):
         try:
-            ms = statistics.median(_times(fn, runs))
+            fn(request())
         except Exception as exc:  # noqa: BLE001 (a card that needs more than a request: say so)
             print(f"{name}: {exc!r}")
-            continue
-        report.add(f"    desk, chief: {name}", ms, None, "—", True)
-
-
-def _times(fn, runs):
-    fn()
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
+            del parts[name]
+    medians = interleaved({name: (lambda fn=fn: fn(request())) for name, fn in parts.items()}, runs)
+    for name, fn in parts.items():
+        r = request()
+        scope.grants(r.user)  # read once per request, by whichever card comes first
+        with CaptureQueriesContext(connection) as captured:
+            fn(r)
+        report.add(
+            f"    desk, chief: {name} ({len(captured)} queries)",
+            medians[name],
+            None,
+            "—",
+            True,
+            cpu=(medians[f"{name} cpu"], None),
+        )
 
 
 def measure_lights(report: Report, args) -> None:
