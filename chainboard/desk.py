@@ -184,11 +184,9 @@ def has_sample(model, user) -> bool:
     which Django writes as the bare column, and SQLite then reads the whole index instead of searching
     it. Only then the scoped probe, with joins rather than the scope's subqueries, which would first
     gather every row in scope; at a chain of 228,000 enterprises the planner still walks the chain's
-    memberships for it (0.4 s on SQLite; bench/README.md, "Issue 14: projects")."""
-    if not hasattr(model, "is_sample"):
-        return False
-    samples = model.objects.filter(is_sample=Value(True))
-    return samples.exists() and scope.restrict(samples, user, "view", joins=True).exists()
+    memberships for it (0.4 s on SQLite; bench/README.md, "Issue 14: projects"). Each probe is one query
+    (``samples_for``, which asks them for several models at once)."""
+    return samples_for(user, [model])[model]
 
 
 def _probe_row(user, probes: dict[str, Exists]) -> tuple:
