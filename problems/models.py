@@ -405,6 +405,10 @@ class Problem(LoopFields):
             # A unit's list offers the chains its problems name (a unit may not view chains): read off
             # this index alone (bench/README.md, Issue 16).
             models.Index(fields=["handling_unit", "chain"], name="problem_unit_chain_idx"),
+            # A chain's problems by state, its open ones by deadline, its closed ones by date: the chief's
+            # desk cards (the loop's counts and the year's statistics; bench/README.md, "Issue 14").
+            models.Index(fields=["chain", "state", "due_on"], name="problem_chain_state_due_idx"),
+            models.Index(fields=["chain", "state", "closed_on"], name="problem_chain_state_closed_idx"),
         ]
 
     def clean(self) -> None:
