@@ -8,7 +8,8 @@ of tokens are indexed:
 - **words**: per value, every character bigram of the text (ASCII letters lower-cased, control characters
   removed), in order, then the value's last character alone. A 1-character term is a prefix query (the
   tokens that start with it: its bigrams and a final character), a 2-character term one token, a longer
-  term the phrase of its bigrams (consecutive positions: exactly the substring, nothing to confirm).
+  term the phrase of its bigrams (consecutive positions: exactly the substring, nothing to confirm; on
+  PostgreSQL, which keeps no positions, the AND of its bigrams confirmed by ``strpos`` on the values).
 - **pinyin**: per value that holds a character with a reading, and per character of it (the first
   ``PINYIN_POSITIONS``), the tokens "value number, position, syllable" and "value number, position,
   first letter", for every reading of the character (pypinyin ``heteronym=True``), and the first
@@ -18,12 +19,15 @@ of tokens are indexed:
   (``jingbaif``), and matches a value whose characters read so from its start: the AND of the
   positions' tokens. Every reading of every character is indexed once per position, so a polyphonic
   name (长城重工: chang/zhang, zhong/chong) matches every combination without writing combinations.
+  PostgreSQL stores no "first letter" token: a lone initial asks for its position's syllables by
+  prefix (``01b:*``).
 
 On SQLite the two sets live in two contentless FTS5 tables (``ascii`` tokenizer with every printable
 character a token character, so a token is exactly what was written; words with positions, pinyin
 without), kept by triggers on the model's table that call :func:`words_text` and :func:`pinyin_text`
-(registered on every connection: ``chainboard.apps``). On PostgreSQL they are two ``tsvector`` columns
-of a table beside the model's, each with a GIN index; the write path (:func:`reindex`, called by
+(registered on every connection: ``chainboard.apps``). On PostgreSQL a table beside the model's holds
+two text columns (the normalised values; the pinyin tokens), each with a GIN index over an SQL function
+that makes its tokens (:func:`_pg_functions`); the write path (:func:`reindex`, called by
 :mod:`chainboard.actions`, and :func:`index_many`, called by imports inside their transaction) writes
 them and a trigger deletes them with the row. Either way the index changes in the transaction that
 changes the row: a committed row is searchable, a rolled-back one leaves nothing.
@@ -275,6 +279,13 @@ def uninstall_sql(vendor: str, table: str) -> list[str]:
         f"DROP TABLE IF EXISTS {qn(n['docs'])}",
         f"DROP TRIGGER IF EXISTS {qn(table + '_search_forget')} ON {qn(table)}",
         f"DROP FUNCTION IF EXISTS {qn(table + '_search_forget')}()",
+        # The token functions are shared by every model's index: dropped with the last index that uses
+        # them (while another's GIN index depends on one, PostgreSQL refuses and the block lets it be).
+        *(
+            f"DO $$ BEGIN DROP FUNCTION IF EXISTS {name}(text);"
+            " EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END $$"
+            for name in (PG_WORDS, PG_PINYIN)
+        ),
     ]
 
 
@@ -326,9 +337,8 @@ def _fill(conn, table: str, pk: str, columns: list[str]) -> int:
                 f"INSERT INTO {p}(rowid, pinyin) SELECT {qn(pk)}, chainboard_search_pinyin({cols}) FROM {qn(table)}"
             )
             return cursor.rowcount
-        # Without its GIN indexes while it fills, then each index built in one go (17 s of the 79 s at
-        # 200,000 enterprises on the loaded bench machine; most of the rest is the server parsing the
-        # tsvector text).
+        # Without its GIN indexes while it fills, then each index built in one go: most of the time at
+        # 200,000 enterprises (bench/README.md), the server cutting every value into its bigrams.
         cursor.execute(f"TRUNCATE {qn(n['docs'])}")
         for column in ("words", "pinyin"):
             cursor.execute(f"DROP INDEX IF EXISTS {qn(n['docs'] + '_' + column)}")
@@ -626,26 +636,30 @@ class _Query:
         table = _quote(names["docs"])
         if which == "words" and probe:  # the words column holds the values: the substring itself
             return table, 'strpos("words", %s) > 0', [self.term]
-        where, params = (
-            f'{PG_WORDS if which == "words" else PG_PINYIN}("{which}") @@ %s::tsquery',
-            [condition],
-        )
-        if which == "words" and self.words[0] == "phrase":  # the bigrams in this order, next to each other
-            where, params = f'({where} AND strpos("words", %s) > 0)', [condition, self.term]
-        return table, where, params
+        # The tsquery on the function is what the GIN index answers. Where the planner evaluates the
+        # condition row by row instead (a semi-join walking the name index for the first rows), the
+        # function would cut each row's text again (the words: ~50 µs a row); a plain ``strpos`` first,
+        # which PostgreSQL evaluates before the rest of an AND as written, rejects most rows for ~1 µs.
+        # For the words it is also the exact answer (the bigrams of a phrase in this order, next to
+        # each other); for the pinyin a necessary one (each token of one way occurs in the text).
+        if which == "words":
+            check, check_params = 'strpos("words", %s) > 0', [self.term]
+        else:
+            check = " OR ".join(
+                "(" + " AND ".join(['strpos("pinyin", %s) > 0'] * len(way)) + ")" for way in self.pinyin
+            )
+            check_params = [token for way in self.pinyin for token, _prefix in way]
+        function = PG_WORDS if which == "words" else PG_PINYIN
+        return table, f'(({check}) AND {function}("{which}") @@ %s::tsquery)', [*check_params, condition]
 
     def ids_sql(self) -> tuple[str, list]:
         """SELECT of the matching ids (possibly none)."""
         parts, params = [], []
         column = "rowid" if connection.vendor == "sqlite" else "object_id"
         sources = [self.source(which, condition) for which, condition in self.parts()]
-        if connection.vendor != "sqlite" and len(sources) == 2:
-            # One table on PostgreSQL: one scan, the two GIN indexes OR-ed.
-            table = sources[0][0]
-            return (
-                f"SELECT object_id FROM {table} WHERE ({sources[0][1]}) OR ({sources[1][1]})",
-                sources[0][2] + sources[1][2],
-            )
+        # Not one scan with the two conditions OR-ed on PostgreSQL: the OR would be evaluated again on
+        # every row the GIN indexes find, cutting each row's text (source()); each SELECT alone is
+        # answered by its index, its strpos check the only thing evaluated per row.
         for table, where, where_params in sources:
             parts.append(f"SELECT {column} FROM {table} WHERE {where}")
             params += where_params
