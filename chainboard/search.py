@@ -8,7 +8,8 @@ of tokens are indexed:
 - **words**: per value, every character bigram of the text (ASCII letters lower-cased, control characters
   removed), in order, then the value's last character alone. A 1-character term is a prefix query (the
   tokens that start with it: its bigrams and a final character), a 2-character term one token, a longer
-  term the phrase of its bigrams (consecutive positions: exactly the substring, nothing to confirm).
+  term the phrase of its bigrams (consecutive positions: exactly the substring, nothing to confirm; on
+  PostgreSQL, which keeps no positions, the AND of its bigrams confirmed by ``strpos`` on the values).
 - **pinyin**: per value that holds a character with a reading, and per character of it (the first
   ``PINYIN_POSITIONS``), the tokens "value number, position, syllable" and "value number, position,
   first letter", for every reading of the character (pypinyin ``heteronym=True``), and the first
@@ -18,12 +19,15 @@ of tokens are indexed:
   (``jingbaif``), and matches a value whose characters read so from its start: the AND of the
   positions' tokens. Every reading of every character is indexed once per position, so a polyphonic
   name (长城重工: chang/zhang, zhong/chong) matches every combination without writing combinations.
+  PostgreSQL stores no "first letter" token: a lone initial asks for its position's syllables by
+  prefix (``01b:*``).
 
 On SQLite the two sets live in two contentless FTS5 tables (``ascii`` tokenizer with every printable
 character a token character, so a token is exactly what was written; words with positions, pinyin
 without), kept by triggers on the model's table that call :func:`words_text` and :func:`pinyin_text`
-(registered on every connection: ``chainboard.apps``). On PostgreSQL they are two ``tsvector`` columns
-of a table beside the model's, each with a GIN index; the write path (:func:`reindex`, called by
+(registered on every connection: ``chainboard.apps``). On PostgreSQL a table beside the model's holds
+two text columns (the normalised values; the pinyin tokens), each with a GIN index over an SQL function
+that makes its tokens (:func:`_pg_functions`); the write path (:func:`reindex`, called by
 :mod:`chainboard.actions`, and :func:`index_many`, called by imports inside their transaction) writes
 them and a trigger deletes them with the row. Either way the index changes in the transaction that
 changes the row: a committed row is searchable, a rolled-back one leaves nothing.
@@ -102,12 +106,13 @@ def _readings(char: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=262144)
-def _position_tokens(value: int, position: int, char: str) -> tuple[str, ...]:
+def _position_tokens(value: int, position: int, char: str, initials: bool = True) -> tuple[str, ...]:
     readings = _readings(char)
     if not readings:
         return ()
     where = f"{value}{position:x}"
-    return tuple(dict.fromkeys([where + r for r in readings] + [where + r[0] for r in readings]))
+    own = [where + r[0] for r in readings] if initials else []
+    return tuple(dict.fromkeys([where + r for r in readings] + own))
 
 
 @lru_cache(maxsize=65536)
@@ -124,9 +129,11 @@ def _pair_tokens(
     return tuple(f"{value}{position:x}-{a}{b}" for a in first for b in second)
 
 
-def pinyin_tokens(values: Iterable) -> set[str]:
+def pinyin_tokens(values: Iterable, *, initials: bool = True) -> set[str]:
     """The pinyin tokens of one object (see the module docstring). Values in plain ASCII have none:
-    their pinyin would be themselves, which the words already find anywhere in the value."""
+    their pinyin would be themselves, which the words already find anywhere in the value. Without
+    ``initials`` (PostgreSQL), no "position, first letter" token: a query asks for the position's
+    syllables by prefix instead."""
     out: set[str] = set()
     for number, value in enumerate(values):
         if value is None:
@@ -136,13 +143,13 @@ def pinyin_tokens(values: Iterable) -> set[str]:
             continue
         position, previous = 0, ()
         for char in text:
-            tokens = _position_tokens(number, position, char)
+            tokens = _position_tokens(number, position, char, initials)
             if tokens:
                 out.update(tokens)
-                initials = _initials(char)
+                letters = _initials(char)
                 if position:
-                    out.update(_pair_tokens(number, position - 1, previous, initials))
-                previous = initials
+                    out.update(_pair_tokens(number, position - 1, previous, letters))
+                previous = letters
                 position += 1
                 if position == PINYIN_POSITIONS:
                     break
@@ -212,8 +219,8 @@ def install_sql(vendor: str, table: str, pk: str, columns: list[str]) -> list[st
     docs = qn(n["docs"])
     forget = qn(table + "_search_forget")
     return [
-        f'CREATE TABLE {docs} ("object_id" bigint PRIMARY KEY, "words" tsvector NOT NULL,'
-        ' "pinyin" tsvector NOT NULL)',
+        *_pg_functions(),
+        f'CREATE TABLE {docs} ("object_id" bigint PRIMARY KEY, "words" text NOT NULL, "pinyin" text NOT NULL)',
         *_gin_indexes(table),
         f"CREATE FUNCTION {forget}() RETURNS trigger LANGUAGE plpgsql AS $$"
         f" BEGIN DELETE FROM {docs} WHERE object_id = OLD.{qn(pk)}; RETURN OLD; END $$",
@@ -221,11 +228,39 @@ def install_sql(vendor: str, table: str, pk: str, columns: list[str]) -> list[st
     ]
 
 
+# PostgreSQL keeps no tsvector: the table holds the normalised values (words) and the pinyin tokens as
+# plain text, and each GIN index is over a function of its column that makes the tsvector with built-in
+# C functions only (a function with a subquery or a loop costs 60-500 µs a row; these 5-50 µs). The
+# words: every bigram of each value and its last character, made by two passes of a regular expression
+# that cuts each value into pairs, the second pass after dropping each value's first character (the
+# pairs at odd offsets; the odd one left over at a value's end is its last character). The pinyin: the
+# tokens as Python wrote them, separated by SEP.
+PG_WORDS = "chainboard_search_words"
+PG_PINYIN = "chainboard_search_pinyin"
+
+
+def _pg_functions() -> list[str]:
+    pairs = r"regexp_replace({}, '[^\x1f]{{1,2}}', '\&' || chr(30), 'g')"
+    words = (
+        "array_to_tsvector(array_remove(string_to_array(translate("
+        + pairs.format("t")
+        + " || chr(30) || "
+        + pairs.format(r"regexp_replace(t, '(^|\x1f)[^\x1f]', '\1', 'g')")
+        + ", chr(31), chr(30)), chr(30)), ''))"
+    )
+    pinyin = "array_to_tsvector(array_remove(string_to_array(t, chr(31)), ''))"
+    return [
+        f"CREATE OR REPLACE FUNCTION {name}(t text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT"
+        f" PARALLEL SAFE AS $$ SELECT {body} $$"
+        for name, body in ((PG_WORDS, words), (PG_PINYIN, pinyin))
+    ]
+
+
 def _gin_indexes(table: str) -> list[str]:
     docs = _names(table)["docs"]
     return [
-        f"CREATE INDEX {_quote(docs + '_' + column)} ON {_quote(docs)} USING gin ({column})"
-        for column in ("words", "pinyin")
+        f"CREATE INDEX {_quote(docs + '_' + column)} ON {_quote(docs)} USING gin ({function}({column}))"
+        for column, function in (("words", PG_WORDS), ("pinyin", PG_PINYIN))
     ]
 
 
@@ -244,6 +279,13 @@ def uninstall_sql(vendor: str, table: str) -> list[str]:
         f"DROP TABLE IF EXISTS {qn(n['docs'])}",
         f"DROP TRIGGER IF EXISTS {qn(table + '_search_forget')} ON {qn(table)}",
         f"DROP FUNCTION IF EXISTS {qn(table + '_search_forget')}()",
+        # The token functions are shared by every model's index: dropped with the last index that uses
+        # them (while another's GIN index depends on one, PostgreSQL refuses and the block lets it be).
+        *(
+            f"DO $$ BEGIN DROP FUNCTION IF EXISTS {name}(text);"
+            " EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END $$"
+            for name in (PG_WORDS, PG_PINYIN)
+        ),
     ]
 
 
@@ -295,9 +337,8 @@ def _fill(conn, table: str, pk: str, columns: list[str]) -> int:
                 f"INSERT INTO {p}(rowid, pinyin) SELECT {qn(pk)}, chainboard_search_pinyin({cols}) FROM {qn(table)}"
             )
             return cursor.rowcount
-        # Without its GIN indexes while it fills, then each index built in one go (17 s of the 79 s at
-        # 200,000 enterprises on the loaded bench machine; most of the rest is the server parsing the
-        # tsvector text).
+        # Without its GIN indexes while it fills, then each index built in one go: most of the time at
+        # 200,000 enterprises (bench/README.md), the server cutting every value into its bigrams.
         cursor.execute(f"TRUNCATE {qn(n['docs'])}")
         for column in ("words", "pinyin"):
             cursor.execute(f"DROP INDEX IF EXISTS {qn(n['docs'] + '_' + column)}")
@@ -333,11 +374,13 @@ def _ts_quote(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _tsvectors(values) -> tuple[str, str]:
-    tokens = words(values)
+def _documents(values) -> tuple[str, str]:
+    """The two text columns of one object's PostgreSQL entry: its normalised values, and its pinyin
+    tokens without the initials (a query asks for an initial as a prefix of the position's syllables)."""
+    values = list(values)
     return (
-        " ".join(f"{_ts_quote(t)}:{i}" for i, t in enumerate(tokens, 1) if i < 16384),
-        " ".join(_ts_quote(t) for t in pinyin_tokens(values)),
+        SEP.join("" if value is None else normalise(str(value)) for value in values),
+        SEP.join(pinyin_tokens(values, initials=False)),
     )
 
 
@@ -346,7 +389,7 @@ def _copy(conn, table: str, rows: Iterable[tuple[int, tuple]]) -> None:
     with conn.cursor() as cursor:
         with cursor.cursor.copy(f'COPY {docs} ("object_id", "words", "pinyin") FROM STDIN') as stream:
             for pk, values in rows:
-                stream.write_row((pk, *_tsvectors(values)))
+                stream.write_row((pk, *_documents(values)))
 
 
 # --- writing ----------------------------------------------------------------------------------------
@@ -525,6 +568,11 @@ def _way_tokens(value: int, way: list[tuple[str, bool]]) -> list[tuple[str, bool
     return tokens
 
 
+def _lone_initial(token: str) -> bool:
+    """Is this pinyin query token "value, position, one letter or digit" (not a pair, not a syllable)?"""
+    return len(token) == 3 and token[2] != "-"
+
+
 def _is_initial(segment: tuple[str, bool]) -> bool:
     return len(segment[0]) == 1 and not segment[1]
 
@@ -536,6 +584,7 @@ class _Query:
     def __init__(self, model: type[models.Model], text: str):
         self.model = model
         term = normalise(text.strip())
+        self.term = term
         self.words = self.pinyin = None
         if len(term) == 1:
             self.words = ("prefix", [term])
@@ -557,9 +606,9 @@ class _Query:
             if sqlite:
                 quoted = [_fts_quote(t) for t in tokens]
                 text = {"prefix": quoted[0] + "*", "token": quoted[0], "phrase": " + ".join(quoted)}[how]
-            else:
+            else:  # no positions: a phrase is the AND of its bigrams, confirmed on the text (source())
                 quoted = [_ts_quote(t) for t in tokens]
-                text = {"prefix": quoted[0] + ":*", "token": quoted[0], "phrase": " <-> ".join(quoted)}[how]
+                text = {"prefix": quoted[0] + ":*", "token": quoted[0], "phrase": " & ".join(quoted)}[how]
             out.append(("words", text))
         if self.pinyin:
             if sqlite:
@@ -568,30 +617,49 @@ class _Query:
                 for way in self.pinyin:
                     out.append(("pinyin", " AND ".join(_fts_quote(t) + ("*" if p else "") for t, p in way)))
             else:  # one tsquery: the GIN index ORs its parts itself
-                ways = [" & ".join(_ts_quote(t) + (":*" if p else "") for t, p in way) for way in self.pinyin]
+                # No initials tokens here: a lone initial is a prefix of its position's syllables
+                # ("01b:*": 01bai, 01bo…), which is what its token held.
+                ways = [
+                    " & ".join(_ts_quote(t) + (":*" if p or _lone_initial(t) else "") for t, p in way)
+                    for way in self.pinyin
+                ]
                 out.append(("pinyin", " | ".join(f"({w})" for w in ways)))
         return out
 
-    def source(self, which: str, condition: str) -> tuple[str, str, list]:
-        """(table, WHERE, params) selecting the matching ids of one kind of token, as ``id``."""
+    def source(self, which: str, condition: str, probe: bool = False) -> tuple[str, str, list]:
+        """(table, WHERE, params) selecting the matching ids of one kind of token, as ``id``. A
+        ``probe`` tests one entry, found by its id."""
         names = _names(self.model._meta.db_table)
         if connection.vendor == "sqlite":
             table = _quote(names[which])
             return table, f"{table} MATCH %s", [condition]
-        return _quote(names["docs"]), f'"{which}" @@ %s::tsquery', [condition]
+        table = _quote(names["docs"])
+        if which == "words" and probe:  # the words column holds the values: the substring itself
+            return table, 'strpos("words", %s) > 0', [self.term]
+        # The tsquery on the function is what the GIN index answers. Where the planner evaluates the
+        # condition row by row instead (a semi-join walking the name index for the first rows), the
+        # function would cut each row's text again (the words: ~50 µs a row); a plain ``strpos`` first,
+        # which PostgreSQL evaluates before the rest of an AND as written, rejects most rows for ~1 µs.
+        # For the words it is also the exact answer (the bigrams of a phrase in this order, next to
+        # each other); for the pinyin a necessary one (each token of one way occurs in the text).
+        if which == "words":
+            check, check_params = 'strpos("words", %s) > 0', [self.term]
+        else:
+            check = " OR ".join(
+                "(" + " AND ".join(['strpos("pinyin", %s) > 0'] * len(way)) + ")" for way in self.pinyin
+            )
+            check_params = [token for way in self.pinyin for token, _prefix in way]
+        function = PG_WORDS if which == "words" else PG_PINYIN
+        return table, f'(({check}) AND {function}("{which}") @@ %s::tsquery)', [*check_params, condition]
 
     def ids_sql(self) -> tuple[str, list]:
         """SELECT of the matching ids (possibly none)."""
         parts, params = [], []
         column = "rowid" if connection.vendor == "sqlite" else "object_id"
         sources = [self.source(which, condition) for which, condition in self.parts()]
-        if connection.vendor != "sqlite" and len(sources) == 2:
-            # One table on PostgreSQL: one scan, the two GIN indexes OR-ed.
-            table = sources[0][0]
-            return (
-                f"SELECT object_id FROM {table} WHERE {sources[0][1]} OR {sources[1][1]}",
-                sources[0][2] + sources[1][2],
-            )
+        # Not one scan with the two conditions OR-ed on PostgreSQL: the OR would be evaluated again on
+        # every row the GIN indexes find, cutting each row's text (source()); each SELECT alone is
+        # answered by its index, its strpos check the only thing evaluated per row.
         for table, where, where_params in sources:
             parts.append(f"SELECT {column} FROM {table} WHERE {where}")
             params += where_params
@@ -678,7 +746,7 @@ class Matches(Expression):
         for which, conditions in probes.items():
             # A probe of the row's entry: one seek, whatever the condition (its parts OR-ed in one).
             joined = " OR ".join(f"({c})" for c in conditions) if len(conditions) > 1 else conditions[0]
-            table, where, where_params = self.query.source(which, joined)
+            table, where, where_params = self.query.source(which, joined, probe=True)
             if connection.vendor == "sqlite":
                 out.append(f"(SELECT 1 FROM {table} WHERE {where} AND rowid = {column} LIMIT 1) IS NOT NULL")
                 params += [*where_params, *column_params]
@@ -749,3 +817,21 @@ def _common(model: type[models.Model], query: _Query, rows: int) -> tuple[bool, 
         cursor.execute("SELECT " + ", ".join(parts), params)
         counts = list(cursor.fetchone())
     return sum(counts) >= wanted, counts
+
+
+def compact_postgres(table: str, pk: str, columns: list[str]):
+    """Migration operations that convert a PostgreSQL index of ``table`` from the tsvector table to the
+    compact one (text columns, GIN over functions of them) and fill it; nothing on SQLite. Backwards
+    leaves the compact table: the code that read the tsvector table is gone."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        conn = schema_editor.connection
+        if conn.vendor != "postgresql":
+            return
+        with conn.cursor() as cursor:
+            for sql in [*uninstall_sql(conn.vendor, table), *install_sql(conn.vendor, table, pk, columns)]:
+                cursor.execute(sql)
+        _fill(conn, table, pk, columns)
+
+    return [migrations.RunPython(forwards, migrations.RunPython.noop)]
