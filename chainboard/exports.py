@@ -254,25 +254,32 @@ def _kind(field) -> str:
 
 
 class _Related:
-    """A foreign key shown as the related row's name (``str()``): the rows of each chunk read in one
-    query by their keys, each cell made once per export."""
+    """The rows a foreign key refers to, read a chunk of rows at a time by their keys (one query per
+    chunk, ``in_bulk``), each kept once for the export: what ``made`` makes of it (the related row's
+    ``str()`` as a cell, or the row itself for a render that reads it). A related table with more rows
+    than :attr:`KEEP` is read again as needed rather than kept whole."""
 
-    def __init__(self, field, index: int, database: str, cell: Callable):
-        self.index, self.cell, self.cells = index, cell, {}
+    KEEP = 20_000
+
+    def __init__(self, field, index: int, database: str, made: Callable):
+        self.index, self.made, self.kept = index, made, {}
         target = field.target_field
         self.rows = field.related_model._base_manager.using(database)
         self.key = "pk" if target.primary_key else target.name
 
     def load(self, chunk: list[tuple]) -> None:
-        keys = {row[self.index] for row in chunk} - self.cells.keys()
+        keys = {row[self.index] for row in chunk} - self.kept.keys()
         keys.discard(None)
         if keys:
+            if len(self.kept) + len(keys) > self.KEEP:
+                self.kept = {}
+                keys = {row[self.index] for row in chunk} - {None}
             found = self.rows.in_bulk(keys, field_name=self.key)
             for key in keys:
-                self.cells[key] = self.cell(found.get(key))
+                self.kept[key] = self.made(found.get(key))
 
     def __call__(self, key):
-        return self.cells[key] if key is not None else self.cell(None)
+        return self.kept[key] if key is not None else self.made(None)
 
 
 class _ValuesPlan:
@@ -293,7 +300,8 @@ class _ValuesPlan:
         self.annotations = queryset.query.annotations
         self.cells = _CELLS[fmt]
         self.names: list[str] = ["pk"]
-        self.columns: list[tuple[Callable, Callable]] = []
+        # (reader of the selected tuple, its value's cell; None: the reader gives the cell)
+        self.columns: list[tuple[Callable, Callable | None]] = []
         self.related: list[_Related] = []
         for column in table.columns:
             if len(column.measures(model)) > 1:  # a measure the row picks (formatting.PerRow)
@@ -301,8 +309,10 @@ class _ValuesPlan:
             if column.render is not None:
                 if column.reads is None:
                     raise _Unplanned(column.name)
-                read = self._light(model, [], column.reads, column.render, f"Column {column.name!r}")
-                self.columns.append((read, self.cells["any"]))
+                who = f"Column {column.name!r}"
+                self.columns.append(
+                    (self._light(model, [], column.reads, column.render, self.cells["any"], who), None)
+                )
             else:
                 self.columns.append(self._path(column.name))
         if table.has_sample_flag(model):
@@ -342,9 +352,9 @@ class _ValuesPlan:
             names = getattr(function, "reads", None)
             if names is None or not inspect.isfunction(function):
                 raise _Unplanned(name)
-            read = self._light(owner, lookups, names, function, f"{owner.__name__}.{function.__name__}")
             cell = self._measured(measure) if measure is not None else self.cells["any"]
-            return self._guarded(lookups, read, cell)
+            read = self._light(owner, lookups, names, function, cell, f"{owner.__name__}.{function.__name__}")
+            return self._guarded(lookups, read, None)
         field = None
         if not path and last in self.annotations:  # Table.display_values
             lookup = last
@@ -368,12 +378,14 @@ class _ValuesPlan:
             return getter, self._measured(measure)
         return getter, self.cells[_kind(field) if field is not None else "any"]
 
-    def _guarded(self, lookups: list[str], read: Callable, cell: Callable) -> tuple[Callable, Callable]:
+    def _guarded(self, lookups: list[str], read: Callable, cell: Callable | None) -> tuple[Callable, Any]:
         """Through foreign keys, a blank cell where one of them is empty (``Column.value`` stops at the
         first None), not a choice's label for None nor a method's answer for empty fields."""
         if not lookups:
             return read, cell
         related, blank = itemgetter(self._select("__".join(lookups))), self.cells["any"](None)
+        if cell is None:  # the reader gives the cell
+            return (lambda row: read(row) if related(row) is not None else blank), None
         return (lambda row: read(row) if related(row) is not None else _ABSENT), (
             lambda value: blank if value is _ABSENT else cell(value)
         )
@@ -388,36 +400,80 @@ class _ValuesPlan:
             raise _Unplanned(name)
         return field
 
-    def _light(self, owner, lookups: list[str], names, call: Callable, who: str) -> Callable:
-        """A reader calling ``call`` with a light row (a named tuple) holding ``names`` of ``owner``."""
+    def _light(self, owner, lookups: list[str], names, call: Callable, cell: Callable, who: str) -> Callable:
+        """A reader of the cell ``cell(call(row))`` for a light row (a named tuple) holding ``names`` of
+        ``owner``: a field's value, or for a foreign key the related row (read a chunk at a time).
+
+        ``call`` reads nothing but ``names`` (that is what declaring them says), so the same values give
+        the same cell within one export: each cell is made once per distinct values (up to
+        ``_Related.KEEP`` of them at a time; values that cannot be a key, such as a JSON field's, are
+        not kept)."""
         names = tuple(names)
         if not names or not all(n.isidentifier() and not iskeyword(n) and n[0] != "_" for n in names):
             raise ImproperlyConfigured(f"{who}: reads must name attributes, not {names!r}")
-        indexes = [self._select(self._readable(owner, lookups, n, who)) for n in names]
+        related_before = len(self.related)
+        indexes, getters = [], []
+        for name in names:
+            lookup, field = self._readable(owner, lookups, name, who)
+            index = self._select(lookup)
+            indexes.append(index)
+            if field is not None and field.is_relation and name == field.name:
+                related = _Related(field, index, self.database, _identity)
+                self.related.append(related)
+                getters.append(lambda row, index=index, related=related: related(row[index]))
+            else:
+                getters.append(itemgetter(index))
+        if len(getters) == 1:
+            (get,) = getters
+
+            def values(row):
+                return (get(row),)
+
+        elif len(self.related) == related_before:  # plain values only: one itemgetter for all
+            values = itemgetter(*indexes)
+        else:
+
+            def values(row):
+                return tuple([get(row) for get in getters])
+
         # The named tuple made straight from the values (what its _make does, without a Python call).
         make = partial(tuple.__new__, namedtuple(f"{owner.__name__}Values", names))
-        if len(indexes) == 1:
-            (index,) = indexes
-            return lambda row: call(make((row[index],)))
-        get = itemgetter(*indexes)
-        return lambda row: call(make(get(row)))
+        made: dict = {}
+        keep = True
 
-    def _readable(self, owner, lookups: list[str], name: str, who: str) -> str:
-        """``name`` as ``values_list`` selects it: a concrete field, a foreign key's column
-        (``region_id``) or, on the table's own model, an annotation (``Table.display_values``); never
-        a relation, which would give its key where a model instance gives the related row."""
+        def read(row):
+            nonlocal keep
+            key = values(row)
+            if keep:
+                try:
+                    return made[key]
+                except KeyError:
+                    result = made[key] = cell(call(make(key)))
+                    if len(made) > _Related.KEEP:
+                        made.clear()
+                    return result
+                except TypeError:  # a value that cannot be a key: make each cell
+                    keep = False
+            return cell(call(make(key)))
+
+        return read
+
+    def _readable(self, owner, lookups: list[str], name: str, who: str) -> tuple[str, Any]:
+        """``name`` as ``values_list`` selects it, with its field: a concrete field, a foreign key (its
+        key selected, the related row read by key), a foreign key's column (``region_id``) or, on the
+        table's own model, an annotation (``Table.display_values``; no field)."""
         if not lookups and name in self.annotations:
-            return name
+            return name, None
         try:
             field = owner._meta.pk if name == "pk" else owner._meta.get_field(name)
         except FieldDoesNotExist:
             field = None
-        if field is None or not field.concrete or (field.is_relation and name == field.name):
+        if field is None or not field.concrete:
             raise ImproperlyConfigured(
-                f"{who} reads {name!r} of {owner.__name__}, which is not a field, a foreign key's column "
-                "(…_id) or one of the table's display values"
+                f"{who} reads {name!r} of {owner.__name__}, which is not a field, a foreign key, a foreign "
+                "key's column (…_id) or one of the table's display values"
             )
-        return "__".join([*lookups, name])
+        return "__".join([*lookups, name]), field
 
     def _choices(self, field) -> Callable:
         """A field with choices: its label, as ``get_<name>_display`` gives it; a value outside the
@@ -459,7 +515,10 @@ class _ValuesPlan:
         while chunk := list(islice(rows, CHUNK)):
             for related in self.related:
                 related.load(chunk)
-            yield from zip(*[map(cell, map(read, chunk)) for read, cell in columns], strict=True)
+            cells = [
+                map(read, chunk) if cell is None else map(cell, map(read, chunk)) for read, cell in columns
+            ]
+            yield from zip(*cells, strict=True)
 
 
 def _plan(table, queryset, fmt: str) -> _ValuesPlan | None:

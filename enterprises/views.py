@@ -131,30 +131,17 @@ UNIT, RECORD = "\x1f", "\x1e"  # separators inside the joined chains-and-roles s
 def chain_roles(enterprise) -> str:
     text = getattr(enterprise, "chain_roles_text", False)
     if text is not False:  # annotated by EnterpriseTable (None: no membership in the reader's scope)
-        return _chains_text(get_language(), text) if text else None
-    rows = [
-        (m.chain.name, m.role, "1" if m.is_sample else "")
-        for m in enterprise.memberships.select_related("chain")
-    ]
-    return _joined(rows, get_language())
+        rows = sorted(tuple(item.split(UNIT, 2)) for item in text.split(RECORD)) if text else []
+    else:
+        rows = [
+            (m.chain.name, m.role, "1" if m.is_sample else "")
+            for m in enterprise.memberships.select_related("chain")
+        ]
+    return "、".join(_membership_text(name, role, sample == "1") for name, role, sample in rows) or None
 
 
-@lru_cache(maxsize=4096)
-def _chains_text(language: str | None, text: str) -> str | None:
-    """The joined chains-and-roles string as read, in ``language``: made once per distinct string (an
-    export of 100,000 enterprises has a few hundred)."""
-    return _joined(sorted(tuple(item.split(UNIT, 2)) for item in text.split(RECORD)), language)
-
-
-def _joined(rows, language: str | None) -> str | None:
-    return (
-        "、".join(_membership_text(name, role, sample == "1", language) for name, role, sample in rows)
-        or None
-    )
-
-
-def _membership_text(chain: str, role: str, sample: bool, language: str | None) -> str:
-    text = f"{chain}·{_role_label(language, role)}"
+def _membership_text(chain: str, role: str, sample: bool) -> str:
+    text = f"{chain}·{_role_label(get_language(), role)}"
     # A sample membership (示例数据) says so in the list and its export, like every sample record.
     return _("%(membership)s (sample data)") % {"membership": text} if sample else text
 
@@ -166,9 +153,10 @@ def _role_label(language: str | None, role: str) -> str:
 
 
 def region_label(enterprise):
-    if hasattr(enterprise, "region_name"):  # annotated by EnterpriseTable
+    if hasattr(enterprise, "region_name"):  # annotated by EnterpriseTable (a list page's rows)
         return location_label(enterprise.region_name, enterprise.region_level)
-    return enterprise.get_region_display()
+    region = enterprise.region  # an export reads the regions by key, once each (Column.reads)
+    return None if region is None else location_label(region.name, region.level)
 
 
 class EnterpriseViewSet(ViewSet):
@@ -188,9 +176,7 @@ class EnterpriseViewSet(ViewSet):
         columns=[
             Column("name", order_by="name", link=True),
             Column("uscc", order_by="uscc"),
-            Column(
-                "region", render=region_label, order_by="region__code", reads=("region_name", "region_level")
-            ),
+            Column("region", render=region_label, order_by="region__code", reads=("region",)),
             # The class's code is its primary key: read from the row, no join.
             Column(
                 "industry_class.code",

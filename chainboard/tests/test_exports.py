@@ -393,7 +393,7 @@ def test_a_render_is_read_from_values_when_it_says_what_it_reads(world):
     plan, from_values = exported(Column("name", render=shout.render, reads=("name", "region_id")))
     assert plan is not None and [list(row) for row in from_values] == [list(row) for row in from_instances]
     assert from_values[0] == ("景柏服饰!140525", "否")
-    for reads in (("nickname",), ("region",), ("_state",)):  # not a field; a relation; not an attribute
+    for reads in (("nickname",), ("memberships",), ("_state",)):  # not a field; to-many; not an attribute
         with pytest.raises(ImproperlyConfigured):
             exported(Column("name", render=shout.render, reads=reads))
 
