@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chainboard.tables import reads
+
 
 class PeriodType(models.TextChoices):
     YEAR = "year", gettext_lazy("year")
@@ -74,6 +76,7 @@ class PeriodFields(models.Model):
         abstract = True
 
     @property
+    @reads("period_type", "year", "month")  # an export computes it from these values
     def period(self) -> str:
         return period_label(self.period_type, self.year, self.month)
 

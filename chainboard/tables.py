@@ -17,6 +17,22 @@ from chainboard.formatting import Measure, PerRow
 SAMPLE_LABEL = _("Sample data")
 
 
+def reads(*names: str):
+    """Mark what a model's property, method or own ``get_<name>_display`` reads of its row (fields, a
+    foreign key, a foreign key's column), when a table's column shows it: an export then computes it from
+    those values alone, without a model instance per row (chainboard/exports.py)::
+
+        @reads("light_rule", "light_params")
+        def get_light_rule_display(self): ...
+    """
+
+    def mark(function):
+        function.reads = names
+        return function
+
+    return mark
+
+
 @dataclass
 class Column:
     name: str  # attribute path on the row, dotted ("region.name"), or a key of Table.render_<name>
@@ -24,6 +40,11 @@ class Column:
     order_by: str | None = None  # ORM field to sort by; None: not sortable
     link: bool = False  # link the cell to the row's detail page
     render: Callable[[Any], Any] | None = None
+    # What ``render`` reads of its row: fields, foreign keys (the related row), foreign keys' columns
+    # (``region_id``) or the table's display values. An export then reads them with ``values_list`` and
+    # hands ``render`` a light row holding only these, once per distinct values; without it, the export
+    # builds a model instance per row (chainboard/exports.py, docs/exports.md).
+    reads: tuple[str, ...] | None = None
 
     def value(self, row: Any) -> Any:
         """The cell: a :class:`formatting.Quantity` for a number with a measure (the owning model's

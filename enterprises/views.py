@@ -153,9 +153,10 @@ def _role_label(language: str | None, role: str) -> str:
 
 
 def region_label(enterprise):
-    if hasattr(enterprise, "region_name"):  # annotated by EnterpriseTable
+    if hasattr(enterprise, "region_name"):  # annotated by EnterpriseTable (a list page's rows)
         return location_label(enterprise.region_name, enterprise.region_level)
-    return enterprise.get_region_display()
+    region = enterprise.region  # an export reads the regions by key, once each (Column.reads)
+    return None if region is None else location_label(region.name, region.level)
 
 
 class EnterpriseViewSet(ViewSet):
@@ -175,15 +176,16 @@ class EnterpriseViewSet(ViewSet):
         columns=[
             Column("name", order_by="name", link=True),
             Column("uscc", order_by="uscc"),
-            Column("region", render=region_label, order_by="region__code"),
+            Column("region", render=region_label, order_by="region__code", reads=("region",)),
             # The class's code is its primary key: read from the row, no join.
             Column(
                 "industry_class.code",
                 label=_("industry class"),
                 order_by="industry_class__code",
                 render=lambda row: row.industry_class_id,
+                reads=("industry_class_id",),
             ),
-            Column("chains", label=_("chains and roles"), render=chain_roles),
+            Column("chains", label=_("chains and roles"), render=chain_roles, reads=("chain_roles_text",)),
         ],
         default_order=("name",),
     )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chainboard.formatting import MONEY
 from chainboard.models import NON_NEGATIVE, AuditedModel
+from chainboard.tables import reads
 from chainboard.workflow import Transition, Workflow
 
 PROJECT_SCOPE = {"chain": "chain", "region": "region__path", "enterprise": "owner"}
@@ -376,6 +377,7 @@ class Project(AuditedModel):
     def __str__(self) -> str:
         return self.name
 
+    @reads("light_rule", "light_params")  # an export computes it from these values alone
     def get_light_rule_display(self) -> str:
         """The rule that set the light, in the reader's language (the list, the detail, exports)."""
         from projects.lights import describe

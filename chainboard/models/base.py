@@ -14,6 +14,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from chainboard.tables import reads
+
 # Amounts and counts a person types that cannot be negative (investment, output, tax).
 NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("Enter a value of zero or more."))]
 
@@ -103,6 +105,7 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
+    @reads("source")  # an export computes it from the value alone
     def get_source_display(self) -> str:
         """The source in the reader's language (chainboard/sources.py); tables, detail pages and
         exports read it, as they read a choice field's label."""

@@ -160,3 +160,303 @@ def test_an_xlsx_sheet_holds_each_value_as_written():
     calamine = CalamineWorkbook.from_filelike(io.BytesIO(written)).get_sheet_by_name("企业").to_python()
     assert calamine[1 + 4][1] == "=SUM(A1:A2)" and calamine[1 + 12][1] == -42
     assert calamine[1 + 7][1] == "_x0041_ looks like an escape"
+
+
+# ---- the files, as they were before exports read values ----------------------------------------------------
+
+
+@pytest.fixture
+def kinds(world):
+    """The world with a row of each kind a list exports: an enterprise at city level, sample, with a
+    sample chain-core membership and a chain-leader one, an industry class and a USCC; names with tags, a
+    formula and a phone number; investment leads with stages, sources, money (confidential), dates and a
+    segment; a project with its stage, light and light rule, money and a planned start; a user's last
+    login (a time, shown in local time)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from accounts.models import User
+    from chainboard.scope import SystemActor
+    from chainboard.tests.test_imports import uscc
+    from enterprises.models import Enterprise, Membership
+    from industries.models import IndustryClass
+    from investment.models import Lead, LeadStage, SourceKind, Team
+    from projects.models import Light, Project, ProjectStage
+
+    actor = SystemActor("test:exports")
+    city = Enterprise(
+        name="森鹅",
+        region=world.regions["140500"],
+        uscc=uscc(77),
+        industry_class=IndustryClass.objects.get(code="C1741"),
+        is_sample=True,
+    )
+    city = actions.create_direct(actor, city)
+    actions.create_direct(
+        actor, Membership(enterprise=city, chain=world.chains["silk"], role="core", is_sample=True)
+    )
+    actions.create_direct(actor, Membership(enterprise=city, chain=world.chains["other"], role="leader"))
+    for name in ("<b>粗体</b>丝绸", "=HYPERLINK(1)", "+86 356 2021234"):
+        actions.create_direct(actor, Enterprise(name=name, region=world.regions["140581"]))
+    team = actions.create_direct(actor, Team(name="丝绸小分队", chain=world.chains["silk"]))
+    for company, stage, source, amount, next_step, segment in (
+        (
+            "宁波锦绣丝绸有限公司",
+            LeadStage.CONTACT,
+            SourceKind.TEAM_VISIT,
+            Decimal("300000000.00"),
+            None,
+            None,
+        ),
+        (
+            "苏州云锦有限公司",
+            LeadStage.NEGOTIATING,
+            SourceKind.ONLINE,
+            Decimal("1234.50"),
+            dt.date(2026, 3, 1),
+            "织造",
+        ),
+    ):
+        lead = Lead(
+            company_name=company,
+            chain=world.chains["silk"],
+            landing_region=world.regions["140581"],
+            team=team,
+            planned_investment=amount,
+            opened_on=dt.date(2026, 1, 10),
+            stage=stage,
+            source_kind=source,
+            next_step_on=next_step,
+            segment=world.segments[segment] if segment else None,
+        )
+        if stage == LeadStage.NEGOTIATING:
+            lead.negotiating_on = dt.date(2026, 2, 1)
+        actions.create_direct(actor, lead)
+    project = Project(
+        name="年产万吨丝绸项目",
+        chain=world.chains["silk"],
+        region=world.regions["140581"],
+        owner=world.enterprises["luanfu"],
+        stage=ProjectStage.SIGNED,
+        total_investment=Decimal("123456789.50"),
+        planned_start=dt.date(2027, 3, 1),
+    )
+    project = actions.create_direct(actor, project)
+    Project.objects.filter(pk=project.pk).update(
+        light=Light.GREY, light_rule="start_ahead", light_params={"planned_start": "2027-03-01"}
+    )
+    User.objects.filter(pk=world.users["office"].pk).update(
+        last_login=dt.datetime(2026, 12, 4, 6, 5, 9, tzinfo=dt.UTC)
+    )
+    return world
+
+
+# (list, role) → the CSV's lines, as the code before values wrote them (2026-12-05, main at e6b1d7c).
+FILES_BEFORE: dict[tuple[str, str], list[str]] = {
+    ("enterprises", "office"): [
+        "\ufeff名称,统一社会信用代码,行政区划,行业分类,所属产业链及角色,示例数据",
+        "景柏服饰,,泽州县,,丝麻纺织服装产业链·成员企业,否",
+        "森鹅,91140581MA0000077Y,晋城市（县区未知）,C1741,丝麻纺织服装产业链·链核企业（示例数据）,是",
+        "潞安府潞绸,,高平市,,丝麻纺织服装产业链·成员企业,否",
+        "",
+    ],
+    ("enterprises", "county"): [
+        "\ufeff名称,统一社会信用代码,行政区划,行业分类,所属产业链及角色,示例数据",
+        "+86 356 2021234,,高平市,,,否",
+        "粗体丝绸,,高平市,,,否",
+        "'=HYPERLINK(1),,高平市,,,否",
+        "潞安府潞绸,,高平市,,丝麻纺织服装产业链·成员企业,否",
+        "高平其他企业,,米山镇,,其他产业链·成员企业,否",
+        "",
+    ],
+    ("leads", "investment"): [
+        "\ufeff企业名称,阶段,产业链,招商小分队,环节,线索来源,计划投资（元）,下一步时间,登记日期,示例数据",
+        "宁波锦绣丝绸有限公司,接触,丝麻纺织服装产业链,丝绸小分队,,小分队走访,300000000,,2026-01-10,否",
+        "苏州云锦有限公司,洽谈,丝麻纺织服装产业链,丝绸小分队,织造,网络招商,1234.5,2026-03-01,2026-01-10,否",
+        "",
+    ],
+    ("leads", "county"): [
+        "\ufeff企业名称,阶段,产业链,招商小分队,环节,线索来源,下一步时间,登记日期,示例数据",
+        "宁波锦绣丝绸有限公司,接触,丝麻纺织服装产业链,丝绸小分队,,小分队走访,,2026-01-10,否",
+        "苏州云锦有限公司,洽谈,丝麻纺织服装产业链,丝绸小分队,织造,网络招商,2026-03-01,2026-01-10,否",
+        "",
+    ],
+    ("projects", "office"): [
+        "\ufeff名称,阶段,红黄绿灯,亮灯规则,项目业主,行政区划,总投资（元）,计划开工,示例数据",
+        "年产万吨丝绸项目,签约,灰灯（无计划数据）,计划开工 2027-03-01，尚未到期。,潞安府潞绸,高平市,123456789.5,2027-03-01,否",
+        "",
+    ],
+    ("users", "admin"): [
+        "\ufeff用户名,姓名,单位,启用,上次登录,示例数据",
+        "admin,admin,,是,,否",
+        "auditor,auditor,,是,,否",
+        "chief,chief,,是,,否",
+        "county,county,,是,,否",
+        "enterprise,enterprise,,是,,否",
+        "investment,investment,,是,,否",
+        "office,office,,是,2026-12-04 14:05:09,否",
+        "outsider,outsider,,是,,否",
+        "security_admin,security_admin,,是,,否",
+        "",
+    ],
+    ("grants", "admin"): [
+        "\ufeff用户,角色,产业链,行政区划,企业,承办单位,示例数据",
+        "admin,系统管理员,,,,,否",
+        "auditor,审计员,,,,,否",
+        "county,县区/乡镇工作人员,,高平市,,,否",
+        "enterprise,企业用户,,,景柏服饰,,否",
+        "investment,招商小分队,丝麻纺织服装产业链,,,,否",
+        "security_admin,安全管理员,,,,,否",
+        "",
+    ],
+}
+
+LISTS = {
+    "enterprises": "enterprises:enterprise_list",
+    "leads": "investment:lead_list",
+    "projects": "projects:project_list",
+    "users": "accounts:user_list",
+    "grants": "accounts:grant_list",
+}
+LIST_ROLES = [
+    ("enterprises", "office"),
+    ("enterprises", "county"),
+    ("leads", "investment"),
+    ("leads", "county"),  # without the right to the planned amounts
+    ("projects", "office"),
+    ("users", "admin"),
+    ("grants", "admin"),
+]
+
+
+def csv_lines(client, user, list_name: str) -> list[str]:
+    from accounts.models import User
+
+    last_login = User.objects.filter(pk=user.pk).values_list("last_login", flat=True).get()
+    client.force_login(user)
+    User.objects.filter(pk=user.pk).update(last_login=last_login)  # as before: the users list shows it
+    response = client.get(reverse(LISTS[list_name]), {"export": "csv"})
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode("utf-8").split("\r\n")
+
+
+@pytest.mark.parametrize(("list_name", "role"), LIST_ROLES)
+def test_a_csv_export_is_the_file_it_was_before_exports_read_values(client, kinds, list_name, role):
+    """Choices, dates, times, decimals, money, to-many text, yes/no, foreign keys' names, a computed
+    display, tags, formulas, confidential columns left out for a role without the right, and scope."""
+    assert csv_lines(client, kinds.users[role], list_name) == FILES_BEFORE[(list_name, role)]
+
+
+def test_an_xlsx_export_writes_dates_and_times_as_date_cells_and_numbers_as_numbers(client, kinds):
+    from python_calamine import CalamineWorkbook
+
+    client.force_login(kinds.users["investment"])
+    leads = client.get(reverse("investment:lead_list"), {"export": "xlsx"}).content
+    sheet = load_workbook(io.BytesIO(leads)).active
+    header = [c.value for c in next(sheet.iter_rows())]
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    opened = rows["苏州云锦有限公司"][header.index("登记日期")]
+    assert opened.is_date and opened.number_format == "yyyy-mm-dd"
+    assert opened.value.date().isoformat() == "2026-01-10"
+    amount = rows["苏州云锦有限公司"][header.index("计划投资（元）")]
+    assert amount.data_type == "n" and amount.value == 1234.5
+    assert rows["宁波锦绣丝绸有限公司"][header.index("下一步时间")].value is None  # unknown: blank
+    calamine = CalamineWorkbook.from_filelike(io.BytesIO(leads)).get_sheet_by_index(0).to_python()
+    assert str(calamine[1][header.index("登记日期")]).startswith("2026-01-10")  # the importer reads a date
+
+    client.force_login(kinds.users["admin"])
+    users = client.get(reverse("accounts:user_list"), {"export": "xlsx"}).content
+    sheet = load_workbook(io.BytesIO(users)).active
+    header = [c.value for c in next(sheet.iter_rows())]
+    (office,) = [row for row in sheet.iter_rows(min_row=2) if row[0].value == "office"]
+    login = office[header.index("上次登录")]
+    assert login.is_date and login.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert f"{login.value:%Y-%m-%d %H:%M:%S}" == "2026-12-04 14:05:09"  # 06:05:09 UTC, in local time
+
+
+def test_a_render_is_read_from_values_when_it_says_what_it_reads(world):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from chainboard import exports
+    from chainboard.tables import Column, Table
+    from enterprises.models import Enterprise
+
+    queryset = Enterprise.objects.order_by("name")
+
+    def exported(*columns):
+        table = Table(columns=list(columns))
+        return exports._plan(table, queryset, "csv"), list(exports.export_rows(table, queryset, "csv"))
+
+    shout = Column("name", render=lambda row: f"{row.name}!{row.region_id}")
+    plan, from_instances = exported(shout)
+    assert plan is None  # a render that declares nothing: model instances
+    plan, from_values = exported(Column("name", render=shout.render, reads=("name", "region_id")))
+    assert plan is not None and [list(row) for row in from_values] == [list(row) for row in from_instances]
+    assert from_values[0] == ("景柏服饰!140525", "否")
+    for reads in (("nickname",), ("memberships",), ("_state",)):  # not a field; to-many; not an attribute
+        with pytest.raises(ImproperlyConfigured):
+            exported(Column("name", render=shout.render, reads=reads))
+
+
+def test_an_export_asks_the_same_queries_for_more_rows(client, world):
+    """Related rows' names (a grant's user, chain, region, enterprise) are read a chunk at a time, not
+    per row: the queries of an export do not grow with its rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Grant, User
+    from accounts.roles import Role
+    from chainboard.scope import SystemActor
+
+    client.force_login(world.users["admin"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("accounts:grant_list"), {"export": "csv"})
+            b"".join(response.streaming_content)
+        return len(ctx.captured_queries)
+
+    queries()  # the first request after the login saves the session
+    before = queries()
+    actor = SystemActor("test:exports")
+    for i in range(12):
+        user = User(username=f"clerk{i}", full_name=f"clerk{i}")
+        user.set_unusable_password()
+        user = actions.create_direct(actor, user)
+        actions.create_direct(actor, Grant(user=user, role=Role.COUNTY, region=world.regions["140525"]))
+    assert queries() == before
+
+
+def test_a_path_through_an_empty_foreign_key_exports_a_blank_cell_as_instances_do(kinds, monkeypatch):
+    """A choice, a computed display, a measured number and a related row's name, each through a foreign
+    key that one lead fills and the other leaves empty: read as values, the cells an instance gives."""
+    from chainboard import exports
+    from chainboard.tables import Column, Table, reads
+    from investment.models import Lead
+    from projects.models import Project
+
+    Lead.objects.filter(company_name="苏州云锦有限公司").update(project=Project.objects.get())
+    # A display that answers even for empty fields: an empty project must still give a blank cell.
+    monkeypatch.setattr(
+        Project, "get_light_rule_display", reads("light_rule")(lambda self: f"rule {self.light_rule}")
+    )
+    table = Table(
+        columns=[
+            Column("company_name"),
+            Column("project.light_rule"),  # a model's own display that says what it reads
+            Column("project.total_investment"),  # money
+            Column("project.region"),  # the region's name
+            Column("segment.chain.level"),  # a choice, two keys away
+        ]
+    )
+    queryset = Lead.objects.order_by("company_name")
+    for fmt in ("csv", "xlsx"):
+        assert exports._plan(table, queryset, fmt) is not None
+        from_values = [list(row) for row in exports.export_rows(table, queryset, fmt)]
+        cell = exports.neutralise if fmt == "csv" else exports.xlsx_value
+        from_instances = list(exports._rows(table, queryset, cell))
+        assert from_values == from_instances
+    assert from_values == [
+        ["宁波锦绣丝绸有限公司", "", "", "", "", "否"],
+        ["苏州云锦有限公司", "rule start_ahead", 123456789.5, "高平市", "市", "否"],
+    ]

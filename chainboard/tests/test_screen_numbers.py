@@ -9,6 +9,7 @@ export), and a money column an export holds as text. Then one test per rule the 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -322,13 +323,28 @@ def test_every_export_holds_numbers_iso_dates_and_a_sample_column(client, data, 
                 and not ISO_DATE_OR_TIME.match(cell)
             ):
                 problems.append(f"not an ISO date: {cell!r}")
+            if fmt == "xlsx" and isinstance(cell, str) and ISO_DATE_OR_TIME.match(cell):
+                problems.append(f"a date as text, not a date cell: {cell!r}")
     if any(f.name == "is_sample" for f in model._meta.concrete_fields):
         assert header[-1] == sample_heading, header
         flagged = sum(1 for row in body if row[-1] in ("是", "Yes", True))
         samples = model.objects.restrict(data.users["reader"], "view").filter(is_sample=True).count()
         if flagged != samples:
             problems.append(f"{flagged} rows flagged as sample of {samples}")
+    if fmt == "xlsx":  # a date the CSV writes as ISO text is a date cell here, the same date
+        _header, *as_text = read_export(
+            client.get(reverse(viewset.names()["list"]), {"export": "csv"}), "csv"
+        )
+        for text_row, row in zip(as_text, body, strict=True):
+            for text, cell in zip(text_row, row, strict=False):
+                if ISO_DATE_OR_TIME.match(text) and not same_date(text, cell):
+                    problems.append(f"{text} exported as {cell!r}")
     assert not problems, f"{viewset.url_prefix} {fmt} ({language}): " + "; ".join(dict.fromkeys(problems))
+
+
+def same_date(text: str, cell) -> bool:
+    """Whether an XLSX cell is a date cell holding the date (or time) ``text`` says."""
+    return isinstance(cell, dt.datetime) and text in (cell.date().isoformat(), f"{cell:%Y-%m-%d %H:%M:%S}")
 
 
 def test_the_walk_would_see_each_kind_of_problem():
