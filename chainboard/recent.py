@@ -64,8 +64,7 @@ def _visible(user, models_by_type: dict[int, type[models.Model]], batch) -> set[
     """(kind, record id) of the batch's records that the user may view now: one query."""
     wanted: dict[int, set[int]] = defaultdict(set)
     for _pk, content_type_id, object_id in batch:
-        if object_id.isdigit():  # integer keys only (viewable_kinds): anything else is nobody's record
-            wanted[content_type_id].add(int(object_id))
+        wanted[content_type_id].add(object_id)
     parts = [
         # Joins, not the scope's subqueries: a few rows sought by key (scope.restrict).
         scope.restrict(models_by_type[ct]._base_manager.filter(pk__in=sorted(ids)), user, "view", joins=True)
@@ -95,14 +94,14 @@ def recent_changes(user, shown: int = SHOWN) -> list[dict[str, Any]] | None:
     below, size = None, BATCH
     while len(found) < shown:
         rows = window if below is None else window.filter(pk__lt=below)
-        batch = list(rows.order_by("-pk").values_list("pk", "content_type_id", "object_id")[:size])
+        read = list(rows.order_by("-pk").values_list("pk", "content_type_id", "object_id")[:size])
+        # Integer keys only (viewable_kinds): anything else is nobody's record.
+        batch = [(pk, ct, int(object_id)) for pk, ct, object_id in read if object_id.isdigit()]
         visible = _visible(user, models_by_type, batch)
-        found += [
-            pk for pk, ct, object_id in batch if object_id.isdigit() and (ct, int(object_id)) in visible
-        ]
-        if len(batch) < size:
+        found += [pk for pk, ct, object_id in batch if (ct, object_id) in visible]
+        if len(read) < size:
             break  # the window's end
-        below, size = batch[-1][0], size * GROWTH
+        below, size = read[-1][0], size * GROWTH
     if not found:
         return []
     entries = AuditEntry.objects.filter(pk__in=found[:shown]).select_related("content_type", "user")
