@@ -59,6 +59,9 @@ from chainboard import formatting
 
 CHUNK = 2000
 MAX_CELL_TEXT = 32767  # Excel's limit on a cell's text
+# Excel's limit on a sheet's rows, the header row included. XlsxWriter does not fail past it: each write
+# returns -1 and the row is dropped, so a longer export would arrive cut short without a word.
+XLSX_MAX_ROWS = 1_048_576
 DATE_FORMAT, DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"  # an XLSX date cell's number format
 # Characters an XML worksheet cannot hold (XlsxWriter would write them as _xHHHH_ escapes).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -566,12 +569,23 @@ def _sorted_not_walked(queryset):
     return queryset.order_by(*terms) if terms else queryset
 
 
+class TooManyRows(ValueError):
+    """More rows than a worksheet holds (:data:`XLSX_MAX_ROWS`): the file would be cut short."""
+
+
+def xlsx_too_long(count: int) -> bool:
+    """Would ``count`` rows under a header row overflow a worksheet?"""
+    return count + 1 > XLSX_MAX_ROWS
+
+
 def write_xlsx(title: str, headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     """One sheet named ``title``: the headers, then the rows; text as text cells, numbers as numbers,
     dates and times as date cells (``yyyy-mm-dd``, ``yyyy-mm-dd hh:mm:ss``; an aware time in local time).
 
     Control characters, which a worksheet cannot hold, are dropped; text is cut at Excel's 32,767
-    characters; an empty cell, or a number that is not finite, is left blank."""
+    characters; an empty cell, or a number that is not finite, is left blank. More rows than a worksheet
+    holds raise :class:`TooManyRows` rather than write a file that silently lacks the rest (callers
+    count first and tell the user; this is the last guard)."""
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -584,6 +598,9 @@ def write_xlsx(title: str, headers: list[str], rows: Iterable[list[Any]]) -> byt
     write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
     date, datetime, isfinite = dt.date, dt.datetime, math.isfinite
     for number, values in enumerate(_with_header(headers, rows)):
+        if number >= XLSX_MAX_ROWS:
+            workbook.close()
+            raise TooManyRows(number)
         for column, value in enumerate(values):
             kind = type(value)
             if kind is str:

@@ -460,3 +460,39 @@ def test_a_path_through_an_empty_foreign_key_exports_a_blank_cell_as_instances_d
         ["宁波锦绣丝绸有限公司", "", "", "", "", "否"],
         ["苏州云锦有限公司", "rule start_ahead", 123456789.5, "高平市", "市", "否"],
     ]
+
+
+def test_an_xlsx_export_longer_than_a_sheet_is_refused_with_the_count_and_changes_nothing(
+    client, world, monkeypatch
+):
+    """XlsxWriter drops rows past a sheet's last row without failing: the export says so instead of
+    sending a file that silently lacks the rest (the limit lowered to 1 row under the header here)."""
+    from chainboard import exports
+
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 2)
+    client.force_login(world.users["office"])
+    url = reverse("enterprises:enterprise_list")
+    response = client.get(url + "?q=&export=xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    assert response["Location"] == url + "?q="  # back to the same list, without the export
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    from enterprises.models import Enterprise
+
+    count = Enterprise.objects.restrict(world.users["office"], "view").count()
+    assert count > 1
+    assert f"This list has {count:,} rows; an XLSX sheet holds at most 1." in page
+    assert "export it as CSV" in page
+    # a list that fits is still exported, and CSV has no such limit
+    fits = client.get(url + "?q=潞安&export=xlsx")
+    assert fits.status_code == 200
+    assert len(list(load_workbook(io.BytesIO(fits.content)).active.iter_rows())) == 2
+    assert client.get(url + "?export=csv").status_code == 200
+
+
+def test_write_xlsx_refuses_rows_past_a_sheet_rather_than_dropping_them(monkeypatch):
+    from chainboard import exports
+
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
+    assert len(exports.write_xlsx("t", ["a"], [["1"], ["2"]])) > 0
+    with pytest.raises(exports.TooManyRows):
+        exports.write_xlsx("t", ["a"], [["1"], ["2"], ["3"]])

@@ -337,9 +337,22 @@ class ListView(EntityView):
             queryset = queryset.order_by(*table.default_order)
         export = request.GET.get("export")
         if export in {"csv", "xlsx"}:
-            from chainboard.exports import export_response
+            from chainboard import exports
 
-            return export_response(
+            if export == "xlsx" and exports.xlsx_too_long(count := queryset.count()):
+                # A worksheet holds 1,048,575 rows under its header; a longer file would be cut short.
+                messages.error(
+                    request,
+                    _(
+                        "This list has %(count)s rows; an XLSX sheet holds at most %(limit)s. Filter the "
+                        "list further or export it as CSV."
+                    )
+                    % {"count": f"{count:,}", "limit": f"{exports.XLSX_MAX_ROWS - 1:,}"},
+                )
+                query = request.GET.copy()
+                query.pop("export")
+                return HttpResponseRedirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+            return exports.export_response(
                 export,
                 str(self.model._meta.verbose_name_plural),
                 table,
