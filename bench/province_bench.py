@@ -114,8 +114,13 @@ class Target:
         if self.kind == "sqlite":
             return sqlite3.connect(self.path)
         import psycopg
+        from django.conf import settings
 
-        return psycopg.connect(self.url, autocommit=True)
+        # The application's session settings too (jit = off unless CHAINBOARD_PG_JIT): both sides plan alike.
+        options = (
+            settings.DATABASES["default"].get("OPTIONS", {}).get("options") if settings.configured else None
+        )
+        return psycopg.connect(self.url, autocommit=True, **({"options": options} if options else {}))
 
     def size(self) -> str:
         if self.kind == "sqlite":

@@ -140,8 +140,18 @@ SQLITE_CACHE_KIB = env_int("CHAINBOARD_SQLITE_CACHE_KIB", 64 * 1024)
 SQLITE_BUSY_SECONDS = env_int("CHAINBOARD_SQLITE_BUSY_SECONDS", 60)
 # A page that found the database busy asks the browser or client to try again after this many seconds.
 BUSY_RETRY_SECONDS = env_int("CHAINBOARD_BUSY_RETRY_SECONDS", 5)
+# PostgreSQL's JIT compiles a query's expressions to machine code when the planner's cost estimate passes
+# jit_above_cost; for this application's queries (counts, pages and statistics over up to millions of
+# rows) the compiling took longer than it saved: 2.7 s of an export query's time, a quarter of the
+# statistics by unit (bench/README.md, "PostgreSQL without JIT"). Off unless CHAINBOARD_PG_JIT=true.
+PG_JIT = env_bool("CHAINBOARD_PG_JIT", False)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if not PG_JIT and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        DATABASES["default"].setdefault("OPTIONS", {})
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            DATABASES["default"]["OPTIONS"].get("options", "") + " -c jit=off"
+        ).strip()
 else:
     DATABASES = {
         "default": {
