@@ -29,7 +29,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, Value
+from django.db.models import BooleanField, Case, Exists, Func, IntegerField, Subquery, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -189,11 +189,23 @@ def has_sample(model, user) -> bool:
     return samples_for(user, [model])[model]
 
 
-def _probe_row(user, probes: dict[str, Exists]) -> tuple:
-    """The values of ``probes`` in one query: a row of ``EXISTS``, selected from the user's own row (a row
-    that is there whenever someone asks)."""
+def _probe_row(user, probes: dict[str, Any]) -> tuple | None:
+    """The values of ``probes`` (scalar expressions: ``EXISTS``, counts) in one query, selected from the
+    user's own row (a row that is there whenever someone asks); None when the user has no row."""
     row = get_user_model()._base_manager.filter(pk=user.pk).annotate(**probes).values_list(*probes)
-    return row.order_by().first() or (False,) * len(probes)
+    return row.order_by().first()
+
+
+def _samples(model):
+    return model.objects.filter(is_sample=Value(True))
+
+
+def _sample_probe(user, model) -> Case:
+    """Whether the user's scope holds sample rows of ``model``, as one expression: the scoped probe only
+    when the table holds any sample at all (``CASE`` evaluates its branch only then: an unused uncorrelated
+    subquery is never run, on PostgreSQL as on SQLite)."""
+    scoped = Exists(scope.restrict(_samples(model), user, "view", joins=True))
+    return Case(When(Exists(_samples(model)), then=scoped), default=Value(False), output_field=BooleanField())
 
 
 def samples_for(user, models) -> dict[type, bool]:
@@ -204,19 +216,52 @@ def samples_for(user, models) -> dict[type, bool]:
     probed = [model for model in dict.fromkeys(models) if hasattr(model, "is_sample")]
     if not probed or getattr(user, "pk", None) is None:
         return out
-
-    def samples(model):
-        return model.objects.filter(is_sample=Value(True))
-
-    held = _probe_row(user, {f"s{i}": Exists(samples(model)) for i, model in enumerate(probed)})
-    probed = [model for model, flag in zip(probed, held, strict=True) if flag]
+    held = _probe_row(user, {f"s{i}": Exists(_samples(model)) for i, model in enumerate(probed)})
+    probed = [model for model, flag in zip(probed, held or (), strict=False) if flag]
     if probed:
         probes = {
-            f"s{i}": Exists(scope.restrict(samples(model), user, "view", joins=True))
+            f"s{i}": Exists(scope.restrict(_samples(model), user, "view", joins=True))
             for i, model in enumerate(probed)
         }
-        out.update(zip(probed, (bool(flag) for flag in _probe_row(user, probes)), strict=True))
+        flags = _probe_row(user, probes) or (False,) * len(probed)
+        out.update(zip(probed, (bool(flag) for flag in flags), strict=True))
     return out
+
+
+class _CountRows(Func):
+    """``COUNT(*)`` as a plain expression: selected alone from a queryset it counts the queryset's rows,
+    without the ``GROUP BY`` an aggregate annotation would add."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+def count_subquery(queryset) -> Subquery | None:
+    """``queryset.count()`` as a scalar subquery, to be asked beside others in one query; None for a
+    queryset whose count Django must wrap (sliced, distinct, grouped, combined). A scoped queryset counts
+    the far rows ``restrict`` gave it (``ScopedQuerySet.counted``, docs/scope.md, "Counting a scope")."""
+    rows = queryset.counted() if hasattr(queryset, "counted") else queryset
+    query = rows.query
+    if query.is_sliced or query.distinct or query.combinator or query.group_by is not None:
+        return None
+    return Subquery(rows.order_by().values(n=_CountRows()))
+
+
+def once(user, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per request for ``key``: kept on the user object (which lives for one request),
+    as ``scope.grants`` keeps the grants, and dropped with them (``scope.forget``). For what two cards
+    read alike (the chains in scope, the open instructions), so the second does not ask again; never a
+    figure kept across requests (docs/desk.md, "Cold, every card")."""
+    grants = scope.grants(user)
+    memo = getattr(user, "_chainboard_desk_once", None)
+    if memo is None or memo[0] is not grants:
+        if not grants:  # no signed-in user with a role: nothing to share
+            return compute()
+        memo = (grants, {})
+        user._chainboard_desk_once = memo
+    if key not in memo[1]:
+        memo[1][key] = compute()
+    return memo[1][key]
 
 
 def describe(user, model) -> str | None:
@@ -243,27 +288,46 @@ def describe(user, model) -> str | None:
 
 
 def counts_for(user) -> list[dict]:
-    """The strip of counts: each registered kind the user may view, counted through ``restrict``; the
-    kinds' sample-data probes in one query (``samples_for``), their scopes in words once per distinct
-    scope (``describe``)."""
+    """The strip of counts: each registered kind the user may view, counted through ``restrict``, and
+    whether the user's scope holds sample data of it, all in one query of scalar subqueries (a count and
+    a sample probe per kind, selected from the user's row: one round trip, not two per kind); the kinds'
+    scopes in words once per distinct scope (``describe``)."""
     discover()
     shown = []
     for count in sorted(COUNTS, key=lambda c: c.order):
         url = _url(count.url_name) if may_view(user, count.model) else None
         if url is not None:
             shown.append((count, url, apps.get_model(count.model)))
-    samples = samples_for(user, [model for _count, _url, model in shown])
+    if not shown:
+        return []
+    querysets = [model.objects.restrict(user, "view") for _count, _url, model in shown]
+    probes: dict[str, Any] = {}
+    for i, queryset in enumerate(querysets):
+        counted = count_subquery(queryset)
+        if counted is not None:
+            probes[f"c{i}"] = counted
+    sampled = [model for model in dict.fromkeys(m for _c, _u, m in shown) if hasattr(model, "is_sample")]
+    for i, model in enumerate(sampled):
+        probes[f"s{i}"] = _sample_probe(user, model)
+    row = _probe_row(user, probes) if getattr(user, "pk", None) is not None else None
+    if row is None:  # no row of the user to select from (a system actor): each asked alone
+        values = {f"c{i}": queryset.count() for i, queryset in enumerate(querysets)}
+        samples = samples_for(user, sampled)
+    else:
+        values = dict(zip(probes, row, strict=True))
+        samples = {model: bool(values[f"s{i}"]) for i, model in enumerate(sampled)}
     return [
         {
             "label": count.label,
-            "value": model.objects.restrict(user, "view").count(),
+            # A subquery over no rows at all (a scope that excludes every row) reads NULL: none.
+            "value": values[f"c{i}"] or 0 if f"c{i}" in values else querysets[i].count(),
             "url": url,
             "icon": count.icon,
             # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
             "scope": describe(user, model),
-            "sample": samples[model],
+            "sample": samples.get(model, False),
         }
-        for count, url, model in shown
+        for i, (count, url, model) in enumerate(shown)
     ]
 
 
@@ -302,13 +366,15 @@ def _due(request) -> dict | None:
 
 def _notices(request) -> dict | None:
     from chainboard.models import Notice
-
-    latest = list(Notice.objects.filter(user=request.user, read_at__isnull=True)[:5])
-    if not latest:
-        return None
     from chainboard.notices import unread_count
 
-    return {"notices": latest, "unread": unread_count(request.user)}
+    # The header's count first (once per request, chainboard/notices.py): with nothing unread, the card is
+    # left out without asking for the latest.
+    unread = unread_count(request.user)
+    if not unread:
+        return None
+    latest = list(Notice.objects.filter(user=request.user, read_at__isnull=True)[:5])
+    return {"notices": latest, "unread": unread} if latest else None
 
 
 register(Card("counts", _("Overview"), "chainboard/desk/counts.html", _counts, order=0, wide=True))
@@ -338,23 +404,26 @@ register_count(
 # ---- leaders' instructions (批示, chainboard/instructions.py) ---------------------------------------------
 
 
+def _open_instructions(user) -> tuple[list, list]:
+    """The user's instructions to answer and those they gave, still open: one query, once per request (the
+    to-do and the card read the same lists)."""
+    from chainboard.instructions import open_and_given
+
+    return once(user, "instructions", lambda: open_and_given(user))
+
+
 def _instructions(request) -> dict | None:
     """The instructions the user must answer and, for a leader, those they gave that are still open; each
     links to its record's instructions panel. Only records the user may view are listed."""
-    from chainboard.instructions import given_by, open_for
-
     user = request.user
-    to_answer = open_for(user)
-    given = given_by(user)
+    to_answer, given = _open_instructions(user)
     if not to_answer and not given:
         return None
     return {"to_answer": to_answer, "given": given, "today": timezone.localdate()}
 
 
 def _instructions_todo(user) -> list[Todo]:
-    from chainboard.instructions import open_for
-
-    open_ = open_for(user)
+    open_, _given = _open_instructions(user)
     if not open_:
         return []
     today = timezone.localdate()
