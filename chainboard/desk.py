@@ -28,8 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import BooleanField, Case, Exists, Func, IntegerField, Subquery, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -287,6 +291,28 @@ def describe(user, model) -> str | None:
     return cached[1][key]
 
 
+def _estimate(queryset):
+    """PostgreSQL's estimate of the rows of ``queryset``'s whole table (``pg_class.reltuples``: the count
+    as of the table's last ANALYZE or VACUUM, which autovacuum repeats once a tenth of the rows changed;
+    -1 when never analysed), as an expression; None where there is none (SQLite)."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    return RawSQL("(SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass)", (table,))
+
+
+def about(value: int) -> int:
+    """An estimate rounded to two significant figures (1,034,512 → 1,000,000): no more digits than it has."""
+    digits = len(str(abs(int(value))))
+    return int(round(value, 2 - digits)) if digits > 2 else int(value)
+
+
+def _whole_table(queryset) -> bool:
+    rows = queryset.counted() if hasattr(queryset, "counted") else queryset
+    return rows is queryset and not queryset.query.where and not queryset.query.is_empty()
+
+
 def counts_for(user) -> list[dict]:
     """The strip of counts: each registered kind the user may view, counted through ``restrict``, and
     whether the user's scope holds sample data of it, all in one query of scalar subqueries (a count and
@@ -302,10 +328,21 @@ def counts_for(user) -> list[dict]:
         return []
     querysets = [model.objects.restrict(user, "view") for _count, _url, model in shown]
     probes: dict[str, Any] = {}
+    exact_below = settings.CHAINBOARD_DESK_EXACT_BELOW
     for i, queryset in enumerate(querysets):
         counted = count_subquery(queryset)
-        if counted is not None:
-            probes[f"c{i}"] = counted
+        if counted is None:
+            continue
+        estimate = _estimate(queryset) if _whole_table(queryset) else None
+        if estimate is not None:
+            # A whole table the statistics say is large: its estimate, and the count only when it is not.
+            probes[f"e{i}"] = estimate
+            counted = Case(
+                When(GreaterThanOrEqual(estimate, exact_below), then=None),
+                default=counted,
+                output_field=IntegerField(),
+            )
+        probes[f"c{i}"] = counted
     sampled = [model for model in dict.fromkeys(m for _c, _u, m in shown) if hasattr(model, "is_sample")]
     for i, model in enumerate(sampled):
         probes[f"s{i}"] = _sample_probe(user, model)
@@ -316,11 +353,21 @@ def counts_for(user) -> list[dict]:
     else:
         values = dict(zip(probes, row, strict=True))
         samples = {model: bool(values[f"s{i}"]) for i, model in enumerate(sampled)}
+
+    def value(i: int) -> tuple[int, bool]:
+        """The count and whether it is the statistics' estimate."""
+        estimate = values.get(f"e{i}")
+        if estimate is not None and estimate >= exact_below:
+            return about(estimate), True
+        if f"c{i}" not in values:
+            return querysets[i].count(), False
+        return values[f"c{i}"] or 0, False  # NULL: a subquery over no rows at all (nothing in scope)
+
     return [
         {
             "label": count.label,
-            # A subquery over no rows at all (a scope that excludes every row) reads NULL: none.
-            "value": values[f"c{i}"] or 0 if f"c{i}" in values else querysets[i].count(),
+            "value": value(i)[0],
+            "about": value(i)[1],  # the template writes 约 (about) before it
             "url": url,
             "icon": count.icon,
             # A count over the user's scope says which part it covers (高平市); docs/formatting.md.

@@ -16,7 +16,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.db.models import Count as Counted
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -115,23 +115,43 @@ def todos(user) -> list[desk.Todo]:
     return out
 
 
+def _loop_counts(user, models_: list) -> dict:
+    """For each of ``models_`` (problems, tasks) in the user's scope: the count of each state, and of the
+    open items the overdue and the escalated; one query, the models' grouped counts joined with
+    ``UNION ALL`` (a few thousand rows in scope at most, read once each)."""
+    today = timezone.localdate()
+    parts = [
+        model.objects.restrict(user, "view")
+        .values("state")
+        .annotate(
+            kind=Value(i),
+            n=Counted("*"),
+            overdue=Counted("pk", filter=Q(state__in=OPEN_STATES, due_on__lt=today)),
+            escalated=Counted("pk", filter=Q(state__in=OPEN_STATES, escalation_level__gt=0)),
+        )
+        .order_by()
+        for i, model in enumerate(models_)
+    ]
+    if not parts:
+        return {}
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    out: dict = {model: {"states": {}, "overdue": 0, "escalated": 0} for model in models_}
+    for row in rows:
+        counts = out[models_[row["kind"]]]
+        counts["states"][row["state"]] = row["n"]
+        counts["overdue"] += row["overdue"]
+        counts["escalated"] += row["escalated"]
+    return out
+
+
 def _card(request) -> dict | None:
     user = request.user
-    today = timezone.localdate()
+    models_ = [model for model in (Problem, Task) if scope.has_permission(user, "view", model)]
     rows = []
-    for model in (Problem, Task):
-        if not scope.has_permission(user, "view", model):
-            continue
-        scoped = model.objects.restrict(user, "view")
-        by_state = {r["state"]: r["n"] for r in scoped.values("state").annotate(n=Counted("*")).order_by()}
+    for model, counts in _loop_counts(user, models_).items():
+        by_state = counts["states"]
         if not by_state:
             continue
-        # The overdue and the escalated in one pass over the open items (a few thousand at most).
-        late = scoped.filter(state__in=OPEN_STATES).aggregate(
-            overdue=Counted("pk", filter=Q(due_on__lt=today)),
-            escalated=Counted("pk", filter=Q(escalation_level__gt=0)),
-        )
-        overdue, escalated = late["overdue"], late["escalated"]
         rows.append(
             {
                 "label": model._meta.verbose_name_plural,
@@ -142,9 +162,9 @@ def _card(request) -> dict | None:
                     for value, label in LoopState.choices
                     if by_state.get(value)
                 ],
-                "overdue": overdue,
+                "overdue": counts["overdue"],
                 "overdue_url": list_url(model, overdue="true"),
-                "escalated": escalated,
+                "escalated": counts["escalated"],
                 "escalated_url": list_url(model, escalated="true", overdue="true"),
                 "scope": desk.describe(user, model),
             }
