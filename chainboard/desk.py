@@ -291,6 +291,22 @@ def describe(user, model) -> str | None:
     return cached[1][key]
 
 
+def count_all(user, querysets: dict[str, Any]) -> dict[str, int]:
+    """``{key: queryset.count()}`` in one query: each count a scalar subquery (:func:`count_subquery`),
+    selected from the user's row; a queryset Django must count on its own (sliced, distinct) is counted
+    alone. For a card's or a to-do's several counts (the closed loop's to-dos)."""
+    subqueries = {key: count_subquery(qs) for key, qs in querysets.items()}
+    probes = {f"n{i}": sub for i, sub in enumerate(subqueries.values()) if sub is not None}
+    row = _probe_row(user, probes) if probes and getattr(user, "pk", None) is not None else None
+    values = dict(zip(probes, row, strict=True)) if row is not None else {}
+    out = {}
+    for i, (key, queryset) in enumerate(querysets.items()):
+        name = f"n{i}"
+        # NULL: a subquery over no rows at all (a scope that excludes every row).
+        out[key] = (values[name] or 0) if name in values else queryset.count()
+    return out
+
+
 def _estimate(queryset):
     """PostgreSQL's estimate of the rows of ``queryset``'s whole table (``pg_class.reltuples``: the count
     as of the table's last ANALYZE or VACUUM, which autovacuum repeats once a tenth of the rows changed;

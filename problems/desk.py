@@ -83,35 +83,47 @@ def due_items(user) -> list[desk.DueItem]:
     return out
 
 
-def _count(user, model, action: str, **filters) -> int:
+def _scoped(user, model, action: str, **filters):
     if not scope.has_permission(user, action, model):
-        return 0
-    return model.objects.restrict(user, action).filter(**filters).count()
+        return None
+    return model.objects.restrict(user, action).filter(**filters)
 
 
 def todos(user) -> list[desk.Todo]:
+    """The closed loop's to-dos, their counts asked in one query (``desk.count_all``)."""
+    asked = {
+        "to_accept": _scoped(user, Problem, "transition", state=LoopState.SUBMITTED),
+        "problem_requests": _scoped(
+            user, Problem, "approve_extension", extension_requested_days__isnull=False
+        ),
+        "task_requests": _scoped(user, Task, "approve_extension", extension_requested_days__isnull=False),
+        "to_confirm": _scoped(user, Task, "transition", state=LoopState.ANSWERED),
+        # The raiser's, not the office's.
+        "to_rate": None
+        if scope.has_permission(user, "assign", Problem)
+        else _scoped(user, Problem, "rate", state=LoopState.ANSWERED),
+    }
+    counts = desk.count_all(user, {key: qs for key, qs in asked.items() if qs is not None})
     out = []
-    to_accept = _count(user, Problem, "transition", state=LoopState.SUBMITTED)
-    if to_accept:
+    if counts.get("to_accept"):
         url = list_url(Problem, state=LoopState.SUBMITTED)
-        out.append(desk.Todo(_("Problems to accept"), to_accept, url, "warning"))
-    for model in (Problem, Task):
-        requests = _count(user, model, "approve_extension", extension_requested_days__isnull=False)
-        if requests:
-            label = (
-                _("Extension requests to decide (problems)")
-                if model is Problem
-                else _("Extension requests to decide (tasks)")
-            )
-            out.append(desk.Todo(label, requests, list_url(model, extension_requested="true"), "warning"))
-    to_confirm = _count(user, Task, "transition", state=LoopState.ANSWERED)
-    if to_confirm:
+        out.append(desk.Todo(_("Problems to accept"), counts["to_accept"], url, "warning"))
+    for model, key, label in (
+        (Problem, "problem_requests", _("Extension requests to decide (problems)")),
+        (Task, "task_requests", _("Extension requests to decide (tasks)")),
+    ):
+        if counts.get(key):
+            out.append(desk.Todo(label, counts[key], list_url(model, extension_requested="true"), "warning"))
+    if counts.get("to_confirm"):
         out.append(
-            desk.Todo(_("Answered tasks to confirm"), to_confirm, list_url(Task, state=LoopState.ANSWERED))
+            desk.Todo(
+                _("Answered tasks to confirm"), counts["to_confirm"], list_url(Task, state=LoopState.ANSWERED)
+            )
         )
-    to_rate = _count(user, Problem, "rate", state=LoopState.ANSWERED)
-    if to_rate and not scope.has_permission(user, "assign", Problem):  # the raiser's, not the office's
-        out.append(desk.Todo(_("Answers to rate"), to_rate, list_url(Problem, state=LoopState.ANSWERED)))
+    if counts.get("to_rate"):
+        out.append(
+            desk.Todo(_("Answers to rate"), counts["to_rate"], list_url(Problem, state=LoopState.ANSWERED))
+        )
     return out
 
 
