@@ -145,7 +145,16 @@ desk.register(
         model="projects.Project",
     )
 )
+
+
+def _count(user) -> int:
+    """The strip's count of projects: the sum of the grouping the to-dos and the card read anyway."""
+    return sum(_by_light_and_stage(user).values())
+
+
 desk.register_count(
-    desk.Count(_("Projects"), "projects.Project", "projects:project_list", "building-factory-2", 35)
+    desk.Count(
+        _("Projects"), "projects.Project", "projects:project_list", "building-factory-2", 35, value=_count
+    )
 )
 register_landed(landed)
