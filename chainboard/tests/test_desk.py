@@ -168,6 +168,22 @@ def test_the_strip_is_one_query_of_every_count_and_sample_flag(client, world, ro
         assert not count["about"]  # a small world: every count exact
 
 
+def test_count_all_asks_every_count_in_one_query_and_an_empty_one_is_zero(world):
+    from enterprises.models import Enterprise
+
+    querysets = {
+        "none": Enterprise.objects.none(),  # a scope that covers nothing: the subquery reads NULL
+        "empty": Enterprise.objects.filter(pk__in=[]),
+        "all": Enterprise.objects.all(),
+        "county": Enterprise.objects.restrict(world.users["county"], "view"),
+    }
+    with CaptureQueriesContext(connection) as captured:
+        counts = desk.count_all(world.users["chief"], querysets)
+    assert len(captured) == 1
+    assert counts == {key: queryset.count() for key, queryset in querysets.items()}
+    assert counts["none"] == counts["empty"] == 0 < counts["county"] < counts["all"]
+
+
 def test_about_rounds_an_estimate_to_two_significant_figures():
     assert [desk.about(n) for n in (7, 42, 999, 1_034_512, 227_810, 99_500)] == [
         7,
