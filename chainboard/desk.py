@@ -28,8 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, Value
+from django.db import connections
+from django.db.models import BooleanField, Case, Exists, Func, IntegerField, Subquery, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -65,6 +69,10 @@ class Count:
     url_name: str
     icon: str = "circle"
     order: int = 100
+    # value(user) -> the count, where the app reads it anyway for its own card (the projects' grouping by
+    # light and stage, once per request): the strip then asks no count of its own. It must count exactly
+    # ``restrict(user, "view")`` of ``model``.
+    value: Callable[[Any], int] | None = None
 
 
 class DueState:
@@ -189,11 +197,23 @@ def has_sample(model, user) -> bool:
     return samples_for(user, [model])[model]
 
 
-def _probe_row(user, probes: dict[str, Exists]) -> tuple:
-    """The values of ``probes`` in one query: a row of ``EXISTS``, selected from the user's own row (a row
-    that is there whenever someone asks)."""
+def _probe_row(user, probes: dict[str, Any]) -> tuple | None:
+    """The values of ``probes`` (scalar expressions: ``EXISTS``, counts) in one query, selected from the
+    user's own row (a row that is there whenever someone asks); None when the user has no row."""
     row = get_user_model()._base_manager.filter(pk=user.pk).annotate(**probes).values_list(*probes)
-    return row.order_by().first() or (False,) * len(probes)
+    return row.order_by().first()
+
+
+def _samples(model):
+    return model.objects.filter(is_sample=Value(True))
+
+
+def _sample_probe(user, model) -> Case:
+    """Whether the user's scope holds sample rows of ``model``, as one expression: the scoped probe only
+    when the table holds any sample at all (``CASE`` evaluates its branch only then: an unused uncorrelated
+    subquery is never run, on PostgreSQL as on SQLite)."""
+    scoped = Exists(scope.restrict(_samples(model), user, "view", joins=True))
+    return Case(When(Exists(_samples(model)), then=scoped), default=Value(False), output_field=BooleanField())
 
 
 def samples_for(user, models) -> dict[type, bool]:
@@ -204,19 +224,52 @@ def samples_for(user, models) -> dict[type, bool]:
     probed = [model for model in dict.fromkeys(models) if hasattr(model, "is_sample")]
     if not probed or getattr(user, "pk", None) is None:
         return out
-
-    def samples(model):
-        return model.objects.filter(is_sample=Value(True))
-
-    held = _probe_row(user, {f"s{i}": Exists(samples(model)) for i, model in enumerate(probed)})
-    probed = [model for model, flag in zip(probed, held, strict=True) if flag]
+    held = _probe_row(user, {f"s{i}": Exists(_samples(model)) for i, model in enumerate(probed)})
+    probed = [model for model, flag in zip(probed, held or (), strict=False) if flag]
     if probed:
         probes = {
-            f"s{i}": Exists(scope.restrict(samples(model), user, "view", joins=True))
+            f"s{i}": Exists(scope.restrict(_samples(model), user, "view", joins=True))
             for i, model in enumerate(probed)
         }
-        out.update(zip(probed, (bool(flag) for flag in _probe_row(user, probes)), strict=True))
+        flags = _probe_row(user, probes) or (False,) * len(probed)
+        out.update(zip(probed, (bool(flag) for flag in flags), strict=True))
     return out
+
+
+class _CountRows(Func):
+    """``COUNT(*)`` as a plain expression: selected alone from a queryset it counts the queryset's rows,
+    without the ``GROUP BY`` an aggregate annotation would add."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+def count_subquery(queryset) -> Subquery | None:
+    """``queryset.count()`` as a scalar subquery, to be asked beside others in one query; None for a
+    queryset whose count Django must wrap (sliced, distinct, grouped, combined). A scoped queryset counts
+    the far rows ``restrict`` gave it (``ScopedQuerySet.counted``, docs/scope.md, "Counting a scope")."""
+    rows = queryset.counted() if hasattr(queryset, "counted") else queryset
+    query = rows.query
+    if query.is_sliced or query.distinct or query.combinator or query.group_by is not None:
+        return None
+    return Subquery(rows.order_by().values(n=_CountRows()))
+
+
+def once(user, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per request for ``key``: kept on the user object (which lives for one request),
+    as ``scope.grants`` keeps the grants, and dropped with them (``scope.forget``). For what two cards
+    read alike (the chains in scope, the open instructions), so the second does not ask again; never a
+    figure kept across requests (docs/desk.md, "Cold, every card")."""
+    grants = scope.grants(user)
+    memo = getattr(user, "_chainboard_desk_once", None)
+    if memo is None or memo[0] is not grants:
+        if not grants:  # no signed-in user with a role: nothing to share
+            return compute()
+        memo = (grants, {})
+        user._chainboard_desk_once = memo
+    if key not in memo[1]:
+        memo[1][key] = compute()
+    return memo[1][key]
 
 
 def describe(user, model) -> str | None:
@@ -242,28 +295,107 @@ def describe(user, model) -> str | None:
     return cached[1][key]
 
 
+def count_all(user, querysets: dict[str, Any]) -> dict[str, int]:
+    """``{key: queryset.count()}`` in one query: each count a scalar subquery (:func:`count_subquery`),
+    selected from the user's row; a queryset Django must count on its own (sliced, distinct) is counted
+    alone. For a card's or a to-do's several counts (the closed loop's to-dos)."""
+    subqueries = {key: count_subquery(qs) for key, qs in querysets.items()}
+    probes = {f"n{i}": sub for i, sub in enumerate(subqueries.values()) if sub is not None}
+    row = _probe_row(user, probes) if probes and getattr(user, "pk", None) is not None else None
+    values = dict(zip(probes, row, strict=True)) if row is not None else {}
+    out = {}
+    for i, (key, queryset) in enumerate(querysets.items()):
+        name = f"n{i}"
+        # NULL: a subquery over no rows at all (a scope that excludes every row).
+        out[key] = (values[name] or 0) if name in values else queryset.count()
+    return out
+
+
+def _estimate(queryset):
+    """PostgreSQL's estimate of the rows of ``queryset``'s whole table (``pg_class.reltuples``: the count
+    as of the table's last ANALYZE or VACUUM, which autovacuum repeats once a tenth of the rows changed;
+    -1 when never analysed), as an expression; None where there is none (SQLite)."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    return RawSQL("(SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass)", (table,))
+
+
+def about(value: int) -> int:
+    """An estimate rounded to two significant figures (1,034,512 → 1,000,000): no more digits than it has."""
+    digits = len(str(abs(int(value))))
+    return int(round(value, 2 - digits)) if digits > 2 else int(value)
+
+
+def _whole_table(queryset) -> bool:
+    rows = queryset.counted() if hasattr(queryset, "counted") else queryset
+    return rows is queryset and not queryset.query.where and not queryset.query.is_empty()
+
+
 def counts_for(user) -> list[dict]:
-    """The strip of counts: each registered kind the user may view, counted through ``restrict``; the
-    kinds' sample-data probes in one query (``samples_for``), their scopes in words once per distinct
-    scope (``describe``)."""
+    """The strip of counts: each registered kind the user may view, counted through ``restrict``, and
+    whether the user's scope holds sample data of it, all in one query of scalar subqueries (a count and
+    a sample probe per kind, selected from the user's row: one round trip, not two per kind); the kinds'
+    scopes in words once per distinct scope (``describe``)."""
     discover()
     shown = []
     for count in sorted(COUNTS, key=lambda c: c.order):
         url = _url(count.url_name) if may_view(user, count.model) else None
         if url is not None:
             shown.append((count, url, apps.get_model(count.model)))
-    samples = samples_for(user, [model for _count, _url, model in shown])
+    if not shown:
+        return []
+    querysets = [model.objects.restrict(user, "view") for _count, _url, model in shown]
+    probes: dict[str, Any] = {}
+    exact_below = settings.CHAINBOARD_DESK_EXACT_BELOW
+    for i, queryset in enumerate(querysets):
+        counted = count_subquery(queryset) if shown[i][0].value is None else None
+        if counted is None:
+            continue
+        estimate = _estimate(queryset) if _whole_table(queryset) else None
+        if estimate is not None:
+            # A whole table the statistics say is large: its estimate, and the count only when it is not.
+            probes[f"e{i}"] = estimate
+            counted = Case(
+                When(GreaterThanOrEqual(estimate, exact_below), then=None),
+                default=counted,
+                output_field=IntegerField(),
+            )
+        probes[f"c{i}"] = counted
+    sampled = [model for model in dict.fromkeys(m for _c, _u, m in shown) if hasattr(model, "is_sample")]
+    for i, model in enumerate(sampled):
+        probes[f"s{i}"] = _sample_probe(user, model)
+    row = _probe_row(user, probes) if getattr(user, "pk", None) is not None else None
+    if row is None:  # no row of the user to select from (a system actor): each asked alone
+        values = {f"c{i}": queryset.count() for i, queryset in enumerate(querysets)}
+        samples = samples_for(user, sampled)
+    else:
+        values = dict(zip(probes, row, strict=True))
+        samples = {model: bool(values[f"s{i}"]) for i, model in enumerate(sampled)}
+
+    def value(i: int) -> tuple[int, bool]:
+        """The count and whether it is the statistics' estimate."""
+        estimate = values.get(f"e{i}")
+        if estimate is not None and estimate >= exact_below:
+            return about(estimate), True
+        if f"c{i}" not in values:
+            provided = shown[i][0].value
+            return (provided(user) if provided is not None else querysets[i].count()), False
+        return values[f"c{i}"] or 0, False  # NULL: a subquery over no rows at all (nothing in scope)
+
     return [
         {
             "label": count.label,
-            "value": model.objects.restrict(user, "view").count(),
+            "value": value(i)[0],
+            "about": value(i)[1],  # the template writes 约 (about) before it
             "url": url,
             "icon": count.icon,
             # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
             "scope": describe(user, model),
-            "sample": samples[model],
+            "sample": samples.get(model, False),
         }
-        for count, url, model in shown
+        for i, (count, url, model) in enumerate(shown)
     ]
 
 
@@ -302,13 +434,15 @@ def _due(request) -> dict | None:
 
 def _notices(request) -> dict | None:
     from chainboard.models import Notice
-
-    latest = list(Notice.objects.filter(user=request.user, read_at__isnull=True)[:5])
-    if not latest:
-        return None
     from chainboard.notices import unread_count
 
-    return {"notices": latest, "unread": unread_count(request.user)}
+    # The header's count first (once per request, chainboard/notices.py): with nothing unread, the card is
+    # left out without asking for the latest.
+    unread = unread_count(request.user)
+    if not unread:
+        return None
+    latest = list(Notice.objects.filter(user=request.user, read_at__isnull=True)[:5])
+    return {"notices": latest, "unread": unread} if latest else None
 
 
 register(Card("counts", _("Overview"), "chainboard/desk/counts.html", _counts, order=0, wide=True))
@@ -338,23 +472,26 @@ register_count(
 # ---- leaders' instructions (批示, chainboard/instructions.py) ---------------------------------------------
 
 
+def _open_instructions(user) -> tuple[list, list]:
+    """The user's instructions to answer and those they gave, still open: one query, once per request (the
+    to-do and the card read the same lists)."""
+    from chainboard.instructions import open_and_given
+
+    return once(user, "instructions", lambda: open_and_given(user))
+
+
 def _instructions(request) -> dict | None:
     """The instructions the user must answer and, for a leader, those they gave that are still open; each
     links to its record's instructions panel. Only records the user may view are listed."""
-    from chainboard.instructions import given_by, open_for
-
     user = request.user
-    to_answer = open_for(user)
-    given = given_by(user)
+    to_answer, given = _open_instructions(user)
     if not to_answer and not given:
         return None
     return {"to_answer": to_answer, "given": given, "today": timezone.localdate()}
 
 
 def _instructions_todo(user) -> list[Todo]:
-    from chainboard.instructions import open_for
-
-    open_ = open_for(user)
+    open_, _given = _open_instructions(user)
     if not open_:
         return []
     today = timezone.localdate()

@@ -122,3 +122,29 @@ def open_for(user, limit: int = LIMIT) -> list[Instruction]:
 def given_by(user, limit: int = LIMIT) -> list[Instruction]:
     """The instructions ``user`` gave that are still open, newest first, each with its record and URL."""
     return _open(user, limit, author=user)
+
+
+def open_and_given(user, limit: int = LIMIT) -> tuple[list[Instruction], list[Instruction]]:
+    """``(open_for(user, limit), given_by(user, limit))`` in one query: the newest ``limit`` of each list,
+    picked by key within the user's rows of each index ((instructed_user, status), (author, status)), and
+    their records read once for both (the desk's to-do and card)."""
+    if not getattr(user, "is_authenticated", False):
+        return [], []
+    open_ = Instruction.objects.filter(status=InstructionStatus.OPEN)
+
+    def newest(**condition):
+        return open_.filter(**condition).order_by("-created_at", "-pk").values("pk")[:limit]
+
+    rows = list(
+        open_.filter(
+            Q(instructed_user=user, pk__in=newest(instructed_user=user))
+            | Q(author=user, pk__in=newest(author=user))
+        )
+        .select_related("author", "instructed_user")
+        .order_by("-created_at", "-pk")
+    )
+    rows = _with_records(rows, user)
+    return (
+        [i for i in rows if i.instructed_user_id == user.pk],
+        [i for i in rows if i.author_id == user.pk],
+    )

@@ -365,6 +365,10 @@ CHAINBOARD_LIGHT_RULES = {
 # Monthly scheduling rounds (调度): opened on this day of the month by the scheduler (or earlier by the
 # office), due on the last day of the month unless the office says otherwise.
 CHAINBOARD_ROUND_OPEN_DAY = env_int("CHAINBOARD_ROUND_OPEN_DAY", 25)
+# The desk's strip of counts (docs/desk.md): on PostgreSQL, a count of a whole table (no scope narrows it)
+# whose statistics say it holds at least this many rows is shown as the statistics' estimate, marked 约
+# ("about"), instead of counting every row on each view; below it, and on SQLite, every count is exact.
+CHAINBOARD_DESK_EXACT_BELOW = env_int("CHAINBOARD_DESK_EXACT_BELOW", 100_000)
 # The closed loop (docs/closed-loop.md): an open item overdue by this many working days rises to the chain
 # office, then to the chief (problems/escalation.py, job escalate-overdue).
 CHAINBOARD_ESCALATE_OFFICE_AFTER = env_int("CHAINBOARD_ESCALATE_OFFICE_AFTER", 2)

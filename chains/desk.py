@@ -74,10 +74,20 @@ def _commitments(user, chain_ids: list[int]) -> dict[int, int]:
     return {row["chain_id"]: row["n"] for row in rows}
 
 
+def chains_in_scope(user, limit: int) -> list[Chain]:
+    """The first ``limit`` chains the user may view, in the order the cards show them (level, name): read
+    once per request for the cards that name chains (the headline, the investment targets)."""
+    fetched = max(limit, SHOWN_CHAINS + 1)
+
+    def first():
+        return list(Chain.objects.restrict(user, "view").order_by("level", "name")[:fetched])
+
+    return desk.once(user, f"chains.desk.chains_in_scope.{fetched}", first)[:limit]
+
+
 def headline(request) -> dict | None:
     user = request.user
-    chains_qs = Chain.objects.restrict(user, "view").order_by("level", "name")
-    chains = list(chains_qs[: SHOWN_CHAINS + 1])
+    chains = chains_in_scope(user, SHOWN_CHAINS + 1)
     if not chains:
         return None
     more = len(chains) > SHOWN_CHAINS

@@ -19,13 +19,13 @@ SHOWN_TEAMS = 6
 
 
 def targets_card(request) -> dict | None:
-    from chains.models import Chain
+    from chains.desk import chains_in_scope
 
     from .models import Team
 
     user = request.user
     year = timezone.localdate().year
-    chains = list(Chain.objects.restrict(user, "view").order_by("level", "name")[:SHOWN_CHAINS])
+    chains = chains_in_scope(user, SHOWN_CHAINS)  # the headline card's, read once per request
     teams = list(
         Team.objects.restrict(user, "view")
         .filter(chain__in=chains)

@@ -114,18 +114,22 @@ def _projects_card(request) -> dict | None:
 
 
 def landed(user, chains, year: int) -> dict[int, Landed]:
-    """Projects that reached 开工 within ``year`` (rules.md: landed means started), per chain: one query."""
-    rows = (
-        Project.objects.restrict(user, "view")
-        .filter(chain__in=chains, stage__in=LANDED_STAGES, started_on__year=year)
-        .values("chain_id")
-        .annotate(n=Counted("*"))
-        .order_by()
-    )
-    counts = {row["chain_id"]: row["n"] for row in rows}
+    """Projects that reached 开工 within ``year`` (rules.md: landed means started), per chain: one query,
+    once per request for each chain (the headline card and the investment targets card both show it)."""
+    known: dict[int, int] = desk.once(user, f"projects.desk.landed.{year}", dict)
+    missing = [chain.pk for chain in chains if chain.pk not in known]
+    if missing:
+        rows = (
+            Project.objects.restrict(user, "view")
+            .filter(chain__in=missing, stage__in=LANDED_STAGES, started_on__year=year)
+            .values("chain_id")
+            .annotate(n=Counted("*"))
+            .order_by()
+        )
+        counts = {row["chain_id"]: row["n"] for row in rows}
+        known.update((pk, counts.get(pk, 0)) for pk in missing)
     return {
-        chain.pk: Landed(counts.get(chain.pk, 0), list_url(chain=chain.pk, started_year=year))
-        for chain in chains
+        chain.pk: Landed(known[chain.pk], list_url(chain=chain.pk, started_year=year)) for chain in chains
     }
 
 
@@ -141,7 +145,16 @@ desk.register(
         model="projects.Project",
     )
 )
+
+
+def _count(user) -> int:
+    """The strip's count of projects: the sum of the grouping the to-dos and the card read anyway."""
+    return sum(_by_light_and_stage(user).values())
+
+
 desk.register_count(
-    desk.Count(_("Projects"), "projects.Project", "projects:project_list", "building-factory-2", 35)
+    desk.Count(
+        _("Projects"), "projects.Project", "projects:project_list", "building-factory-2", 35, value=_count
+    )
 )
 register_landed(landed)

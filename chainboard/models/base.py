@@ -43,8 +43,11 @@ class ScopedQuerySet(models.QuerySet):
         clone._count_from = self._count_from
         return clone
 
-    def count(self) -> int:
-        if self._count_from is not None and self._result_cache is None:
+    def counted(self) -> models.QuerySet:
+        """The queryset whose rows :meth:`count` counts: the far table's rows (``count_from``) while they
+        still stand one for one for this queryset's, else this queryset itself. The desk's strip counts
+        it in a scalar subquery (chainboard/desk.py, ``counts_for``)."""
+        if self._count_from is not None:
             rows, conditions = self._count_from
             query = self.query
             if (
@@ -55,6 +58,13 @@ class ScopedQuerySet(models.QuerySet):
                 and query.group_by is None
                 and not query.is_empty()
             ):
+                return rows
+        return self
+
+    def count(self) -> int:
+        if self._result_cache is None:
+            rows = self.counted()
+            if rows is not self:
                 return rows.count()
         return super().count()
 

@@ -139,6 +139,95 @@ def test_the_strip_names_each_scope_once_per_request(client, world):
         assert count["scope"] == desk.scope.describe(chief, model)
 
 
+@pytest.mark.parametrize("role", ["chief", "county", "office", "enterprise", "admin"])
+def test_the_strip_is_one_query_of_every_count_and_sample_flag(client, world, role):
+    from django.apps import apps
+
+    from accounts.models import User
+    from chains.models import Chain
+    from enterprises.models import Enterprise
+
+    Enterprise.objects.filter(pk=world.enterprises["zezhou_other"].pk).update(is_sample=True)
+    Chain.objects.update(is_sample=True)
+    user = User.objects.get(pk=world.users[role].pk)
+    desk.discover()
+    desk.scope.grants(user)  # read once per request, by whichever card comes first
+    with CaptureQueriesContext(connection) as captured:
+        counts = desk.counts_for(user)
+    # One query for the counts and the sample flags; besides it the scopes' names (one per distinct
+    # reach) and the projects' grouping by light and stage, which the to-dos and the card read anyway
+    # (its sum is the strip's count of projects: ``Count.value``).
+    strip = [q for q in captured if '"c0"' in q["sql"]]
+    grouping = [q for q in captured if "GROUP BY" in q["sql"]]
+    assert len(strip) == 1 and len(grouping) <= 1 and len(captured) <= 3
+    by_label = {str(c.label): apps.get_model(c.model) for c in desk.COUNTS}
+    for count in counts:
+        model = by_label[str(count["label"])]
+        assert count["value"] == model.objects.restrict(user, "view").count(), count["label"]
+        assert count["sample"] == desk.has_sample(model, user), count["label"]
+        assert not count["about"]  # a small world: every count exact
+
+
+def test_count_all_asks_every_count_in_one_query_and_an_empty_one_is_zero(world):
+    from enterprises.models import Enterprise
+
+    querysets = {
+        "none": Enterprise.objects.none(),  # a scope that covers nothing: the subquery reads NULL
+        "empty": Enterprise.objects.filter(pk__in=[]),
+        "all": Enterprise.objects.all(),
+        "county": Enterprise.objects.restrict(world.users["county"], "view"),
+    }
+    with CaptureQueriesContext(connection) as captured:
+        counts = desk.count_all(world.users["chief"], querysets)
+    assert len(captured) == 1
+    assert counts == {key: queryset.count() for key, queryset in querysets.items()}
+    assert counts["none"] == counts["empty"] == 0 < counts["county"] < counts["all"]
+
+
+def test_about_rounds_an_estimate_to_two_significant_figures():
+    assert [desk.about(n) for n in (7, 42, 999, 1_034_512, 227_810, 99_500)] == [
+        7,
+        42,
+        1_000,
+        1_000_000,
+        230_000,
+        100_000,
+    ]
+
+
+@pytest.mark.parametrize("exact_below", [3, 10**9])
+def test_a_large_whole_table_is_counted_about_on_postgresql_and_exactly_otherwise(
+    client, world, settings, exact_below
+):
+    # On PostgreSQL a count of a whole table (no scope narrows it: the office's organisations) that the
+    # statistics say holds at least CHAINBOARD_DESK_EXACT_BELOW rows is the statistics' estimate, marked
+    # 约; a scoped count, a small table and every count on SQLite stay exact.
+    from organisations.models import Organisation, OrganisationKind
+
+    settings.CHAINBOARD_DESK_EXACT_BELOW = exact_below
+    for i in range(4):
+        actions.create_direct(ACTOR, Organisation(name=f"机构{i}", kind=OrganisationKind.CITY_BUREAU))
+    exact = Organisation.objects.count()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE organisations_organisation")  # reltuples: the rows as analysed
+    estimated = connection.vendor == "postgresql" and exact >= exact_below
+    client = signed_in(client, world, "chief")
+    with translation.override("zh-hans"):
+        response = client.get(reverse("home"))
+    strip = response.context["cards"][0]["counts"]
+    organisations = next(c for c in strip if c["url"] == reverse("organisations:organisation_list"))
+    assert organisations["about"] is estimated
+    assert organisations["value"] == (desk.about(exact) if estimated else exact)
+    assert listed_count(client, organisations["url"]) == exact  # the list counts every row
+    html = response.content.decode()
+    assert ("data-count-about" in html) is estimated
+    if estimated:
+        assert f"约{organisations['value']:,}" in html
+    # The chain's enterprises are the chief's scope, not a whole table: exact whatever the threshold.
+    assert not any(c["about"] for c in strip if c["scope"])
+
+
 # ---- what needs me -----------------------------------------------------------------------------------------
 
 

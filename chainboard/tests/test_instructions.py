@@ -199,6 +199,27 @@ def test_open_for_and_given_by_list_open_instructions_with_their_records(world):
     assert first.is_open and not instructions.given_by(world.users["office"])
 
 
+def test_the_desks_one_query_gives_both_lists_each_newest_first_and_limited(world):
+    # The desk reads the instructions to answer and those given in one query: the same lists as
+    # open_for and given_by, each its own newest ``limit`` whatever the other holds.
+    chain, enterprise = world.chains["silk"], world.enterprises["luanfu"]
+    for text in ("一", "二", "三"):
+        give(world, chain, to="office", by="chief", text=text)
+    give(world, enterprise, to="chief", by="chief", text="自办")  # to oneself: in both lists
+    chief, office = world.users["chief"], world.users["office"]
+    for user in (chief, office):
+        for limit in (1, 2, 50):
+            to_answer, given = instructions.open_and_given(user, limit)
+            assert [i.pk for i in to_answer] == [i.pk for i in instructions.open_for(user, limit)]
+            assert [i.pk for i in given] == [i.pk for i in instructions.given_by(user, limit)]
+    to_answer, given = instructions.open_and_given(chief, 2)
+    assert [i.text for i in to_answer] == ["自办"] and [i.text for i in given] == ["自办", "三"]
+    assert to_answer[0].url == enterprise.get_absolute_url() + "#instructions"
+    with CaptureQueriesContext(connection) as ctx:
+        instructions.open_and_given(world.users["enterprise"])
+    assert len(ctx.captured_queries) <= 4  # the instructions (none), and the grants
+
+
 def test_a_past_due_date_is_refused(world):
     with pytest.raises(actions.InvalidData) as refused:
         give(world, world.chains["silk"], due_date=(dt.date.today() - dt.timedelta(days=1)).isoformat())

@@ -68,3 +68,27 @@ def test_the_loop_cards_overdue_and_escalated_are_the_counts_of_their_lists(clie
     for row in rows.values():
         assert listed(client, row["overdue_url"]) == row["overdue"]
         assert listed(client, row["escalated_url"]) == row["escalated"]
+
+
+def test_the_loops_to_dos_are_one_query_and_each_the_count_of_its_list(client, loop):
+    # The office's to-dos (problems to accept, extension requests, answered tasks): their counts asked in
+    # one query of scalar subqueries, each still the count of the list its link opens.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from chainboard import scope
+    from problems import desk as loop_desk
+    from problems.models import Problem, Task
+
+    Problem.objects.filter(state="assigned").update(extension_requested_days=5)
+    Task.objects.update(state="answered")
+    office = User.objects.get(pk=loop.users["office"].pk)
+    scope.grants(office)  # read once per request
+    with CaptureQueriesContext(connection) as captured:
+        todos = loop_desk.todos(office)
+    assert len(captured) == 1
+    assert {str(t.label) for t in todos} == {"待审批的延期申请（诉求）", "待确认办结的任务"}
+    client.force_login(loop.users["office"])
+    for todo in todos:
+        assert listed(client, todo.url) == todo.count, todo.label

@@ -130,6 +130,29 @@ def test_the_desk_lists_the_units_due_items_by_state(world, time_machine):
     assert [i.state for i in desk.due_for(world.users["unit_college"])] == ["overdue"]
 
 
+def test_the_desks_due_items_are_one_query_of_each_kinds_earliest(world, time_machine, monkeypatch):
+    # Problems and tasks in one query (the working days' overrides aside), each kind's earliest DUE_LIMIT.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from chainboard import scope
+    from problems import desk as loop_desk
+
+    bureau = world.organisations["bureau"]
+    at(time_machine, D(2025, 6, 10))  # a Tuesday
+    first = make_problem(world, **assigned(world, day=D(2025, 6, 2), days=5, handling_unit=bureau))  # 9 June
+    make_problem(world, **assigned(world, day=D(2025, 6, 3), days=5, handling_unit=bureau))  # 10 June
+    task = make_task(world, **assigned(world, day=D(2025, 6, 4), days=6))  # 12 June
+    monkeypatch.setattr(loop_desk, "DUE_LIMIT", 1)
+    unit = User.objects.get(pk=world.users["unit"].pk)
+    scope.grants(unit)  # read once per request
+    with CaptureQueriesContext(connection) as captured:
+        items = loop_desk.due_items(unit)
+    assert sorted(i.url for i in items) == sorted([first.get_absolute_url(), task.get_absolute_url()])
+    assert len([q for q in captured if "workdayoverride" not in q["sql"]]) == 1
+
+
 def test_provisional_due_dates_are_counted_again_when_the_year_is_entered(world, time_machine):
     from chainboard import actions, workdays
     from chainboard.models import WorkdayOverride, WorkdayYear
