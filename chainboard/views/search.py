@@ -80,7 +80,9 @@ def global_search(request):
             if not filterset.is_valid():
                 continue
             matches = viewset.search_order(filterset.qs)
-            count = matches[: COUNT_CAP + 1].count()
+            # Counted in no order: the first COUNT_CAP + 1 matches the database meets (by the search
+            # index's walk or its list), not the first in the list's order, which would sort every match.
+            count = filterset.qs.order_by()[: COUNT_CAP + 1].count()
             if count:
                 hits = search_hits(
                     viewset, viewset.table.prepare(matches, request.user)[:PER_KIND], request.user
