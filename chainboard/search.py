@@ -347,6 +347,9 @@ def _fill(conn, table: str, pk: str, columns: list[str]) -> int:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for sql in _gin_indexes(table):
             cursor.execute(sql)
+        # Statistics for the planner at once: without them a freshly filled table of a million entries
+        # is planned as an empty one (the box at 1,000,000 problems: 2.8 s before ANALYZE).
+        cursor.execute(f"ANALYZE {qn(n['docs'])}")
     return count
 
 
