@@ -722,6 +722,7 @@ class Matches(Expression):
         self.query: _Query | None = None
         self.common: bool | None = None
         self.counts: list[int] = []
+        self.decisions: dict[int, tuple[bool, list[int]]] = {}  # rows wanted -> (_common's answer)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
@@ -809,9 +810,12 @@ class Matches(Expression):
         order = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
         if order and not _indexed_first(query.model, order[0]):
             return False
-        if self.common is None:  # asked once per query, however often it is compiled
-            rows = (query.high_mark or 0) or 25
-            self.common, self.counts = _common(self.model, self.query, rows, vias)
+        # Asked once per number of rows, however often it is compiled: a queryset built on this one (a
+        # count of 101 in no order, then a page of 8) shares the condition, not the rows it wants.
+        rows = (query.high_mark or 0) or 25
+        if rows not in self.decisions:
+            self.decisions[rows] = _common(self.model, self.query, rows, vias, self.decisions)
+        self.common, self.counts = self.decisions[rows]
         return self.common
 
 
@@ -842,10 +846,14 @@ PROBE_COST = 120
 FEW = 5_000  # a part with fewer matches is tested against its ids, read once, instead of by probes
 
 
-def _common(model: type[models.Model], query: _Query, rows: int, vias=()) -> tuple[bool, list[int]]:
+def _common(
+    model: type[models.Model], query: _Query, rows: int, vias=(), known: dict | None = None
+) -> tuple[bool, list[int]]:
     """Do the term's matches reach the point where walking the table for ``rows`` rows is cheaper than
     reading every match (and ``COMMON_MIN``)? And how many does each part match (counted on the index
-    up to that many, in one query; then the rows each ``via`` finds, on its key's index)?"""
+    up to that many, in one query; then the rows each ``via`` finds, on its key's index)? ``known``: the
+    answers for other numbers of rows (a count up to a larger number answers for a smaller one, a count
+    that stopped short of its limit for any)."""
     if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
         return False, []
     table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
@@ -853,6 +861,10 @@ def _common(model: type[models.Model], query: _Query, rows: int, vias=()) -> tup
         cursor.execute(f"SELECT MAX({pk}) FROM {table}")
         size = cursor.fetchone()[0] or 0
         wanted = max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+        for other, (_common_then, counts) in (known or {}).items():
+            limit = max(COMMON_MIN, math.isqrt(other * PROBE_COST * size))
+            if counts and (limit >= wanted or all(c < limit for c in counts)):
+                return sum(counts) >= wanted, counts
         parts, params = [], []
         for which, condition in query.parts():
             source, where, where_params = query.source(which, condition)

@@ -137,3 +137,39 @@ def test_the_box_makes_as_many_queries_for_many_problems_as_for_one(client, worl
         groups = box(client, "天然气")
     assert len(groups[str(Problem._meta.verbose_name_plural)]) == 8
     assert len(many) == len(one)
+
+
+@pytest.mark.parametrize("window", [3, 30, 400])
+def test_a_county_user_sees_the_newest_of_more_than_a_hundred_hits_in_order(
+    client, world, loop, monkeypatch, window
+):
+    """More than 100 hits: the box shows the 8 newest in the user's scope, newest first, whether they are
+    among the first rows in scope (the window the box looks in first) or further back."""
+    import time_machine
+
+    from chainboard.views import search as box_view
+
+    monkeypatch.setattr(box_view, "WINDOW", window)
+    kind = ProblemKind.objects.order_by("pk").first()
+    start = dt.datetime(2027, 7, 1, 9, tzinfo=dt.UTC)  # after the fixture's problems
+    with audit.operation(user=ACTOR, source=audit.Source.COMMAND, label="test:search"):
+        for n in range(130):
+            # Hits in 高平市 (潞安府潞绸); every tenth of the newest rows in scope a non-hit; newer hits
+            # in 泽州县 (景柏服饰) outside the county user's scope.
+            if n >= 100 and n % 10 == 0:
+                title, key = f"用工缺口{n}", "luanfu"
+            elif n >= 120:
+                title, key = f"天然气管网{n}", "jingbai"
+            else:
+                title, key = f"天然气管网{n}", "luanfu"
+            with time_machine.travel(start + dt.timedelta(hours=n), tick=False):
+                actions.create_direct(
+                    ACTOR, Problem(title=title, kind=kind, enterprise=world.enterprises[key])
+                )
+    client.force_login(world.users["county"])
+    response = client.get(reverse("search"), {"q": "天然气"})
+    label = str(Problem._meta.verbose_name_plural)
+    group = next(g for g in response.context["groups"] if str(g["label"]) == label)
+    newest = [f"天然气管网{n}" for n in range(119, 0, -1) if not (n >= 100 and n % 10 == 0)][:8]
+    assert [str(o) for o in group["items"]] == newest
+    assert group["more"] and group["count"] == 100
