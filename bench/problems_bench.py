@@ -62,7 +62,8 @@ class Target(province_bench.Target):
             self.path = DATA / f"problems-{problems}.sqlite3"
             self.state_file = DATA / f"problems-{problems}.sqlite3.json"
         else:
-            self.dbname = f"problems_bench_{problems}"
+            # CHAINBOARD_BENCH_PG_DB: a copy of the database (a branch's migrations measured on its own copy)
+            self.dbname = os.environ.get("CHAINBOARD_BENCH_PG_DB", f"problems_bench_{problems}")
             self.url = f"{pg_url}/{self.dbname}"
             self.state_file = DATA / f"problems-{problems}.postgres.json"
 
@@ -384,6 +385,8 @@ def measure(target: Target, args, state: dict) -> None:
                 medians["app"] <= 2 * medians["raw"], sql_ms(username, url),
                 cpu=(medians["app cpu"], medians["raw cpu"]),
             )  # fmt: skip
+    if "box" in only:
+        box(report, raw, runs, get, sql_ms)
     if "stats" in only:
         office = User.objects.get(username="bench_office")
         expected = raw_stats_by_unit(raw, year)
@@ -453,6 +456,72 @@ def measure(target: Target, args, state: dict) -> None:
     print(f"\nwritten to {out}; {uptime()}")
 
 
+BOX_TERMS = [
+    ("the most common 2-character term (every title)", "问题"),
+    ("a common 2-character term (one title in ten)", "用地"),
+    ("a common 4-character term", "贷款续贷"),
+    ("pinyin initials (one title in ten)", "ydzb"),
+    ("a rare term (one title)", "（424242）"),
+    ("a term found nowhere", "量子计算"),
+]
+
+
+def raw_box(raw: Raw, term: str) -> int:
+    """The problems' part of the box as an expert writes it on the index: the count up to 101 and the
+    8 newest titles with their enterprise, matching the title's index or the enterprise's name (the
+    words only: the pinyin is the application's business)."""
+    if raw.kind == "sqlite":
+        own = "SELECT rowid FROM problems_problem_search_words WHERE problems_problem_search_words MATCH %s"
+        ent = (
+            "SELECT rowid FROM enterprises_enterprise_search_words WHERE enterprises_enterprise_search_words "
+            "MATCH %s"
+        )
+        token = (
+            '"' + term + '"'
+            if len(term) == 2
+            else " + ".join(f'"{term[i : i + 2]}"' for i in range(len(term) - 1))
+        )
+        params = [token, token]
+    else:
+        own = "SELECT object_id FROM problems_problem_search WHERE strpos(words, %s) > 0"
+        ent = "SELECT object_id FROM enterprises_enterprise_search WHERE strpos(words, %s) > 0"
+        params = [term, term]
+    ids = f"{own} UNION SELECT id FROM problems_problem WHERE enterprise_id IN ({ent})"  # noqa: S608
+    count = raw.q(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM problems_problem WHERE id IN ({ids}) LIMIT 101) c", params
+    )
+    raw.q(
+        "SELECT p.id, p.title, e.name FROM problems_problem p JOIN enterprises_enterprise e ON e.id = p.enterprise_id "  # noqa: S608
+        f"WHERE p.id IN ({ids}) ORDER BY p.created_at DESC LIMIT 8",
+        params,
+    )
+    return count[0][0]
+
+
+def box(report: Report, raw: Raw, runs: int, get, sql_ms) -> None:
+    """The search box (/search/?q=…) for the office and a county user, beside the hand-written query on
+    the index (Issue 13, session 11); before the index (main) there is no index to query."""
+    from urllib.parse import quote
+
+    from chainboard import search
+    from problems.models import Problem
+
+    indexed = search.is_indexed(Problem)
+    for label, term in BOX_TERMS:
+        for username in ("bench_office", "bench_county"):
+            url = f"/search/?q={quote(term)}"
+            fns = {"app": lambda u=username, url=url: get(u, url)}
+            if indexed and not term.isascii():
+                fns["raw"] = lambda term=term: raw_box(raw, term)
+            medians = interleaved(fns, runs)
+            problems = raw_box(raw, term) if "raw" in fns else "?"
+            report.add(
+                f"box, {username[6:]}, {label}: {term} ({problems} problems of any county, up to 101)",
+                medians["app"], medians.get("raw"), "< 20 ms", medians["app"] < 20, sql_ms(username, url),
+                cpu=(medians["app cpu"], medians.get("raw cpu")),
+            )  # fmt: skip
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -469,7 +538,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--fresh", action="store_true", help="drop everything and generate it again")
     parser.add_argument("--no-measure", action="store_true", help="generate only")
-    parser.add_argument("--only", default="overdue,stats,escalation,digest", help="comma-separated figures")
+    parser.add_argument(
+        "--only", default="overdue,stats,escalation,digest,box", help="comma-separated figures"
+    )
     args = parser.parse_args()
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -488,6 +559,13 @@ def main() -> None:
         target.save_state(
             **generate_problems(target, args.problems, args.units, args.years, args.seed, dt.date.today())
         )
+        if target.kind == "postgres":
+            # Raw inserts on PostgreSQL leave the search index empty (SQLite's triggers filled it).
+            from chainboard import search
+            from problems.models import Problem
+
+            if search.is_indexed(Problem):
+                search.rebuild(Problem)
         analyse(target)
     if not target.state().get("users"):
         make_users(target.state())

@@ -107,8 +107,7 @@ class ScopedFilterSet(django_filters.FilterSet):
             return queryset
         model = queryset.model
         if search.is_indexed(model):
-            # Keys in chainboard.search; the queryset is already restricted, so scope still applies.
-            return queryset.filter(search.matches(model, value))
+            return queryset.filter(self._indexed_q(model, value))
         condition = Q()
         through: set[str] = set()
         for field in self.search_fields:
@@ -123,6 +122,45 @@ class ScopedFilterSet(django_filters.FilterSet):
                 continue
             condition |= Q(**{f"{field}__icontains": value})
         return queryset.filter(condition)
+
+    def _indexed_q(self, model, value):
+        """``q`` on an indexed model: its own index, OR, per foreign key the filter set searches through
+        (a problem by its enterprise's name, a task by its owner unit's name), the rows whose key is one
+        of the related rows matching: by the related model's index where it has one, else ``icontains``
+        on that (small) table. Never a scan of this model's table: the keys are read by their indexes
+        (:class:`search.Matches`, ``via``). Only a field neither indexed nor behind a foreign key would
+        be matched row by row; the filter sets of indexed models name none."""
+        own = set(search.search_fields(model))
+        by_key: dict[str, tuple[type, bool, list[str]]] = {}  # key -> (related model, indexed?, other fields)
+        scanned = Q()
+        for field in self.search_fields:
+            head, _sep, tail = field.rpartition("__")
+            if not head:
+                if field not in own:
+                    scanned |= Q(**{f"{field}__icontains": value})
+                continue
+            related = _foreign_key_model(model, head)
+            if related is None:  # a longer path or a reverse relation: matched as before
+                scanned |= Q(**{f"{field}__icontains": value})
+                continue
+            _related, indexed, others = by_key.get(head, (related, False, []))
+            if tail in search.search_fields(related) and search.is_indexed(related):
+                indexed = True
+            else:
+                others = [*others, tail]
+            by_key[head] = (related, indexed, others)
+        via = []
+        for head, (related, indexed, others) in by_key.items():
+            if indexed and not others:
+                ids = search.matching_ids(related, value)
+            else:
+                found = Q(pk__in=search.matching_ids(related, value)) if indexed else Q()
+                for tail in others:
+                    found |= Q(**{f"{tail}__icontains": value})
+                ids = related._base_manager.filter(found).order_by().values("pk")
+            via.append((head, ids))
+        condition = Q(search.matches(model, value, via=via))
+        return condition | scanned if scanned else condition
 
 
 def path_label(model, path: str | None):
@@ -139,6 +177,18 @@ def path_label(model, path: str | None):
     if isinstance(field, ForeignObjectRel):
         return field.related_model._meta.verbose_name
     return getattr(field, "verbose_name", None)
+
+
+def _foreign_key_model(model, name: str):
+    """The model a forward foreign key (or one-to-one) ``name`` of ``model`` points to; None for anything
+    else (a path through several relations, a reverse or many-to-many relation, not a relation)."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if field.many_to_one or field.one_to_one and field.concrete:
+        return field.related_model
+    return None
 
 
 def _related_model(model, path: str):

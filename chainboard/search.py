@@ -347,6 +347,9 @@ def _fill(conn, table: str, pk: str, columns: list[str]) -> int:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for sql in _gin_indexes(table):
             cursor.execute(sql)
+        # Statistics for the planner at once: without them a freshly filled table of a million entries
+        # is planned as an empty one (the box at 1,000,000 problems: 2.8 s before ANALYZE).
+        cursor.execute(f"ANALYZE {qn(n['docs'])}")
     return count
 
 
@@ -677,13 +680,15 @@ def matching_ids(model: type[models.Model], text: str) -> models.QuerySet:
     return model._base_manager.filter(Matches(model, text)).order_by().values("pk")
 
 
-def matches(model: type[models.Model], text: str) -> Matches:
-    """A filter condition on ``model``: the objects whose ``search_fields`` match ``text``.
+def matches(model: type[models.Model], text: str, via: Iterable[tuple[str, models.QuerySet]] = ()) -> Matches:
+    """A filter condition on ``model``: the objects whose ``search_fields`` match ``text``, or (``via``)
+    whose foreign key ``name`` is one of the ids a queryset of the related model selects (a problem by
+    its enterprise's name: ``[("enterprise", matching_ids(Enterprise, text))]``).
 
     ``queryset.filter(search.matches(Model, "纺织"))``, with the plan that suits the query; see
     :class:`Matches`.
     """
-    return Matches(model, text)
+    return Matches(model, text, via=tuple(via))
 
 
 class Matches(Expression):
@@ -697,17 +702,27 @@ class Matches(Expression):
     the walk the cheaper plan: see ``PROBE_COST``) and the query's order, if any, starts with an indexed
     column; otherwise as ``IN``. Both select the same rows. The probe is a scalar subquery ``IS NOT
     NULL``, not ``EXISTS``, which PostgreSQL would turn into a hash of every match.
+
+    ``via`` adds rows found through a foreign key (its related ids selected by a subquery): as ``fk IN
+    (related ids)`` per row while walking (the related set is read once), and otherwise as one more
+    branch of a single ``id IN (… UNION SELECT id FROM table WHERE fk IN (related ids))``: an OR of two
+    ``IN`` subqueries is a hashed filter over every row of the table on PostgreSQL (a full scan), where
+    the one ``IN`` is a semi-join whose branches each read an index.
     """
 
     conditional = True
     output_field = models.BooleanField()
 
-    def __init__(self, model: type[models.Model], text: str, column=None):
+    def __init__(self, model: type[models.Model], text: str, column=None, via=()):
         super().__init__()
         self.model, self.text, self.column = model, text, column
+        self.via: tuple[tuple[str, models.QuerySet], ...] = via
+        self.via_columns: list = []  # resolved: the foreign keys' columns
+        self.via_queries: list = []  # resolved: the related ids' subqueries
         self.query: _Query | None = None
         self.common: bool | None = None
         self.counts: list[int] = []
+        self.decisions: dict[int, tuple[bool, list[int]]] = {}  # rows wanted -> (_common's answer)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
@@ -717,23 +732,55 @@ class Matches(Expression):
             return self
         clone = self.copy()
         clone.column = F("pk").resolve_expression(query, allow_joins, reuse, summarize)
+        clone.via_columns = [
+            F(name).resolve_expression(query, allow_joins, reuse, summarize) for name, _ in self.via
+        ]
+        clone.via_queries = [
+            ids.resolve_expression(query, allow_joins, reuse, summarize) for _, ids in self.via
+        ]
         clone.query = _Query(self.model, self.text)
         return clone
 
     def get_source_expressions(self):
-        return [] if self.column is None else [self.column]
+        return [] if self.column is None else [self.column, *self.via_columns, *self.via_queries]
 
     def set_source_expressions(self, exprs):
         if exprs:
+            n = len(self.via)
             self.column = exprs[0]
+            self.via_columns, self.via_queries = list(exprs[1 : 1 + n]), list(exprs[1 + n : 1 + 2 * n])
+
+    def _via_sql(self, compiler) -> list[tuple[str, str, list, str, list]]:
+        """Per ``via``: (the foreign key's column as the row's, its bare column, the related ids' subquery
+        with its params, the key's own column params)."""
+        out = []
+        for (name, _ids), col, ids in zip(self.via, self.via_columns, self.via_queries, strict=True):
+            column, column_params = compiler.compile(col)
+            subquery, subquery_params = compiler.compile(ids)
+            bare = _quote(self.model._meta.get_field(name).column)
+            out.append((column, bare, [*subquery_params], subquery, list(column_params)))
+        return out
 
     def as_sql(self, compiler, connection):
         column, column_params = compiler.compile(self.column)
         parts = self.query.parts()
-        if not parts:
+        vias = self._via_sql(compiler)
+        if not parts and not vias:
             return "1 = 0", []
-        walk = self._walk(compiler.query)
+        walk = self._walk(compiler.query, vias)
+        if vias and not walk:
+            # One IN over the union of the index's ids and the ids found through each key (see above).
+            sql, params = self.query.ids_sql()
+            table, pk = _quote(self.model._meta.db_table), _quote(self.model._meta.pk.column)
+            branches = [sql] if parts else []
+            for _col, bare, sub_params, subquery, _cp in vias:
+                branches.append(f"SELECT {pk} FROM {table} WHERE {bare} IN {subquery}")
+                params = [*params, *sub_params]
+            return f"{column} IN ({' UNION '.join(branches)})", [*column_params, *params]
         out, params = [], []
+        for via_column, _bare, sub_params, subquery, via_column_params in vias:
+            out.append(f"{via_column} IN {subquery}")
+            params += [*via_column_params, *sub_params]
         probes: dict[str, list[str]] = {}
         for index, (which, condition) in enumerate(parts):
             if walk and self.counts[index] >= FEW:
@@ -757,15 +804,18 @@ class Matches(Expression):
                 params += [*column_params, *where_params]
         return "(" + " OR ".join(out) + ")", params
 
-    def _walk(self, query) -> bool:
+    def _walk(self, query, vias=()) -> bool:
         if not query.is_sliced:
             return False
         order = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
         if order and not _indexed_first(query.model, order[0]):
             return False
-        if self.common is None:  # asked once per query, however often it is compiled
-            rows = (query.high_mark or 0) or 25
-            self.common, self.counts = _common(self.model, self.query, rows)
+        # Asked once per number of rows, however often it is compiled: a queryset built on this one (a
+        # count of 101 in no order, then a page of 8) shares the condition, not the rows it wants.
+        rows = (query.high_mark or 0) or 25
+        if rows not in self.decisions:
+            self.decisions[rows] = _common(self.model, self.query, rows, vias, self.decisions)
+        self.common, self.counts = self.decisions[rows]
         return self.common
 
 
@@ -796,10 +846,14 @@ PROBE_COST = 120
 FEW = 5_000  # a part with fewer matches is tested against its ids, read once, instead of by probes
 
 
-def _common(model: type[models.Model], query: _Query, rows: int) -> tuple[bool, list[int]]:
+def _common(
+    model: type[models.Model], query: _Query, rows: int, vias=(), known: dict | None = None
+) -> tuple[bool, list[int]]:
     """Do the term's matches reach the point where walking the table for ``rows`` rows is cheaper than
     reading every match (and ``COMMON_MIN``)? And how many does each part match (counted on the index
-    up to that many, in one query)?"""
+    up to that many, in one query; then the rows each ``via`` finds, on its key's index)? ``known``: the
+    answers for other numbers of rows (a count up to a larger number answers for a smaller one, a count
+    that stopped short of its limit for any)."""
     if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
         return False, []
     table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
@@ -807,6 +861,10 @@ def _common(model: type[models.Model], query: _Query, rows: int) -> tuple[bool, 
         cursor.execute(f"SELECT MAX({pk}) FROM {table}")
         size = cursor.fetchone()[0] or 0
         wanted = max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+        for other, (_common_then, counts) in (known or {}).items():
+            limit = max(COMMON_MIN, math.isqrt(other * PROBE_COST * size))
+            if counts and (limit >= wanted or all(c < limit for c in counts)):
+                return sum(counts) >= wanted, counts
         parts, params = [], []
         for which, condition in query.parts():
             source, where, where_params = query.source(which, condition)
@@ -814,6 +872,13 @@ def _common(model: type[models.Model], query: _Query, rows: int) -> tuple[bool, 
                 f"(SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT {wanted:d}) AS c)"
             )
             params += where_params
+        for _column, bare, sub_params, subquery, _column_params in vias:
+            parts.append(
+                f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {bare} IN {subquery} LIMIT {wanted:d}) AS c)"
+            )
+            params += sub_params
+        if not parts:
+            return False, []
         cursor.execute("SELECT " + ", ".join(parts), params)
         counts = list(cursor.fetchone())
     return sum(counts) >= wanted, counts

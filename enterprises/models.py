@@ -286,6 +286,7 @@ class Product(AuditedModel):
 
     scope_paths = CHILD_SCOPE
     detail_fields = ("enterprise", "name", "brand", "applications", "description")
+    search_fields = ("name", "brand")  # indexed by chainboard.search: grows with the enterprises
 
     class Meta:
         verbose_name = _("product")
@@ -324,6 +325,7 @@ class Contact(AuditedModel):
 
     scope_paths = CHILD_SCOPE
     detail_fields = ("enterprise", "name", "title", "phone", "email")
+    search_fields = ("name", "title")  # indexed by chainboard.search: grows with the enterprises
 
     class Meta:
         verbose_name = _("contact")

@@ -100,6 +100,8 @@ class MeetingRecord(AuditedModel):
     """A meeting or an enterprise visit (会议/走访记录); each line of its decisions becomes a task or a
     problem in one action."""
 
+    search_fields = ("title", "attendees", "decisions")  # indexed by chainboard.search
+
     title = models.CharField(
         verbose_name=pgettext_lazy("document", "title"),
         max_length=200,
@@ -303,6 +305,8 @@ class LoopFields(AuditedModel):
 class Problem(LoopFields):
     """An enterprise's problem or request (企业诉求), handled to the end and rated by its raiser."""
 
+    search_fields = ("title", "description")  # indexed by chainboard.search (the search box, the list's q)
+
     kind = models.ForeignKey(
         ProblemKind,
         verbose_name=_("kind"),
@@ -409,6 +413,9 @@ class Problem(LoopFields):
             # desk cards (the loop's counts and the year's statistics; bench/README.md, "Issue 14").
             models.Index(fields=["chain", "state", "due_on"], name="problem_chain_state_due_idx"),
             models.Index(fields=["chain", "state", "closed_on"], name="problem_chain_state_closed_idx"),
+            # The list's and the search box's order: the first hits of a common term are found by walking
+            # it and probing the search index per row instead of sorting every match (chainboard.search).
+            models.Index(fields=["created_at"], name="problem_created_idx"),
         ]
 
     def clean(self) -> None:
@@ -432,6 +439,8 @@ class Problem(LoopFields):
 class Task(LoopFields):
     """A task (任务/交办): a next-step commitment or a meeting decision, with an owner unit and a deadline;
     the loop without the rating (the assigner confirms the answer)."""
+
+    search_fields = ("title", "description")  # indexed by chainboard.search
 
     owner_unit = models.ForeignKey(
         "organisations.Organisation",
@@ -507,6 +516,7 @@ class Task(LoopFields):
         indexes = [
             models.Index(fields=["owner_unit", "state", "due_on"], name="task_unit_state_due_idx"),
             models.Index(fields=["state", "due_on"], name="task_state_due_idx"),
+            models.Index(fields=["created_at"], name="task_created_idx"),  # as problem_created_idx
         ]
 
     def clean(self) -> None:

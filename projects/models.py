@@ -169,6 +169,8 @@ STAGE_WORKFLOW = Workflow(
 class Project(AuditedModel):
     """A key investment project (重点项目) on a chain."""
 
+    search_fields = ("name",)  # indexed by chainboard.search (the owner's name through its own index)
+
     name = models.CharField(
         verbose_name=_("name"),
         max_length=200,

@@ -21,7 +21,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chainboard import audit, bulkwrite, scope
+from chainboard import audit, bulkwrite, scope, search
 from chainboard.forms import form_data
 from chainboard.imports.headers import UNITS, normalise_header
 from chainboard.imports.outcome import BATCH, CHUNK, RowError
@@ -268,6 +268,10 @@ class RelatedRows:
                 r.instance.version += 1
                 r.instance.updated_at = now
             model.objects.bulk_update([r.instance for r in batch], [*names, "version", "updated_at"])
+        # The related entity's search index (products, contacts) in the import's transaction, as the
+        # import's own rows are (on SQLite its triggers have done it; nothing for an unindexed entity).
+        search.index_many(model, [r.instance for r in creates], fresh=True)
+        search.index_many(model, [r.instance for r in updates], fresh=False)
         self._check_scope(model, creates, "add")
         self._check_scope(model, updates, "change")
         created = (

@@ -300,11 +300,14 @@ def test_county_staff_find_no_enterprise_of_another_county_by_name_or_pinyin(log
         ["高平其他企业产品"],
         ["高平其他企业联系人"],
     ]
-    # … while the silk chain's office finds 景柏服饰 by its initials.
+    # … while the silk chain's office finds 景柏服饰 by its initials, and its product and contact (indexed,
+    # pinyin included, since their tables grow with the enterprises: docs/search.md).
     office = found(login("office"), "jb")
     # (and its project and its problem through the enterprise's name)
     assert sorted([str(o) for o in items] for items, _count in office.values()) == [
         ["景柏服饰"],
+        ["景柏服饰产品"],
+        ["景柏服饰联系人"],
         ["诉求jingbai"],
         ["项目silk_zezhou"],
     ]

@@ -410,6 +410,7 @@ def test_the_compact_migrations_convert_an_index_in_the_tsvector_form(indexed):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's shared token functions")
 def test_uninstalling_one_index_keeps_the_others_functions_and_the_last_drops_them(indexed):
     from investment.models import Lead
+    from problems.models import Problem
 
     lead = actions.create_direct(
         SystemActor("test"), Lead(company_name="锦绣丝绸", chain=indexed.chains["silk"])
@@ -429,4 +430,9 @@ def test_uninstalling_one_index_keeps_the_others_functions_and_the_last_drops_th
     with connection.cursor() as cursor:
         for sql in search.uninstall_sql("postgresql", "investment_lead"):
             cursor.execute(sql)
+    assert list(Problem.objects.filter(search.matches(Problem, "锦绣"))) == []  # its own index stands
+    with connection.cursor() as cursor:
+        for model in search.searchable_models():
+            for sql in search.uninstall_sql("postgresql", model._meta.db_table):
+                cursor.execute(sql)
     assert functions() == set()
