@@ -28,7 +28,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.orm import create_schema
 from ninja.orm.fields import get_schema_field
 from ninja.security import HttpBearer
-from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, WithJsonSchema, create_model
 
 from chainboard import actions, audit, confidential, scope
 from chainboard.converters import MAX_ID, is_integer_pk
@@ -525,6 +525,14 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
     out_fields = list(dict.fromkeys(f for f in out_fields if f not in {"password"}))
     Out = create_schema(model, name=f"{name}Out", fields=out_fields)
     ListOut = create_model(f"{name}List", items=(list[Out], ...), count=(int, ...), __base__=Schema)
+    # A page's rows are dicts keyed as Out reads them (RowReader), checked against Out's own fields by a
+    # plain pydantic model: ninja's Schema would read every value through its DjangoGetter, in Python
+    # (100 enterprises: 1.8 ms against 0.3; bench/README.md, "The API's rows checked in pydantic"). The
+    # same fields, aliases and types, so the same JSON; ListOut stays the documented response.
+    out_row = create_model(
+        f"{name}OutRow", __base__=BaseModel, **{key: (f.annotation, f) for key, f in Out.model_fields.items()}
+    )
+    check_rows = TypeAdapter(list[out_row]).validate_python
     writable = [f for f in _form_fields(viewset) if f in model_fields]
     # Every field optional in the schema: the form decides what is required, with the UI's messages.
     extra = getattr(viewset, "api_form_fields", None)
@@ -566,10 +574,9 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             queryset = filterset.qs
         queryset = queryset.order_by(*viewset.table.default_order)
         start = (paging.page - 1) * paging.page_size
-        return {
-            "items": reader.rows(queryset[start : start + paging.page_size], request.user),
-            "count": queryset.count(),
-        }
+        items = check_rows(reader.rows(queryset[start : start + paging.page_size], request.user))
+        body = {"items": [item.model_dump() for item in items], "count": queryset.count()}
+        return api.create_response(request, body, status=200)
 
     list_route = router.get(
         "",
