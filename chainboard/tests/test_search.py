@@ -246,6 +246,30 @@ def test_a_common_term_gives_the_same_rows_by_either_plan(indexed, monkeypatch, 
         assert Enterprise.objects.filter(search.matches(Enterprise, term)).count() == len(expected)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate: PostgreSQL only")
+@pytest.mark.parametrize("term", ["企业", "有限", "g", "服饰", "无有"])
+def test_a_term_judged_common_by_the_planners_estimate_gives_the_same_rows(indexed, monkeypatch, term):
+    """On PostgreSQL a one-token term takes the planner's estimate of its matches instead of a count;
+    whatever the estimate says (无有, found nowhere, is estimated at a row or more and walked), the
+    rows are the same as by the count."""
+    from django.test.utils import CaptureQueriesContext
+
+    expected = sorted(names(term))
+    monkeypatch.setattr(search, "COMMON_MIN", 1)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
+    counted = _first_page(term, size=100)
+    with connection.cursor() as cursor:  # the estimate is taken only where the index has statistics
+        cursor.execute(f'ANALYZE "{Enterprise._meta.db_table}_search"')
+    monkeypatch.setattr(search, "ESTIMATE_FROM", 0)
+    for few in (0, 10**9):
+        monkeypatch.setattr(search, "FEW", few)
+        with CaptureQueriesContext(connection) as queries:
+            estimated = _first_page(term, size=100)
+        assert any(q["sql"].startswith("EXPLAIN") for q in queries.captured_queries)
+        assert estimated == counted == expected
+        assert _first_page(term, order="-name", size=2) == sorted(expected, reverse=True)[:2]
+
+
 def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(indexed, monkeypatch):
     from django.db import connection as conn
     from django.test.utils import CaptureQueriesContext
