@@ -384,19 +384,22 @@ def counts_for(user) -> list[dict]:
             return (provided(user) if provided is not None else querysets[i].count()), False
         return values[f"c{i}"] or 0, False  # NULL: a subquery over no rows at all (nothing in scope)
 
-    return [
-        {
-            "label": count.label,
-            "value": value(i)[0],
-            "about": value(i)[1],  # the template writes 约 (about) before it
-            "url": url,
-            "icon": count.icon,
-            # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
-            "scope": describe(user, model),
-            "sample": samples.get(model, False),
-        }
-        for i, (count, url, model) in enumerate(shown)
-    ]
+    out = []
+    for i, (count, url, model) in enumerate(shown):
+        n, estimated = value(i)  # once: a count asked alone or provided by the app is a query
+        out.append(
+            {
+                "label": count.label,
+                "value": n,
+                "about": estimated,  # the template writes 约 (about) before it
+                "url": url,
+                "icon": count.icon,
+                # A count over the user's scope says which part it covers (高平市); docs/formatting.md.
+                "scope": describe(user, model),
+                "sample": samples.get(model, False),
+            }
+        )
+    return out
 
 
 # ---- the framework's own cards ---------------------------------------------------------------------------

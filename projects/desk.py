@@ -26,18 +26,18 @@ def list_url(**filters) -> str:
 
 
 def _by_light_and_stage(user) -> dict[tuple[str, str], int]:
-    """The user's projects counted by light and stage in one grouped query, once per request: the to-dos
-    read the lights, the card the stages and the lights (cached on the user object, as ``scope.grants``
-    caches the grants). One query, not one per field: the index (chain, light, stage) answers a chain's
-    pairs alone, where grouping by stage alone sorted the chain's 50,000 projects (bench/README.md,
-    "Issue 14: projects"). ``COUNT(*)``, not ``COUNT(id)``: PostgreSQL then reads the index without the
-    table (a project's scope paths are all to-one: no row repeats)."""
-    cached = getattr(user, "_chainboard_projects_by_light_and_stage", None)
-    if cached is None:
+    """The user's projects counted by light and stage in one grouped query, once per request
+    (``desk.once``): the to-dos read the lights, the card the stages and the lights, the strip their sum.
+    One query, not one per field: the index (chain, light, stage) answers a chain's pairs alone, where
+    grouping by stage alone sorted the chain's 50,000 projects (bench/README.md, "Issue 14: projects").
+    ``COUNT(*)``, not ``COUNT(id)``: PostgreSQL then reads the index without the table (a project's scope
+    paths are all to-one: no row repeats)."""
+
+    def grouped():
         rows = Project.objects.restrict(user, "view").values("light", "stage").annotate(n=Counted("*"))
-        cached = {(row["light"], row["stage"]): row["n"] for row in rows.order_by()}
-        user._chainboard_projects_by_light_and_stage = cached
-    return cached
+        return {(row["light"], row["stage"]): row["n"] for row in rows.order_by()}
+
+    return desk.once(user, "projects.desk.by_light_and_stage", grouped)
 
 
 def _by(user, index: int) -> dict[str, int]:
