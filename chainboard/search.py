@@ -768,7 +768,9 @@ class Matches(Expression):
         vias = self._via_sql(compiler)
         if not parts and not vias:
             return "1 = 0", []
-        walk = self._walk(compiler.query, vias)
+        # The first rows of the index in no order, when nothing else narrows them (see _alone_limit).
+        limit = None if vias else _alone_limit(compiler.query, self)
+        walk = limit is None and self._walk(compiler.query, vias)
         if vias and not walk:
             # One IN over the union of the index's ids and the ids found through each key (see above).
             sql, params = self.query.ids_sql()
@@ -789,7 +791,8 @@ class Matches(Expression):
                 continue
             table, where, where_params = self.query.source(which, condition)
             key = "rowid" if connection.vendor == "sqlite" else "object_id"
-            out.append(f"{column} IN (SELECT {key} FROM {table} WHERE {where})")
+            cut = f" LIMIT {limit:d}" if limit is not None else ""
+            out.append(f"{column} IN (SELECT {key} FROM {table} WHERE {where}{cut})")
             params += [*column_params, *where_params]
         for which, conditions in probes.items():
             # A probe of the row's entry: one seek, whatever the condition (its parts OR-ed in one).
@@ -817,7 +820,78 @@ class Matches(Expression):
         if rows not in self.decisions:
             self.decisions[rows] = _common(self.model, self.query, rows, vias, self.decisions)
         self.common, self.counts = self.decisions[rows]
+        if self.common and not _few_driven(query, self, sum(self.counts)):
+            return False
         return self.common
+
+
+# Lookups through which the database reads an index of the table's own column instead of walking the order.
+_DRIVING_LOOKUPS = frozenset({"exact", "in", "gt", "gte", "lt", "lte", "range", "startswith"})
+
+
+def _few_driven(query, condition: Matches, matches: int) -> bool:
+    """Is a walk still the cheaper plan beside the query's other conditions? When one of them reads an
+    index of the table's own column (a county user's scope: ``region_id`` between two codes), the
+    database reads that index and probes every row it gives, in no useful order, rather than walking
+    the list's order: a county's 16,700 probes took 480 ms for 纺织 where reading its 83,000 matches
+    took 60 (bench/README.md, "Searched lists: a capped count"). So, with such a condition, the rows it
+    selects are counted, up to the point where probing them costs what reading the matches does
+    (``matches / PROBE_COST``), and the walk is kept only below it (a town's few hundred rows). Without
+    one (no other condition, or a chain scope's ``EXISTS``), True."""
+    from django.db.models.expressions import Col
+    from django.db.models.lookups import Lookup
+    from django.db.models.sql.where import AND, WhereNode
+
+    base = query.get_initial_alias()
+    driving = [
+        leaf
+        for leaf in _leaves(query.where)
+        if isinstance(leaf, Lookup)
+        and leaf.lookup_name in _DRIVING_LOOKUPS
+        and isinstance(leaf.lhs, Col)
+        and leaf.lhs.alias == base
+        and _indexed_first(query.model, leaf.lhs.target.name)
+        and not leaf.lhs.target.primary_key
+    ]
+    if not driving:
+        return True
+    limit = matches // max(PROBE_COST, 1) + 1
+    counted = query.clone()
+    counted.where = WhereNode(driving, AND)
+    counted.clear_ordering(force=True)
+    counted.clear_limits()
+    counted.set_limits(high=limit)
+    return counted.get_count(using=connection.alias) < limit
+
+
+def _alone_limit(query, condition: Matches) -> int | None:
+    """The query's row limit when ``condition`` is all that selects its rows and they come in no order:
+    a capped count (``COUNT(*)`` over the first 10,001 matches, chainboard/filters.py) of an unscoped,
+    unfiltered list. Each part's ``IN`` then reads at most that many of the index's ids: the union of
+    the first ``limit`` ids of each part holds ``limit`` rows exactly when the whole does, so the count
+    is the same, where reading every match first cost 99 ms for 有限 over a million enterprises against
+    3 ms (bench/README.md, "Searched lists: a capped count"). None otherwise."""
+    if not query.is_sliced or query.high_mark is None or query.low_mark:
+        return None
+    if query.order_by or (query.default_ordering and query.get_meta().ordering):
+        return None
+    if query.distinct or query.group_by is not None or query.combinator:
+        return None
+    leaves = _leaves(query.where)
+    # A conditional expression is filtered on as ``Exact(expression, True)``.
+    alone = len(leaves) == 1 and getattr(leaves[0], "lhs", leaves[0]) is condition
+    return query.high_mark if alone else None
+
+
+def _leaves(node) -> list:
+    """The conditions of a tree of AND-ed, not negated nodes; a list that holds an OR node as itself."""
+    from django.db.models.sql.where import AND, WhereNode
+
+    if isinstance(node, WhereNode):
+        if node.connector != AND or node.negated:
+            return [node]
+        return [leaf for child in node.children for leaf in _leaves(child)]
+    return [node]
 
 
 def _indexed_first(model: type[models.Model], order) -> bool:
@@ -865,6 +939,10 @@ def _common(
         cursor.execute(f"SELECT MAX({pk}) FROM {table}")
         size = cursor.fetchone()[0] or 0
         wanted = max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+        if wanted > size:
+            # No term matches more rows than the table holds: a walk for this many rows never pays (a
+            # capped count of 10,001 rows), and counting the matches to learn so cost up to 99 ms.
+            return False, []
         for other, (_common_then, counts) in (known or {}).items():
             limit = max(COMMON_MIN, math.isqrt(other * PROBE_COST * size))
             if counts and (limit >= wanted or all(c < limit for c in counts)):

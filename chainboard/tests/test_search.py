@@ -293,6 +293,57 @@ def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(i
     assert " IN (SELECT" in queries.captured_queries[-1]["sql"]
 
 
+def test_a_page_narrowed_by_an_indexed_column_walks_only_when_that_column_selects_few_rows(
+    indexed, monkeypatch
+):
+    """A condition on an indexed column of the table (a county user's region) makes the database read
+    that index and probe each of its rows: the walk is kept only when they are fewer than the matches
+    (probing costs PROBE_COST reads, 1 here); the rows are the same either way."""
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(search, "COMMON_MIN", 1)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
+    monkeypatch.setattr(search, "FEW", 0)
+
+    def page(**narrowed):
+        rows = Enterprise.objects.filter(search.matches(Enterprise, "企业"), **narrowed).order_by("name")
+        with CaptureQueriesContext(conn) as queries:
+            found = list(rows.values_list("name", flat=True)[:3])
+        return found, queries.captured_queries[-1]["sql"]
+
+    matching = sorted(names("企业"))
+    everywhere = Enterprise.objects.filter(region_id__gte="14").count()
+    assert everywhere > len(matching)  # the region condition selects more rows than match
+    found, sql = page(region_id__gte="14")
+    assert found == matching[:3] and " IN (SELECT" in sql and "IS NOT NULL" not in sql
+    found, sql = page(region_id="140581101")  # one row: 高平其他企业
+    assert found == ["高平其他企业"] and "IS NOT NULL" in sql
+
+
+@pytest.mark.parametrize("cap", [0, 1, 2, 3, 50])
+def test_a_capped_count_of_the_whole_table_reads_no_more_ids_than_it_counts(indexed, cap):
+    """Counting the first cap + 1 matches with no other condition reads at most that many ids of each
+    part of the index (LIMIT inside the IN), and counts what the exact count would, up to the cap."""
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    from chainboard.filters import capped_count
+
+    for term in ("企业", "jb", "有限", "景柏", "none-such"):
+        exact = Enterprise.objects.filter(search.matches(Enterprise, term)).count()
+        with CaptureQueriesContext(conn) as queries:
+            counted = capped_count(Enterprise.objects.filter(search.matches(Enterprise, term)), cap)
+        assert counted == (min(exact, cap), exact > cap), term
+        sql = queries.captured_queries[-1]["sql"]
+        # The outer LIMIT of the count, and one inside each part's IN.
+        assert sql.count(f"LIMIT {cap + 1}") >= 2 or "1 = 0" in sql, sql
+        # Beside another condition, the ids are not cut: the count is still right.
+        scoped = Enterprise.objects.filter(search.matches(Enterprise, term), region_id__gte="140581")
+        exact = scoped.count()
+        assert capped_count(scoped, cap) == (min(exact, cap), exact > cap), term
+
+
 def _enterprise_group(response):
     label = str(Enterprise._meta.verbose_name_plural)
     return next(g for g in response.context["groups"] if str(g["label"]) == label)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from chainboard import actions, confidential, converters, deletion, formatting, scope
+from chainboard.filters import capped_count, is_searched
 from chainboard.tables import Table
 from chainboard.workflow import workflow_of
 
@@ -301,13 +302,20 @@ class ListPaginator(Paginator):
     """Pages of the prepared rows, counted on the filtered rows alone: the count carries no join, no
     prefetch and no display value, whatever the table reads for the rows it shows."""
 
-    def __init__(self, object_list, per_page, counted: models.QuerySet):
+    def __init__(self, object_list, per_page, counted: models.QuerySet, searched: bool = False, known=None):
         super().__init__(object_list, per_page)
         self.counted = counted
+        self.searched = searched
+        self.known = known  # (rows, capped) already counted (ScopedFilterSet.search_count)
+        # True once a searched list's count stopped at its cap: more rows match than ``count`` says.
+        self.capped = False
 
     @cached_property
     def count(self) -> int:
-        return self.counted.order_by().count()
+        if not self.searched:
+            return self.counted.order_by().count()
+        found, self.capped = self.known or capped_count(self.counted)
+        return found
 
 
 class ListView(EntityView):
@@ -322,6 +330,7 @@ class ListView(EntityView):
         base_queryset = queryset
         if self.viewset.filterset_class is not None:
             filterset = self.viewset.filterset_class(request.GET or None, queryset=queryset, request=request)
+            filterset.reads_matches = True  # a search's matches read once for the page, count and facets
             if filterset.form.is_bound and filterset.is_valid():
                 queryset = filterset.qs
             elif filterset.form.is_bound:
@@ -363,7 +372,13 @@ class ListView(EntityView):
         except ValueError:
             page_size = PAGE_SIZES[0]
         page_size = page_size if page_size in PAGE_SIZES else PAGE_SIZES[0]
-        paginator = ListPaginator(table.prepare(queryset, request.user, display=False), page_size, queryset)
+        paginator = ListPaginator(
+            table.prepare(queryset, request.user, display=False),
+            page_size,
+            queryset,
+            searched=(searched := is_searched(filterset)),
+            known=filterset.search_count() if searched else None,
+        )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -372,11 +387,15 @@ class ListView(EntityView):
         from chainboard.facets import facet_counts
         from chainboard.views.bulk import BULK_EDIT_LIMIT
 
+        # Past the cap the facets are not counted (each would read every match); the page says so.
         facets = (
-            facet_counts(self.viewset, request, base_queryset, filterset) if filterset is not None else []
+            facet_counts(self.viewset, request, base_queryset, filterset)
+            if filterset is not None and not paginator.capped
+            else []
         )
         ctx = self.context(
             facets=facets,
+            facets_capped=paginator.capped,
             filterset=filterset,
             page=page,
             headers=[

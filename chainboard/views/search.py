@@ -16,7 +16,8 @@ from chainboard.views.generic import ViewSet
 PER_KIND = 8
 # Counts stop here ("more than 100"): a common term (纺织 matches one enterprise in twelve of a
 # province's million) is counted from its first matches instead of all of them (chainboard.search
-# walks the table for them, so the cap bounds the walk); the list it links to gives the whole count.
+# walks the table for them, so the cap bounds the walk); the list it links to counts further, up to
+# chainboard.filters.SEARCH_COUNT_CAP.
 COUNT_CAP = 100
 # The newest rows in scope among which a common term's first hits are looked for (see _first).
 WINDOW = 400
