@@ -97,7 +97,10 @@ def test_a_search_within_the_cap_asks_the_index_once_for_its_page_count_and_face
     response = client.get(reverse(LIST), {"q": "纺纱", "chain": silk})
     assert response.context["page"].paginator.count == 2
     chains = {
-        str(v["label"]): v["count"] for f in response.context["facets"] if f["name"] == "chain" for v in f["values"]
+        str(v["label"]): v["count"]
+        for f in response.context["facets"]
+        if f["name"] == "chain"
+        for v in f["values"]
     }
     assert chains == {"丝麻纺织服装产业链": 2}
     response = client.get(reverse(LIST), {"q": "纺纱", "chain": other})
