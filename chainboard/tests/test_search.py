@@ -270,6 +270,32 @@ def test_a_term_judged_common_by_the_planners_estimate_gives_the_same_rows(index
         assert _first_page(term, order="-name", size=2) == sorted(expected, reverse=True)[:2]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the sampled estimate: PostgreSQL only")
+@pytest.mark.parametrize("term", ["jb", "gpqt", "其他企业", "企业产", "none-such", "zz"])
+def test_a_term_of_several_tokens_judged_by_a_sample_gives_the_same_rows(indexed, monkeypatch, term):
+    """On PostgreSQL a part of several tokens (a phrase, pinyin) takes a sample's estimate of its matches
+    instead of a count; whatever the sample says, the rows are those of the count."""
+    from django.test.utils import CaptureQueriesContext
+
+    expected = sorted(names(term))
+    monkeypatch.setattr(search, "COMMON_MIN", 1)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
+    counted = _first_page(term, size=100)
+    with connection.cursor() as cursor:  # the sample is scaled to the table's size in its statistics
+        cursor.execute(f'ANALYZE "{Enterprise._meta.db_table}_search"')
+    monkeypatch.setattr(search, "ESTIMATE_FROM", 0)
+    monkeypatch.setattr(search, "SAMPLE_FROM", 0)
+    for rows in (1, 10**9):  # a sample of one page, and of every page
+        monkeypatch.setattr(search, "SAMPLE_ROWS", rows)
+        for few in (0, 10**9):
+            monkeypatch.setattr(search, "FEW", few)
+            with CaptureQueriesContext(connection) as queries:
+                sampled = _first_page(term, size=100)
+            assert any("TABLESAMPLE" in q["sql"] for q in queries.captured_queries)
+            assert sampled == counted == expected
+            assert _first_page(term, order="-name", size=2) == sorted(expected, reverse=True)[:2]
+
+
 def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(indexed, monkeypatch):
     from django.db import connection as conn
     from django.test.utils import CaptureQueriesContext
