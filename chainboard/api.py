@@ -584,12 +584,14 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
         queryset = queryset.order_by(*viewset.table.default_order)
         start = (paging.page - 1) * paging.page_size
         items = check_rows(reader.rows(queryset[start : start + paging.page_size], request.user))
-        capped = False
-        if viewset.filterset_class is not None and is_searched(filterset):
-            # As the list page (docs/lists.md): by the search's read of its matches, or counted.
-            count, capped = filterset.search_count() or capped_count(queryset)
+        # As the list page (docs/lists.md): by a read of the rows or the search's matches, or counted.
+        known = filterset.known_count() if viewset.filterset_class is not None else None
+        if known is not None:
+            count, capped = known
+        elif viewset.filterset_class is not None and is_searched(filterset):
+            count, capped = capped_count(queryset)
         else:
-            count = queryset.count()
+            count, capped = queryset.count(), False
         body = {"items": [item.model_dump() for item in items], "count": count, "count_capped": capped}
         return api.create_response(request, body, status=200)
 

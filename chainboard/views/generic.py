@@ -306,12 +306,15 @@ class ListPaginator(Paginator):
         super().__init__(object_list, per_page)
         self.counted = counted
         self.searched = searched
-        self.known = known  # (rows, capped) already counted (ScopedFilterSet.search_count)
+        self.known = known  # (rows, capped) already counted (ScopedFilterSet.known_count)
         # True once a searched list's count stopped at its cap: more rows match than ``count`` says.
         self.capped = False
 
     @cached_property
     def count(self) -> int:
+        if self.known is not None:
+            found, self.capped = self.known
+            return found
         if not self.searched:
             return self.counted.order_by().count()
         found, self.capped = self.known or capped_count(self.counted)
@@ -376,8 +379,8 @@ class ListView(EntityView):
             table.prepare(queryset, request.user, display=False),
             page_size,
             queryset,
-            searched=(searched := is_searched(filterset)),
-            known=filterset.search_count() if searched else None,
+            searched=is_searched(filterset),
+            known=filterset.known_count() if filterset is not None else None,
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()

@@ -1,0 +1,91 @@
+"""A filtered list reads its rows' ids once, when they are few, and takes its page, count and facets from
+them (chainboard/filters.py, ``ScopedFilterSet.filtered_ids``; docs/lists.md): what the reader sees is
+what the filters give, on the page and in the API, with or without the read."""
+
+import pytest
+from django.urls import reverse
+
+from chainboard import filters
+from chainboard.tests.test_api import api, token_for
+
+pytestmark = pytest.mark.django_db
+
+LIST = "enterprises:enterprise_list"
+
+
+def seen(client, params) -> tuple:
+    response = client.get(reverse(LIST), params)
+    facets = {
+        f["name"]: {str(v["label"]): v["count"] for v in f["values"]} for f in response.context["facets"]
+    }
+    names = [r["object"].name for r in response.context["rows"]]
+    return response.context["page"].paginator.count, names, facets
+
+
+@pytest.mark.parametrize("username", ["office", "county", "chief", "investment"])
+def test_a_filtered_list_shows_the_same_with_its_rows_read_once_or_filtered_each_time(
+    client, world, monkeypatch, username
+):
+    from chainboard.tests.test_imports import uscc
+    from enterprises.models import Enterprise, Membership
+
+    silk, other = world.chains["silk"], world.chains["other"]
+    for i in range(6):  # more rows in each county and chain, some on both chains
+        e = Enterprise.objects.create(
+            name=f"示例企业{i}", region_id="140525" if i % 2 else "140581", uscc=uscc(80 + i)
+        )
+        Membership.objects.create(enterprise=e, chain=silk if i < 4 else other)
+        if i % 3 == 0:
+            Membership.objects.create(enterprise=e, chain=other, role="leader")
+    client.force_login(world.users[username])
+    cases = [
+        {"chain": silk.pk},
+        {"chain": other.pk, "role": "leader"},
+        {"region": "140581"},
+        {"region": "140525", "chain": silk.pk, "sort": "-name"},
+        {"q": "示例", "chain": other.pk},
+        {"chain": silk.pk, "page_size": 25, "page": 2},
+    ]
+    for params in cases:
+        monkeypatch.setattr(filters, "ROWS_ONCE", 0)  # never read: every query filters
+        filtered = seen(client, params)
+        monkeypatch.setattr(filters, "ROWS_ONCE", 10_000)
+        read_once = seen(client, params)
+        assert read_once == filtered, params
+    # And past ROWS_ONCE the list is filtered as before: the count of a chain still right.
+    monkeypatch.setattr(filters, "ROWS_ONCE", 1)
+    count, _names, _facets = seen(client, {"chain": silk.pk})
+    assert count == filtered_count(world.users[username], silk)
+
+
+def filtered_count(user, chain) -> int:
+    from enterprises.models import Enterprise
+
+    return Enterprise.objects.restrict(user, "view").filter(memberships__chain=chain).distinct().count()
+
+
+def test_the_api_counts_a_filtered_list_from_its_rows_read_once(client, world, monkeypatch):
+    token = token_for("county")
+    silk = world.chains["silk"].pk
+    monkeypatch.setattr(filters, "ROWS_ONCE", 0)
+    before = api(client, "get", f"enterprises?chain={silk}", token).json()
+    monkeypatch.setattr(filters, "ROWS_ONCE", 10_000)
+    after = api(client, "get", f"enterprises?chain={silk}", token).json()
+    assert after == before and after["count"] == 1 and not after["count_capped"]  # 潞安府潞绸 only
+
+
+def test_a_list_read_once_asks_no_count_of_its_own(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def counts(params) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse(LIST), params)
+        return sum(
+            q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "enterprises_')
+            for q in queries.captured_queries
+        )
+
+    client.force_login(world.users["office"])
+    assert counts({"chain": world.chains["silk"].pk}) == 0
+    assert counts({}) == 1  # no filter: counted
