@@ -101,15 +101,14 @@ def global_search(request):
             if not scope.has_permission(request.user, "view", model):
                 continue
             queryset = model.objects.restrict(request.user, "view")
-            filterset = viewset.filterset_class(params, queryset=queryset, request=request)
-            if not filterset.is_valid():
-                continue
+            # The list's own q, without a filter set of its own (ScopedFilterSet.matching).
+            matching = viewset.filterset_class.matching(queryset, q)
             # Counted in no order: the first COUNT_CAP + 1 matches the database meets (by the search
             # index's walk or its list), not the first in the list's order, which would sort every match.
-            found = list(filterset.qs.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1])
+            found = list(matching.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1])
             count = len(found)
             if count:
-                matches = _first(viewset, queryset, filterset.qs, found)
+                matches = _first(viewset, queryset, matching, found)
                 hits = search_hits(
                     viewset, viewset.table.prepare(matches, request.user)[:PER_KIND], request.user
                 )
