@@ -91,7 +91,13 @@ def test_a_search_within_the_cap_asks_the_index_once_for_its_page_count_and_face
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse(LIST), {"q": "纺纱"})
     assert response.context["page"].paginator.count == 2
-    assert sum(index in q["sql"] for q in queries.captured_queries) == 1
+    # The queries that read the index's matches (not a check that the index is installed).
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if index in q["sql"] and ("MATCH" in q["sql"] or "@@" in q["sql"])
+    ]
+    assert len(reads) == 1, reads
     # Another filter beside the search: counted over both, its facets too.
     silk, other = spinners.chains["silk"].pk, spinners.chains["other"].pk
     response = client.get(reverse(LIST), {"q": "纺纱", "chain": silk})
