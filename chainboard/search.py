@@ -820,7 +820,9 @@ class Matches(Expression):
         if rows not in self.decisions:
             self.decisions[rows] = _common(self.model, self.query, rows, vias, self.decisions)
         self.common, self.counts = self.decisions[rows]
-        if self.common and not _few_driven(query, self, sum(self.counts)):
+        # With an order, beside a condition on an indexed column the walk probes every row that condition
+        # selects before sorting; without one it stops at the rows it wants (the box's first 101).
+        if self.common and order and not _few_driven(query, self, sum(self.counts)):
             return False
         return self.common
 
@@ -830,10 +832,10 @@ _DRIVING_LOOKUPS = frozenset({"exact", "in", "gt", "gte", "lt", "lte", "range", 
 
 
 def _few_driven(query, condition: Matches, matches: int) -> bool:
-    """Is a walk still the cheaper plan beside the query's other conditions? When one of them reads an
-    index of the table's own column (a county user's scope: ``region_id`` between two codes), the
-    database reads that index and probes every row it gives, in no useful order, rather than walking
-    the list's order: a county's 16,700 probes took 480 ms for 纺织 where reading its 83,000 matches
+    """Is a walk of an ordered query still the cheaper plan beside its other conditions? When one of them
+    reads an index of the table's own column (a county user's scope: ``region_id`` between two codes),
+    the database reads that index and probes every row it gives, then sorts, rather than walking the
+    list's order: a county's 16,700 probes took 480 ms for 纺织 where reading its 83,000 matches
     took 60 (bench/README.md, "Searched lists: a capped count"). So, with such a condition, the rows it
     selects are counted, up to the point where probing them costs what reading the matches does
     (``matches / PROBE_COST``), and the walk is kept only below it (a town's few hundred rows). Without

@@ -1,6 +1,7 @@
-"""A filtered list reads its rows' ids once, when they are few, and takes its page, count and facets from
-them (chainboard/filters.py, ``ScopedFilterSet.filtered_ids``; docs/lists.md): what the reader sees is
-what the filters give, on the page and in the API, with or without the read."""
+"""A filtered list with a facet across a to-many relation reads its rows' ids once, when they are few, and
+takes its page, count and facets from them (chainboard/filters.py, ``ScopedFilterSet.filtered_ids``;
+docs/lists.md): what the reader sees is what the filters give, with or without the read, and the API
+counts the same rows."""
 
 import pytest
 from django.urls import reverse
@@ -64,7 +65,7 @@ def filtered_count(user, chain) -> int:
     return Enterprise.objects.restrict(user, "view").filter(memberships__chain=chain).distinct().count()
 
 
-def test_the_api_counts_a_filtered_list_from_its_rows_read_once(client, world, monkeypatch):
+def test_the_api_counts_a_filtered_list_as_the_page_does(client, world, monkeypatch):
     token = token_for("county")
     silk = world.chains["silk"].pk
     monkeypatch.setattr(filters, "ROWS_ONCE", 0)

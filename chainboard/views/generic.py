@@ -334,6 +334,10 @@ class ListView(EntityView):
         if self.viewset.filterset_class is not None:
             filterset = self.viewset.filterset_class(request.GET or None, queryset=queryset, request=request)
             filterset.reads_matches = True  # a search's matches read once for the page, count and facets
+            # A filtered list's rows read once where a facet counts across a to-many relation.
+            filterset.reads_rows = any(
+                scope.is_multi_valued(self.model, path) for _name, path in self.viewset.facets
+            )
             if filterset.form.is_bound and filterset.is_valid():
                 queryset = filterset.qs
             elif filterset.form.is_bound:
