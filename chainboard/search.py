@@ -839,7 +839,8 @@ def _few_driven(query, condition: Matches, matches: int) -> bool:
     took 60 (bench/README.md, "Searched lists: a capped count"). So, with such a condition, the rows it
     selects are counted, up to the point where probing them costs what reading the matches does
     (``matches / PROBE_COST``), and the walk is kept only below it (a town's few hundred rows). Without
-    one (no other condition, or a chain scope's ``EXISTS``), True."""
+    one (no other condition, or a chain scope's ``EXISTS``), or beside rows picked by id (the box's
+    window of the 400 newest rows in scope, ``pk IN (…)``), True."""
     from django.db.models.expressions import Col
     from django.db.models.lookups import Lookup
     from django.db.models.sql.where import AND, WhereNode
@@ -853,10 +854,9 @@ def _few_driven(query, condition: Matches, matches: int) -> bool:
         and isinstance(leaf.lhs, Col)
         and leaf.lhs.alias == base
         and _indexed_first(query.model, leaf.lhs.target.name)
-        and not leaf.lhs.target.primary_key
     ]
-    if not driving:
-        return True
+    if not driving or any(leaf.lhs.target.primary_key for leaf in driving):
+        return True  # nothing read instead of the order, or rows picked by id (a window): few probes
     limit = matches // max(PROBE_COST, 1) + 1
     counted = query.clone()
     counted.where = WhereNode(driving, AND)
