@@ -32,7 +32,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 
 from chainboard import actions, audit, confidential, scope
 from chainboard.converters import MAX_ID, is_integer_pk
-from chainboard.filters import capped_count, is_searched
+from chainboard.filters import list_count
 from chainboard.forms import form_data
 from chainboard.models import ApiToken
 from chainboard.workflow import workflow_of
@@ -584,14 +584,8 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
         queryset = queryset.order_by(*viewset.table.default_order)
         start = (paging.page - 1) * paging.page_size
         items = check_rows(reader.rows(queryset[start : start + paging.page_size], request.user))
-        # As the list page (docs/lists.md): by a read of the rows or the search's matches, or counted.
-        known = filterset.known_count() if viewset.filterset_class is not None else None
-        if known is not None:
-            count, capped = known
-        elif viewset.filterset_class is not None and is_searched(filterset):
-            count, capped = capped_count(queryset)
-        else:
-            count, capped = queryset.count(), False
+        # As the list page (docs/lists.md): by a read of the search's matches, capped, or counted.
+        count, capped = list_count(queryset, filterset if viewset.filterset_class is not None else None)
         body = {"items": [item.model_dump() for item in items], "count": count, "count_capped": capped}
         return api.create_response(request, body, status=200)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.db.models import BooleanField, Count
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django_filters.constants import EMPTY_VALUES
 
 from chainboard import scope
 from chainboard.filters import id_list
@@ -32,13 +31,7 @@ def facet_counts(viewset, request, base_queryset, filterset=None) -> list[dict]:
             params.pop(key, None)
         queryset = _filtered_but(filterset, name, base_queryset)
         # The list's rows read once, when this facet's own filter is not set (ScopedFilterSet.filtered_ids).
-        ids = None
-        if (
-            filterset.is_bound
-            and filterset.is_valid()
-            and filterset.form.cleaned_data.get(name) in EMPTY_VALUES
-        ):
-            ids = filterset.filtered_ids()
+        ids = filterset.filtered_ids_but(name) if filterset.is_bound and filterset.is_valid() else None
         rows = _grouped(queryset, path, request.user, ids)
         field = _final_field(model, path)
         labels = _labels(field, [r[path] for r in rows])

@@ -61,6 +61,18 @@ def is_searched(filterset) -> bool:
     )
 
 
+def list_count(queryset: models.QuerySet, filterset=None) -> tuple[int, bool]:
+    """(rows, capped) of a list page or an API list: what a read of its rows or matches already counted
+    (:meth:`ScopedFilterSet.known_count`), a searched list's count up to ``SEARCH_COUNT_CAP``, or the
+    exact count of ``queryset``."""
+    known = filterset.known_count() if filterset is not None else None
+    if known is not None:
+        return known
+    if is_searched(filterset):
+        return capped_count(queryset)
+    return queryset.order_by().count(), False
+
+
 class ScopedFilterSet(django_filters.FilterSet):
     """Choices in relation filters are limited to what the user may see; ``q`` searches ``search_fields``.
 
@@ -120,11 +132,20 @@ class ScopedFilterSet(django_filters.FilterSet):
         count. ``skip``: a filter left out (a facet counts over the other filters, chainboard/facets.py).
         Where the list's rows were read once (:meth:`filtered_ids`) and ``skip`` changes nothing, those
         ids."""
-        if skip is None or self.form.cleaned_data.get(skip) in EMPTY_VALUES:
-            found = self.filtered_ids()
-            if found is not None:
-                return queryset.filter(pk__in=id_list(found))
+        found = self.filtered_ids_but(skip)
+        if found is not None:
+            return queryset.filter(pk__in=id_list(found))
         return self._filter_each(queryset, skip)
+
+    def filtered_ids_but(self, skip: str | None) -> list | None:
+        """:meth:`filtered_ids`, where leaving the filter ``skip`` out changes nothing (it is not set)."""
+        if skip is None or self.form.cleaned_data.get(skip) in EMPTY_VALUES:
+            return self.filtered_ids()
+        return None
+
+    def _other_filters_set(self) -> bool:
+        """Is a filter other than the search set?"""
+        return any(value not in EMPTY_VALUES for key, value in self.form.cleaned_data.items() if key != "q")
 
     def filtered_ids(self) -> list | None:
         """The ids of the list's rows (the filter set's queryset through every filter), read once per
@@ -139,12 +160,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         if not self.reads_rows or self.queryset is None or not is_integer_pk(self.queryset.model):
             return None
         if self._rows is None:
-            active = [
-                name
-                for name, value in self.form.cleaned_data.items()
-                if name != "q" and value not in EMPTY_VALUES
-            ]
-            if not active:
+            if not self._other_filters_set():
                 self._rows = False
             else:
                 rows = self._filter_each(self.queryset.all()).order_by().values_list("pk", flat=True)
@@ -219,9 +235,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         found = self.filtered_ids()
         if found is not None:
             return len(found), False
-        if self._matches is None:
-            return None
-        if any(value not in EMPTY_VALUES for key, value in self.form.cleaned_data.items() if key != "q"):
+        if self._matches is None or self._other_filters_set():
             return None
         return min(len(self._matches), SEARCH_COUNT_CAP), len(self._matches) > SEARCH_COUNT_CAP
 

@@ -1039,10 +1039,11 @@ def _sampled(cursor, query: _Query, docs: str, several: list) -> dict[int, int]:
     """PostgreSQL: the matches of each part of several tokens (a phrase, pinyin) estimated from a sample
     of the index table: about ``SAMPLE_ROWS`` entries read in whole pages (``TABLESAMPLE SYSTEM``, the
     same pages every time), each tested with the part's own condition, the share scaled to the table's
-    size in its statistics; trusted whether it says common or rare (``_common``). The planner cannot estimate such a part (it multiplies the tokens' shares
-    as if independent: ydzb's 100,025 matches estimated at 10,389) and counting it up to ``wanted``
-    reads every match through the GIN index and the heap (215 ms for ydzb at a million; a sample 9-17
-    ms, 9.3-9.5 % against 10.0 %: bench/README.md). Nothing where the table has no statistics yet."""
+    size in its statistics; trusted whether it says common or rare (``_common``). The planner cannot
+    estimate such a part (it multiplies the tokens' shares as if independent: ydzb's 100,025 matches
+    estimated at 10,389) and counting it up to ``wanted`` reads every match through the GIN index and the
+    heap (215 ms for ydzb at a million; a sample 9-17 ms, 9.3-9.5 % against 10.0 %: bench/README.md).
+    Nothing where the table has no statistics yet."""
     if not several:
         return {}
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [_quote(docs)])

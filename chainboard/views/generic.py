@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from chainboard import actions, confidential, converters, deletion, formatting, scope
-from chainboard.filters import capped_count, is_searched
+from chainboard.filters import list_count
 from chainboard.tables import Table
 from chainboard.workflow import workflow_of
 
@@ -302,22 +302,16 @@ class ListPaginator(Paginator):
     """Pages of the prepared rows, counted on the filtered rows alone: the count carries no join, no
     prefetch and no display value, whatever the table reads for the rows it shows."""
 
-    def __init__(self, object_list, per_page, counted: models.QuerySet, searched: bool = False, known=None):
+    def __init__(self, object_list, per_page, counted: models.QuerySet, filterset=None):
         super().__init__(object_list, per_page)
         self.counted = counted
-        self.searched = searched
-        self.known = known  # (rows, capped) already counted (ScopedFilterSet.known_count)
+        self.filterset = filterset
         # True once a searched list's count stopped at its cap: more rows match than ``count`` says.
         self.capped = False
 
     @cached_property
     def count(self) -> int:
-        if self.known is not None:
-            found, self.capped = self.known
-            return found
-        if not self.searched:
-            return self.counted.order_by().count()
-        found, self.capped = self.known or capped_count(self.counted)
+        found, self.capped = list_count(self.counted, self.filterset)
         return found
 
 
@@ -383,8 +377,7 @@ class ListView(EntityView):
             table.prepare(queryset, request.user, display=False),
             page_size,
             queryset,
-            searched=is_searched(filterset),
-            known=filterset.known_count() if filterset is not None else None,
+            filterset,
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
