@@ -60,8 +60,10 @@ SEGMENTATIONS = 8  # at most this many ways of reading a term as full pinyin
 BATCH = 5000
 SEP = "\x1f"  # between tokens: a control character, which normalise() removes from every text
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# ASCII upper case to lower, control characters (SEP among them) deleted: one pass of str.translate.
+_NORMAL = str.maketrans(
+    {**{ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}, **dict.fromkeys([*range(32), 127])}
+)
 _PINYIN_TERM = re.compile(r"[a-z0-9]+")
 _PINYIN_NOISE = re.compile(r"[\s']+")
 # Every printable ASCII character that is not a letter or digit: a token character for FTS5's ascii
@@ -75,7 +77,7 @@ def search_fields(model: type[models.Model]) -> tuple[str, ...]:
 
 def normalise(text: str) -> str:
     """ASCII lower case, control characters removed (SEP and the FTS5 syntax never reach a token)."""
-    return _CONTROL.sub("", text.translate(_ASCII_LOWER))
+    return text.translate(_NORMAL)
 
 
 # --- tokens -----------------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ def words(values: Iterable) -> list[str]:
             continue
         text = normalise(str(value))
         if text:
-            out += [text[i : i + 2] for i in range(len(text) - 1)]
+            out += map(str.__add__, text, text[1:])
             out.append(text[-1])
     return out
 
@@ -107,64 +109,60 @@ def _readings(char: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=262144)
-def _position_tokens(value: int, position: int, char: str, initials: bool = True) -> tuple[str, ...]:
+def _char_tokens(number: int, position: int, char: str, previous: str | None, initials: bool) -> str | None:
+    """The pinyin tokens of one character of value ``number`` at ``position``, joined by SEP (``None``
+    when it has no reading): "position, syllable" for every reading, "position, first letter" (with
+    ``initials``), and with the character before it (``previous``, the last one that had a reading)
+    the pair of their first letters at the previous position ("00-jh"): an initials term reads one
+    short list per two letters instead of two long ones (00j holds one enterprise in ten). One cached
+    look-up per character; no token repeats within a value, so a value's tokens are these joined."""
     readings = _readings(char)
     if not readings:
-        return ()
-    where = f"{value}{position:x}"
-    own = [where + r[0] for r in readings] if initials else []
-    return tuple(dict.fromkeys([where + r for r in readings] + own))
+        return None
+    where = f"{number}{position:x}"
+    tokens = [where + r for r in readings]
+    if initials:
+        tokens += [where + r[0] for r in readings]
+    if previous is not None:
+        pair = f"{number}{position - 1:x}-"
+        tokens += [pair + a[0] + b[0] for a in _readings(previous) for b in readings]
+    return SEP.join(dict.fromkeys(tokens))
 
 
-@lru_cache(maxsize=65536)
-def _initials(char: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(r[0] for r in _readings(char)))
-
-
-@lru_cache(maxsize=262144)
-def _pair_tokens(
-    value: int, position: int, first: tuple[str, ...], second: tuple[str, ...]
-) -> tuple[str, ...]:
-    """The initials of two consecutive characters as one token ("00-jh"): an initials term reads one
-    short list per two letters instead of two long ones (00j holds one enterprise in ten)."""
-    return tuple(f"{value}{position:x}-{a}{b}" for a in first for b in second)
-
-
-def pinyin_tokens(values: Iterable, *, initials: bool = True) -> set[str]:
-    """The pinyin tokens of one object (see the module docstring). Values in plain ASCII have none:
-    their pinyin would be themselves, which the words already find anywhere in the value. Without
-    ``initials`` (PostgreSQL), no "position, first letter" token: a query asks for the position's
-    syllables by prefix instead."""
-    out: set[str] = set()
+def pinyin_text(*values, initials: bool = True) -> str:
+    """The pinyin tokens of one object (see the module docstring), joined by SEP as FTS5 reads them
+    (SQLite function ``chainboard_search_pinyin``). Values in plain ASCII have none: their pinyin would
+    be themselves, which the words already find anywhere in the value. Without ``initials``
+    (PostgreSQL), no "position, first letter" token: a query asks for the position's syllables by
+    prefix instead."""
+    out: list[str] = []
     for number, value in enumerate(values):
         if value is None:
             continue
         text = str(value)
         if text.isascii():
             continue
-        position, previous = 0, ()
+        position, previous = 0, None
         for char in text:
-            tokens = _position_tokens(number, position, char, initials)
-            if tokens:
-                out.update(tokens)
-                letters = _initials(char)
-                if position:
-                    out.update(_pair_tokens(number, position - 1, previous, letters))
-                previous = letters
+            tokens = _char_tokens(number, position, char, previous, initials)
+            if tokens is not None:
+                out.append(tokens)
+                previous = char
                 position += 1
                 if position == PINYIN_POSITIONS:
                     break
-    return out
+    return SEP.join(out)
+
+
+def pinyin_tokens(values: Iterable, *, initials: bool = True) -> set[str]:
+    """The pinyin tokens of one object as a set (:func:`pinyin_text`)."""
+    text = pinyin_text(*values, initials=initials)
+    return set(text.split(SEP)) if text else set()
 
 
 def words_text(*values) -> str:
     """The words tokens as FTS5 reads them (SQLite function ``chainboard_search_words``)."""
     return SEP.join(words(values))
-
-
-def pinyin_text(*values) -> str:
-    """The pinyin tokens as FTS5 reads them (SQLite function ``chainboard_search_pinyin``)."""
-    return SEP.join(sorted(pinyin_tokens(values)))
 
 
 def register_functions(dbapi_connection) -> None:
@@ -221,7 +219,7 @@ def install_sql(vendor: str, table: str, pk: str, columns: list[str]) -> list[st
     forget = qn(table + "_search_forget")
     return [
         *_pg_functions(),
-        f'CREATE TABLE {docs} ("object_id" bigint PRIMARY KEY, "words" text NOT NULL, "pinyin" text NOT NULL)',
+        _docs_table_sql(n["docs"]),
         *_gin_indexes(table),
         f"CREATE FUNCTION {forget}() RETURNS trigger LANGUAGE plpgsql AS $$"
         f" BEGIN DELETE FROM {docs} WHERE object_id = OLD.{qn(pk)}; RETURN OLD; END $$",
@@ -229,25 +227,40 @@ def install_sql(vendor: str, table: str, pk: str, columns: list[str]) -> list[st
     ]
 
 
+def _docs_table_sql(name: str, key: str | None = None) -> str:
+    """PostgreSQL: the table of one index's entries (``key``: the primary key's name, else the default)."""
+    constraint = f"CONSTRAINT {_quote(key)} " if key else ""
+    return (
+        f'CREATE TABLE {_quote(name)} ("object_id" bigint {constraint}PRIMARY KEY,'
+        ' "words" text NOT NULL, "pinyin" text NOT NULL)'
+    )
+
+
 # PostgreSQL keeps no tsvector: the table holds the normalised values (words) and the pinyin tokens as
 # plain text, and each GIN index is over a function of its column that makes the tsvector with built-in
 # C functions only (a function with a subquery or a loop costs 60-500 µs a row; these 5-50 µs). The
-# words: every bigram of each value and its last character, made by two passes of a regular expression
-# that cuts each value into pairs, the second pass after dropping each value's first character (the
-# pairs at odd offsets; the odd one left over at a value's end is its last character). The pinyin: the
+# words: the text (the values joined by SEP) cut into pairs by a regular expression twice, from its first
+# character and from its second, so that every two adjacent characters are one pair in one of the two
+# passes: each value's bigrams, and where a value meets SEP a pair holding SEP ("司\x1f", "\x1f越").
+# No query asks for a token with SEP in it (normalise() removes it from every term), and a 1-character
+# term's prefix query ('司':*) finds a value's last character through its pair with the SEP after it,
+# or alone at the text's end: the same answers as a token per value's last character. '..?' matches
+# 4-5 times faster than '[^\x1f]{1,2}', which kept the pairs within the values (at a million
+# enterprises the words GIN index built in 20 s instead of 35: bench/README.md, "Index size and build
+# rate"; migration chainboard 0022 rebuilds the indexes made by the former function). The pinyin: the
 # tokens as Python wrote them, separated by SEP.
 PG_WORDS = "chainboard_search_words"
 PG_PINYIN = "chainboard_search_pinyin"
 
 
 def _pg_functions() -> list[str]:
-    pairs = r"regexp_replace({}, '[^\x1f]{{1,2}}', '\&' || chr(30), 'g')"
+    pairs = r"regexp_replace({}, '..?', '\&' || chr(30), 'g')"
     words = (
-        "array_to_tsvector(array_remove(string_to_array(translate("
+        "array_to_tsvector(array_remove(string_to_array("
         + pairs.format("t")
-        + " || chr(30) || "
-        + pairs.format(r"regexp_replace(t, '(^|\x1f)[^\x1f]', '\1', 'g')")
-        + ", chr(31), chr(30)), chr(30)), ''))"
+        + " || "
+        + pairs.format("substr(t, 2)")
+        + ", chr(30)), ''))"
     )
     pinyin = "array_to_tsvector(array_remove(string_to_array(t, chr(31)), ''))"
     return [
@@ -257,8 +270,8 @@ def _pg_functions() -> list[str]:
     ]
 
 
-def _gin_indexes(table: str) -> list[str]:
-    docs = _names(table)["docs"]
+def _gin_indexes(table: str, docs: str | None = None) -> list[str]:
+    docs = docs or _names(table)["docs"]
     return [
         f"CREATE INDEX {_quote(docs + '_' + column)} ON {_quote(docs)} USING gin ({function}({column}))"
         for column, function in (("words", PG_WORDS), ("pinyin", PG_PINYIN))
@@ -354,8 +367,9 @@ def _fill(conn, table: str, pk: str, columns: list[str]) -> int:
     return count
 
 
-def _copy_rows(conn, table: str, pk: str, columns: list[str]) -> int:
-    """Rows in primary-key chunks (a range each, no open cursor); each chunk's documents by COPY."""
+def _copy_rows(conn, table: str, pk: str, columns: list[str], docs: str | None = None) -> int:
+    """Rows in primary-key chunks (a range each, no open cursor); each chunk's documents by COPY into
+    ``docs`` (by default the index's own entry table)."""
     qn = _quote
     cols = ", ".join(qn(c) for c in columns)
     count, last = 0, None
@@ -369,7 +383,7 @@ def _copy_rows(conn, table: str, pk: str, columns: list[str]) -> int:
             chunk = cursor.fetchall()
         if not chunk:
             return count
-        _copy(conn, table, ((row[0], row[1:]) for row in chunk))
+        _copy(conn, table, ((row[0], row[1:]) for row in chunk), docs=docs)
         count += len(chunk)
         last = chunk[-1][0]
 
@@ -378,22 +392,31 @@ def _ts_quote(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _documents(values) -> tuple[str, str]:
-    """The two text columns of one object's PostgreSQL entry: its normalised values, and its pinyin
-    tokens without the initials (a query asks for an initial as a prefix of the position's syllables)."""
+def _documents(values) -> str:
+    """One object's PostgreSQL entry but its id, as a line of COPY's text format: its normalised values,
+    a tab, and its pinyin tokens without the initials (a query asks for an initial as a prefix of the
+    position's syllables). normalise() leaves no control character (tab, newline and carriage return
+    among them) and the pinyin tokens are letters, digits and "-", so a backslash in a value is all
+    there is to escape."""
     values = list(values)
-    return (
-        SEP.join("" if value is None else normalise(str(value)) for value in values),
-        SEP.join(pinyin_tokens(values, initials=False)),
-    )
+    words = SEP.join("" if value is None else normalise(str(value)) for value in values)
+    return words.replace("\\", "\\\\") + "\t" + pinyin_text(*values, initials=False)
 
 
-def _copy(conn, table: str, rows: Iterable[tuple[int, tuple]]) -> None:
-    docs = _quote(_names(table)["docs"])
+def _copy(conn, table: str, rows: Iterable[tuple[int, tuple]], docs: str | None = None) -> None:
+    """The entries of ``rows`` by COPY, written as text lines (psycopg's per-row adaptation was a tenth
+    of a rebuild's Python time)."""
+    docs = _quote(docs or _names(table)["docs"])
     with conn.cursor() as cursor:
         with cursor.cursor.copy(f'COPY {docs} ("object_id", "words", "pinyin") FROM STDIN') as stream:
+            lines = []
             for pk, values in rows:
-                stream.write_row((pk, *_documents(values)))
+                lines.append(f"{pk:d}\t{_documents(values)}\n")
+                if len(lines) == BATCH:
+                    stream.write("".join(lines))
+                    lines = []
+            if lines:
+                stream.write("".join(lines))
 
 
 # --- writing ----------------------------------------------------------------------------------------
@@ -462,13 +485,83 @@ def remove(instance: models.Model) -> None:
 
 def rebuild(model: type[models.Model]) -> int:
     """Index every row of ``model`` afresh (rows loaded around the write path, a changed tokenizer);
-    returns the number of rows."""
+    returns the number of rows. On PostgreSQL outside a transaction (the ``rebuild_search`` command)
+    the new index is built beside the old one and its two GIN indexes at once (:func:`_rebuild_beside`);
+    inside one (a migration, a test) in that transaction."""
     if not search_fields(model):
         raise ValueError(f"{model._meta.label} declares no search_fields")
     from django.db import transaction
 
+    table, pk, columns = model._meta.db_table, model._meta.pk.column, _columns(model)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _rebuild_beside(table, pk, columns)
     with transaction.atomic():
-        return _fill(connection, model._meta.db_table, model._meta.pk.column, _columns(model))
+        return _fill(connection, table, pk, columns)
+
+
+def _rebuild_beside(table: str, pk: str, columns: list[str]) -> int:
+    """PostgreSQL: fill a new entry table beside the live one, build its two GIN indexes in two sessions
+    at once, then put it in the live one's place. PostgreSQL 15 builds one GIN index on one core, and
+    the words and pinyin indexes are two thirds of a rebuild's time (bench/README.md, "Index size and
+    build rate"); building them side by side needs the filled table committed, which one transaction
+    cannot give. So this session holds a SHARE lock on the model's table from start to swap (writers
+    wait, readers and searches go on against the old entries), the other sessions (threads, each with
+    its own connection) fill the new table and build one index each, committing, and this session
+    swaps the tables in its transaction. Whatever fails, the new table is dropped and the old index
+    stays as it was."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import transaction
+
+    qn, docs = _quote, _names(table)["docs"]
+    fresh = docs + "_rebuilt"
+    fresh_key = "chainboard_search_rebuilt_pkey"
+
+    def in_own_session(work, *args):
+        try:
+            with transaction.atomic():
+                return work(*args)
+        finally:
+            connection.close()  # the thread's own connection
+
+    def fill() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {qn(fresh)}")
+            cursor.execute(_docs_table_sql(fresh, key=fresh_key))
+        return _copy_rows(connection, table, pk, columns, docs=fresh)
+
+    def build(sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute(sql)
+
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {qn(table)} IN SHARE MODE")
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                count = pool.submit(in_own_session, fill).result()
+                for done in [pool.submit(in_own_session, build, sql) for sql in _gin_indexes(table, fresh)]:
+                    done.result()
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {qn(fresh)}")
+                # The names the live table's indexes have (PostgreSQL shortens a long one its own way).
+                cursor.execute(
+                    "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
+                    [qn(docs)],
+                )
+                (primary,) = cursor.fetchone()
+                cursor.execute(f"DROP TABLE {qn(docs)}")
+                cursor.execute(f"ALTER TABLE {qn(fresh)} RENAME TO {qn(docs)}")
+                cursor.execute(f"ALTER TABLE {qn(docs)} RENAME CONSTRAINT {qn(fresh_key)} TO {qn(primary)}")
+                for column in ("words", "pinyin"):
+                    cursor.execute(
+                        f"ALTER INDEX {qn(fresh + '_' + column)} RENAME TO {qn(docs + '_' + column)}"
+                    )
+        return count
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {qn(fresh)}")
 
 
 def searchable_models() -> list[type[models.Model]]:

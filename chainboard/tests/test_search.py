@@ -146,6 +146,15 @@ def test_rows_written_around_the_actions_are_indexed_and_forgotten(indexed):
         assert cursor.fetchall() == []
 
 
+def test_a_backslash_in_a_value_is_indexed_as_written(indexed):
+    """PostgreSQL's entries go in as COPY text lines, where a backslash is an escape."""
+    actions.save_fields(SystemActor("test"), indexed.enterprises["jingbai"], name="景柏\\服饰\\n")
+    assert names("柏\\服") == {"景柏\\服饰\\n"}
+    assert names("饰\\n") == {"景柏\\服饰\\n"} and names("柏服") == set()
+    call_command("rebuild_search", "enterprises.Enterprise", stdout=io.StringIO())
+    assert names("柏\\服") == {"景柏\\服饰\\n"} and names("jbfs") == {"景柏\\服饰\\n"}
+
+
 def test_rebuild_is_idempotent(indexed):
     before = {term: names(term) for term in ("jb", "其他", "柏", "gpqt")}
     assert before["jb"]
@@ -515,6 +524,37 @@ def test_the_compact_migrations_convert_an_index_in_the_tsvector_form(indexed):
     assert names("丝绸") == {"景柏丝绸"} and names("服饰") == set()
     actions.delete(actor, lead)
     assert not Lead.objects.filter(search.matches(Lead, "锦绣")).exists()
+
+
+FORMER_WORDS = (  # the words function before chainboard 0022: pairs kept within the values
+    "array_to_tsvector(array_remove(string_to_array(translate("
+    r"regexp_replace(t, '[^\x1f]{1,2}', '\&' || chr(30), 'g') || chr(30) || "
+    r"regexp_replace(regexp_replace(t, '(^|\x1f)[^\x1f]', '\1', 'g'), '[^\x1f]{1,2}', '\&' || chr(30), 'g')"
+    ", chr(31), chr(30)), chr(30)), ''))"
+)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's words function")
+def test_the_pairs_migration_replaces_the_words_function_with_the_same_answers(indexed):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE OR REPLACE FUNCTION {search.PG_WORDS}(t text) RETURNS tsvector LANGUAGE sql IMMUTABLE"
+            f" STRICT PARALLEL SAFE AS $$ SELECT {FORMER_WORDS} $$"
+        )
+        cursor.execute("REINDEX INDEX enterprises_enterprise_search_words")
+        cursor.execute(f"SELECT {search.PG_WORDS}(%s)::text", ["景柏服饰" + search.SEP + "景柏"])
+        assert cursor.fetchone()[0] == "'景柏' '服饰' '柏' '柏服' '饰'"
+    terms = ("柏", "饰", "服饰", "景柏服饰", "柏服饰", "其他企业", "业", "高")
+    before = {term: names(term) for term in terms}
+    assert before["饰"] and before["业"]
+
+    _migrate("chainboard.migrations.0022_search_words_pairs")
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {search.PG_WORDS}(%s)::text", ["景柏服饰" + search.SEP + "景柏"])
+        # Each value's pairs, and the pairs across SEP ("饰\x1f", "\x1f景") where it had a last character.
+        assert cursor.fetchone()[0] == "'\x1f景' '景柏' '服饰' '柏' '柏服' '饰\x1f'"
+    assert {term: names(term) for term in terms} == before
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's shared token functions")
