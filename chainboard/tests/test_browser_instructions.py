@@ -30,9 +30,15 @@ def test_a_chief_instructs_and_the_office_answers_on_a_phone(phone, world):
     expect(panel).to_be_visible()
     panel.locator("summary").click()
     panel.locator("textarea[name=text]").fill("请本周内梳理缫丝环节短板")
-    panel.locator(".ts-control").click()
+    picker = panel.locator(".ts-wrapper")
+    picker.locator(".ts-control").click()
     phone.keyboard.type("offi")
-    phone.locator(".ts-dropdown .option", has_text="office").first.click()
+    # The list preloaded on focus holds every user: wait for the server's answer to "offi" and for every
+    # request to be back, so that a late answer does not reopen the list over the form's button.
+    expect(picker.locator(".ts-dropdown .option", has_text="enterprise")).to_have_count(0)
+    expect(panel.locator(".ts-wrapper.loading")).to_have_count(0)
+    picker.locator(".ts-dropdown .option", has_text="office").first.click()
+    expect(picker.locator(".ts-dropdown")).to_be_hidden()
     panel.locator("button[type=submit]").click()
     expect(phone.locator("#instructions .instruction-open")).to_contain_text("请本周内梳理缫丝环节短板")
     assert Instruction.objects.get().instructed_user == world.users["office"]
