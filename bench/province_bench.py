@@ -1189,7 +1189,7 @@ def measure(target: Target, args, state: dict) -> None:
                     alone_sql = sql.replace(f'"{docs}_{column}"', f'"bench_alone_{column}"')
                     started = time.perf_counter()
                     with connection.cursor() as c:
-                        c.execute("SET maintenance_work_mem = '256MB'")
+                        c.execute(f"SET maintenance_work_mem = '{search.BUILD_MEMORY}'")
                         c.execute(alone_sql)
                     alone[column].append(time.perf_counter() - started)
                     with connection.cursor() as c:

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from chainboard import search
+from chainboard.tests.test_search import names
 from enterprises.models import Enterprise
 
 pytestmark = [
@@ -25,13 +26,7 @@ def committed(audit_triggers_lifted_for_flush, world):
     # The flush after a transactional test empties the models' tables, not the index's entries.
     with connection.cursor() as cursor:
         for model in search.searchable_models():
-            cursor.execute(f'TRUNCATE "{model._meta.db_table}_search"')
-
-
-def names(text):
-    return set(
-        Enterprise.objects.filter(pk__in=search.matching_ids(Enterprise, text)).values_list("name", flat=True)
-    )
+            cursor.execute(f'TRUNCATE "{search._names(model._meta.db_table)["docs"]}"')
 
 
 def relations() -> set[str]:
