@@ -83,6 +83,20 @@
       load: function (query, callback) {
         var self = this;
         var ticket = ++latest;
+        // An answer fills the list the user is looking at and never reopens one that was closed (by a
+        // choice, Escape or leaving the field) while it was on its way: on a slow connection a late
+        // answer would otherwise cover the form's button just after the user chose.
+        // (Closing it again afterwards is not enough: opening moves the focus, and Tom Select reopens
+        // the list on the focus event it defers. A locked control does not open.)
+        function answer(results) {
+          var guard = !self.isOpen && !self.isLocked;
+          if (guard) self.lock();
+          try {
+            callback(results);
+          } finally {
+            if (guard) self.unlock();
+          }
+        }
         fetch(lookupUrl(base, query), {
           credentials: "same-origin",
           headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
@@ -92,12 +106,12 @@
             return response.json();
           })
           .then(function (data) {
-            if (ticket !== latest) return callback(); // a newer query is on its way
+            if (ticket !== latest) return answer(); // a newer query is on its way
             self.clearOptions(); // keeps the selected option(s)
-            callback((data && data.results) || []);
+            answer((data && data.results) || []);
           })
           .catch(function () {
-            callback();
+            answer();
           });
       },
       render: messages(),
