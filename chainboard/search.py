@@ -50,7 +50,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.db import connection, models
 from django.db.models import Expression, F
@@ -60,6 +60,13 @@ SEGMENTATIONS = 8  # at most this many ways of reading a term as full pinyin
 BATCH = 5000
 BUILD_MEMORY = "256MB"  # PostgreSQL's maintenance_work_mem while a GIN index is built (1 GB gained nothing)
 SEP = "\x1f"  # between tokens: a control character, which normalise() removes from every text
+# A region token (``search_region``) is this mark and a prefix of the row's region code at each of
+# these lengths (GB/T 2260: city, county, town, village): "\x1e1405", "\x1e140581", "\x1e140581101".
+# Not the province's: every row of a deployment shares it. The mark is a control character, so no
+# term (normalised) can ask for one, not even the prefix query of a 1-character term; FTS5 reads it as
+# a token character (``_fts_options``).
+REGION_MARK = "\x1e"
+REGION_LEVELS = (4, 6, 9, 12)
 
 # ASCII upper case to lower, control characters (SEP among them) deleted: one pass of str.translate.
 _NORMAL = str.maketrans(
@@ -69,11 +76,33 @@ _PINYIN_TERM = re.compile(r"[a-z0-9]+")
 _PINYIN_NOISE = re.compile(r"[\s']+")
 # Every printable ASCII character that is not a letter or digit: a token character for FTS5's ascii
 # tokenizer (non-ASCII characters are token characters already), so that only SEP separates tokens.
-_TOKENCHARS = "".join(c for c in map(chr, range(32, 127)) if not c.isalnum())
+_TOKENCHARS = "".join(c for c in map(chr, range(32, 127)) if not c.isalnum()) + REGION_MARK
 
 
 def search_fields(model: type[models.Model]) -> tuple[str, ...]:
     return tuple(getattr(model, "search_fields", ()) or ())
+
+
+def search_region(model: type[models.Model]) -> str | None:
+    """The column of the foreign key whose region codes ``model``'s index carries as tokens, if it
+    declares one (``search_region = "region"``: a key to a model whose codes start with their path,
+    ``key_starts_with``), so that a search within a region range asks the index for both at once.
+
+    SQLite only. On PostgreSQL the tokens made a county's searches 2.5-3.5 times faster but the index
+    34.1 % of the database, over the third issue 13 allows (bench/README.md, "Region tokens"): not
+    carried until the index has room."""
+    name = getattr(model, "search_region", None)
+    if not name or connection.vendor != "sqlite":
+        return None
+    return model._meta.get_field(name).column
+
+
+def region_tokens(code) -> list[str]:
+    """The region tokens of a row whose region code is ``code`` (none without one)."""
+    if not code:
+        return []
+    code = str(code)
+    return [REGION_MARK + code[:n] for n in REGION_LEVELS if n <= len(code)]
 
 
 def normalise(text: str) -> str:
@@ -166,10 +195,29 @@ def words_text(*values) -> str:
     return SEP.join(words(values))
 
 
+def _with_region(text: str, region) -> str:
+    tokens = region_tokens(region)
+    if not tokens:
+        return text
+    return SEP.join([text, *tokens]) if text else SEP.join(tokens)
+
+
+def words_text_at(region, *values) -> str:
+    """The words tokens, then the region tokens of ``region`` (SQLite ``chainboard_search_words_at``)."""
+    return _with_region(SEP.join(words(values)), region)
+
+
+def pinyin_text_at(region, *values) -> str:
+    """The pinyin tokens, then the region tokens of ``region`` (SQLite ``chainboard_search_pinyin_at``)."""
+    return _with_region(pinyin_text(*values), region)
+
+
 def register_functions(dbapi_connection) -> None:
     """Make the token functions the triggers call known to one SQLite connection."""
     dbapi_connection.create_function("chainboard_search_words", -1, words_text, deterministic=True)
     dbapi_connection.create_function("chainboard_search_pinyin", -1, pinyin_text, deterministic=True)
+    dbapi_connection.create_function("chainboard_search_words_at", -1, words_text_at, deterministic=True)
+    dbapi_connection.create_function("chainboard_search_pinyin_at", -1, pinyin_text_at, deterministic=True)
 
 
 # --- the index's tables -----------------------------------------------------------------------------
@@ -188,25 +236,36 @@ def _fts_options() -> str:
     return 'tokenize="' + inner.replace('"', '""') + "\", content='', columnsize=0"
 
 
-def install_sql(vendor: str, table: str, pk: str, columns: list[str]) -> list[str]:
-    """The statements that create the index of ``table`` (and its triggers)."""
+def _sqlite_functions(region: str | None) -> tuple[str, str]:
+    """SQLite: the token functions for the words and the pinyin (with ``region``, those that take the
+    region code first and add its tokens)."""
+    if region:
+        return "chainboard_search_words_at", "chainboard_search_pinyin_at"
+    return "chainboard_search_words", "chainboard_search_pinyin"
+
+
+def install_sql(vendor: str, table: str, pk: str, columns: list[str], region: str | None = None) -> list[str]:
+    """The statements that create the index of ``table`` (and its triggers); ``region`` (SQLite): the
+    column whose region codes the index carries as tokens (:func:`search_region`)."""
     qn = _quote
     n = _names(table)
     if vendor == "sqlite":
-        new = ", ".join(f"new.{qn(c)}" for c in columns)
-        old = ", ".join(f"old.{qn(c)}" for c in columns)
+        arguments = [region, *columns] if region else columns
+        new = ", ".join(f"new.{qn(c)}" for c in arguments)
+        old = ", ".join(f"old.{qn(c)}" for c in arguments)
         w, p = qn(n["words"]), qn(n["pinyin"])
+        words_fn, pinyin_fn = _sqlite_functions(region)
         add = (
-            f"INSERT INTO {w}(rowid, words) VALUES (new.{qn(pk)}, chainboard_search_words({new}));"
-            f" INSERT INTO {p}(rowid, pinyin) VALUES (new.{qn(pk)}, chainboard_search_pinyin({new}));"
+            f"INSERT INTO {w}(rowid, words) VALUES (new.{qn(pk)}, {words_fn}({new}));"
+            f" INSERT INTO {p}(rowid, pinyin) VALUES (new.{qn(pk)}, {pinyin_fn}({new}));"
         )
         drop = (
             f"INSERT INTO {w}({w}, rowid, words)"
-            f" VALUES ('delete', old.{qn(pk)}, chainboard_search_words({old}));"
+            f" VALUES ('delete', old.{qn(pk)}, {words_fn}({old}));"
             f" INSERT INTO {p}({p}, rowid, pinyin)"
-            f" VALUES ('delete', old.{qn(pk)}, chainboard_search_pinyin({old}));"
+            f" VALUES ('delete', old.{qn(pk)}, {pinyin_fn}({old}));"
         )
-        changed = " OR ".join(f"old.{qn(c)} IS NOT new.{qn(c)}" for c in [pk, *columns])
+        changed = " OR ".join(f"old.{qn(c)} IS NOT new.{qn(c)}" for c in [pk, *arguments])
         return [
             # prefix='1': a 1-character term reads one list instead of merging every bigram it starts.
             f"CREATE VIRTUAL TABLE {w} USING fts5(words, {_fts_options()}, detail=full, prefix='1')",
@@ -271,11 +330,18 @@ def _pg_functions() -> list[str]:
     ]
 
 
+def _pg_tokens(which: str) -> str:
+    """PostgreSQL: the tsvector expression one GIN index is built over and every query on it asks
+    (``which``: "words" or "pinyin")."""
+    function = PG_WORDS if which == "words" else PG_PINYIN
+    return f'{function}("{which}")'
+
+
 def _gin_indexes(table: str, docs: str | None = None) -> list[str]:
     docs = docs or _names(table)["docs"]
     return [
-        f"CREATE INDEX {_quote(docs + '_' + column)} ON {_quote(docs)} USING gin ({function}({column}))"
-        for column, function in (("words", PG_WORDS), ("pinyin", PG_PINYIN))
+        f"CREATE INDEX {_quote(docs + '_' + column)} ON {_quote(docs)} USING gin ({_pg_tokens(column)})"
+        for column in ("words", "pinyin")
     ]
 
 
@@ -311,6 +377,7 @@ def _quote(name: str) -> str:
 def install(table: str, pk: str, columns: list[str]):
     """Migration operations that create the index of ``table`` and fill it from the rows already there:
     ``operations = [*search.install("enterprises_enterprise", "id", ["name", "short_name", "uscc"])]``.
+    (:func:`carry_region` adds region tokens to an index.)
     """
     from django.db import migrations
 
@@ -332,24 +399,50 @@ def install(table: str, pk: str, columns: list[str]):
     return [migrations.RunPython(forwards, backwards)]
 
 
+def carry_region(table: str, pk: str, columns: list[str], region: str):
+    """Migration operations that rebuild the index of ``table`` with the region tokens of its column
+    ``region`` (and back without them): the model declares ``search_region`` in the same release.
+    Nothing on PostgreSQL, whose index carries none (:func:`search_region`)."""
+    from django.db import migrations
+
+    def rebuilt(with_region: str | None):
+        def run(apps, schema_editor):
+            conn = schema_editor.connection
+            if conn.vendor != "sqlite":
+                return
+            register_functions(conn.connection)
+            with conn.cursor() as cursor:
+                for sql in [
+                    *uninstall_sql("sqlite", table),
+                    *install_sql("sqlite", table, pk, columns, with_region),
+                ]:
+                    cursor.execute(sql)
+            _fill(conn, table, pk, columns, with_region)
+
+        return run
+
+    return [migrations.RunPython(rebuilt(region), rebuilt(None))]
+
+
 def _columns(model: type[models.Model]) -> list[str]:
     return [model._meta.get_field(name).column for name in search_fields(model)]
 
 
-def _fill(conn, table: str, pk: str, columns: list[str]) -> int:
+def _fill(conn, table: str, pk: str, columns: list[str], region: str | None = None) -> int:
     """Index every row of ``table`` afresh; returns their number."""
     qn, n = _quote, _names(table)
-    cols = ", ".join(qn(c) for c in columns)
+    cols = ", ".join(qn(c) for c in ([region, *columns] if region else columns))
     with conn.cursor() as cursor:
         if conn.vendor == "sqlite":
             w, p = qn(n["words"]), qn(n["pinyin"])
+            words_fn, pinyin_fn = _sqlite_functions(region)
             cursor.execute(f"INSERT INTO {w}({w}) VALUES ('delete-all')")
             cursor.execute(f"INSERT INTO {p}({p}) VALUES ('delete-all')")
             cursor.execute(
-                f"INSERT INTO {w}(rowid, words) SELECT {qn(pk)}, chainboard_search_words({cols}) FROM {qn(table)}"
+                f"INSERT INTO {w}(rowid, words) SELECT {qn(pk)}, {words_fn}({cols}) FROM {qn(table)}"
             )
             cursor.execute(
-                f"INSERT INTO {p}(rowid, pinyin) SELECT {qn(pk)}, chainboard_search_pinyin({cols}) FROM {qn(table)}"
+                f"INSERT INTO {p}(rowid, pinyin) SELECT {qn(pk)}, {pinyin_fn}({cols}) FROM {qn(table)}"
             )
             return cursor.rowcount
         # Without its GIN indexes while it fills, then each index built in one go: most of the time at
@@ -497,7 +590,7 @@ def rebuild(model: type[models.Model]) -> int:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         return _rebuild_beside(table, pk, columns)
     with transaction.atomic():
-        return _fill(connection, table, pk, columns)
+        return _fill(connection, table, pk, columns, search_region(model))
 
 
 def _rebuild_beside(table: str, pk: str, columns: list[str]) -> int:
@@ -684,6 +777,10 @@ class _Query:
         term = normalise(text.strip())
         self.term = term
         self.words = self.pinyin = None
+        self.region = search_region(model) is not None  # the index carries region tokens
+        # A region code prefix the query holds its rows to (set by Matches for the query it compiles in):
+        # its token is asked with every part, so the index reads the term's entries within the region.
+        self.within: str | None = None
         if len(term) == 1:
             self.words = ("prefix", [term])
         elif len(term) == 2:
@@ -699,11 +796,14 @@ class _Query:
         """(which tokens, the condition as the database writes it) per kind of token the term asks."""
         out = []
         sqlite = connection.vendor == "sqlite"
+        within = REGION_MARK + self.within if self.region and self.within else None
         if self.words is not None:
             how, tokens = self.words
             if sqlite:
                 quoted = [_fts_quote(t) for t in tokens]
                 text = {"prefix": quoted[0] + "*", "token": quoted[0], "phrase": " + ".join(quoted)}[how]
+                if within:
+                    text = f"({text}) AND {_fts_quote(within)}"
             else:  # no positions: a phrase is the AND of its bigrams, confirmed on the text (source())
                 quoted = [_ts_quote(t) for t in tokens]
                 text = {"prefix": quoted[0] + ":*", "token": quoted[0], "phrase": " & ".join(quoted)}[how]
@@ -713,7 +813,8 @@ class _Query:
                 # One part per way and value: FTS5 answers an AND of tokens fast, but an OR of such ANDs
                 # several times slower than the ANDs one by one (7.3 against 3.4 ms for zlfs at 200,000).
                 for way in self.pinyin:
-                    out.append(("pinyin", " AND ".join(_fts_quote(t) + ("*" if p else "") for t, p in way)))
+                    asked = [_fts_quote(t) + ("*" if p else "") for t, p in way]
+                    out.append(("pinyin", " AND ".join(asked + ([_fts_quote(within)] if within else []))))
             else:  # one tsquery: the GIN index ORs its parts itself
                 # No initials tokens here: a lone initial is a prefix of its position's syllables
                 # ("01b:*": 01bai, 01bo…), which is what its token held.
@@ -747,8 +848,8 @@ class _Query:
                 "(" + " AND ".join(['strpos("pinyin", %s) > 0'] * len(way)) + ")" for way in self.pinyin
             )
             check_params = [token for way in self.pinyin for token, _prefix in way]
-        function = PG_WORDS if which == "words" else PG_PINYIN
-        return table, f'(({check}) AND {function}("{which}") @@ %s::tsquery)', [*check_params, condition]
+        tokens = _pg_tokens(which)
+        return table, f"(({check}) AND {tokens} @@ %s::tsquery)", [*check_params, condition]
 
     def ids_sql(self) -> tuple[str, list]:
         """SELECT of the matching ids (possibly none)."""
@@ -817,7 +918,8 @@ class Matches(Expression):
         self.query: _Query | None = None
         self.common: bool | None = None
         self.counts: list[int] = []
-        self.decisions: dict[int, tuple[bool, list[int]]] = {}  # rows wanted -> (_common's answer)
+        # (rows wanted, region prefix) -> _common's answer
+        self.decisions: dict[tuple[int, str | None], tuple[bool, list[int]]] = {}
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
@@ -858,6 +960,7 @@ class Matches(Expression):
 
     def as_sql(self, compiler, connection):
         column, column_params = compiler.compile(self.column)
+        self.query.within = _within(compiler.query, self.model)
         parts = self.query.parts()
         vias = self._via_sql(compiler)
         if not parts and not vias:
@@ -911,9 +1014,20 @@ class Matches(Expression):
         # Asked once per number of rows, however often it is compiled: a queryset built on this one (a
         # count of 101 in no order, then a page of 8) shares the condition, not the rows it wants.
         rows = (query.high_mark or 0) or 25
-        if rows not in self.decisions:
-            self.decisions[rows] = _common(self.model, self.query, rows, vias, self.decisions)
-        self.common, self.counts = self.decisions[rows]
+        within = self.query.within  # the matches counted are those within the region, if any
+        if (rows, within) not in self.decisions:
+            most = partial(_most_matches, self.model, rows, len(self.query.parts()) + len(vias))
+            if order and not _few_driven(query, self, most):
+                # Beside a condition that selects more rows than the most matches that could make the
+                # walk pay (a county's scope), _few_driven below would refuse the walk whatever the
+                # count: the matches are not counted (5 ms for 有限 in a county of a million enterprises).
+                self.decisions[(rows, within)] = (False, [])
+            else:
+                known = {
+                    other: answer for (other, where), answer in self.decisions.items() if where == within
+                }
+                self.decisions[(rows, within)] = _common(self.model, self.query, rows, vias, known)
+        self.common, self.counts = self.decisions[(rows, within)]
         # With an order, beside a condition on an indexed column the walk probes every row that condition
         # selects before sorting; without one it stops at the rows it wants (the box's first 101).
         if self.common and order and not _few_driven(query, self, sum(self.counts)):
@@ -925,7 +1039,7 @@ class Matches(Expression):
 _DRIVING_LOOKUPS = frozenset({"exact", "in", "gt", "gte", "lt", "lte", "range", "startswith"})
 
 
-def _few_driven(query, condition: Matches, matches: int) -> bool:
+def _few_driven(query, condition: Matches, matches) -> bool:
     """Is a walk of an ordered query still the cheaper plan beside its other conditions? When one of them
     reads an index of the table's own column (a county user's scope: ``region_id`` between two codes),
     the database reads that index and probes every row it gives, then sorts, rather than walking the
@@ -934,7 +1048,8 @@ def _few_driven(query, condition: Matches, matches: int) -> bool:
     selects are counted, up to the point where probing them costs what reading the matches does
     (``matches / PROBE_COST``), and the walk is kept only below it (a town's few hundred rows). Without
     one (no other condition, or a chain scope's ``EXISTS``), or beside rows picked by id (the box's
-    window of the 400 newest rows in scope, ``pk IN (…)``), True."""
+    window of the 400 newest rows in scope, ``pk IN (…)``), True. ``matches``: a number, or a function
+    that gives it, called only beside such a condition."""
     from django.db.models.expressions import Col
     from django.db.models.lookups import Lookup
     from django.db.models.sql.where import AND, WhereNode
@@ -951,6 +1066,8 @@ def _few_driven(query, condition: Matches, matches: int) -> bool:
     ]
     if not driving or any(leaf.lhs.target.primary_key for leaf in driving):
         return True  # nothing read instead of the order, or rows picked by id (a window): few probes
+    if callable(matches):  # worked out only when there is such a condition (it costs a query)
+        matches = matches()
     limit = matches // max(PROBE_COST, 1) + 1
     counted = query.clone()
     counted.where = WhereNode(driving, AND)
@@ -958,6 +1075,38 @@ def _few_driven(query, condition: Matches, matches: int) -> bool:
     counted.clear_limits()
     counted.set_limits(high=limit)
     return counted.get_count(using=connection.alias) < limit
+
+
+def _within(query, model: type[models.Model]) -> str | None:
+    """The region code prefix that ``query``'s conditions hold every row of ``model`` to, when its index
+    carries region tokens and the prefix is one of their lengths: a range of the row's own region key
+    (``region_id >= '140581' AND region_id < '140582'``: a county user's scope, a list's county filter,
+    scope.prefix_range) or one code (``region_id = '140581101'``). The narrowest when there are several;
+    None otherwise (an OR of grants, a condition through a join). The condition stays in the query: the
+    token only lets the index read the term's entries in the region instead of all of them."""
+    from django.db.models.expressions import Col
+    from django.db.models.lookups import Lookup
+
+    column = search_region(model)
+    if column is None:
+        return None
+    base = query.get_initial_alias()
+    bounds: dict[str, set[str]] = {"gte": set(), "lt": set(), "exact": set()}
+    for leaf in _leaves(query.where):
+        if (
+            isinstance(leaf, Lookup)
+            and leaf.lookup_name in bounds
+            and isinstance(leaf.lhs, Col)
+            and leaf.lhs.alias == base
+            and leaf.lhs.target.column == column
+            and isinstance(leaf.rhs, str)
+            and leaf.rhs
+        ):
+            bounds[leaf.lookup_name].add(leaf.rhs)
+    prefixes = {low for low in bounds["gte"] if low[:-1] + chr(ord(low[-1]) + 1) in bounds["lt"]}
+    prefixes |= bounds["exact"]
+    prefixes = {p for p in prefixes if len(p) in REGION_LEVELS}
+    return max(prefixes, key=len) if prefixes else None
 
 
 def _alone_limit(query, condition: Matches) -> int | None:
@@ -1020,6 +1169,22 @@ ESTIMATE_FROM = 20_000
 FEW = 5_000  # a part with fewer matches is tested against its ids, read once, instead of by probes
 
 
+def _wanted(cursor, model: type[models.Model], rows: int) -> tuple[int, int]:
+    """(the table's size, as its largest id; the matches from which a walk for ``rows`` rows pays)."""
+    table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
+    cursor.execute(f"SELECT MAX({pk}) FROM {table}")
+    size = cursor.fetchone()[0] or 0
+    return size, max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+
+
+def _most_matches(model: type[models.Model], rows: int, parts: int) -> int:
+    """The most matches ``_common`` can count for ``rows`` rows: ``wanted`` for each of ``parts``."""
+    if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
+        return 0
+    with connection.cursor() as cursor:
+        return _wanted(cursor, model, rows)[1] * parts
+
+
 def _common(
     model: type[models.Model], query: _Query, rows: int, vias=(), known: dict | None = None
 ) -> tuple[bool, list[int]]:
@@ -1030,11 +1195,9 @@ def _common(
     that stopped short of its limit for any)."""
     if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
         return False, []
-    table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
+    table = _quote(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX({pk}) FROM {table}")
-        size = cursor.fetchone()[0] or 0
-        wanted = max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+        size, wanted = _wanted(cursor, model, rows)
         if wanted > size:
             # No term matches more rows than the table holds: a walk for this many rows never pays (a
             # capped count of 10,001 rows), and counting the matches to learn so cost up to 99 ms.
@@ -1113,9 +1276,8 @@ def _estimates(cursor, model: type[models.Model], query: _Query, asked: list) ->
     for index, which, condition in single:
         if f"{docs}_{which}" not in analysed:
             continue
-        function = PG_WORDS if which == "words" else PG_PINYIN
         cursor.execute(
-            f'EXPLAIN (FORMAT JSON) SELECT 1 FROM {_quote(docs)} WHERE {function}("{which}") @@ %s::tsquery',
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_quote(docs)} WHERE {_pg_tokens(which)} @@ %s::tsquery",
             [condition],
         )
         plan = cursor.fetchone()[0]

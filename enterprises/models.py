@@ -115,6 +115,9 @@ class Enterprise(AuditedModel):
     # An enterprise user's log-in grant would vanish by cascade: it is removed by the administrator first.
     delete_protected = ("grants",)
     search_fields = ("name", "short_name", "uscc")  # indexed by chainboard.search
+    # The index also carries the region's codes as tokens (migration 0007): a county's search reads the
+    # term's entries in the county only (docs/search.md, "Region tokens").
+    search_region = "region"
     # Imports (chainboard/imports/): a USCC that finds an enterprise updates it; other sheets name an
     # enterprise by USCC, name or short name; headers as the bureau's spreadsheets write them.
     import_keys = ("uscc",)
