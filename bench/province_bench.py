@@ -1046,7 +1046,7 @@ def measure(target: Target, args, state: dict) -> None:
 
         def index_count(term, within):
             query = search._Query(Enterprise, term)
-            query.within = within
+            query.within = within if search.search_region(Enterprise) else None  # SQLite's tokens
             index_sql, index_params = [], []
             for which, condition in query.parts():
                 table, where, params = query.source(which, condition)

@@ -777,9 +777,9 @@ class _Query:
         term = normalise(text.strip())
         self.term = term
         self.words = self.pinyin = None
-        self.region = search_region(model) is not None  # the index carries region tokens
-        # A region code prefix the query holds its rows to (set by Matches for the query it compiles in):
-        # its token is asked with every part, so the index reads the term's entries within the region.
+        # A region code prefix the query holds its rows to, when the index carries region tokens (set by
+        # Matches for the query it compiles in, :func:`_within`): its token is asked with every part, so
+        # the index reads the term's entries within the region.
         self.within: str | None = None
         if len(term) == 1:
             self.words = ("prefix", [term])
@@ -796,7 +796,7 @@ class _Query:
         """(which tokens, the condition as the database writes it) per kind of token the term asks."""
         out = []
         sqlite = connection.vendor == "sqlite"
-        within = REGION_MARK + self.within if self.region and self.within else None
+        within = REGION_MARK + self.within if self.within else None
         if self.words is not None:
             how, tokens = self.words
             if sqlite:

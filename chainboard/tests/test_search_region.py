@@ -33,7 +33,7 @@ def found(queryset, term):
 
 
 def asked(queryset, term) -> list:
-    """The parameters of the query that lists ``term``'s first page in ``queryset``."""
+    """The SQL of the queries that list ``term``'s first page in ``queryset``."""
     with CaptureQueriesContext(connection) as queries:
         list(queryset.filter(search.matches(Enterprise, term)).order_by("name")[:25])
     return [q["sql"] for q in queries.captured_queries]
