@@ -1047,13 +1047,7 @@ def measure(target: Target, args, state: dict) -> None:
         def index_count(term, within):
             query = search._Query(Enterprise, term)
             query.within = within if search.search_region(Enterprise) else None  # SQLite's tokens
-            index_sql, index_params = [], []
-            for which, condition in query.parts():
-                table, where, params = query.source(which, condition)
-                index_sql.append(
-                    f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT {SEARCH_COUNT_CAP + 1}) c)"
-                )
-                index_params += params
+            index_sql, index_params = query.counts_sql(SEARCH_COUNT_CAP + 1)
             return "SELECT " + ", ".join(index_sql), index_params
 
         for term in ("潞安", "纺织", "jc", "有限"):

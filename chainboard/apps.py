@@ -80,6 +80,12 @@ class ChainboardConfig(AppConfig):
             label=_("Send the webhook deliveries whose next attempt is due"),
         )
         scheduler.register(
+            "search-merge",
+            cron="15 3 * * *",
+            task="chainboard.tasks.merge_search_index",
+            label=_("Merge the search index's segments (SQLite)"),
+        )
+        scheduler.register(
             "daily-digest",
             cron="30 7 * * *",
             task="chainboard.tasks.daily_digest",

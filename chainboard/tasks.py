@@ -89,3 +89,12 @@ def daily_digest() -> dict:
     from chainboard import digest
 
     return digest.send_all()
+
+
+@task()
+def merge_search_index() -> dict:
+    """SQLite: merge the search index's FTS5 segments into one b-tree per table, a step at a time
+    (chainboard.search.merge_segments); the steps per table. Nothing on PostgreSQL."""
+    from chainboard import search
+
+    return search.merge_segments()

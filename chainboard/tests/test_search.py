@@ -328,6 +328,42 @@ def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(i
     assert " IN (SELECT" in queries.captured_queries[-1]["sql"]
 
 
+def test_pinyin_of_the_ordered_name_does_not_make_a_walk_of_that_order(indexed, monkeypatch):
+    """Pinyin matches a value from its start, so in name order every name that reads "jb…" sits in one
+    stretch: a walk of the name index would meet none of them until there. Those matches do not make
+    the walk pay; in another order (newest first) they do. The rows are the same either way."""
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    query = search._Query(Enterprise, "jb")
+    pinyin = {i for i, (which, _c) in enumerate(query.parts()) if which == "pinyin"}
+    gathered = search._gathered(query, ["name"])
+    if conn.vendor == "sqlite":  # a part per value: the name's (value 0) only
+        assert len(gathered) == 1 and gathered < pinyin
+    else:  # one part for every value
+        assert gathered == pinyin
+    assert search._gathered(query, ["-id"]) == search._gathered(query, ()) == frozenset()
+    assert search._gathered(search._Query(Enterprise, "景柏"), ["name"]) == frozenset()
+
+    monkeypatch.setattr(search, "COMMON_MIN", 1)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
+    monkeypatch.setattr(search, "FEW", 0)
+
+    def page(order):
+        with CaptureQueriesContext(conn) as queries:
+            rows = list(
+                Enterprise.objects.filter(search.matches(Enterprise, "jb"))
+                .order_by(order)
+                .values_list("name", flat=True)[:3]
+            )
+        return rows, queries.captured_queries[-1]["sql"]
+
+    by_name, sql = page("name")
+    assert by_name == ["景柏服饰"] and "IS NOT NULL" not in sql
+    newest, sql = page("-id")
+    assert newest == ["景柏服饰"] and "IS NOT NULL" in sql
+
+
 def test_a_page_narrowed_by_an_indexed_column_walks_only_when_that_column_selects_few_rows(
     indexed, monkeypatch
 ):

@@ -53,7 +53,7 @@ def test_a_county_users_search_finds_what_it_found_without_the_tokens(indexed, m
     with_tokens = found(county, term)
     everywhere = found(Enterprise.objects.all(), term)
     assert with_tokens == {e.name for e in county if e.name in everywhere}
-    monkeypatch.setattr(search, "_within", lambda query, model: None)
+    monkeypatch.setattr(search, "_within", lambda query, model: (None, []))
     assert found(county, term) == with_tokens
 
 
@@ -113,3 +113,45 @@ def test_the_migration_builds_the_tokens_of_the_rows_already_there(indexed):
     county = restrict(Enterprise.objects.all(), indexed.users["county"])
     assert found(county, "企业") == {"高平其他企业"} and found(county, "lafl") == {"潞安府潞绸"}
     assert found(Enterprise.objects.all(), "企业") == {"高平其他企业", "泽州其他企业"}
+
+
+@pytest.mark.parametrize("cap", [0, 1, 2, 50])
+def test_a_county_users_capped_count_reads_no_more_ids_than_it_counts(indexed, cap):
+    """Held to a county by a range of its code (the county user's scope, the list's county filter), the
+    region token asks exactly what the range does: the capped count reads at most cap + 1 ids of each
+    part of the index, and counts what the exact count would. Beside a code's equality (a town), which
+    its token does not say exactly (a village under it carries it too), the ids are not cut."""
+    from chainboard.filters import capped_count
+
+    county = restrict(Enterprise.objects.all(), indexed.users["county"])
+    town = Enterprise.objects.filter(region_id="140581101")
+    for term in TERMS:
+        for queryset, cut in ((county, connection.vendor == "sqlite"), (town, False)):
+            exact = queryset.filter(search.matches(Enterprise, term)).count()
+            with CaptureQueriesContext(connection) as queries:
+                counted = capped_count(queryset.filter(search.matches(Enterprise, term)), cap)
+            assert counted == (min(exact, cap), exact > cap), term
+            sql = queries.captured_queries[-1]["sql"]
+            assert (sql.count(f"LIMIT {cap + 1}") >= 2) == cut, (term, sql)
+
+
+def test_a_village_under_a_towns_code_is_not_counted_as_the_town(indexed):
+    """The token of a town's code is also a village's under it: a list of the town's own rows counts
+    only those, capped or not."""
+    from chainboard.filters import capped_count
+    from regions.models import Region
+
+    village = Region.objects.create(
+        code="140581101201",
+        name="示例村",
+        level=5,
+        parent=indexed.regions["140581101"],
+        path=Region.path_for("140581101201"),
+        full_name="示例村",
+    )
+    actions.save_fields(SystemActor("test"), indexed.enterprises["luanfu"], region=village)
+    town = Enterprise.objects.filter(region_id="140581101")
+    under = Enterprise.objects.filter(region_id__gte="140581101", region_id__lt="140581102")
+    assert found(under, "潞安") == {"潞安府潞绸"}
+    assert found(town, "潞安") == set()
+    assert capped_count(town.filter(search.matches(Enterprise, "潞安")), 10) == (0, False)
