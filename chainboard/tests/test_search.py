@@ -330,18 +330,19 @@ def test_the_first_page_of_a_common_term_probes_instead_of_reading_every_match(i
 
 def test_pinyin_of_the_ordered_name_does_not_make_a_walk_of_that_order(indexed, monkeypatch):
     """Pinyin matches a value from its start, so in name order every name that reads "jb…" sits in one
-    stretch: a walk of the name index would meet none of them until there. Those matches do not make
-    the walk pay; in another order (newest first) they do. The rows are the same either way."""
+    stretch: a walk of the name index would meet none of them until there. On SQLite, where a probe is
+    dear, those matches do not make the walk pay; in another order (newest first) they do. The rows are
+    the same either way."""
     from django.db import connection as conn
     from django.test.utils import CaptureQueriesContext
 
     query = search._Query(Enterprise, "jb")
     pinyin = {i for i, (which, _c) in enumerate(query.parts()) if which == "pinyin"}
     gathered = search._gathered(query, ["name"])
-    if conn.vendor == "sqlite":  # a part per value: the name's (value 0) only
-        assert len(gathered) == 1 and gathered < pinyin
-    else:  # one part for every value
-        assert gathered == pinyin
+    if conn.vendor != "sqlite":  # a probe costs little there: the walk past a stretch too
+        assert gathered == frozenset()
+        return
+    assert len(gathered) == 1 and gathered < pinyin  # a part per value: the name's (value 0) only
     assert search._gathered(query, ["-id"]) == search._gathered(query, ()) == frozenset()
     assert search._gathered(search._Query(Enterprise, "景柏"), ["name"]) == frozenset()
 
