@@ -139,17 +139,20 @@ def test_the_box_makes_as_many_queries_for_many_problems_as_for_one(client, worl
     assert len(many) == len(one)
 
 
+@pytest.mark.parametrize("sorted_up_to", [0, 1_000])
 @pytest.mark.parametrize("window", [3, 30, 400])
 def test_a_county_user_sees_the_newest_of_more_than_a_hundred_hits_in_order(
-    client, world, loop, monkeypatch, window
+    client, world, loop, monkeypatch, window, sorted_up_to
 ):
     """More than 100 hits: the box shows the 8 newest in the user's scope, newest first, whether they are
-    among the first rows in scope (the window the box looks in first) or further back."""
+    among the first rows in scope (the window the box looks in first) or further back, found among the
+    matches read by their ids (up to SORTED_UP_TO) or by the ordered search."""
     import time_machine
 
     from chainboard.views import search as box_view
 
     monkeypatch.setattr(box_view, "WINDOW", window)
+    monkeypatch.setattr(box_view, "SORTED_UP_TO", sorted_up_to)
     kind = ProblemKind.objects.order_by("pk").first()
     start = dt.datetime(2027, 7, 1, 9, tzinfo=dt.UTC)  # after the fixture's problems
     with audit.operation(user=ACTOR, source=audit.Source.COMMAND, label="test:search"):
