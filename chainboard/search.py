@@ -1004,7 +1004,7 @@ class Matches(Expression):
         self.counts: list[int] = []
         # (rows wanted, region prefix, parts the order gathers) -> _common's answer
         self.decisions: dict[tuple[int, str | None, frozenset[int]], tuple[bool, list[int]]] = {}
-        # via's position -> is its branch written as a probe of the related index per row (_via_probes)
+        # via's position -> is its branch written as a probe of the related index per row (_via_probed)
         self.probed_vias: dict[int, bool] = {}
 
     def __repr__(self) -> str:
