@@ -707,8 +707,7 @@ def merge_segments(model: type[models.Model] | None = None) -> dict[str, int]:
             table = _quote(name)
             done = 0
             while True:
-                with transaction.atomic():
-                    connection.ensure_connection()
+                with transaction.atomic():  # opens the connection
                     before = connection.connection.total_changes
                     with connection.cursor() as cursor:
                         cursor.execute(
@@ -1004,8 +1003,9 @@ class Matches(Expression):
         self.counts: list[int] = []
         # (rows wanted, region prefix, parts the order gathers) -> _common's answer
         self.decisions: dict[tuple[int, str | None, frozenset[int]], tuple[bool, list[int]]] = {}
-        # via's position -> is its branch written as a probe of the related index per row (_via_probed)
-        self.probed_vias: dict[int, bool] = {}
+        # via's position -> the related index's query when its branch probes that index per row, else
+        # None (_via_probed)
+        self.probed_vias: dict[int, _Query | None] = {}
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
@@ -1102,10 +1102,9 @@ class Matches(Expression):
         probed; asked once per condition, however often it is compiled."""
         if index not in self.probed_vias:
             related = _indexed_search(self.via[index][1])
-            self.probed_vias[index] = related is not None and _fewer_rows_than_matches(self.model, related)
-        if not self.probed_vias[index]:
-            return None
-        return _indexed_search(self.via[index][1])
+            probed = related is not None and _fewer_rows_than_matches(self.model, related)
+            self.probed_vias[index] = related if probed else None
+        return self.probed_vias[index]
 
     def _walk(self, query, vias=()) -> bool:
         if not query.is_sliced:
