@@ -149,8 +149,9 @@ class ScopedFilterSet(django_filters.FilterSet):
 
     def filtered_ids(self) -> list | None:
         """The ids of the list's rows (the filter set's queryset through every filter), read once per
-        filter set, when ``reads_rows`` and a filter other than the search is set, and when they are
-        at most ``ROWS_ONCE``; None otherwise. The list's page, its count and each facet whose own filter
+        filter set, when ``reads_rows`` and a filter other than the search is set, or the search's
+        matches when it is the only one (:meth:`_searched_rows`), and when they are at most
+        ``ROWS_ONCE``; None otherwise. The list's page, its count and each facet whose own filter
         is not set then select those ids instead of filtering again (PostgreSQL, a county and a chain
         over a million enterprises: 3,789 rows; the role facet 130 → 27 ms, the page 47 → 23 ms, the
         count is the read; bench/README.md, "Filtered lists: the rows read once"). A list page sets
@@ -161,11 +162,22 @@ class ScopedFilterSet(django_filters.FilterSet):
             return None
         if self._rows is None:
             if not self._other_filters_set():
-                self._rows = False
+                self._rows = self._searched_rows()
             else:
                 rows = self._filter_each(self.queryset.all()).order_by().values_list("pk", flat=True)
                 self._rows = list(rows[: ROWS_ONCE + 1])
         return self._rows if self._rows is not False and len(self._rows) <= ROWS_ONCE else None
+
+    def _searched_rows(self) -> list | bool:
+        """With the search the only filter: its matches in scope (:meth:`matches_in_scope`), which are the
+        list's rows, when read and under the cap; else False (no filter at all: every row in scope). The
+        facets then group the far table's rows of those ids without joining the list's table again to
+        check its scope, which the matches were read in (PostgreSQL, a county user's 纺织, 1,399 of
+        a million enterprises: each membership facet 13-14 → about 4 ms)."""
+        value = self.form.cleaned_data.get("q") if "q" in self.filters else None
+        value = value.strip() if isinstance(value, str) else ""
+        found = self.matches_in_scope(value) if value else None
+        return found if found is not None and len(found) <= SEARCH_COUNT_CAP else False
 
     def _filter_each(self, queryset, skip: str | None = None):
         for name, value in self.form.cleaned_data.items():

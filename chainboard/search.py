@@ -1006,6 +1006,10 @@ class Matches(Expression):
         # via's position -> the related index's query when its branch probes that index per row, else
         # None (_via_probed)
         self.probed_vias: dict[int, _Query | None] = {}
+        # The values' columns (resolved), for a check of the words on the row itself (_row_checked).
+        self.value_columns: list = []
+        # The driving conditions' signature -> whether the words are checked on the rows (_row_checked)
+        self.row_checks: dict[tuple, bool] = {}
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
@@ -1021,17 +1025,24 @@ class Matches(Expression):
         clone.via_queries = [
             ids.resolve_expression(query, allow_joins, reuse, summarize) for _, ids in self.via
         ]
+        clone.value_columns = [
+            F(name).resolve_expression(query, allow_joins, reuse, summarize)
+            for name in search_fields(self.model)
+        ]
         clone.query = _Query(self.model, self.text)
         return clone
 
     def get_source_expressions(self):
-        return [] if self.column is None else [self.column, *self.via_columns, *self.via_queries]
+        if self.column is None:
+            return []
+        return [self.column, *self.via_columns, *self.via_queries, *self.value_columns]
 
     def set_source_expressions(self, exprs):
         if exprs:
             n = len(self.via)
             self.column = exprs[0]
             self.via_columns, self.via_queries = list(exprs[1 : 1 + n]), list(exprs[1 + n : 1 + 2 * n])
+            self.value_columns = list(exprs[1 + 2 * n :])
 
     def _via_sql(self, compiler) -> list[tuple[str, str, list, str, list]]:
         """Per ``via``: (the foreign key's column as the row's, its bare column, the related ids' subquery
@@ -1081,6 +1092,11 @@ class Matches(Expression):
             if walk and self.counts[index] >= FEW:
                 probed.append((which, condition))
                 continue
+            if which == "words" and not walk and self._row_checked(compiler):
+                row_sql, row_params = self._row_check(compiler)
+                out.append(row_sql)
+                params += row_params
+                continue
             table, where, where_params = self.query.source(which, condition)
             key = "rowid" if connection.vendor == "sqlite" else "object_id"
             cut = f" LIMIT {limit:d}" if limit is not None else ""
@@ -1090,6 +1106,58 @@ class Matches(Expression):
             probe_sql, probe_params = _probe(self.query, probed, column, column_params)
             out.append(probe_sql)
             params += probe_params
+        return "(" + " OR ".join(out) + ")", params
+
+    def _row_checked(self, compiler) -> bool:
+        """PostgreSQL: is the term best tested on the rows themselves? Yes for a term that is all words
+        (no pinyin part: a Chinese term) without ASCII letters, beside a condition on an indexed column
+        of the table that selects at most ``ROW_CHECK_ROWS`` rows (a county's enterprises: ``region_id``
+        between two codes). The database reads those rows by that index anyway; a ``strpos`` on their
+        own values costs about a microsecond a row, where the index's entry of each row is a look-up in
+        another table (7-13 µs a row at a million enterprises, more when it is not in shared buffers: a
+        county's 有限 took 156-223 ms, its rows checked 15-25; bench/README.md, "A county's words on its
+        rows"). The rows are counted up to that point, once per set of such conditions. Not on SQLite,
+        whose FTS5 index carries the region's token (``search_region``); not for a term with pinyin,
+        whose tokens only the index holds."""
+        term = self.query.term
+        if (
+            connection.vendor != "postgresql"
+            or self.query.pinyin
+            or not term
+            or _ASCII_LETTER.search(term)
+            or len(self.value_columns) != len(search_fields(self.model))
+        ):
+            return False
+        driving = _driving(compiler.query)
+        if not driving:
+            return False
+        key = tuple(sorted((leaf.lookup_name, leaf.lhs.target.column, repr(leaf.rhs)) for leaf in driving))
+        if key not in self.row_checks:
+            rows = _count_driving(compiler.query, driving, ROW_CHECK_ROWS + 1)
+            checked = rows <= ROW_CHECK_ROWS
+            if checked:
+                # A rare term is read from the index faster (潞安 in a county: 5 against 25 ms).
+                floor = rows // ROW_CHECK_SHARE
+                estimate = _words_estimate(self.model, self.query, floor)
+                checked = estimate is None or estimate >= floor
+            self.row_checks[key] = checked
+        return self.row_checks[key]
+
+    def _row_check(self, compiler) -> tuple[str, list]:
+        """The term (no ASCII letter: :meth:`_row_checked`) as a test of the row's own values: one of
+        them, normalised as the index normalises it, holds the term, which is what the words tokens
+        answer for a term of any length. Lower-casing ASCII cannot change such a match, so a plain
+        ``strpos`` answers, except in a value holding a control character (which the index removes):
+        only such a value is tested again without them."""
+        out, params = [], []
+        term = self.query.term
+        for value_column in self.value_columns:
+            sql, value_params = compiler.compile(value_column)
+            value = f"({sql})::text"
+            out.append(
+                f"strpos({value}, %s) > 0 OR ({value} ~ %s AND strpos(translate({value}, %s, ''), %s) > 0)"
+            )
+            params += [*value_params, term, *value_params, _CONTROL_CLASS, *value_params, _CONTROL, term]
         return "(" + " OR ".join(out) + ")", params
 
     def _via_probed(self, index: int) -> _Query | None:
@@ -1164,6 +1232,18 @@ def _probe(query: _Query, parts: list[tuple[str, str]], column: str, column_para
     return ("(" + " OR ".join(out) + ")" if len(out) > 1 else out[0]), params
 
 
+def checks_rows(queryset: models.QuerySet) -> bool:
+    """Does ``queryset``'s search (a :class:`Matches` among its AND-ed conditions) test its term on the
+    rows themselves (:meth:`Matches._row_checked`: PostgreSQL, a Chinese term beside a condition that
+    selects few rows)? Such a query in the list's order is cheap: the database reads those few rows."""
+    query = queryset.query
+    for leaf in _leaves(query.where):
+        condition = getattr(leaf, "lhs", leaf)
+        if isinstance(condition, Matches) and condition.query is not None:
+            return condition._row_checked(query.get_compiler(queryset.db))
+    return False
+
+
 def _indexed_search(ids) -> _Query | None:
     """The index query of a subquery of ids that is a model's own search and nothing else
     (:func:`matching_ids`), or None."""
@@ -1216,12 +1296,23 @@ def _few_driven(query, condition: Matches, matches) -> bool:
     one (no other condition, or a chain scope's ``EXISTS``), or beside rows picked by id (the box's
     window of the 400 newest rows in scope, ``pk IN (…)``), True. ``matches``: a number, or a function
     that gives it, called only beside such a condition."""
+    driving = _driving(query)
+    if not driving or any(leaf.lhs.target.primary_key for leaf in driving):
+        return True  # nothing read instead of the order, or rows picked by id (a window): few probes
+    if callable(matches):  # worked out only when there is such a condition (it costs a query)
+        matches = matches()
+    limit = matches // max(PROBE_COST, 1) + 1
+    return _count_driving(query, driving, limit) < limit
+
+
+def _driving(query) -> list:
+    """The conditions of ``query`` through which the database reads an index of the table's own column
+    (``_DRIVING_LOOKUPS`` on an indexed column of the query's table)."""
     from django.db.models.expressions import Col
     from django.db.models.lookups import Lookup
-    from django.db.models.sql.where import AND, WhereNode
 
     base = query.get_initial_alias()
-    driving = [
+    return [
         leaf
         for leaf in _leaves(query.where)
         if isinstance(leaf, Lookup)
@@ -1230,17 +1321,18 @@ def _few_driven(query, condition: Matches, matches) -> bool:
         and leaf.lhs.alias == base
         and _indexed_first(query.model, leaf.lhs.target.name)
     ]
-    if not driving or any(leaf.lhs.target.primary_key for leaf in driving):
-        return True  # nothing read instead of the order, or rows picked by id (a window): few probes
-    if callable(matches):  # worked out only when there is such a condition (it costs a query)
-        matches = matches()
-    limit = matches // max(PROBE_COST, 1) + 1
+
+
+def _count_driving(query, driving: list, limit: int) -> int:
+    """The rows that the conditions ``driving`` alone select in ``query``'s table, counted up to ``limit``."""
+    from django.db.models.sql.where import AND, WhereNode
+
     counted = query.clone()
     counted.where = WhereNode(driving, AND)
     counted.clear_ordering(force=True)
     counted.clear_limits()
     counted.set_limits(high=limit)
-    return counted.get_count(using=connection.alias) < limit
+    return counted.get_count(using=connection.alias)
 
 
 def _within(query, model: type[models.Model]) -> tuple[str | None, list]:
@@ -1346,6 +1438,18 @@ PROBE_COST = 120
 # matches instead of counting them (``_estimates``): the count costs ~7 µs a match there.
 ESTIMATE_FROM = 20_000
 FEW = 5_000  # a part with fewer matches is tested against its ids, read once, instead of by probes
+# PostgreSQL: beside a condition on an indexed column that selects at most this many rows, the words are
+# tested on those rows' own values instead of the index (Matches._row_checked): about 1 µs a row, so at
+# most about 20 ms, against the index's 7-13 µs a row or a read of every match.
+ROW_CHECK_ROWS = 20_000
+# ... when the planner expects the term in at least this share of as many rows of the whole table (a county
+# of 16,700: 4,175 of a million); a rarer term is read from the index, which then costs less.
+ROW_CHECK_SHARE = 4
+# The characters normalise() removes (but NUL, which PostgreSQL's text never holds), as translate()'s
+# first string and as a regular expression's class.
+_CONTROL = "".join(map(chr, [*range(1, 32), 127]))
+_CONTROL_CLASS = r"[\x01-\x1f\x7f]"
+_ASCII_LETTER = re.compile(r"[a-zA-Z]")
 
 
 def _wanted(cursor, model: type[models.Model], rows: int) -> tuple[int, int]:
@@ -1447,6 +1551,37 @@ def _common(
         counts = [estimates[i] if i in estimates else next(counted) for i in range(len(asked))]
         counts += list(counted)
     return _spread(counts, gathered) >= wanted, counts
+
+
+def _words_estimate(model: type[models.Model], query: _Query, floor: int) -> int | None:
+    """PostgreSQL: the planner's estimate of the matches of the words part, at most: the least of its
+    tokens' estimates (a phrase's matches hold each of its bigrams), looked at until one falls below
+    ``floor``; None where the index has no statistics yet. A token among the most common elements that
+    ANALYZE found is estimated within a few per cent (纺织: 85,032 for 83,165); any other gets the
+    planner's guess for a rare element (1,667 at a million enterprises, for 潞安's 100)."""
+    docs = _names(model._meta.db_table)["docs"]
+    how, tokens = query.words
+    least = None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s LIMIT 1",
+            [f"{docs}_words"],
+        )
+        if cursor.fetchone() is None:
+            return None
+        for token in dict.fromkeys(tokens):
+            cursor.execute(
+                f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_quote(docs)} WHERE {_pg_tokens('words')} @@ %s::tsquery",
+                [_ts_quote(token) + (":*" if how == "prefix" else "")],
+            )
+            plan = cursor.fetchone()[0]
+            if isinstance(plan, str):
+                plan = json.loads(plan)
+            rows = int(plan[0]["Plan"]["Plan Rows"])
+            least = rows if least is None else min(least, rows)
+            if least < floor:
+                break
+    return least
 
 
 def _single_token(query: _Query, which: str) -> bool:

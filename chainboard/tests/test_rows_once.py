@@ -45,6 +45,9 @@ def test_a_filtered_list_shows_the_same_with_its_rows_read_once_or_filtered_each
         {"region": "140581"},
         {"region": "140525", "chain": silk.pk, "sort": "-name"},
         {"q": "示例", "chain": other.pk},
+        {"q": "示例"},  # the search alone: its matches are the rows
+        {"q": "企业", "sort": "-name"},
+        {"q": "shili"},  # pinyin
         {"chain": silk.pk, "page_size": 25, "page": 2},
     ]
     for params in cases:
@@ -90,3 +93,22 @@ def test_a_list_read_once_asks_no_count_of_its_own(client, world):
     client.force_login(world.users["office"])
     assert counts({"chain": world.chains["silk"].pk}) == 0
     assert counts({}) == 1  # no filter: counted
+
+
+@pytest.mark.parametrize("username", ["office", "county"])
+def test_a_searched_lists_facets_count_its_matches_without_reading_the_list_again(client, world, username):
+    """The search alone: the facets across the memberships select the matches' ids, read once in the
+    reader's scope, instead of a subquery of the list (chainboard/filters.py, ``_searched_rows``)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.users[username])
+    with CaptureQueriesContext(connection) as queries:
+        count, names, facets = seen(client, {"q": "潞安"})
+    assert (count, names) == (1, ["潞安府潞绸"])
+    assert facets["chain"] == {"丝麻纺织服装产业链": 1}
+    grouped = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "enterprises_membership"')
+    ]
+    assert len(grouped) == 2  # the chain and role facets
+    assert not any('FROM "enterprises_enterprise"' in sql for sql in grouped)

@@ -77,7 +77,10 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list):
     - more, and the order starts with an indexed column: the matches among the first ``WINDOW`` rows in
       scope in that order (an index walk, or a sort of the scope's own rows, with a probe of the search
       index for those rows only) when they make a page; a selective scope (a county: one row in 60)
-      otherwise has the database probe every row in scope before sorting (0.5 s for 17,000 problems);
+      otherwise has the database probe every row in scope before sorting (0.5 s for 17,000 problems).
+      Not when the term is tested on the rows themselves (``search.checks_rows``: PostgreSQL, a county
+      and a Chinese term): the window of a county's first 400 names walked the name index past 96,000
+      rows (200-260 ms), where its matches in order cost 1-35 ms;
     - else, up to ``SORTED_UP_TO`` matches: those rows, by their ids. A term just over the count's cap
       whose matches sort together (潞安's 102 enterprises, names that start with it) was otherwise
       found by walking the order up to them: PostgreSQL walked 400,000 names for 1.4 s;
@@ -92,10 +95,11 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list):
     # The window's ids read first, not a subquery: beside one PostgreSQL walked the whole name index,
     # probing every row, to semi-join it with the window (pinyin initials jc, a million enterprises: 8.8
     # s); beside a list of ids it probes those rows only (bench/README.md, "The box's window").
-    window = list(viewset.search_order(scoped).values_list("pk", flat=True)[:WINDOW])
-    first = list(ordered.filter(pk__in=window).values_list("pk", flat=True)[:PER_KIND])
-    if len(first) == PER_KIND:
-        return viewset.search_order(scoped.filter(pk__in=first))
+    if not search.checks_rows(matching):
+        window = list(viewset.search_order(scoped).values_list("pk", flat=True)[:WINDOW])
+        first = list(ordered.filter(pk__in=window).values_list("pk", flat=True)[:PER_KIND])
+        if len(first) == PER_KIND:
+            return viewset.search_order(scoped.filter(pk__in=first))
     more = list(matching.order_by().values_list("pk", flat=True)[: SORTED_UP_TO + 1])
     return viewset.search_order(scoped.filter(pk__in=more)) if len(more) <= SORTED_UP_TO else ordered
 
