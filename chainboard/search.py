@@ -1135,7 +1135,7 @@ class Matches(Expression):
         if key not in self.row_checks:
             rows = _count_driving(compiler.query, driving, ROW_CHECK_ROWS + 1)
             checked = rows <= ROW_CHECK_ROWS
-            if checked:
+            if checked and rows >= ROW_CHECK_ALWAYS:
                 # A rare term is read from the index faster (潞安 in a county: 5 against 25 ms).
                 floor = rows // ROW_CHECK_SHARE
                 estimate = _words_estimate(self.model, self.query, floor)
@@ -1445,6 +1445,9 @@ ROW_CHECK_ROWS = 20_000
 # ... when the planner expects the term in at least this share of as many rows of the whole table (a county
 # of 16,700: 4,175 of a million); a rarer term is read from the index, which then costs less.
 ROW_CHECK_SHARE = 4
+# ... and below this many rows whatever the term: checking them costs about a millisecond, no more than
+# asking the planner (the box asks every kind).
+ROW_CHECK_ALWAYS = 1_000
 # The characters normalise() removes (but NUL, which PostgreSQL's text never holds), as translate()'s
 # first string and as a regular expression's class.
 _CONTROL = "".join(map(chr, [*range(1, 32), 127]))

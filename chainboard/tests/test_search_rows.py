@@ -101,14 +101,20 @@ def test_the_county_users_list_and_the_offices_county_filter_find_the_same(clien
     assert pages == [["潞安府潞绸"], ["潞安府潞绸"]]
 
 
-def test_a_rare_term_is_read_from_the_index_once_the_planner_knows_it_is_rare(indexed):
+def test_a_rare_term_is_read_from_the_index_once_the_planner_knows_it_is_rare(indexed, monkeypatch):
     # Forty enterprises of the county share a word: ANALYZE finds it among the most common tokens.
     Enterprise.objects.bulk_create(Enterprise(name=f"高平纺织{i}厂", region_id="140581") for i in range(40))
     call_command("rebuild_search", stdout=io.StringIO())
     with connection.cursor() as cursor:
         cursor.execute(f'ANALYZE "{INDEX}"')
     county = restrict(Enterprise.objects.all(), indexed.users["county"])
+    # 42 rows are checked whatever the term (fewer than ROW_CHECK_ALWAYS: no estimate is asked).
+    rare, sql = found(county, "潞绸")
+    assert rare == {"潞安府潞绸"} and not sql
+    # A larger county asks the planner: the common word is checked on the rows; one enterprise of the
+    # 42 is under a quarter of them, read from the index.
+    monkeypatch.setattr(search, "ROW_CHECK_ALWAYS", 10)
     common, sql = found(county, "纺织")
     assert len(common) == 40 and not sql
-    rare, sql = found(county, "潞绸")  # one enterprise of the 42: under a quarter of them
+    rare, sql = found(county, "潞绸")
     assert rare == {"潞安府潞绸"} and sql
