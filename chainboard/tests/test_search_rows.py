@@ -118,3 +118,18 @@ def test_a_rare_term_is_read_from_the_index_once_the_planner_knows_it_is_rare(in
     assert len(common) == 40 and not sql
     rare, sql = found(county, "潞绸")
     assert rare == {"潞安府潞绸"} and sql
+
+
+@pytest.mark.parametrize("order", [("name",), ("-name",), ("-created_at", "name"), ("pk",)])
+def test_a_few_rows_first_in_their_order_are_sorted_behind_a_fence(indexed, monkeypatch, order):
+    # The box's window (views/search.py, _first): a county's first rows in the list's order.
+    Enterprise.objects.bulk_create(Enterprise(name=f"高平{n}厂", region_id="140581") for n in "丙甲丁乙戊")
+    county = restrict(Enterprise.objects.all(), indexed.users["county"]).order_by(*order)
+    expected = list(county.values_list("pk", flat=True)[:4])
+    with CaptureQueriesContext(connection) as queries:
+        assert search.first_ids(county, 4) == expected
+    assert any("OFFSET 0" in q["sql"] for q in queries.captured_queries)
+    monkeypatch.setattr(search, "ROW_CHECK_ROWS", 0)  # more rows than that: the order's own plan
+    with CaptureQueriesContext(connection) as queries:
+        assert search.first_ids(county, 4) == expected
+    assert not any("OFFSET 0" in q["sql"] for q in queries.captured_queries)

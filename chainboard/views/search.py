@@ -96,7 +96,7 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list):
     # probing every row, to semi-join it with the window (pinyin initials jc, a million enterprises: 8.8
     # s); beside a list of ids it probes those rows only (bench/README.md, "The box's window").
     if not search.checks_rows(matching):
-        window = list(viewset.search_order(scoped).values_list("pk", flat=True)[:WINDOW])
+        window = search.first_ids(viewset.search_order(scoped), WINDOW)
         first = list(ordered.filter(pk__in=window).values_list("pk", flat=True)[:PER_KIND])
         if len(first) == PER_KIND:
             return viewset.search_order(scoped.filter(pk__in=first))
