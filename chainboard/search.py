@@ -1253,7 +1253,12 @@ def first_ids(queryset: models.QuerySet, limit: int) -> list:
     rows"). Only for an order by the queryset's own names (fields or annotations)."""
     ids = queryset.values_list("pk", flat=True)
     order = list(queryset.query.order_by)
-    if connection.vendor != "postgresql" or not order or not all(isinstance(o, str) for o in order):
+    if (
+        connection.vendor != "postgresql"
+        or queryset.query.is_sliced
+        or not order
+        or not all(isinstance(o, str) and o.lstrip("-") not in ("", "?") for o in order)
+    ):
         return list(ids[:limit])
     driving = _driving(queryset.query)
     if (

@@ -133,3 +133,12 @@ def test_a_few_rows_first_in_their_order_are_sorted_behind_a_fence(indexed, monk
     with CaptureQueriesContext(connection) as queries:
         assert search.first_ids(county, 4) == expected
     assert not any("OFFSET 0" in q["sql"] for q in queries.captured_queries)
+
+
+def test_an_order_by_an_expression_is_read_as_the_orm_reads_it(indexed):
+    from django.db.models.functions import Lower
+
+    county = restrict(Enterprise.objects.all(), indexed.users["county"]).order_by(Lower("name").desc())
+    with CaptureQueriesContext(connection) as queries:
+        assert search.first_ids(county, 4) == list(county.values_list("pk", flat=True)[:4])
+    assert not any("OFFSET 0" in q["sql"] for q in queries.captured_queries)
