@@ -1153,7 +1153,8 @@ class Matches(Expression):
         term = self.query.term
         for value_column in self.value_columns:
             sql, value_params = compiler.compile(value_column)
-            value = f"({sql})::text"
+            # A missing value holds nothing: false, not NULL, so that the condition negated is true.
+            value = f"COALESCE(({sql})::text, '')"
             out.append(
                 f"strpos({value}, %s) > 0 OR ({value} ~ %s AND strpos(translate({value}, %s, ''), %s) > 0)"
             )

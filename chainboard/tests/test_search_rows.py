@@ -142,3 +142,12 @@ def test_an_order_by_an_expression_is_read_as_the_orm_reads_it(indexed):
     with CaptureQueriesContext(connection) as queries:
         assert search.first_ids(county, 4) == list(county.values_list("pk", flat=True)[:4])
     assert not any("OFFSET 0" in q["sql"] for q in queries.captured_queries)
+
+
+def test_rows_without_a_match_are_what_excluding_the_search_leaves(indexed):
+    # A value left unknown (no USCC: NULL) holds no match: the search's negation keeps its row, on the
+    # rows as through the index.
+    county = restrict(Enterprise.objects.all(), indexed.users["county"])
+    assert county.filter(uscc__isnull=True).count() == 2
+    kept = set(county.exclude(search.matches(Enterprise, "潞绸")).values_list("name", flat=True))
+    assert kept == {"高平其他企业"}
