@@ -1092,7 +1092,7 @@ class Matches(Expression):
             if walk and self.counts[index] >= FEW:
                 probed.append((which, condition))
                 continue
-            if which == "words" and not walk and self._row_checked(compiler):
+            if which == "words" and not walk and self._row_checked(compiler.query):
                 row_sql, row_params = self._row_check(compiler)
                 out.append(row_sql)
                 params += row_params
@@ -1108,7 +1108,7 @@ class Matches(Expression):
             params += probe_params
         return "(" + " OR ".join(out) + ")", params
 
-    def _row_checked(self, compiler) -> bool:
+    def _row_checked(self, query) -> bool:
         """PostgreSQL: is the term best tested on the rows themselves? Yes for a term that is all words
         (no pinyin part: a Chinese term) without ASCII letters, beside a condition on an indexed column
         of the table that selects at most ``ROW_CHECK_ROWS`` rows (a county's enterprises: ``region_id``
@@ -1120,20 +1120,14 @@ class Matches(Expression):
         whose FTS5 index carries the region's token (``search_region``); not for a term with pinyin,
         whose tokens only the index holds."""
         term = self.query.term
-        if (
-            connection.vendor != "postgresql"
-            or self.query.pinyin
-            or not term
-            or _ASCII_LETTER.search(term)
-            or len(self.value_columns) != len(search_fields(self.model))
-        ):
+        if connection.vendor != "postgresql" or self.query.pinyin or not term or _ASCII_LETTER.search(term):
             return False
-        driving = _driving(compiler.query)
+        driving = _driving(query)
         if not driving:
             return False
         key = tuple(sorted((leaf.lookup_name, leaf.lhs.target.column, repr(leaf.rhs)) for leaf in driving))
         if key not in self.row_checks:
-            rows = _count_driving(compiler.query, driving, ROW_CHECK_ROWS + 1)
+            rows = _count_driving(query, driving, ROW_CHECK_ROWS + 1)
             checked = rows <= ROW_CHECK_ROWS
             if checked and rows >= ROW_CHECK_ALWAYS:
                 # A rare term is read from the index faster (潞安 in a county: 5 against 25 ms).
@@ -1241,7 +1235,7 @@ def checks_rows(queryset: models.QuerySet) -> bool:
     for leaf in _leaves(query.where):
         condition = getattr(leaf, "lhs", leaf)
         if isinstance(condition, Matches) and condition.query is not None:
-            return condition._row_checked(query.get_compiler(queryset.db))
+            return condition._row_checked(query)
     return False
 
 
@@ -1599,21 +1593,10 @@ def _words_estimate(model: type[models.Model], query: _Query, floor: int) -> int
     how, tokens = query.words
     least = None
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s LIMIT 1",
-            [f"{docs}_words"],
-        )
-        if cursor.fetchone() is None:
+        if "words" not in _analysed(cursor, docs):
             return None
         for token in dict.fromkeys(tokens):
-            cursor.execute(
-                f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_quote(docs)} WHERE {_pg_tokens('words')} @@ %s::tsquery",
-                [_ts_quote(token) + (":*" if how == "prefix" else "")],
-            )
-            plan = cursor.fetchone()[0]
-            if isinstance(plan, str):
-                plan = json.loads(plan)
-            rows = int(plan[0]["Plan"]["Plan Rows"])
+            rows = _planned_rows(cursor, docs, "words", _ts_quote(token) + (":*" if how == "prefix" else ""))
             least = rows if least is None else min(least, rows)
             if least < floor:
                 break
@@ -1644,24 +1627,35 @@ def _estimates(cursor, model: type[models.Model], query: _Query, asked: list) ->
     single = [(i, w, c) for i, (w, c) in enumerate(asked) if _single_token(query, w)]
     if not single:
         return out
+    analysed = _analysed(cursor, docs)
+    for index, which, condition in single:
+        if which in analysed:
+            out[index] = _planned_rows(cursor, docs, which, condition)
+    return out
+
+
+def _analysed(cursor, docs: str) -> set[str]:
+    """PostgreSQL: which of the index table's GIN indexes ("words", "pinyin") ANALYZE has statistics for
+    (without them the planner guesses 0.5 % for any token)."""
     cursor.execute(
         "SELECT array_agg(tablename::text) FROM pg_stats WHERE schemaname = current_schema()"
         " AND tablename IN (%s, %s)",
         [f"{docs}_words", f"{docs}_pinyin"],
     )
-    analysed = set(cursor.fetchone()[0] or ())
-    for index, which, condition in single:
-        if f"{docs}_{which}" not in analysed:
-            continue
-        cursor.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_quote(docs)} WHERE {_pg_tokens(which)} @@ %s::tsquery",
-            [condition],
-        )
-        plan = cursor.fetchone()[0]
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        out[index] = int(plan[0]["Plan"]["Plan Rows"])
-    return out
+    return {name.removeprefix(f"{docs}_") for name in cursor.fetchone()[0] or ()}
+
+
+def _planned_rows(cursor, docs: str, which: str, condition: str) -> int:
+    """PostgreSQL: the planner's estimate of the entries of the index table ``docs`` that the tsquery
+    ``condition`` on its ``which`` tokens matches."""
+    cursor.execute(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_quote(docs)} WHERE {_pg_tokens(which)} @@ %s::tsquery",
+        [condition],
+    )
+    plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 SAMPLE_ROWS = 2_000  # entries of the index table read to estimate a part of several tokens (PostgreSQL)
