@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import django_filters
 from django import forms
@@ -82,6 +83,10 @@ class ScopedFilterSet(django_filters.FilterSet):
     """
 
     search_fields: tuple[str, ...] = ()
+    # Search fields asked only for the terms their test passes, where no other term can be in them (a
+    # division code holds digits only: ``{"code": str.isdigit}``). A substring match of a field not
+    # indexed reads every row: the 44,000 regions' codes cost the search box 7 ms for a word.
+    search_when: dict[str, Callable[[str], bool]] = {}
     # False for records found by their parent's name (an enterprise's indicators): the global search box
     # shows the parent instead of every one of its child records.
     in_global_search = True
@@ -262,6 +267,8 @@ class ScopedFilterSet(django_filters.FilterSet):
         condition = Q()
         through: set[str] = set()
         for field in cls.search_fields:
+            if field in cls.search_when and not cls.search_when[field](value):
+                continue
             head, _sep, tail = field.rpartition("__")
             related = _related_model(model, head) if head else None
             if related is not None and tail in search.search_fields(related) and search.is_indexed(related):
@@ -271,8 +278,8 @@ class ScopedFilterSet(django_filters.FilterSet):
                     through.add(head)
                     condition |= Q(**{f"{head}__in": search.matching_ids(related, value)})
                 continue
-            condition |= Q(**{f"{field}__icontains": value})
-        return queryset.filter(condition)
+            condition |= Q(**{f"{field}__{substring_lookup(value)}": value})
+        return queryset.filter(condition) if condition else queryset.none()
 
     @classmethod
     def _indexed_q(cls, model, value):
@@ -289,11 +296,11 @@ class ScopedFilterSet(django_filters.FilterSet):
             head, _sep, tail = field.rpartition("__")
             if not head:
                 if field not in own:
-                    scanned |= Q(**{f"{field}__icontains": value})
+                    scanned |= Q(**{f"{field}__{substring_lookup(value)}": value})
                 continue
             related = _foreign_key_model(model, head)
             if related is None:  # a longer path or a reverse relation: matched as before
-                scanned |= Q(**{f"{field}__icontains": value})
+                scanned |= Q(**{f"{field}__{substring_lookup(value)}": value})
                 continue
             _related, indexed, others = by_key.get(head, (related, False, []))
             if tail in search.search_fields(related) and search.is_indexed(related):
@@ -308,11 +315,20 @@ class ScopedFilterSet(django_filters.FilterSet):
             else:
                 found = Q(pk__in=search.matching_ids(related, value)) if indexed else Q()
                 for tail in others:
-                    found |= Q(**{f"{tail}__icontains": value})
+                    found |= Q(**{f"{tail}__{substring_lookup(value)}": value})
                 ids = related._base_manager.filter(found).order_by().values("pk")
             via.append((head, ids))
         condition = Q(search.matches(model, value, via=via))
         return condition | scanned if scanned else condition
+
+
+def substring_lookup(value: str) -> str:
+    """The lookup of a search on a field that is not indexed: ``icontains``, or ``contains`` when the term
+    has no letter that has a case (Chinese, digits), which is the same match without folding every row's
+    case first. PostgreSQL writes ``icontains`` as ``UPPER(column::text) LIKE UPPER(term)``: the 44,000
+    regions' names took 16-20 ms for 高平 that way and 8-11 ms as a plain ``LIKE`` (SQLite writes both
+    as the same ``LIKE``)."""
+    return "icontains" if value.lower() != value.upper() else "contains"
 
 
 def path_label(model, path: str | None):

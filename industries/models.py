@@ -2,7 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from chainboard.models import ScopedQuerySet
+from chainboard.models import ScopedManager
 
 
 class IndustryLevel(models.IntegerChoices):
@@ -38,7 +38,7 @@ class IndustryClass(models.Model):
         related_name="children",
     )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("industry class")

@@ -2,7 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from chainboard.models import ScopedQuerySet
+from chainboard.models import ScopedManager
 
 
 class RegionLevel(models.IntegerChoices):
@@ -59,7 +59,7 @@ class Region(models.Model):
         blank=True,
     )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ScopedManager()
     # A code starts with its path, and no code outside the subtree does: a subtree is a range of the code
     # itself, so a scope or filter on ``region__path`` reads the referring row's own column (scope._by_key).
     key_starts_with = "path"

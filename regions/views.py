@@ -11,6 +11,7 @@ from .models import Region
 
 class RegionFilterSet(ScopedFilterSet):
     search_fields = ("name", "code")
+    search_when = {"code": str.isdigit}  # a division code holds digits only
 
     class Meta:
         model = Region

@@ -1,6 +1,6 @@
 from .attachments import Attachment
 from .audit import AuditEntry, AuditPurgePermit
-from .base import NON_NEGATIVE, AuditedModel, ScopedQuerySet
+from .base import NON_NEGATIVE, AuditedModel, ScopedManager, ScopedQuerySet
 from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
 from .instructions import Instruction, InstructionStatus
@@ -27,6 +27,7 @@ __all__ = [
     "AuditedModel",
     "JobStatus",
     "JournalEntry",
+    "ScopedManager",
     "ScopedQuerySet",
     "NON_NEGATIVE",
     "Notice",

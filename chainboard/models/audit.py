@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chainboard.audit import Source
 
-from .base import ScopedQuerySet
+from .base import ScopedManager
 
 
 class AuditAction(models.TextChoices):
@@ -122,7 +122,7 @@ class AuditEntry(models.Model):
         help_text=_("SHA-256 of this entry's fields and the previous hash."),
     )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("audit entry")

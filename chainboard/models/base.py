@@ -69,6 +69,17 @@ class ScopedQuerySet(models.QuerySet):
         return super().count()
 
 
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
+    """The manager of scoped models: ``Model.objects.restrict(user, action)`` builds the scope's
+    conditions once per set of grants (``scope.restrict_all``); a queryset's own ``restrict`` builds them
+    each time, as its other conditions may change them."""
+
+    def restrict(self, user, action: str = "view") -> ScopedQuerySet:
+        from chainboard.scope import restrict_all
+
+        return restrict_all(self, user, action)
+
+
 class AuditedModel(models.Model):
     """Timestamped, versioned, audited and scoped.
 
@@ -103,7 +114,7 @@ class AuditedModel(models.Model):
         help_text=_("Where this record comes from, e.g. a document and its section."),
     )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ScopedManager()
 
     scope_paths: ClassVar[dict[str, str]] = {}
     # Actions beyond view/add/change/delete that roles may be granted on this model (chainboard/scope.py).

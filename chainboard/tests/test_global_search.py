@@ -143,3 +143,53 @@ def test_a_segment_hit_names_its_chain_and_a_class_hit_its_code(client, world, w
     assert segments[0]["title"] == "缫丝" and "丝麻纺织服装产业链" in segments[0]["details"]
     classes = dict(hits(client, "缫丝"))["行业分类"]
     assert classes[0]["title"] == "C1741 缫丝加工"
+
+
+def test_a_kind_without_an_index_matches_latin_letters_in_any_case_and_chinese_as_written(client, world):
+    from chainboard import actions
+    from chainboard.scope import SystemActor
+    from chains.models import Segment
+
+    actions.create_direct(SystemActor("test"), Segment(chain=world.chains["silk"], name="PLA纤维织造"))
+    client.force_login(world.users["office"])
+    for q in ("pla", "PLA", "Pla纤维", "纤维织造"):
+        assert found(client, q).get("环节") == ["丝麻纺织服装产业链 · PLA纤维织造"], q
+    assert "环节" not in found(client, "PLB")
+
+
+def test_a_units_box_counts_only_its_own_kinds_and_a_region_by_code_or_name(client, world):
+    from accounts.models import Grant, User
+    from accounts.roles import Role
+    from chainboard import actions
+    from chainboard.scope import SystemActor
+
+    actor = SystemActor("test")
+    unit = User(username="unit_box")
+    unit.set_unusable_password()
+    actions.create_direct(actor, unit)
+    actions.create_direct(actor, Grant(user=unit, role=Role.UNIT, organisation=world.organisations["bureau"]))
+    client.force_login(unit)
+    # A unit sees no enterprise (its condition is empty), yet the reference data it may read is found.
+    by_code = found(client, "140581")
+    assert by_code.get("行政区划") == ["高平市", "米山镇"], by_code
+    assert found(client, "高平").get("行政区划")[0] == "高平市"
+    assert "企业" not in found(client, "企业")
+
+
+def test_every_kinds_first_keys_are_read_together_each_as_its_model_has_them(world):
+    from chainboard.views.search import _first_found
+    from enterprises.models import Enterprise
+    from regions.models import Region
+
+    jingbai = world.enterprises["jingbai"]
+    found = _first_found(
+        [
+            Enterprise.objects.none(),  # nothing in scope: no part of the statement
+            Region.objects.filter(code__startswith="140581"),  # a key that is text
+            Enterprise.objects.filter(pk=jingbai.pk),
+            Region.objects.all(),
+        ],
+        2,
+    )
+    assert (found[0], sorted(found[1]), found[2]) == ([], ["140581", "140581101"], [jingbai.pk])
+    assert len(found[3]) == 2 and set(found[3]) <= set(Region.objects.values_list("pk", flat=True))
