@@ -1083,6 +1083,14 @@ class Matches(Expression):
                     branches.append(f"SELECT {pk} FROM {table} WHERE {bare} IN {subquery}")
                     params = [*params, *sub_params]
             return f"{column} IN ({' UNION '.join(branches)})", [*column_params, *params]
+        if not vias and limit is None and not walk and self._walks_set(compiler.query):
+            # Every part's matches in one set, read once, and the order walked against it (see above).
+            branches, params = [], []
+            for which, condition in parts:
+                table, where, where_params = self.query.source(which, condition)
+                branches.append(f"SELECT rowid FROM {table} WHERE {where}")
+                params += where_params
+            return f"+{column} IN ({' UNION ALL '.join(branches)})", [*column_params, *params]
         out, params = [], []
         for via_column, _bare, sub_params, subquery, via_column_params in vias:
             out.append(f"{via_column} IN {subquery}")
@@ -1201,6 +1209,40 @@ class Matches(Expression):
         if self.common and order and not _few_driven(query, self, _spread(self.counts, gathered)):
             return False
         return self.common
+
+    def _walks_set(self, query) -> bool:
+        """SQLite: is a page in an indexed order best found by reading every match into one set and
+        walking the order against it (``+id IN (… UNION ALL …)``: the ``+`` keeps SQLite from driving
+        the query from the set)? Asked where the order is not walked with probes (:meth:`_walk` said no:
+        the matches are too few to pay a probe per row, or the order gathers them, as the pinyin
+        initials of a name), when they are many. Reading the matches into the set costs about 0.13 µs
+        each and testing a walked row against it about 0.06 µs, so at most about 60 ms for a million
+        rows walked to the end; each match read by its key and sorted, the plan otherwise, costs about
+        2.4 µs (the office's jc over a million enterprises, 30,790 matches: 63 ms for the first 8 by
+        name, 12 ms by the set; bench/README.md, "A page walked against the matches"). So the set is
+        read when the matches spread through the order make the walk short (``SET_WALK_SPREAD``), or
+        when they are so many that reading them by key costs more than walking the whole table. Beside
+        rows named by their keys (the search box's window of 400), those rows are read and each tested
+        against the set."""
+        if connection.vendor != "sqlite" or not query.is_sliced:
+            return False
+        if any(not leaf.lhs.target.primary_key for leaf in _driving(query)):
+            # Beside a condition on another indexed column (a region, a flag) SQLite may read that
+            # index instead of the order; rows named by their keys (the box's window) are few.
+            return False
+        order = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        if not order or not _indexed_first(query.model, order[0]):
+            return False
+        rows = (query.high_mark or 0) or 25
+        gathered = _gathered(self.query, order)
+        _common_then, counts = self.decisions.get((rows, self.query.within, gathered), (False, []))
+        if not counts or self.query.within is not None:
+            return False
+        if _spread(counts, gathered) >= SET_WALK_SPREAD:
+            return True
+        with connection.cursor() as cursor:
+            size = _wanted(cursor, self.model, rows)[0]
+        return sum(counts) * SET_WALK_SHARE >= size
 
 
 # Lookups through which the database reads an index of the table's own column instead of walking the order.
@@ -1465,6 +1507,13 @@ PROBE_COST = 120
 # matches instead of counting them (``_estimates``): the count costs ~7 µs a match there.
 ESTIMATE_FROM = 20_000
 FEW = 5_000  # a part with fewer matches is tested against its ids, read once, instead of by probes
+# SQLite: a page in an indexed order not walked with probes is walked against a set of every match when
+# this many of them spread through the order (Matches._walks_set): a page of 25 then walks about
+# 25 × table rows / spread rows, 25,000 of a million (1.5 ms) ...
+SET_WALK_SPREAD = 1_000
+# ... or when the matches are at least this share of the table's rows (1 in 40): read by key and sorted,
+# 2.4 µs each, they cost more than walking a whole table against the set (0.06 µs a row).
+SET_WALK_SHARE = 40
 # PostgreSQL: beside a condition on an indexed column that selects at most this many rows, the words are
 # tested on those rows' own values instead of the index (Matches._row_checked): about 1 µs a row, so at
 # most about 20 ms, against the index's 7-13 µs a row or a read of every match.
