@@ -240,7 +240,9 @@ class ScopedFilterSet(django_filters.FilterSet):
             return None
         if self._matches is None:
             rows = self.matching(self.queryset.all(), value).order_by().values_list("pk", flat=True)
-            self._matches = list(rows[: SEARCH_COUNT_CAP + 1])
+            # From the index alone where nothing but the scope the index knows narrows the search.
+            found = search.index_ids(rows, SEARCH_COUNT_CAP + 1)
+            self._matches = found if found is not None else list(rows[: SEARCH_COUNT_CAP + 1])
         return self._matches
 
     def known_count(self) -> tuple[int, bool] | None:

@@ -1313,6 +1313,43 @@ def first_ids(queryset: models.QuerySet, limit: int) -> list:
         return [row[0] for row in cursor.fetchall()]
 
 
+def index_ids(queryset: models.QuerySet, limit: int) -> list | None:
+    """The keys of ``queryset``'s first ``limit`` rows in no order, read from the search index alone,
+    when its search is all that selects its rows beside conditions that the index's region token asks
+    exactly (:func:`_within`): a search over everything (the office's list), or within a county (a
+    county user's, SQLite). The index holds one entry per row, written and removed in the row's own
+    transaction, so its keys are the rows'; read without the table, the rows are not each looked up by
+    key (a county's first 10,001 matches of 有限 on SQLite: 19 → 7 ms). None otherwise: the queryset
+    is read as it is."""
+    query = queryset.query
+    if query.is_sliced or query.distinct or query.group_by is not None or query.combinator:
+        return None
+    if query.is_empty() or not is_indexed(query.model):
+        return None
+    within, implied = _within(query, query.model)
+    leaves = [leaf for leaf in _leaves(query.where) if not any(leaf is i for i in implied)]
+    # A conditional expression is filtered on as ``Exact(expression, True)``.
+    condition = getattr(leaves[0], "lhs", leaves[0]) if len(leaves) == 1 else None
+    if not isinstance(condition, Matches) or condition.via or condition.model is not query.model:
+        return None
+    if getattr(leaves[0], "lookup_name", "exact") != "exact" or getattr(leaves[0], "rhs", True) is not True:
+        return None
+    found = _Query(query.model, condition.text)
+    found.within = within
+    key = "rowid" if connection.vendor == "sqlite" else "object_id"
+    branches, params = [], []
+    for index, (which, part) in enumerate(found.parts()):
+        table, where, where_params = found.source(which, part)
+        # Each part's first ``limit`` keys: their union holds ``limit`` keys exactly when the whole does.
+        branches.append(f"SELECT * FROM (SELECT {key} FROM {table} WHERE {where} LIMIT {limit:d}) p{index}")
+        params += where_params
+    if not branches:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"{' UNION '.join(branches)} LIMIT {limit:d}", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _indexed_search(ids) -> _Query | None:
     """The index query of a subquery of ids that is a model's own search and nothing else
     (:func:`matching_ids`), or None."""

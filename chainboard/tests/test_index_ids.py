@@ -1,0 +1,93 @@
+"""A searched list's matches read from the search index alone (``search.index_ids``) where only the
+scope the index knows narrows the search: the same keys as reading the table, never a row outside."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from chainboard import actions, scope, search
+from chainboard.scope import SystemActor
+from enterprises.models import Enterprise
+from enterprises.views import EnterpriseViewSet
+
+pytestmark = pytest.mark.django_db
+
+TERMS = ["企业", "有限", "jb", "g", "服饰", "其他企业", "gpqt", "none-such", "q"]
+
+
+@pytest.fixture
+def indexed(world):
+    from accounts.models import Grant, User
+    from accounts.roles import Role
+
+    actor = SystemActor("test")
+    everything = User(username="every_chain")  # the chain office over every chain: no narrowing
+    everything.set_unusable_password()
+    actions.create_direct(actor, everything)
+    actions.create_direct(actor, Grant(user=everything, role=Role.OFFICE))
+    world.users["everything"] = everything
+    call_command("rebuild_search", stdout=io.StringIO())
+    return world
+
+
+def searched(user, term):
+    rows = Enterprise.objects.restrict(user, "view")
+    return EnterpriseViewSet.filterset_class.matching(rows, term).order_by().values_list("pk", flat=True)
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_the_index_gives_the_keys_the_table_gives_for_everything_and_for_a_county(indexed, term):
+    for name in ("everything", "county"):
+        user = indexed.users[name]
+        rows = searched(user, term)
+        table = set(rows)
+        read = search.index_ids(rows, 1000)
+        if name == "county" and search.search_region(Enterprise) is None:
+            # Without region tokens (PostgreSQL) the index cannot tell the county: the table is read.
+            assert read is None
+            continue
+        assert read is not None and set(read) == table and len(read) == len(table), (name, term)
+
+
+def test_a_limit_cuts_the_keys_to_as_many_of_the_matches(indexed):
+    rows = searched(indexed.users["everything"], "企业")
+    every = set(rows)
+    assert len(every) >= 2
+    for limit in (1, len(every), len(every) + 5):
+        read = search.index_ids(rows, limit)
+        assert len(read) == min(limit, len(every)) and set(read) <= every
+
+
+def test_another_condition_or_a_negation_reads_the_table(indexed):
+    rows = searched(indexed.users["everything"], "企业")
+    assert search.index_ids(rows.filter(name__startswith="高"), 100) is None
+    assert search.index_ids(rows.filter(region_id="140581101"), 100) is None  # a town: not a range
+    assert search.index_ids(Enterprise.objects.exclude(search.matches(Enterprise, "企业")), 100) is None
+    assert search.index_ids(rows[:2], 100) is None
+    # A chain's scope is not in the index: the table is read.
+    chief = indexed.users["chief"]
+    assert scope.narrowing(chief, Enterprise)
+    assert search.index_ids(searched(chief, "企业"), 100) is None
+
+
+def test_a_deleted_row_is_not_read_from_the_index(indexed):
+    everything = indexed.users["everything"]
+    gone = indexed.enterprises["gaoping_other"]
+    assert gone.pk in search.index_ids(searched(everything, "高平其他"), 100)
+    actions.delete(SystemActor("test"), gone)
+    assert search.index_ids(searched(everything, "高平其他"), 100) == []
+
+
+def test_the_list_counts_and_shows_the_same_rows_as_before(client, indexed, monkeypatch):
+    def listed(response):
+        return response.context["page"].paginator.count, [r["object"].pk for r in response.context["rows"]]
+
+    for name in ("everything", "county"):
+        client.force_login(indexed.users[name])
+        shown = listed(client.get("/enterprises/", {"q": "企业"}))
+        with monkeypatch.context() as patched:
+            patched.setattr(search, "index_ids", lambda rows, limit: None)
+            assert listed(client.get("/enterprises/", {"q": "企业"})) == shown and shown[0]
