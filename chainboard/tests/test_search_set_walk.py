@@ -86,6 +86,15 @@ def test_rows_named_by_key_are_tested_against_the_set_and_a_region_is_not(not_wa
     rows, sql = page(matching("企业").filter(region_id__gte="14"))
     assert rows == sorted(n for n in names if n in rows) and SET not in sql
     assert set(rows) == set(matching("企业").filter(region_id__gte="14").values_list("name", flat=True))
+    # ... but rows named by key beside it are, whatever the counts (a county's box window).
+    not_walked.setattr(search, "SET_WALK_SPREAD", 10**9)
+    not_walked.setattr(search, "SET_WALK_SHARE", 0)
+    rows, sql = page(matching("企业").filter(region_id__gte="14", pk__in=keys))
+    assert rows == expected and SET in sql
+    # More keys than SET_TEST_KEYS: not named few enough.
+    not_walked.setattr(search, "SET_TEST_KEYS", len(keys) - 1)
+    rows, sql = page(matching("企业").filter(region_id__gte="14", pk__in=keys))
+    assert rows == expected and SET not in sql
 
 
 def test_a_count_and_an_unsliced_list_read_the_matches_as_before(not_walked):
