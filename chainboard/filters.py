@@ -295,6 +295,8 @@ class ScopedFilterSet(django_filters.FilterSet):
         by_key: dict[str, tuple[type, bool, list[str]]] = {}  # key -> (related model, indexed?, other fields)
         scanned = Q()
         for field in cls.search_fields:
+            if field in cls.search_when and not cls.search_when[field](value):
+                continue
             head, _sep, tail = field.rpartition("__")
             if not head:
                 if field not in own:

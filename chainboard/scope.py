@@ -304,7 +304,7 @@ def restrict_all(manager: models.Manager, user, action: str = "view") -> models.
     key = (
         model,
         type(manager),
-        manager._db,
+        manager.db,
         action,
         allowed,
         tuple(sorted(getattr(model, "scope_paths", {}).items())),
