@@ -151,3 +151,25 @@ def test_rows_without_a_match_are_what_excluding_the_search_leaves(indexed):
     assert county.filter(uscc__isnull=True).count() == 2
     kept = set(county.exclude(search.matches(Enterprise, "潞绸")).values_list("name", flat=True))
     assert kept == {"高平其他企业"}
+
+
+def test_the_box_shows_a_countys_first_hits_in_the_lists_order_when_its_rows_are_checked(
+    client, indexed, monkeypatch
+):
+    from chainboard.views import search as box
+
+    # More matches than the box counts and than it sorts by their keys: the county's matches in order.
+    monkeypatch.setattr(box, "COUNT_CAP", 1)
+    monkeypatch.setattr(box, "SORTED_UP_TO", 1)
+    actor = SystemActor("test")
+    for name in ("高平乙企业", "高平甲企业", "高平丙企业"):
+        actions.create_direct(actor, Enterprise(name=name, region=indexed.regions["140581"]))
+    client.force_login(indexed.users["county"])
+    county = restrict(Enterprise.objects.all(), indexed.users["county"])
+    expected = list(
+        county.filter(search.matches(Enterprise, "企业")).order_by("name").values_list("name", flat=True)
+    )
+    assert len(expected) > 1
+    response = client.get(reverse("search"), {"q": "企业"})
+    groups = {str(g["label"]): [h["object"].name for h in g["hits"]] for g in response.context["groups"]}
+    assert groups["企业"] == expected[: box.PER_KIND]
