@@ -268,9 +268,7 @@ class ScopedFilterSet(django_filters.FilterSet):
             return queryset.filter(cls._indexed_q(model, value))
         condition = Q()
         through: set[str] = set()
-        for field in cls.search_fields:
-            if field in cls.search_when and not cls.search_when[field](value):
-                continue
+        for field in cls._fields_for(value):
             head, _sep, tail = field.rpartition("__")
             related = _related_model(model, head) if head else None
             if related is not None and tail in search.search_fields(related) and search.is_indexed(related):
@@ -284,6 +282,11 @@ class ScopedFilterSet(django_filters.FilterSet):
         return queryset.filter(condition) if condition else queryset.none()
 
     @classmethod
+    def _fields_for(cls, value: str) -> list[str]:
+        """The search fields that may hold ``value`` (``search_when``)."""
+        return [f for f in cls.search_fields if f not in cls.search_when or cls.search_when[f](value)]
+
+    @classmethod
     def _indexed_q(cls, model, value):
         """``q`` on an indexed model: its own index, OR, per foreign key the filter set searches through
         (a problem by its enterprise's name, a task by its owner unit's name), the rows whose key is one
@@ -294,9 +297,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         own = set(search.search_fields(model))
         by_key: dict[str, tuple[type, bool, list[str]]] = {}  # key -> (related model, indexed?, other fields)
         scanned = Q()
-        for field in cls.search_fields:
-            if field in cls.search_when and not cls.search_when[field](value):
-                continue
+        for field in cls._fields_for(value):
             head, _sep, tail = field.rpartition("__")
             if not head:
                 if field not in own:

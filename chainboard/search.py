@@ -934,8 +934,9 @@ class _Query:
             params += where_params
         return out, params
 
-    def ids_sql(self) -> tuple[str, list]:
-        """SELECT of the matching ids (possibly none)."""
+    def ids_sql(self, distinct: bool = True) -> tuple[str, list]:
+        """SELECT of the matching ids (possibly none); with ``distinct`` False an id matching in several
+        ways comes once per way (``UNION ALL``: for an ``IN``, which needs no de-duplicated list)."""
         parts, params = [], []
         column = "rowid" if connection.vendor == "sqlite" else "object_id"
         sources = [self.source(which, condition) for which, condition in self.parts()]
@@ -947,7 +948,8 @@ class _Query:
             params += where_params
         if not parts:
             return "SELECT 0 WHERE 1 = 0", []
-        return " UNION ".join(parts), params  # an object may match in several ways: once
+        # An object may match in several ways: once.
+        return (" UNION " if distinct else " UNION ALL ").join(parts), params
 
 
 def _fts_quote(token: str) -> str:
@@ -1085,12 +1087,9 @@ class Matches(Expression):
             return f"{column} IN ({' UNION '.join(branches)})", [*column_params, *params]
         if not vias and limit is None and not walk and self._walks_set(compiler.query):
             # Every part's matches in one set, read once, and the order walked against it (see above).
-            branches, params = [], []
-            for which, condition in parts:
-                table, where, where_params = self.query.source(which, condition)
-                branches.append(f"SELECT rowid FROM {table} WHERE {where}")
-                params += where_params
-            return f"+{column} IN ({' UNION ALL '.join(branches)})", [*column_params, *params]
+            # UNION ALL: a de-duplicated set cost 3-7 ms more for jc's 30,790 matches.
+            sql, params = self.query.ids_sql(distinct=False)
+            return f"+{column} IN ({sql})", [*column_params, *params]
         out, params = [], []
         for via_column, _bare, sub_params, subquery, via_column_params in vias:
             out.append(f"{via_column} IN {subquery}")
@@ -1345,12 +1344,8 @@ def index_ids(queryset: models.QuerySet, limit: int) -> list | None:
     if query.is_empty() or not is_indexed(query.model):
         return None
     within, implied = _within(query, query.model)
-    leaves = [leaf for leaf in _leaves(query.where) if not any(leaf is i for i in implied)]
-    # A conditional expression is filtered on as ``Exact(expression, True)``.
-    condition = getattr(leaves[0], "lhs", leaves[0]) if len(leaves) == 1 else None
-    if not isinstance(condition, Matches) or condition.via or condition.model is not query.model:
-        return None
-    if getattr(leaves[0], "lookup_name", "exact") != "exact" or getattr(leaves[0], "rhs", True) is not True:
+    condition = _sole_search(query, implied)
+    if condition is None or condition.via or condition.model is not query.model:
         return None
     found = _Query(query.model, condition.text)
     found.within = within
@@ -1517,10 +1512,21 @@ def _alone_limit(query, condition: Matches, implied=()) -> int | None:
         return None
     if query.distinct or query.group_by is not None or query.combinator:
         return None
+    return query.high_mark if _sole_search(query, implied) is condition else None
+
+
+def _sole_search(query, implied=()) -> Matches | None:
+    """The search that is the only condition of ``query`` beside ``implied`` (conditions the index's
+    region token asks exactly, :func:`_within`), or None."""
     leaves = [leaf for leaf in _leaves(query.where) if not any(leaf is i for i in implied)]
+    if len(leaves) != 1:
+        return None
     # A conditional expression is filtered on as ``Exact(expression, True)``.
-    alone = len(leaves) == 1 and getattr(leaves[0], "lhs", leaves[0]) is condition
-    return query.high_mark if alone else None
+    leaf = leaves[0]
+    if getattr(leaf, "lookup_name", "exact") != "exact" or getattr(leaf, "rhs", True) is not True:
+        return None
+    condition = getattr(leaf, "lhs", leaf)
+    return condition if isinstance(condition, Matches) else None
 
 
 def _leaves(node) -> list:
