@@ -52,6 +52,7 @@ from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from functools import lru_cache, partial
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import Expression, F
 
@@ -1012,6 +1013,8 @@ class Matches(Expression):
         self.value_columns: list = []
         # The driving conditions' signature -> whether the words are checked on the rows (_row_checked)
         self.row_checks: dict[tuple, bool] = {}
+        # Whether the last compiled query walked its order against a set of the matches (walks_set).
+        self.walked_set = False
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
@@ -1058,6 +1061,7 @@ class Matches(Expression):
         return out
 
     def as_sql(self, compiler, connection):
+        self.walked_set = False
         column, column_params = compiler.compile(self.column)
         self.query.within, implied = _within(compiler.query, self.model)
         parts = self.query.parts()
@@ -1089,6 +1093,7 @@ class Matches(Expression):
             # Every part's matches in one set, read once, and the order walked against it (see above).
             # UNION ALL: a de-duplicated set cost 3-7 ms more for jc's 30,790 matches.
             sql, params = self.query.ids_sql(distinct=False)
+            self.walked_set = True
             return f"+{column} IN ({sql})", [*column_params, *params]
         out, params = [], []
         for via_column, _bare, sub_params, subquery, via_column_params in vias:
@@ -1295,6 +1300,26 @@ def checks_rows(queryset: models.QuerySet) -> bool:
         condition = getattr(leaf, "lhs", leaf)
         if isinstance(condition, Matches) and condition.query is not None:
             return condition._row_checked(query)
+    return False
+
+
+def walks_set(queryset: models.QuerySet) -> bool:
+    """Does ``queryset`` (sliced, in its order) walk its order against one set of its matches
+    (:meth:`Matches._walks_set`: SQLite, many matches spread through the order)? Its query is compiled
+    to know: the choice is made as it is (the matches counted once, kept for the compiling that reads
+    the rows). Such a query costs the set's reading and a short walk, whatever else the caller could
+    read first."""
+    if connection.vendor != "sqlite":
+        return False
+    query = queryset.query
+    for leaf in _leaves(query.where):
+        condition = getattr(leaf, "lhs", leaf)
+        if isinstance(condition, Matches) and condition.query is not None:
+            try:
+                query.sql_with_params()
+            except EmptyResultSet:
+                return False
+            return condition.walked_set
     return False
 
 

@@ -103,3 +103,46 @@ def test_a_count_and_an_unsliced_list_read_the_matches_as_before(not_walked):
         every = list(matching("企业").order_by("name").values_list("name", flat=True))
     assert count == len(every) > 1
     assert not any(SET in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_search_box_reads_the_matches_in_order_when_it_walks_the_set_with_no_window(
+    not_walked, client, world
+):
+    """Past the box's count, a kind whose order is walked against the set of its matches
+    (``search.walks_set``) is read in order at once: the window of the first 400 rows would read the
+    same set to test them, and read it again when they hold too few."""
+    from django.urls import reverse
+
+    from accounts.models import Grant, User
+    from accounts.roles import Role
+    from chainboard import actions
+    from chainboard.scope import SystemActor
+    from chainboard.views import search as box
+
+    actor = SystemActor("test")
+    everything = User(username="every_chain")  # the chain office over every chain: no narrowing
+    everything.set_unusable_password()
+    actions.create_direct(actor, everything)
+    actions.create_direct(actor, Grant(user=everything, role=Role.OFFICE))
+
+    not_walked.setattr(box, "COUNT_CAP", 1)  # every kind with two matches or more is "more"
+    expected = list(matching("企业").order_by("name").values_list("pk", flat=True)[: box.PER_KIND])
+    assert len(expected) > 1
+    assert search.walks_set(matching("企业").order_by("name")[: box.PER_KIND])
+    client.force_login(everything)
+
+    def hits(response) -> list:
+        return [i.pk for g in response.context["groups"] for i in g["items"] if isinstance(i, Enterprise)]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("search"), {"q": "企业"})
+    assert hits(response) == expected
+    assert not any(f"LIMIT {box.WINDOW}" in q["sql"] for q in queries.captured_queries)
+    # The set not chosen (matches neither spread nor many): the window is read, the same hits found.
+    not_walked.setattr(search, "SET_WALK_SPREAD", 10**9)
+    not_walked.setattr(search, "SET_WALK_SHARE", 0)
+    assert not search.walks_set(matching("企业").order_by("name")[: box.PER_KIND])
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(reverse("search"), {"q": "企业"})
+    assert hits(again) == expected
+    assert any(f"LIMIT {box.WINDOW}" in q["sql"] for q in queries.captured_queries)

@@ -76,6 +76,8 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list):
     database never orders every match in scope:
 
     - every match was counted (``found``, at most ``COUNT_CAP``): those rows, by their ids;
+    - more, and the matches are read into one set against which the order is walked
+      (``search.walks_set``: SQLite, many matches spread through the order): the matches in order;
     - more, and the order starts with an indexed column: the matches among the first ``WINDOW`` rows in
       scope in that order (an index walk, or a sort of the scope's own rows, with a probe of the search
       index for those rows only) when they make a page; a selective scope (a county: one row in 60)
@@ -98,6 +100,11 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list):
         return ordered
     order = ordered.query.order_by
     if not order or not search._indexed_first(viewset.model, order[0]):
+        return ordered
+    if search.walks_set(ordered[:PER_KIND]):
+        # The matches read into one set and the order walked against it: the window would read the
+        # same set to test its 400 rows, and read it again when they hold too few (the office's jc at a
+        # million enterprises, 3 % of the names: 11 ms for the window, then 8 for the walk).
         return ordered
     # The window's ids read first, not a subquery: beside one PostgreSQL walked the whole name index,
     # probing every row, to semi-join it with the window (pinyin initials jc, a million enterprises: 8.8
