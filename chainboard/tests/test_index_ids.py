@@ -4,9 +4,12 @@ scope the index knows narrows the search: the same keys as reading the table, ne
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from chainboard import actions, scope, search
 from chainboard.scope import SystemActor
@@ -91,3 +94,29 @@ def test_the_list_counts_and_shows_the_same_rows_as_before(client, indexed, monk
         with monkeypatch.context() as patched:
             patched.setattr(search, "index_ids", lambda rows, limit: None)
             assert listed(client.get("/enterprises/", {"q": "企业"})) == shown and shown[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the GIN index's bitmap is PostgreSQL's")
+@pytest.mark.parametrize("term", TERMS)
+def test_a_term_in_most_rows_is_read_by_a_scan_of_the_index_table_with_the_same_keys(
+    indexed, monkeypatch, term
+):
+    """A very common term's first matches are read by scanning the index table and testing each entry's
+    words (``_Query.scans_words``) rather than through the GIN index, whose bitmap holds every match
+    before any is returned: the same keys."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'ANALYZE "{Enterprise._meta.db_table}_search"')  # reltuples and the tokens' stats
+    rows = searched(indexed.users["everything"], term)
+    table = set(rows)
+    assert not search._Query(Enterprise, term).scans_words(2)  # four entries: never common enough
+    monkeypatch.setattr(search, "SCAN_COST", 0)  # every term common enough
+    query = search._Query(Enterprise, term)
+    scanned = query.scans_words(2)
+    # A 1-character term (a prefix of the tokens) and a term without words are never scanned.
+    assert scanned == (query.words is not None and query.words[0] != "prefix")
+    limit = Enterprise.objects.count()  # at most the table's entries: a scan is considered
+    with CaptureQueriesContext(connection) as queries:
+        read = search.index_ids(rows, limit)
+    assert read is not None and set(read) == table and len(read) == len(table)
+    keys = next(q["sql"] for q in queries.captured_queries if "object_id FROM" in q["sql"])
+    assert bool(re.search(rf'WHERE strpos\("words", [^)]*\) > 0 LIMIT {limit}\)', keys)) == scanned, keys
