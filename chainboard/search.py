@@ -968,14 +968,13 @@ class _Query:
         make the scan longer than that; at worst it reads the whole table (about 0.4 s a million)."""
         if connection.vendor != "postgresql" or self.words is None or self.words[0] == "prefix":
             return False
-        docs = _names(self.model._meta.db_table)["docs"]
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [_quote(docs)])
-            row = cursor.fetchone()
-        entries = row[0] if row else -1
-        if entries is None or entries < limit:  # never analysed (-1), or few: the index answers
+        if not isinstance(self.model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
             return False
-        floor = math.ceil(math.sqrt(limit * entries * SCAN_COST))
+        with connection.cursor() as cursor:
+            entries = _size(cursor, self.model)  # one entry per row
+        if entries < limit:  # few: the index answers
+            return False
+        floor = math.isqrt(limit * entries * SCAN_COST)
         estimate = _words_estimate(self.model, self, floor)
         return estimate is not None and estimate >= floor
 
@@ -1322,12 +1321,8 @@ def checks_rows(queryset: models.QuerySet) -> bool:
     """Does ``queryset``'s search (a :class:`Matches` among its AND-ed conditions) test its term on the
     rows themselves (:meth:`Matches._row_checked`: PostgreSQL, a Chinese term beside a condition that
     selects few rows)? Such a query in the list's order is cheap: the database reads those few rows."""
-    query = queryset.query
-    for leaf in _leaves(query.where):
-        condition = getattr(leaf, "lhs", leaf)
-        if isinstance(condition, Matches) and condition.query is not None:
-            return condition._row_checked(query)
-    return False
+    condition = _search_in(queryset.query)
+    return condition is not None and condition._row_checked(queryset.query)
 
 
 def walks_set(queryset: models.QuerySet) -> bool:
@@ -1336,18 +1331,23 @@ def walks_set(queryset: models.QuerySet) -> bool:
     to know: the choice is made as it is (the matches counted once, kept for the compiling that reads
     the rows). Such a query costs the set's reading and a short walk, whatever else the caller could
     read first."""
-    if connection.vendor != "sqlite":
+    condition = _search_in(queryset.query) if connection.vendor == "sqlite" else None
+    if condition is None:
         return False
-    query = queryset.query
+    try:
+        queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return False
+    return condition.walked_set
+
+
+def _search_in(query) -> Matches | None:
+    """The search among ``query``'s AND-ed conditions, resolved (its :class:`_Query` made), or None."""
     for leaf in _leaves(query.where):
         condition = getattr(leaf, "lhs", leaf)
         if isinstance(condition, Matches) and condition.query is not None:
-            try:
-                query.sql_with_params()
-            except EmptyResultSet:
-                return False
-            return condition.walked_set
-    return False
+            return condition
+    return None
 
 
 def first_ids(queryset: models.QuerySet, limit: int) -> list:
@@ -1653,10 +1653,15 @@ _ASCII_LETTER = re.compile(r"[a-zA-Z]")
 
 def _wanted(cursor, model: type[models.Model], rows: int) -> tuple[int, int]:
     """(the table's size, as its largest id; the matches from which a walk for ``rows`` rows pays)."""
+    size = _size(cursor, model)
+    return size, max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+
+
+def _size(cursor, model: type[models.Model]) -> int:
+    """The table's size, as its largest id (read from the key's index; an integer key)."""
     table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
     cursor.execute(f"SELECT MAX({pk}) FROM {table}")
-    size = cursor.fetchone()[0] or 0
-    return size, max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+    return cursor.fetchone()[0] or 0
 
 
 def _most_matches(model: type[models.Model], rows: int, parts: int) -> int:

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
 
     On SQLite, ``AlterField`` would rebuild the whole table to drop an index (and lose the table's
     planner statistics until the next ``ANALYZE``), so the field's ``db_index=False`` changes Django's
-    state only and the index is dropped by name."""
+    state only and the index is dropped by its columns."""
 
     dependencies = [
         ("enterprises", "0007_search_region"),
