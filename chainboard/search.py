@@ -1039,8 +1039,11 @@ class Matches(Expression):
         self.value_columns: list = []
         # The driving conditions' signature -> whether the words are checked on the rows (_row_checked)
         self.row_checks: dict[tuple, bool] = {}
-        # Whether the last compiled query walked its order against a set of the matches (walks_set).
-        self.walked_set = False
+        # (the driving conditions' signature, rows counted up to) -> whether they select fewer (_few_driven)
+        self.few_driven: dict[tuple, bool] = {}
+        # How the last compiled query walked its order (walks_order): "probes" (each row's entry probed),
+        # "set" (against a set of the matches), or None (the matches read).
+        self.walked: str | None = None
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.model._meta.label}, {self.text!r})"
@@ -1087,7 +1090,7 @@ class Matches(Expression):
         return out
 
     def as_sql(self, compiler, connection):
-        self.walked_set = False
+        self.walked = None
         column, column_params = compiler.compile(self.column)
         self.query.within, implied = _within(compiler.query, self.model)
         parts = self.query.parts()
@@ -1096,7 +1099,11 @@ class Matches(Expression):
             return "1 = 0", []
         # The first rows of the index in no order, when nothing else narrows them (see _alone_limit).
         limit = None if vias else _alone_limit(compiler.query, self, implied)
-        walk = limit is None and self._walk(compiler.query, vias)
+        walk = (
+            limit is None
+            and not self._checked_not_walked(compiler.query, vias)
+            and self._walk(compiler.query, vias)
+        )
         if vias and not walk:
             # One IN over the union of the index's ids and the ids found through each key (see above).
             sql, params = self.query.ids_sql()
@@ -1119,8 +1126,9 @@ class Matches(Expression):
             # Every part's matches in one set, read once, and the order walked against it (see above).
             # UNION ALL: a de-duplicated set cost 3-7 ms more for jc's 30,790 matches.
             sql, params = self.query.ids_sql(distinct=False)
-            self.walked_set = True
+            self.walked = "set"
             return f"+{column} IN ({sql})", [*column_params, *params]
+        self.walked = "probes" if walk else None
         out, params = [], []
         for via_column, _bare, sub_params, subquery, via_column_params in vias:
             out.append(f"{via_column} IN {subquery}")
@@ -1163,7 +1171,7 @@ class Matches(Expression):
         driving = _driving(query)
         if not driving:
             return False
-        key = tuple(sorted((leaf.lookup_name, leaf.lhs.target.column, repr(leaf.rhs)) for leaf in driving))
+        key = _signature(driving)
         if key not in self.row_checks:
             rows = _count_driving(query, driving, ROW_CHECK_ROWS + 1)
             checked = rows <= ROW_CHECK_ROWS
@@ -1174,6 +1182,16 @@ class Matches(Expression):
                 checked = estimate is None or estimate >= floor
             self.row_checks[key] = checked
         return self.row_checks[key]
+
+    def _checked_not_walked(self, query, vias) -> bool:
+        """Is the term tested on the rows themselves (:meth:`_row_checked`) even where a walk would pay?
+        The database reads those rows by their index either way, and a ``strpos`` on a row's values costs
+        less than a probe of its entry (a county's first 10,001 of 有限: 40 ms against 116 by probes).
+        Not beside rows named by their keys (the box's window of 400): probing those few costs less than
+        counting them for the check."""
+        if vias or any(_named_keys(leaf) is not None for leaf in _driving(query)):
+            return False
+        return self._row_checked(query)
 
     def _row_check(self, compiler) -> tuple[str, list]:
         """The term (no ASCII letter: :meth:`_row_checked`) as a test of the row's own values: one of
@@ -1213,26 +1231,39 @@ class Matches(Expression):
         order = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
         if order and not _indexed_first(query.model, order[0]):
             return False
+        if not vias and any(_named_keys(leaf) is not None for leaf in _driving(query)):
+            # Rows named by their keys (the box's window of 400): a walk probes those rows at most, which
+            # on PostgreSQL costs a few milliseconds (a key look-up each), less than counting the matches
+            # to decide (a county's jc: its window 133 → 14 ms). On SQLite, where a probe costs 40-300
+            # µs, they are tested against a set of the matches instead (_walks_set).
+            if connection.vendor == "sqlite":
+                return False
+            self.common, self.counts = True, [FEW] * len(self.query.parts())  # every part probed
+            return True
         # Asked once per number of rows, however often it is compiled: a queryset built on this one (a
         # count of 101 in no order, then a page of 8) shares the condition, not the rows it wants.
         rows = (query.high_mark or 0) or 25
         within = self.query.within  # the matches counted are those within the region, if any
         gathered = _gathered(self.query, order)
         key = (rows, within, gathered)
-        if key not in self.decisions:
+        if key not in self.decisions and order:
             most = partial(_most_matches, self.model, rows, len(self.query.parts()) + len(vias))
-            if order and not _few_driven(query, self, most):
+            if not _few_driven(query, self, most):
                 # Beside a condition that selects more rows than the most matches that could make the
                 # walk pay (a county's scope), _few_driven below would refuse the walk whatever the
                 # count: the matches are not counted (5 ms for 有限 in a county of a million enterprises).
-                self.decisions[key] = (False, [])
-            else:
-                known = {
-                    other: answer
-                    for (other, where, apart), answer in self.decisions.items()
-                    if where == within and apart == gathered
-                }
-                self.decisions[key] = _common(self.model, self.query, rows, vias, known, gathered)
+                # Not kept as the decision for this many rows: a query sharing this condition beside
+                # other conditions (the box's window of rows named by key, after its kind's page in
+                # order was asked) may walk.
+                self.common, self.counts = False, []
+                return False
+        if key not in self.decisions:
+            known = {
+                other: answer
+                for (other, where, apart), answer in self.decisions.items()
+                if where == within and apart == gathered
+            }
+            self.decisions[key] = _common(self.model, self.query, rows, vias, known, gathered)
         self.common, self.counts = self.decisions[key]
         # With an order, beside a condition on an indexed column the walk probes every row that condition
         # selects before sorting; without one it stops at the rows it wants (the box's first 101).
@@ -1325,20 +1356,21 @@ def checks_rows(queryset: models.QuerySet) -> bool:
     return condition is not None and condition._row_checked(queryset.query)
 
 
-def walks_set(queryset: models.QuerySet) -> bool:
-    """Does ``queryset`` (sliced, in its order) walk its order against one set of its matches
-    (:meth:`Matches._walks_set`: SQLite, many matches spread through the order)? Its query is compiled
-    to know: the choice is made as it is (the matches counted once, kept for the compiling that reads
-    the rows). Such a query costs the set's reading and a short walk, whatever else the caller could
-    read first."""
-    condition = _search_in(queryset.query) if connection.vendor == "sqlite" else None
+def walks_order(queryset: models.QuerySet) -> str | None:
+    """How ``queryset`` (sliced, in its order) walks its order: "probes" when it probes each row's entry
+    until it has its rows (:meth:`Matches._walk`: the matches many enough to pay a probe per row),
+    "set" when against one set of its matches (:meth:`Matches._walks_set`: SQLite, many matches spread
+    through the order); None when it reads its matches and sorts them. Its query is compiled to know: the
+    choice is made as it is (the matches counted once, kept for the compiling that reads the rows). A
+    walking query costs a short walk (and the set's reading), whatever else the caller could read first."""
+    condition = _search_in(queryset.query)
     if condition is None:
-        return False
+        return None
     try:
         queryset.query.sql_with_params()
     except EmptyResultSet:
-        return False
-    return condition.walked_set
+        return None
+    return condition.walked
 
 
 def _search_in(query) -> Matches | None:
@@ -1473,8 +1505,16 @@ def _few_driven(query, condition: Matches, matches) -> bool:
         return True  # nothing read instead of the order, or rows picked by id (a window): few probes
     if callable(matches):  # worked out only when there is such a condition (it costs a query)
         matches = matches()
-    limit = matches // max(PROBE_COST, 1) + 1
-    return _count_driving(query, driving, limit) < limit
+    limit = matches // max(_walk_probe_cost(), 1) + 1
+    key = (_signature(driving), limit)
+    if key not in condition.few_driven:  # counted once per request's condition, however often compiled
+        condition.few_driven[key] = _count_driving(query, driving, limit) < limit
+    return condition.few_driven[key]
+
+
+def _signature(driving: list) -> tuple:
+    """The driving conditions (:func:`_driving`) as a key: their lookups, columns and values."""
+    return tuple(sorted((leaf.lookup_name, leaf.lhs.target.column, repr(leaf.rhs)) for leaf in driving))
 
 
 def _driving(query) -> list:
@@ -1617,9 +1657,18 @@ COMMON_MIN = 2_000
 # enterprises: 110 µs against 0.9 µs), so the walk is cheaper when the matches outnumber
 # sqrt(page rows × this × table rows): 23,000 of 200,000 for a page of 25, 52,000 of 1,000,000.
 PROBE_COST = 120
+# PostgreSQL: the same ratio for a walk's probes, a key look-up in the index table and a ``strpos`` on the
+# entry (about 5 µs), against a read of a match, which visits a heap row of that table too: about 2. The
+# office's jc over a million enterprises (30,700 matches) then walks the name index for its first page
+# (23 ms) instead of reading and sorting every match (86 ms); bench/README.md, "A walk's probe on
+# PostgreSQL". A probe of a related index (_fewer_rows_than_matches) keeps PROBE_COST: counting a related
+# term's matches up to the point where it would pay costs more there than it saves.
+PG_WALK_PROBE_COST = 2
 # On PostgreSQL, when ``wanted`` reaches this many, a part of one token takes the planner's estimate of its
-# matches instead of counting them (``_estimates``): the count costs ~7 µs a match there.
-ESTIMATE_FROM = 20_000
+# matches instead of counting them (``_estimates``): the count costs ~7 µs a match there. From COMMON_MIN: at
+# PG_WALK_PROBE_COST a page of 25 at a million rows wants 7,071 matches, and counting jc's up to that cost
+# 24 ms where its estimate costs one EXPLAIN.
+ESTIMATE_FROM = 2_000
 FEW = 5_000  # a part with fewer matches is tested against its ids, read once, instead of by probes
 # SQLite: a page in an indexed order not walked with probes is walked against a set of every match when
 # this many of them spread through the order (Matches._walks_set): a page of 25 then walks about
@@ -1654,7 +1703,12 @@ _ASCII_LETTER = re.compile(r"[a-zA-Z]")
 def _wanted(cursor, model: type[models.Model], rows: int) -> tuple[int, int]:
     """(the table's size, as its largest id; the matches from which a walk for ``rows`` rows pays)."""
     size = _size(cursor, model)
-    return size, max(COMMON_MIN, math.isqrt(rows * PROBE_COST * size))
+    return size, max(COMMON_MIN, math.isqrt(rows * _walk_probe_cost() * size))
+
+
+def _walk_probe_cost() -> int:
+    """A probe of the search index against a read of one of its matches, on this database."""
+    return PROBE_COST if connection.vendor == "sqlite" else PG_WALK_PROBE_COST
 
 
 def _size(cursor, model: type[models.Model]) -> int:
@@ -1725,7 +1779,7 @@ def _common(
             # capped count of 10,001 rows), and counting the matches to learn so cost up to 99 ms.
             return False, []
         for other, (_common_then, counts) in (known or {}).items():
-            limit = max(COMMON_MIN, math.isqrt(other * PROBE_COST * size))
+            limit = max(COMMON_MIN, math.isqrt(other * _walk_probe_cost() * size))
             if counts and (limit >= wanted or all(c < limit for c in counts)):
                 return _spread(counts, gathered) >= wanted, counts
         asked, estimates = query.parts(), {}

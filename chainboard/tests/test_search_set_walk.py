@@ -109,7 +109,7 @@ def test_the_search_box_reads_the_matches_in_order_when_it_walks_the_set_with_no
     not_walked, client, world
 ):
     """Past the box's count, a kind whose order is walked against the set of its matches
-    (``search.walks_set``) is read in order at once: the window of the first 400 rows would read the
+    (``search.walks_order``) is read in order at once: the window of the first 400 rows would read the
     same set to test them, and read it again when they hold too few."""
     from django.urls import reverse
 
@@ -128,7 +128,7 @@ def test_the_search_box_reads_the_matches_in_order_when_it_walks_the_set_with_no
     not_walked.setattr(box, "COUNT_CAP", 1)  # every kind with two matches or more is "more"
     expected = list(matching("企业").order_by("name").values_list("pk", flat=True)[: box.PER_KIND])
     assert len(expected) > 1
-    assert search.walks_set(matching("企业").order_by("name")[: box.PER_KIND])
+    assert search.walks_order(matching("企业").order_by("name")[: box.PER_KIND]) == "set"
     client.force_login(everything)
 
     def hits(response) -> list:
@@ -141,7 +141,7 @@ def test_the_search_box_reads_the_matches_in_order_when_it_walks_the_set_with_no
     # The set not chosen (matches neither spread nor many): the window is read, the same hits found.
     not_walked.setattr(search, "SET_WALK_SPREAD", 10**9)
     not_walked.setattr(search, "SET_WALK_SHARE", 0)
-    assert not search.walks_set(matching("企业").order_by("name")[: box.PER_KIND])
+    assert search.walks_order(matching("企业").order_by("name")[: box.PER_KIND]) != "set"
     with CaptureQueriesContext(connection) as queries:
         again = client.get(reverse("search"), {"q": "企业"})
     assert hits(again) == expected
