@@ -1189,7 +1189,7 @@ class Matches(Expression):
         less than a probe of its entry (a county's first 10,001 of 有限: 40 ms against 116 by probes).
         Not beside rows named by their keys (the box's window of 400): probing those few costs less than
         counting them for the check."""
-        if vias or any(_named_keys(leaf) is not None for leaf in _driving(query)):
+        if vias or _names_rows(_driving(query)):
             return False
         return self._row_checked(query)
 
@@ -1231,7 +1231,7 @@ class Matches(Expression):
         order = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
         if order and not _indexed_first(query.model, order[0]):
             return False
-        if not vias and any(_named_keys(leaf) is not None for leaf in _driving(query)):
+        if not vias and _names_rows(_driving(query)):
             # Rows named by their keys (the box's window of 400): a walk probes those rows at most, which
             # on PostgreSQL costs a few milliseconds (a key look-up each), less than counting the matches
             # to decide (a county's jc: its window 133 → 14 ms). On SQLite, where a probe costs 40-300
@@ -1288,7 +1288,7 @@ class Matches(Expression):
         if connection.vendor != "sqlite" or not query.is_sliced:
             return False
         driving = _driving(query)
-        if any(_named_keys(leaf) is not None for leaf in driving):
+        if _names_rows(driving):
             # Rows named by their keys (the box's window of 400): SQLite reads them and tests each
             # against the set, never more rows than named, where it drove the query from the matches,
             # looking up every match in the scope (a county's 11,134 of 有限: 19 → 7 ms).
@@ -1310,6 +1310,11 @@ class Matches(Expression):
         with connection.cursor() as cursor:
             size = _wanted(cursor, self.model, rows)[0]
         return sum(counts) * SET_WALK_SHARE >= size
+
+
+def _names_rows(driving: list) -> bool:
+    """Does one of the driving conditions (:func:`_driving`) name rows by their keys (the box's window)?"""
+    return any(_named_keys(leaf) is not None for leaf in driving)
 
 
 def _named_keys(leaf) -> int | None:
@@ -1703,7 +1708,12 @@ _ASCII_LETTER = re.compile(r"[a-zA-Z]")
 def _wanted(cursor, model: type[models.Model], rows: int) -> tuple[int, int]:
     """(the table's size, as its largest id; the matches from which a walk for ``rows`` rows pays)."""
     size = _size(cursor, model)
-    return size, max(COMMON_MIN, math.isqrt(rows * _walk_probe_cost() * size))
+    return size, _walk_threshold(rows, size)
+
+
+def _walk_threshold(rows: int, size: int) -> int:
+    """The matches from which walking a table of ``size`` rows for ``rows`` rows pays."""
+    return max(COMMON_MIN, math.isqrt(rows * _walk_probe_cost() * size))
 
 
 def _walk_probe_cost() -> int:
@@ -1779,7 +1789,7 @@ def _common(
             # capped count of 10,001 rows), and counting the matches to learn so cost up to 99 ms.
             return False, []
         for other, (_common_then, counts) in (known or {}).items():
-            limit = max(COMMON_MIN, math.isqrt(other * _walk_probe_cost() * size))
+            limit = _walk_threshold(other, size)
             if counts and (limit >= wanted or all(c < limit for c in counts)):
                 return _spread(counts, gathered) >= wanted, counts
         asked, estimates = query.parts(), {}
