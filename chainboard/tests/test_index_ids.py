@@ -120,3 +120,22 @@ def test_a_term_in_most_rows_is_read_by_a_scan_of_the_index_table_with_the_same_
     assert read is not None and set(read) == table and len(read) == len(table)
     keys = next(q["sql"] for q in queries.captured_queries if "object_id FROM" in q["sql"])
     assert bool(re.search(rf'WHERE strpos\("words", [^)]*\) > 0 LIMIT {limit}\)', keys)) == scanned, keys
+
+
+def test_an_entry_matching_by_letters_and_by_pinyin_is_read_once_at_every_limit(indexed):
+    """A term of letters asks two parts of the index (the letters in the text, the pinyin of the names):
+    an entry matching both is one key, whatever limit cuts the read, and the keys are the table's."""
+    actor = SystemActor("test")
+    county = indexed.regions["140581"]
+    both = actions.create_direct(actor, Enterprise(name="JB景柏纺织", region=county))  # letters and 景柏
+    letters = actions.create_direct(actor, Enterprise(name="JB织造", region=county))  # letters only
+    assert search.is_indexed(Enterprise)
+    rows = searched(indexed.users["everything"], "jb")
+    every = list(rows)
+    assert {both.pk, letters.pk, indexed.enterprises["jingbai"].pk} <= set(every)  # 景柏服饰 by pinyin
+    assert len(set(every)) == len(every)
+    for limit in range(1, len(every) + 3):
+        read = search.index_ids(rows, limit)
+        assert len(read) == len(set(read)) == min(limit, len(every)), limit
+        assert set(read) <= set(every)
+    assert set(search.index_ids(rows, len(every))) == set(every)
