@@ -1439,49 +1439,50 @@ def index_ids(queryset: models.QuerySet, limit: int) -> list | None:
     found = _Query(query.model, condition.text)
     found.within = within
     if connection.vendor == "postgresql":
-        return _pg_index_ids(found, limit)
-    branches, params = [], []
-    for index, (which, part) in enumerate(found.parts()):
-        table, where, where_params = found.source(which, part)
-        # Each part's first ``limit`` keys: their union holds ``limit`` keys exactly when the whole does.
-        branches.append(f"SELECT * FROM (SELECT rowid FROM {table} WHERE {where} LIMIT {limit:d}) p{index}")
-        params += where_params
+        branches, params = _pg_disjoint_parts(found, limit)
+        union = " UNION ALL "
+    else:
+        branches, params, union = [], [], " UNION "
+        for index, (which, part) in enumerate(found.parts()):
+            table, where, where_params = found.source(which, part)
+            # Each part's first ``limit`` keys: their union holds ``limit`` keys exactly when the whole
+            # does.
+            branches.append(
+                f"SELECT * FROM (SELECT rowid FROM {table} WHERE {where} LIMIT {limit:d}) p{index}"
+            )
+            params += where_params
     if not branches:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(f"{' UNION '.join(branches)} LIMIT {limit:d}", params)
+        cursor.execute(f"{union.join(branches)} LIMIT {limit:d}", params)
         return [row[0] for row in cursor.fetchall()]
 
 
-def _pg_index_ids(found: _Query, limit: int) -> list:
-    """PostgreSQL's :func:`index_ids`: the parts (the words, the pinyin) made disjoint, each entry read
-    by the first part it matches (a later part's rows are those no earlier part's test accepts), then
-    ``UNION ALL`` under the ``LIMIT``. The parts live in one table, so a later part tests the earlier
-    ones on the entries it reads. Then the first part's ``limit`` matches end the read: the parts after
-    it are never run, where a ``UNION`` read each part up to ``limit`` and hashed them all (the office's
-    jc, 30,700 matches: its words' 3,078 read and 13,079 keys hashed, about 20 ms more than its pinyin's
-    first 10,001 alone). The part that may reach the limit soonest goes first: the words when they are
-    common enough to be scanned (:meth:`_Query.scans_words`), else the pinyin (a term of letters is
-    read as pinyin in most names; as letters only in the few that hold them)."""
+def _pg_disjoint_parts(found: _Query, limit: int) -> tuple[list[str], list]:
+    """PostgreSQL's branches of :func:`index_ids`, with their params: the parts (the words, the pinyin)
+    made disjoint, each entry read by the first part it matches (a later part keeps the entries no
+    earlier part's test accepts), for ``UNION ALL`` under the ``LIMIT``. The parts live in one table,
+    so a later part tests the earlier ones on the entries it reads. Then the first part's ``limit``
+    matches end the read: the parts after it are never run, where a ``UNION`` read each part up to
+    ``limit`` and hashed them all (the office's jc, 30,700 matches: its words' 3,078 read and 13,079
+    keys hashed, about 10 ms more than its pinyin's first 10,001 alone). The part that may reach the
+    limit soonest goes first: the words when they are common enough to be scanned
+    (:meth:`_Query.scans_words`), else the pinyin (a term of letters is read as pinyin in most names;
+    as letters only in the few that hold them)."""
     scan = found.scans_words(limit)  # a term in a third of the rows or more
     parts = [found.source(which, part, scan=scan) for which, part in found.parts()]
     if not scan:
         parts.reverse()  # the words come first in parts(): the pinyin now first
-    branches, params, earlier, earlier_params = [], [], [], []
+    branches, params, untested, untested_params = [], [], "", []
     for index, (table, where, where_params) in enumerate(parts):
-        # IS NOT TRUE: an entry whose earlier test is NULL (no text) was not read by that part.
-        rest = "".join(f" AND ({test}) IS NOT TRUE" for test in earlier)
         branches.append(
-            f"SELECT * FROM (SELECT object_id FROM {table} WHERE {where}{rest} LIMIT {limit:d}) p{index}"
+            f"SELECT * FROM (SELECT object_id FROM {table} WHERE {where}{untested} LIMIT {limit:d}) p{index}"
         )
-        params += where_params + earlier_params
-        earlier.append(where)
-        earlier_params = earlier_params + where_params
-    if not branches:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(f"{' UNION ALL '.join(branches)} LIMIT {limit:d}", params)
-        return [row[0] for row in cursor.fetchall()]
+        params += where_params + untested_params
+        # IS NOT TRUE: an entry whose test is NULL (no text) was not read by that part.
+        untested += f" AND ({where}) IS NOT TRUE"
+        untested_params = untested_params + where_params
+    return branches, params
 
 
 def _indexed_search(ids) -> _Query | None:
