@@ -56,6 +56,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import Expression, F
 
+from chainboard.dbfunctions import without_parallel_workers
+
 PINYIN_POSITIONS = 16  # characters of a value indexed for pinyin; a longer query is matched on these
 SEGMENTATIONS = 8  # at most this many ways of reading a term as full pinyin
 BATCH = 5000
@@ -1453,7 +1455,8 @@ def index_ids(queryset: models.QuerySet, limit: int) -> list | None:
             params += where_params
     if not branches:
         return []
-    with connection.cursor() as cursor:
+    # Without parallel workers: for a read of 10,001 keys from the index they cost more than they save.
+    with without_parallel_workers(), connection.cursor() as cursor:
         cursor.execute(f"{union.join(branches)} LIMIT {limit:d}", params)
         return [row[0] for row in cursor.fetchall()]
 

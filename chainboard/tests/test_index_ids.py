@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chainboard import actions, scope, search
 from chainboard.scope import SystemActor
+from chainboard.tests.test_search_rebuild import committed  # noqa: F401 (a fixture: committed rows)
 from enterprises.models import Enterprise
 from enterprises.views import EnterpriseViewSet
 
@@ -139,3 +140,64 @@ def test_an_entry_matching_by_letters_and_by_pinyin_is_read_once_at_every_limit(
         assert len(read) == len(set(read)) == min(limit, len(every)), limit
         assert set(read) <= set(every)
     assert set(search.index_ids(rows, len(every))) == set(every)
+
+
+def _parallel_workers(cursor=None) -> str:
+    if cursor is not None:
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        return cursor.fetchone()[0]
+    with connection.cursor() as own:
+        return _parallel_workers(own)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's parallel workers")
+def test_the_capped_read_is_planned_without_parallel_workers_and_the_rest_keeps_them(indexed):
+    """PostgreSQL plans a read of many matches with two parallel workers, which cost a searched list's
+    capped read more than they saved (bench/README.md); grouped counts over many rows gain from them, so
+    the read's statement goes without and the connection's other statements keep them."""
+    before = _parallel_workers()
+    assert before != "0"
+    seen = []
+
+    def spy(execute, sql, params, many, context):
+        if "object_id FROM" in sql:  # the read of the keys from the index
+            seen.append(_parallel_workers(context["cursor"].cursor))
+        return execute(sql, params, many, context)
+
+    rows = searched(indexed.users["everything"], "企业")
+    with connection.execute_wrapper(spy):
+        read = search.index_ids(rows, 1000)
+    assert read and set(read) == set(rows)
+    assert seen == ["0"]
+    assert _parallel_workers() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's parallel workers")
+def test_a_callers_transaction_gets_its_own_setting_back_after_the_read_or_its_error():
+    from django.db import DatabaseError, transaction
+
+    from chainboard.dbfunctions import without_parallel_workers
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 1")
+        with without_parallel_workers():
+            assert _parallel_workers() == "0"
+        assert _parallel_workers() == "1"
+        with pytest.raises(DatabaseError), without_parallel_workers(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+        # The block's savepoint was rolled back: the caller's transaction and its setting go on.
+        assert _parallel_workers() == "1"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's parallel workers")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed")  # rows committed, the index emptied after
+def test_a_searched_list_leaves_the_connection_planning_as_before(client, indexed):
+    """Outside a transaction (a request), the read runs in one of its own, whose end ends the setting."""
+    assert not connection.in_atomic_block
+    before = _parallel_workers()
+    client.force_login(indexed.users["everything"])
+    response = client.get("/enterprises/", {"q": "企业"})
+    assert response.status_code == 200 and response.context["page"].paginator.count
+    assert _parallel_workers() == before
