@@ -150,6 +150,21 @@ class SessionMiddleware(DjangoSessionMiddleware):
             return busy_response(request)
 
 
+class PlanningFactsMiddleware:
+    """A request reads each fact its search plans are decided on once (a table's size, the index's
+    statistics, the planner's estimate of a token: chainboard.search.facts_once), however many queries
+    it plans with them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from chainboard import search
+
+        with search.facts_once():
+            return self.get_response(request)
+
+
 class BusyDatabaseMiddleware:
     """A view that found the database busy answers 503 with Retry-After and a translated page (or
     problem+json under /api/), not 500: the user is asked to try again, and nothing was written."""

@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "accounts.middleware.LoginPolicyMiddleware",
     "chainboard.audit.AuditOperationMiddleware",
     "axes.middleware.AxesMiddleware",  # late, as django-axes asks: turns a lockout into its response
+    "chainboard.middleware.PlanningFactsMiddleware",  # what search plans are decided on, read once
     # Last, so it is the first to see a view's exception: "database is locked" becomes 503 + Retry-After.
     "chainboard.middleware.BusyDatabaseMiddleware",
 ]

@@ -201,3 +201,30 @@ def test_a_searched_list_leaves_the_connection_planning_as_before(client, indexe
     response = client.get("/enterprises/", {"q": "企业"})
     assert response.status_code == 200 and response.context["page"].paginator.count
     assert _parallel_workers() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the GIN index's bitmap is PostgreSQL's")
+@pytest.mark.parametrize("term", TERMS)
+def test_the_first_matches_in_no_order_of_a_common_term_are_found_by_a_scan_with_the_same_rows(
+    indexed, monkeypatch, term
+):
+    """The box's count of a kind (its first 101 matches in no order, nothing else selecting them) reads a
+    common term's words by scanning the index table, not through the bitmap of all of its matches: the
+    same rows at every limit."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'ANALYZE "{Enterprise._meta.db_table}_search"')
+    every = set(searched(indexed.users["everything"], term))
+    monkeypatch.setattr(search, "SCAN_COST", 0)  # every term common enough
+    query = search._Query(Enterprise, term)
+    for limit in (1, 2, len(every) + 1):
+        scanned = query.scans_words(limit)
+        rows = (
+            Enterprise.objects.filter(search.matches(Enterprise, term))
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            first = list(rows[:limit])
+        assert len(first) == len(set(first)) == min(limit, len(every)) and set(first) <= every, limit
+        sql = queries.captured_queries[-1]["sql"]
+        assert bool(re.search(rf'WHERE strpos\("words", [^)]*\) > 0 LIMIT {limit}\)', sql)) == scanned, sql

@@ -1,0 +1,64 @@
+"""What a request's search plans are decided on (a table's size, the index's statistics, the planner's
+estimate of a token) is read once per request, however many queries it plans; outside a request, when
+asked."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from chainboard import actions, search
+from chainboard.scope import SystemActor
+from chainboard.tests.test_index_ids import indexed  # noqa: F401 (a fixture: an office over everything)
+from enterprises.models import Enterprise
+
+pytestmark = pytest.mark.django_db
+
+SIZE = 'SELECT MAX("id") FROM "enterprises_enterprise"'
+
+
+def count(queries, text: str) -> int:
+    return sum(q["sql"].startswith(text) for q in queries.captured_queries)
+
+
+def test_a_searched_page_reads_each_fact_of_its_plans_once(client, indexed, monkeypatch):  # noqa: F811
+    """The box plans every kind and a searched list its capped read and its page: each table's size,
+    the index's statistics and a token's estimate (PostgreSQL) are asked once a request, and again on
+    the next (a fact is not kept beyond its request)."""
+    from chainboard.views import search as box
+
+    monkeypatch.setattr(box, "COUNT_CAP", 1)  # each kind's first 2 matches: fewer than its rows
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f'ANALYZE "{Enterprise._meta.db_table}_search"')  # the words' statistics
+    client.force_login(indexed.users["everything"])
+    planning = ("SELECT MAX(", "SELECT array_agg(tablename::text) FROM pg_stats", "EXPLAIN (FORMAT JSON)")
+    planned = 0
+    for url in [reverse("search"), reverse("enterprises:enterprise_list")] * 2:
+        for term in ("jb", "企业"):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, {"q": term})
+            assert response.status_code == 200
+            asked = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(planning)]
+            assert len(asked) == len(set(asked)), (url, term, asked)
+            planned += len(asked)
+    assert planned
+
+
+def test_within_a_block_a_fact_is_read_once_and_outside_when_asked(world):
+    actor = SystemActor("test")
+
+    def size() -> int:
+        with connection.cursor() as cursor:
+            return search._size(cursor, Enterprise)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert size() == size()
+    assert count(queries, SIZE) == 2
+    with search.facts_once(), CaptureQueriesContext(connection) as queries:
+        first = size()
+        added = actions.create_direct(actor, Enterprise(name="新企业", region=world.regions["140581"]))
+        assert added.pk > first
+        assert size() == first  # as the request first read it
+    assert count(queries, SIZE) == 1
+    assert size() == added.pk  # the next request reads it again
