@@ -32,7 +32,12 @@ def test_a_searched_page_reads_each_fact_of_its_plans_once(client, indexed, monk
         with connection.cursor() as cursor:
             cursor.execute(f'ANALYZE "{Enterprise._meta.db_table}_search"')  # the words' statistics
     client.force_login(indexed.users["everything"])
-    planning = ("SELECT MAX(", "SELECT array_agg(tablename::text) FROM pg_stats", "EXPLAIN (FORMAT JSON)")
+    planning = (
+        "SELECT MAX(",
+        "SELECT (SELECT MAX(",
+        "SELECT array_agg(tablename::text) FROM pg_stats",
+        "EXPLAIN (FORMAT JSON)",
+    )
     first: dict[tuple, list[str]] = {}
     for url in [reverse("search"), reverse("enterprises:enterprise_list")] * 2:
         for term in ("jb", "企业"):
@@ -63,3 +68,62 @@ def test_within_a_block_a_fact_is_read_once_and_outside_when_asked(world):
         assert size() == first  # as the request first read it
     assert count(queries, SIZE) == 1
     assert size() == added.pk  # the next request reads it again
+
+
+def sizes_asked(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("SELECT MAX(", "SELECT (SELECT MAX("))
+    ]
+
+
+def test_the_box_reads_its_kinds_table_sizes_in_one_statement(client, indexed, monkeypatch):  # noqa: F811
+    """Each indexed kind's plan asks its table's size (a kind found through its enterprise, the
+    enterprises' too): the box reads them all in one statement before planning, not one round trip a
+    kind; the hits are those read without it."""
+    from chainboard.views import search as box
+
+    monkeypatch.setattr(box, "COUNT_CAP", 1)  # each kind's first 2 matches: fewer than its rows
+    client.force_login(indexed.users["everything"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("search"), {"q": "企业"})
+    assert response.status_code == 200
+    asked = sizes_asked(queries)
+    assert len(asked) == 1, asked
+    tables = {model._meta.db_table for model in (Enterprise, *_indexed_kinds(box))}
+    assert all(f'"{table}"' in asked[0] for table in tables), asked[0]
+    shown = [(group["label"], [hit.pk for hit in group["items"]]) for group in response.context["groups"]]
+    monkeypatch.setattr(search, "plan_sizes", lambda tables: None)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(reverse("search"), {"q": "企业"})
+    assert len(sizes_asked(queries)) > 1  # without it, one a kind
+    assert [
+        (group["label"], [hit.pk for hit in group["items"]]) for group in again.context["groups"]
+    ] == shown
+
+
+def _indexed_kinds(box) -> list:
+    return [viewset.model for viewset in box._viewsets() if search.is_indexed(viewset.model)]
+
+
+def test_sizes_are_read_in_one_statement_and_once_a_request(world):
+    """``_sizes`` reads the tables not read yet in one statement, each size as ``_size`` reads it alone;
+    within a request a size read once is not read again."""
+    from projects.models import Project
+
+    def sizes(tables) -> list[int]:
+        with connection.cursor() as cursor:
+            return search._sizes(cursor, tables)
+
+    alone = [sizes([Enterprise])[0], sizes([Project])[0]]
+    with CaptureQueriesContext(connection) as queries:
+        assert sizes([Enterprise, Project]) == alone
+    assert len(sizes_asked(queries)) == 1
+    with search.facts_once(), CaptureQueriesContext(connection) as queries:
+        assert sizes([Enterprise]) == alone[:1]
+        assert sizes([Project, Enterprise]) == alone[::-1]
+        assert sizes([Project]) == alone[1:]
+    asked = sizes_asked(queries)
+    assert asked == [SIZE, 'SELECT MAX("id") FROM "projects_project"'], asked
+    assert alone[0] == max(Enterprise.objects.values_list("pk", flat=True))

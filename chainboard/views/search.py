@@ -158,6 +158,8 @@ def global_search(request):
             queryset = model.objects.restrict(request.user, "view")
             # The list's own q, without a filter set of its own (ScopedFilterSet.matching).
             kinds.append((viewset, queryset, viewset.filterset_class.matching(queryset, q)))
+        # What the kinds' plans ask of their tables' sizes, in one statement (search.plan_sizes).
+        search.plan_sizes(viewset.model for viewset, _queryset, _matching in kinds)
         # Counted in no order: the first COUNT_CAP + 1 matches the database meets (by the search index's
         # walk or its list), not the first in the list's order, which would sort every match.
         counted = _first_found([matching for _viewset, _queryset, matching in kinds], COUNT_CAP + 1)
