@@ -1779,11 +1779,11 @@ def _sizes(cursor, tables: Iterable[type[models.Model]]) -> list[int]:
 
 
 def plan_sizes(tables: Iterable[type[models.Model]]) -> None:
-    """Read the sizes of ``tables`` that plans ask for (indexed, with an integer key) in one statement for the plans still to
-    be made in this request (``facts_once``): the header's box plans up to 19 kinds, and each asked its
-    table's size (and an enterprise index's, for a kind found through its enterprise) by a round trip
-    of its own, ten on PostgreSQL for the office's 纺织. Nothing outside a request, where no fact is
-    kept."""
+    """Read, in one statement, the sizes of those of ``tables`` whose plans ask for them (indexed, with
+    an integer key), for the plans still to be made in this request (``facts_once``). The header's box
+    plans up to 19 kinds, and each indexed kind asked its table's size (a kind found through its
+    enterprise, the enterprises' too) by a statement of its own: ten on PostgreSQL for the office's 纺织.
+    Nothing outside a request, where no fact is kept."""
     if _facts.get() is None:
         return
     integer = (models.AutoField, models.BigAutoField, models.IntegerField)
