@@ -970,7 +970,7 @@ class _Query:
         make the scan longer than that; at worst it reads the whole table (about 0.4 s a million)."""
         if connection.vendor != "postgresql" or self.words is None or self.words[0] == "prefix":
             return False
-        if not isinstance(self.model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
+        if not _integer_key(self.model):
             return False
         with connection.cursor() as cursor:
             entries = _size(cursor, self.model)  # one entry per row
@@ -1510,7 +1510,7 @@ def _fewer_rows_than_matches(model: type[models.Model], related: _Query) -> bool
     """Does ``model``'s table hold fewer rows (its largest id) than the related index's matches for
     ``related`` over ``PROBE_COST``? The matches are counted up to that point, so a rare term costs its
     few matches and a common one what the probes will."""
-    if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
+    if not _integer_key(model):
         return False
     with connection.cursor() as cursor:
         size, related_size = _sizes(cursor, [model, related.model])
@@ -1758,6 +1758,11 @@ def _size(cursor, model: type[models.Model]) -> int:
     return _sizes(cursor, [model])[0]
 
 
+def _integer_key(model: type[models.Model]) -> bool:
+    """Is ``model``'s key an integer, so that its largest value is the table's size?"""
+    return isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField)
+
+
 def _sizes(cursor, tables: Iterable[type[models.Model]]) -> list[int]:
     """Each table's size, as its largest id (integer keys), in the order asked: those not read yet this
     request (``facts_once``) read in one statement, ``SELECT (SELECT MAX(id) FROM a), (…)``."""
@@ -1786,8 +1791,7 @@ def plan_sizes(tables: Iterable[type[models.Model]]) -> None:
     Nothing outside a request, where no fact is kept."""
     if _facts.get() is None:
         return
-    integer = (models.AutoField, models.BigAutoField, models.IntegerField)
-    tables = [m for m in dict.fromkeys(tables) if isinstance(m._meta.pk, integer) and is_indexed(m)]
+    tables = [m for m in dict.fromkeys(tables) if _integer_key(m) and is_indexed(m)]
     if tables:
         with connection.cursor() as cursor:
             _sizes(cursor, tables)
@@ -1824,7 +1828,7 @@ def _once(key: tuple, read):
 
 def _most_matches(model: type[models.Model], rows: int, parts: int) -> int:
     """The most matches ``_common`` can count for ``rows`` rows: ``wanted`` for each of ``parts``."""
-    if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
+    if not _integer_key(model):
         return 0
     with connection.cursor() as cursor:
         return _wanted(cursor, model, rows)[1] * parts
@@ -1873,7 +1877,7 @@ def _common(
     answers for other numbers of rows (a count up to a larger number answers for a smaller one, a count
     that stopped short of its limit for any). ``gathered``: parts whose matches do not count toward the
     walk (:func:`_gathered`); they are counted all the same."""
-    if not isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
+    if not _integer_key(model):
         return False, []
     table = _quote(model._meta.db_table)
     with connection.cursor() as cursor:
