@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the ORM calls
@@ -215,3 +216,32 @@ def test_a_file_imported_through_the_pages_is_found_by_pinyin(page, world, tmp_p
     search.press("Enter")
     expect(list_rows(page)).to_have_count(1)
     expect(page.locator("#list-table")).to_contain_text("晋城锦绣丝绸有限公司")
+
+
+@pytest.mark.browser
+def test_the_header_box_drops_down_matches_in_scope_as_the_user_types(page, world):
+    call_command("rebuild_search")
+    log_in(page, "county")
+    box = page.locator("header form[role=search] input[name=q]")
+    results = page.locator("#cb-search-box-results")
+    expect(results).to_be_hidden()
+    box.press_sequentially("企业")
+    expect(results).to_be_visible()
+    expect(
+        results.locator(f"a[href='{world.enterprises['gaoping_other'].get_absolute_url()}']")
+    ).to_have_count(1)
+    # Another county's enterprise is not offered, and the page itself has not changed.
+    expect(
+        results.locator(f"a[href='{world.enterprises['zezhou_other'].get_absolute_url()}']")
+    ).to_have_count(0)
+    expect(page).to_have_url(re.compile(re.escape(reverse("home")) + "$"))
+
+    # From the drop-down's links, Escape shuts it and returns to the box, the term kept.
+    box.press("Tab")
+    expect(results.locator("a").first).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(results).to_be_hidden()
+    expect(box).to_be_focused()
+    expect(box).to_have_value("企业")
+    box.press("Enter")  # the page of every result
+    expect(page).to_have_url(re.compile(re.escape(reverse("search")) + r"\?q=%E4%BC%81%E4%B8%9A$"))

@@ -193,3 +193,66 @@ def test_every_kinds_first_keys_are_read_together_each_as_its_model_has_them(wor
     )
     assert (found[0], sorted(found[1]), found[2]) == ([], ["140581", "140581101"], [jingbai.pk])
     assert len(found[3]) == 2 and set(found[3]) <= set(Region.objects.values_list("pk", flat=True))
+
+
+# ---- the header box's drop-down, filled as the user types (docs/search.md) ---------------------------------
+
+
+def box(client, q: str):
+    """What the header box's htmx request gets: aimed at its drop-down."""
+    from chainboard.views.search import BOX_TARGET
+
+    return client.get(reverse("search"), {"q": q}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET=BOX_TARGET)
+
+
+def test_the_header_box_drops_down_the_matches_without_the_page(client, world):
+    from chainboard.views.search import BOX_PER_KIND
+
+    call_command("rebuild_search")
+    client.force_login(world.users["office"])
+    response = box(client, "jb")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert world.enterprises["jingbai"].get_absolute_url() in html
+    assert "<html" not in html and 'id="sidebar-menu"' not in html  # the hits alone, not a page
+    assert f"{reverse('search')}?q=jb" in html  # and the way to every result
+    assert all(len(group["hits"]) <= BOX_PER_KIND for group in response.context["groups"])
+    # One address, two answers: a cache keeps them apart.
+    assert {"HX-Request", "HX-Target"} <= {v.strip() for v in response["Vary"].split(",")}
+    # The same search as a page is the whole page.
+    page = client.get(reverse("search"), {"q": "jb"}).content.decode()
+    assert 'id="sidebar-menu"' in page and world.enterprises["jingbai"].get_absolute_url() in page
+
+
+def test_the_header_box_shows_at_most_its_own_number_of_hits_a_kind(client, world):
+    from chainboard import actions, audit
+    from chainboard.testing import SystemActor
+    from chainboard.views.search import BOX_PER_KIND, PER_KIND
+    from enterprises.models import Enterprise, Membership
+
+    actor, region = SystemActor("test"), world.enterprises["luanfu"].region
+    with audit.operation(user=actor, source=audit.Source.COMMAND, label="test:more"):
+        for i in range(PER_KIND + 2):
+            enterprise = actions.create_direct(actor, Enterprise(name=f"测试企业{i:02d}", region=region))
+            actions.create_direct(actor, Membership(enterprise=enterprise, chain=world.chains["silk"]))
+    call_command("rebuild_search")
+    client.force_login(world.users["office"])
+    in_box = {str(g["label"]): g for g in box(client, "测试企业").context["groups"]}
+    on_page = {str(g["label"]): g for g in client.get(reverse("search"), {"q": "测试企业"}).context["groups"]}
+    label = str(Enterprise._meta.verbose_name_plural)
+    assert [str(o) for o in in_box[label]["items"]] == [str(o) for o in on_page[label]["items"]][
+        :BOX_PER_KIND
+    ]
+    # The drop-down is shorter than the page, and counts the same matches.
+    assert len(in_box[label]["items"]) == BOX_PER_KIND < len(on_page[label]["items"]) == PER_KIND
+    assert in_box[label]["count"] == on_page[label]["count"] == PER_KIND + 2
+
+
+def test_the_header_box_holds_the_users_scope_and_is_empty_without_a_term(client, world):
+    call_command("rebuild_search")
+    client.force_login(world.users["county"])
+    html = box(client, "企业").content.decode()
+    assert world.enterprises["gaoping_other"].get_absolute_url() in html
+    assert world.enterprises["zezhou_other"].get_absolute_url() not in html
+    assert world.enterprises["jingbai"].get_absolute_url() not in html
+    assert box(client, "  ").content.decode().strip() == ""  # nothing to show: the drop-down stays shut

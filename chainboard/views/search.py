@@ -11,11 +11,15 @@ from django.db import connection
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 
 from chainboard import scope, search
 from chainboard.views.generic import ViewSet
 
 PER_KIND = 8
+# The header box's drop-down, filled as the user types: its element id, and the hits it shows per kind.
+BOX_TARGET = "cb-search-box-results"
+BOX_PER_KIND = 5
 # Counts stop here ("more than 100"): a common term (纺织 matches one enterprise in twelve of a
 # province's million) is counted from its first matches instead of all of them (chainboard.search
 # walks the table for them, so the cap bounds the walk); the list it links to counts further, up to
@@ -71,8 +75,8 @@ def search_hits(viewset: type[ViewSet], objects, user=None) -> list[dict]:
     return hits
 
 
-def _first(viewset: type[ViewSet], scoped, matching, found: list):
-    """The kind's first hits in its order, as a queryset to cut at ``PER_KIND``, read so that the
+def _first(viewset: type[ViewSet], scoped, matching, found: list, per_kind: int = PER_KIND):
+    """The kind's first hits in its order, as a queryset to cut at ``per_kind``, read so that the
     database never orders every match in scope:
 
     - every match was counted (``found``, at most ``COUNT_CAP``): those rows, by their ids;
@@ -102,7 +106,7 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list):
     order = ordered.query.order_by
     if not order or not search._indexed_first(viewset.model, order[0]):
         return ordered
-    if search.walks_order(ordered[:PER_KIND]):
+    if search.walks_order(ordered[:per_kind]):
         # The window would do the walk's work for its 400 rows, then read the matches again when they
         # hold too few: against a set, the office's jc at a million enterprises (3 % of the names) took
         # 11 ms for the window, then 8 for the walk; with probes on PostgreSQL, 15 ms for the window and
@@ -112,8 +116,8 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list):
     # probing every row, to semi-join it with the window (pinyin initials jc, a million enterprises: 8.8
     # s); beside a list of ids it probes those rows only (bench/README.md, "The box's window").
     window = search.first_ids(viewset.search_order(scoped), WINDOW)
-    first = list(ordered.filter(pk__in=window).values_list("pk", flat=True)[:PER_KIND])
-    if len(first) == PER_KIND:
+    first = list(ordered.filter(pk__in=window).values_list("pk", flat=True)[:per_kind])
+    if len(first) == per_kind:
         return viewset.search_order(scoped.filter(pk__in=first))
     more = list(matching.order_by().values_list("pk", flat=True)[: SORTED_UP_TO + 1])
     return viewset.search_order(scoped.filter(pk__in=more)) if len(more) <= SORTED_UP_TO else ordered
@@ -143,42 +147,53 @@ def _first_found(querysets: list, limit: int) -> list[list]:
     return found
 
 
+def search_groups(request, q: str, per_kind: int = PER_KIND) -> list[dict]:
+    """Every kind the user may see that matches ``q``: its label, its count up to ``COUNT_CAP``, its
+    first ``per_kind`` hits in its list's order and the link to its list searched."""
+    params = QueryDict(mutable=True)
+    params["q"] = q
+    kinds = []
+    for viewset in _viewsets():
+        model = viewset.model
+        if not scope.has_permission(request.user, "view", model):
+            continue
+        queryset = model.objects.restrict(request.user, "view")
+        # The list's own q, without a filter set of its own (ScopedFilterSet.matching).
+        kinds.append((viewset, queryset, viewset.filterset_class.matching(queryset, q)))
+    # What the kinds' plans ask of their tables' sizes, in one statement (search.plan_sizes).
+    search.plan_sizes(viewset.model for viewset, _queryset, _matching in kinds)
+    # Counted in no order: the first COUNT_CAP + 1 matches the database meets (by the search index's
+    # walk or its list), not the first in the list's order, which would sort every match.
+    counted = _first_found([matching for _viewset, _queryset, matching in kinds], COUNT_CAP + 1)
+    groups = []
+    for (viewset, queryset, matching), found in zip(kinds, counted, strict=True):
+        model = viewset.model
+        count = len(found)
+        if count:
+            matches = _first(viewset, queryset, matching, found, per_kind)
+            hits = search_hits(viewset, viewset.table.prepare(matches, request.user)[:per_kind], request.user)
+            groups.append(
+                {
+                    "label": model._meta.verbose_name_plural,
+                    "count": min(count, COUNT_CAP),
+                    "more": count > COUNT_CAP,
+                    "hits": hits,
+                    "items": [hit["object"] for hit in hits],
+                    "more_url": f"{reverse(viewset.names()['list'])}?{params.urlencode()}",
+                }
+            )
+    return groups
+
+
 @login_required
 def global_search(request):
+    """The search page, and the header box's results as the user types (an htmx request aimed at the
+    box's drop-down, ``BOX_TARGET``): the same groups, ``BOX_PER_KIND`` hits each, without the page."""
     q = request.GET.get("q", "").strip()[:100]
-    groups = []
-    if q:
-        params = QueryDict(mutable=True)
-        params["q"] = q
-        kinds = []
-        for viewset in _viewsets():
-            model = viewset.model
-            if not scope.has_permission(request.user, "view", model):
-                continue
-            queryset = model.objects.restrict(request.user, "view")
-            # The list's own q, without a filter set of its own (ScopedFilterSet.matching).
-            kinds.append((viewset, queryset, viewset.filterset_class.matching(queryset, q)))
-        # What the kinds' plans ask of their tables' sizes, in one statement (search.plan_sizes).
-        search.plan_sizes(viewset.model for viewset, _queryset, _matching in kinds)
-        # Counted in no order: the first COUNT_CAP + 1 matches the database meets (by the search index's
-        # walk or its list), not the first in the list's order, which would sort every match.
-        counted = _first_found([matching for _viewset, _queryset, matching in kinds], COUNT_CAP + 1)
-        for (viewset, queryset, matching), found in zip(kinds, counted, strict=True):
-            model = viewset.model
-            count = len(found)
-            if count:
-                matches = _first(viewset, queryset, matching, found)
-                hits = search_hits(
-                    viewset, viewset.table.prepare(matches, request.user)[:PER_KIND], request.user
-                )
-                groups.append(
-                    {
-                        "label": model._meta.verbose_name_plural,
-                        "count": min(count, COUNT_CAP),
-                        "more": count > COUNT_CAP,
-                        "hits": hits,
-                        "items": [hit["object"] for hit in hits],
-                        "more_url": f"{reverse(viewset.names()['list'])}?{params.urlencode()}",
-                    }
-                )
-    return render(request, "chainboard/search.html", {"q": q, "groups": groups})
+    in_box = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == BOX_TARGET
+    groups = search_groups(request, q, BOX_PER_KIND if in_box else PER_KIND) if q else []
+    template = "chainboard/_search_box.html" if in_box else "chainboard/search.html"
+    response = render(request, template, {"q": q, "groups": groups})
+    # One URL, two answers: a cache must keep them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response

@@ -9,6 +9,8 @@
  *   original select unnamed (axe-core's select-name); both are named after the field's label.
  * - [data-progress]: a progress bar's width, in percent. Set here because the Content-Security-Policy
  *   refuses style attributes in the markup (a style set from script is allowed).
+ * - #cb-search-box-results: the header box's matches, which htmx fills as the user types; shown while it
+ *   holds any, hidden by Escape, by a click elsewhere, or when the box is emptied.
  * Everything runs on page load and on content htmx swaps in, and is safe to run twice.
  */
 (function () {
@@ -225,6 +227,44 @@
     },
     true
   );
+
+  // The header search box's drop-down.
+  function searchBox() {
+    var results = document.getElementById("cb-search-box-results");
+    if (!results) return;
+    var form = results.parentNode;
+    var input = form.querySelector('[aria-controls="cb-search-box-results"]');
+    var dismissed = false; // Escape closed it: focusing the box again does not reopen it until new results
+    function show(open) {
+      results.classList.toggle("show", open && !dismissed && results.children.length > 0);
+    }
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.detail.target !== results) return;
+      dismissed = false;
+      show(form.contains(document.activeElement));
+    });
+    if (input) {
+      input.addEventListener("focus", function () { show(true); });
+      input.addEventListener("input", function () { dismissed = false; });
+    }
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && results.classList.contains("show")) {
+        dismissed = true;
+        show(false);
+        if (input) input.focus();
+        event.preventDefault();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      if (!form.contains(event.target)) show(false);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", searchBox);
+  } else {
+    searchBox();
+  }
 
   if (window.htmx) {
     // htmx.onLoad runs for the initial page and for every piece of content swapped in.
