@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from django.http import HttpResponseRedirect
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseRedirectBase
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import login
 
@@ -45,3 +48,32 @@ class LoginPolicyMiddleware:
         if request.method == "GET" and request.path != reverse("home"):
             target += "?" + urlencode({"next": request.get_full_path()})
         return HttpResponseRedirect(target)
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request (the header box's drop-down, a list's update) answered by a redirect to log in,
+    or to the page a pending log-in check owes, gets ``HX-Redirect`` instead: htmx would follow the
+    redirect itself and swap the log-in form into the fragment. The browser goes to that page whole,
+    and comes back afterwards to the page the user was on (htmx's ``HX-Current-URL``, when it is on this
+    site), not to the fragment's address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or not isinstance(response, HttpResponseRedirectBase):
+            return response
+        location = urlsplit(response["Location"])
+        if location.path not in {reverse(settings.LOGIN_URL), *(reverse(name) for name in TARGETS.values())}:
+            return response
+        query = parse_qsl(location.query)
+        current = request.headers.get("HX-Current-URL", "")
+        if query and url_has_allowed_host_and_scheme(
+            current, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            page = urlsplit(current)
+            back = page.path + (f"?{page.query}" if page.query else "")
+            query = [(key, back if key == "next" else value) for key, value in query]
+        target = location.path + (f"?{urlencode(query)}" if query else "")
+        return HttpResponse(status=204, headers={"HX-Redirect": target})

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # CSP and no-store on what every later middleware and view answers (log-in policy redirects included).
     "chainboard.middleware.SecurityHeadersMiddleware",
+    # An htmx request sent to log in (or to what a pending log-in owes) is sent there whole (HX-Redirect).
+    "accounts.middleware.HtmxLoginRedirectMiddleware",
     # A session whose second factor, forced password change or 2FA enrolment is pending reaches only
     # the pages that settle it.
     "accounts.middleware.LoginPolicyMiddleware",

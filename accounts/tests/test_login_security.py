@@ -388,3 +388,44 @@ def test_a_user_may_switch_optional_two_factor_off_with_a_code(client, world):
     assert response.status_code == 302
     assert not twofactor.has_device(user)
     assert user_events(user)[-1].after == {"two_factor": False, "recovery_codes": 0}
+
+
+# ---- htmx requests sent to log in ------------------------------------------------------------------------
+
+
+def fragment(client, url: str, current: str):
+    """A request as htmx sends it from the page at ``current`` (the header box's drop-down)."""
+    return client.get(
+        url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cb-search-box-results", HTTP_HX_CURRENT_URL=current
+    )
+
+
+def test_an_htmx_request_of_a_logged_out_browser_sends_the_page_to_log_in_and_back(client, world):
+    here = "http://testserver/enterprises/?region=140581&page=2"
+    response = fragment(client, reverse("search") + "?q=景柏", here)
+    # Not the log-in form swapped into the drop-down: the whole page goes to log in, then back here.
+    assert response.status_code == 204 and not response.content
+    assert response["HX-Redirect"] == reverse("login") + "?next=%2Fenterprises%2F%3Fregion%3D140581%26page%3D2"
+    # An ordinary request is redirected as before, back to what it asked for.
+    plain = client.get(reverse("search") + "?q=jb")
+    assert plain.status_code == 302 and plain["Location"] == reverse("login") + "?next=/search/%3Fq%3Djb"
+    # A page on another site is never where the log-in leads: back to the fragment's page instead.
+    elsewhere = fragment(client, reverse("search") + "?q=jb", "https://evil.example/x")
+    assert elsewhere["HX-Redirect"] == reverse("login") + "?next=%2Fsearch%2F%3Fq%3Djb"
+
+
+def test_an_htmx_request_of_a_session_owing_a_password_change_sends_the_page_there(
+    client, world, settings, time_machine
+):
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    time_machine.move_to(timezone.now() + dt.timedelta(days=91), tick=False)
+    assert sign_in(client, "county", PASSWORD).status_code == 302
+    response = fragment(client, reverse("search") + "?q=jb", "http://testserver/enterprises/")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("password_change") + "?next=%2Fenterprises%2F"
+
+
+def test_an_htmx_request_logged_in_is_answered_as_before(client, world):
+    client.force_login(world.users["office"])
+    response = fragment(client, reverse("search") + "?q=jb", "http://testserver/")
+    assert response.status_code == 200 and "HX-Redirect" not in response

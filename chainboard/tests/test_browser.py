@@ -245,3 +245,8 @@ def test_the_header_box_drops_down_matches_in_scope_as_the_user_types(page, worl
     expect(box).to_have_value("企业")
     box.press("Enter")  # the page of every result
     expect(page).to_have_url(re.compile(re.escape(reverse("search")) + r"\?q=%E4%BC%81%E4%B8%9A$"))
+
+    # Logged out meanwhile: typing sends the whole page to log in, not the log-in form into the drop-down.
+    page.context.clear_cookies()
+    page.locator("header form[role=search] input[name=q]").press_sequentially("潞安")
+    expect(page).to_have_url(re.compile(re.escape(reverse("login")) + r"\?next=%2Fsearch%2F"))
