@@ -1135,7 +1135,7 @@ class Matches(Expression):
         for via_column, _bare, sub_params, subquery, via_column_params in vias:
             out.append(f"{via_column} IN {subquery}")
             params += [*via_column_params, *sub_params]
-        probed = []
+        probed, ids = [], []
         # The first ``limit`` matches in no order: a common term's words found by scanning the index table
         # (PostgreSQL), not by the bitmap of all of them (the box's 101 of 纺织: 19.5 → 1.5 ms).
         scan = limit is not None and self.query.scans_words(limit)
@@ -1151,8 +1151,20 @@ class Matches(Expression):
             table, where, where_params = self.query.source(which, condition, scan=scan)
             key = "rowid" if connection.vendor == "sqlite" else "object_id"
             cut = f" LIMIT {limit:d}" if limit is not None else ""
-            out.append(f"{column} IN (SELECT {key} FROM {table} WHERE {where}{cut})")
-            params += [*column_params, *where_params]
+            ids.append((f"SELECT {key} FROM {table} WHERE {where}{cut}", where_params))
+        if len(ids) > 1 and connection.vendor == "postgresql":
+            # One IN over the union of the parts' ids (a pinyin term's words and pinyin): PostgreSQL
+            # joins a single IN with the table, where an OR of two it tests row by row, each against
+            # a hash of its ids, and so read every row of the table in key order for the count of a
+            # term matching fewer than the count's cap (zzqqxx: 95 ms; bench/README.md, "Matches that
+            # sort together").
+            union = " UNION ALL ".join(f"({sql})" for sql, _p in ids)
+            out.append(f"{column} IN ({union})")
+            params += [*column_params, *(p for _sql, where_params in ids for p in where_params)]
+        else:
+            for sql, where_params in ids:
+                out.append(f"{column} IN ({sql})")
+                params += [*column_params, *where_params]
         if probed:
             probe_sql, probe_params = _probe(self.query, probed, column, column_params)
             out.append(probe_sql)
@@ -1401,12 +1413,7 @@ def first_ids(queryset: models.QuerySet, limit: int) -> list:
     rows"). Only for an order by the queryset's own names (fields or annotations)."""
     ids = queryset.values_list("pk", flat=True)
     order = list(queryset.query.order_by)
-    if (
-        connection.vendor != "postgresql"
-        or queryset.query.is_sliced
-        or not order
-        or not all(isinstance(o, str) and o.lstrip("-") not in ("", "?") for o in order)
-    ):
+    if connection.vendor != "postgresql" or queryset.query.is_sliced or not _plain_order(order):
         return list(ids[:limit])
     driving = _driving(queryset.query)
     if (
@@ -1422,6 +1429,35 @@ def first_ids(queryset: models.QuerySet, limit: int) -> list:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM ({sql} OFFSET 0) AS rows ORDER BY {by} LIMIT {limit:d}", params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def sorted_ids(queryset: models.QuerySet, limit: int) -> list | None:
+    """The ids of ``queryset``'s first ``limit`` rows in its order, its rows read and sorted behind a fence
+    (``OFFSET 0``), so that the database never walks the order's index to them: a walk stops at the first
+    rows that qualify, cheap when they are spread through the order and ruinous when they sort together
+    late in it (bench/README.md, "Matches that sort together"). Only for an order by the queryset's own
+    names (fields or annotations); None otherwise."""
+    order = list(queryset.query.order_by)
+    if queryset.query.is_sliced or not _plain_order(order):
+        return None
+    try:
+        sql, params = (
+            queryset.order_by().values_list("pk", *(o.lstrip("-") for o in order)).query.sql_with_params()
+        )
+    except EmptyResultSet:
+        return []
+    by = ", ".join(f"{i + 2} {'DESC' if o.startswith('-') else 'ASC'}" for i, o in enumerate(order))
+    # SQLite takes an OFFSET only after a LIMIT (-1: none); a subquery with an OFFSET is not flattened.
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({sql} {fence}) AS rows ORDER BY {by} LIMIT {limit:d}", params)  # noqa: S608
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _plain_order(order) -> bool:
+    """Is ``order`` a non-empty list of the queryset's own names (fields or annotations), each ascending or
+    descending (no random order, no expression)?"""
+    return bool(order) and all(isinstance(o, str) and o.lstrip("-") not in ("", "?") for o in order)
 
 
 def index_ids(queryset: models.QuerySet, limit: int) -> list | None:

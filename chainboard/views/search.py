@@ -27,6 +27,9 @@ BOX_PER_KIND = 5
 COUNT_CAP = 100
 # The newest rows in scope among which a common term's first hits are looked for (see _first).
 WINDOW = 400
+# A kind's first hits are walked to when fewer rows than this come before the first match the count met
+# (_walked_or_sorted), and sorted otherwise.
+WALK_AHEAD = 20_000
 # Up to this many matches, the box sorts the matches themselves when the window holds too few (_first).
 SORTED_UP_TO = 1_000
 
@@ -101,8 +104,10 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list, per_kind: int 
     if search.checks_rows(matching):
         # The scope's few rows are each checked once however the matches are asked for: in order, that
         # costs no more than reading up to SORTED_UP_TO of them first (a county's 纺织 on PostgreSQL read
-        # 1,001 of its 1,399 matches for 21 ms, then sorted them all in order for 20).
-        return ordered
+        # 1,001 of its 1,399 matches for 21 ms, then sorted them all in order for 20). Unless they sort
+        # together late: PostgreSQL walks the name index, checking each row, and passed 972,879 rows for
+        # the county's first 高平 (1.6 s).
+        return _walked_or_sorted(viewset, scoped, ordered, found, per_kind)
     order = ordered.query.order_by
     if not order or not search._indexed_first(viewset.model, order[0]):
         return ordered
@@ -110,8 +115,11 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list, per_kind: int 
         # The window would do the walk's work for its 400 rows, then read the matches again when they
         # hold too few: against a set, the office's jc at a million enterprises (3 % of the names) took
         # 11 ms for the window, then 8 for the walk; with probes on PostgreSQL, 15 ms for the window and
-        # 28 for reading 1,001 matches before the walk's 22.
-        return ordered
+        # 28 for reading 1,001 matches before the walk's 22. But a walk cannot know where its hits are:
+        # matches that sort together late in the order (the 9,958 enterprises whose names start with
+        # 高平, after 97 % of a million names) were walked to row by row, 8.6-19 s on PostgreSQL. So
+        # where the count's matches say the hits are far, they are read and sorted instead.
+        return _walked_or_sorted(viewset, scoped, ordered, found, per_kind)
     # The window's ids read first, not a subquery: beside one PostgreSQL walked the whole name index,
     # probing every row, to semi-join it with the window (pinyin initials jc, a million enterprises: 8.8
     # s); beside a list of ids it probes those rows only (bench/README.md, "The box's window").
@@ -121,6 +129,31 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list, per_kind: int 
         return viewset.search_order(scoped.filter(pk__in=first))
     more = list(matching.order_by().values_list("pk", flat=True)[: SORTED_UP_TO + 1])
     return viewset.search_order(scoped.filter(pk__in=more)) if len(more) <= SORTED_UP_TO else ordered
+
+
+def _walked_or_sorted(viewset: type[ViewSet], scoped, ordered, found: list, per_kind: int):
+    """``ordered`` to be walked for its first ``per_kind`` hits, or, when its matches sort together late
+    in the order, its matches read and sorted (``search.sorted_ids``). ``found`` are matches the count
+    met (in the index's order, not the list's): the first of them in the list's order is at least as far
+    as the walk's first hit. Where fewer than ``WALK_AHEAD`` rows the walk passes come before it, the
+    matches are taken to be spread and walked; more, and the walk could pass most of the table before its first
+    hit (高平's enterprises, after 97 % of the names): the matches are sorted."""
+    order = ordered.query.order_by
+    if not search._plain_order(order):
+        return ordered
+    field = order[0].lstrip("-")
+    first_found = list(viewset.search_order(scoped.filter(pk__in=found)).values_list(field, flat=True)[:1])
+    if not first_found or first_found[0] is None:
+        return ordered
+    # The rows a walk passes: PostgreSQL walks the order's index over the whole table, testing each row
+    # for the scope (a county's range of codes does not keep a (region, name) index in name order);
+    # SQLite the scope's own rows.
+    walked = scoped if connection.vendor == "sqlite" else scoped.model._base_manager.all()
+    ahead = walked.filter(**{f"{field}__{'gt' if order[0].startswith('-') else 'lt'}": first_found[0]})
+    if ahead.order_by()[:WALK_AHEAD].count() < WALK_AHEAD:
+        return ordered
+    ids = search.sorted_ids(ordered, per_kind)
+    return ordered if ids is None else viewset.search_order(scoped.filter(pk__in=ids))
 
 
 def _first_found(querysets: list, limit: int) -> list[list]:
