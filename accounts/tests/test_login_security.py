@@ -405,7 +405,9 @@ def test_an_htmx_request_of_a_logged_out_browser_sends_the_page_to_log_in_and_ba
     response = fragment(client, reverse("search") + "?q=景柏", here)
     # Not the log-in form swapped into the drop-down: the whole page goes to log in, then back here.
     assert response.status_code == 204 and not response.content
-    assert response["HX-Redirect"] == reverse("login") + "?next=%2Fenterprises%2F%3Fregion%3D140581%26page%3D2"
+    assert (
+        response["HX-Redirect"] == reverse("login") + "?next=%2Fenterprises%2F%3Fregion%3D140581%26page%3D2"
+    )
     # An ordinary request is redirected as before, back to what it asked for.
     plain = client.get(reverse("search") + "?q=jb")
     assert plain.status_code == 302 and plain["Location"] == reverse("login") + "?next=/search/%3Fq%3Djb"
