@@ -85,14 +85,16 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list, per_kind: int 
     - every match was counted (``found``, at most ``COUNT_CAP``): those rows, by their ids;
     - more, and the order is walked (``search.walks_order``): with a probe of each row's entry (matches
       many enough to pay a probe per row), or against one set of the matches (SQLite, many matches
-      spread through the order): the matches in order;
+      spread through the order): the matches in order, unless the matches counted say that the first
+      hit is far into the order (``_walked_or_sorted``): then the matches read and sorted;
     - more, and the order starts with an indexed column: the matches among the first ``WINDOW`` rows in
       scope in that order (an index walk, or a sort of the scope's own rows, with a probe of the search
       index for those rows only) when they make a page; a selective scope (a county: one row in 60)
       otherwise has the database probe every row in scope before sorting (0.5 s for 17,000 problems).
       Not when the term is tested on the rows themselves (``search.checks_rows``: PostgreSQL, a county
       and a Chinese term): the window of a county's first 400 names walked the name index past 96,000
-      rows (200-260 ms), where its matches in order cost 1-35 ms; those are read in order at once;
+      rows (200-260 ms), where its matches in order cost 1-35 ms; those are read in order at once, or
+      sorted when they are far into the order (``_walked_or_sorted``);
     - else, up to ``SORTED_UP_TO`` matches: those rows, by their ids. A term just over the count's cap
       whose matches sort together (潞安's 102 enterprises, names that start with it) was otherwise
       found by walking the order up to them: PostgreSQL walked 400,000 names for 1.4 s;
@@ -134,10 +136,11 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list, per_kind: int 
 def _walked_or_sorted(viewset: type[ViewSet], scoped, ordered, found: list, per_kind: int):
     """``ordered`` to be walked for its first ``per_kind`` hits, or, when its matches sort together late
     in the order, its matches read and sorted (``search.sorted_ids``). ``found`` are matches the count
-    met (in the index's order, not the list's): the first of them in the list's order is at least as far
-    as the walk's first hit. Where fewer than ``WALK_AHEAD`` rows the walk passes come before it, the
-    matches are taken to be spread and walked; more, and the walk could pass most of the table before its first
-    hit (高平's enterprises, after 97 % of the names): the matches are sorted."""
+    met (in the index's order, not the list's): the first of them in the list's order is at least as
+    far as the walk's first hit. Where fewer than ``WALK_AHEAD`` of the rows the walk passes come before
+    it, the matches are taken to be spread and walked; more, and the walk could pass most of the table
+    before its first hit (高平's enterprises, after 97 % of the names): the matches are sorted. Only a
+    decision is drawn from the rows counted; nothing of them is shown."""
     order = ordered.query.order_by
     if not search._plain_order(order):
         return ordered
