@@ -1422,13 +1422,7 @@ def first_ids(queryset: models.QuerySet, limit: int) -> list:
         or _count_driving(queryset.query, driving, ROW_CHECK_ROWS + 1) > ROW_CHECK_ROWS
     ):
         return list(ids[:limit])
-    sql, params = (
-        queryset.order_by().values_list("pk", *(o.lstrip("-") for o in order)).query.sql_with_params()
-    )
-    by = ", ".join(f"{i + 2} {'DESC' if o.startswith('-') else 'ASC'}" for i, o in enumerate(order))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM ({sql} OFFSET 0) AS rows ORDER BY {by} LIMIT {limit:d}", params)
-        return [row[0] for row in cursor.fetchall()]
+    return sorted_ids(queryset, limit)
 
 
 def sorted_ids(queryset: models.QuerySet, limit: int) -> list | None:
