@@ -171,7 +171,12 @@ class ScopedFilterSet(django_filters.FilterSet):
             else:
                 rows = self._filter_each(self.queryset.all()).order_by().values_list("pk", flat=True)
                 self._rows = list(rows[: ROWS_ONCE + 1])
-        return self._rows if self._rows is not False and len(self._rows) <= ROWS_ONCE else None
+        if self._rows is False:
+            return None
+        # The search's matches were read whatever their number (up to SEARCH_COUNT_CAP) and the page
+        # selects them by id already: the facets take them too, past ROWS_ONCE.
+        most = SEARCH_COUNT_CAP if not self._other_filters_set() else ROWS_ONCE
+        return self._rows if len(self._rows) <= most else None
 
     def _searched_rows(self) -> list | bool:
         """With the search the only filter: its matches in scope (:meth:`matches_in_scope`), which are the

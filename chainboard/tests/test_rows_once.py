@@ -95,13 +95,19 @@ def test_a_list_read_once_asks_no_count_of_its_own(client, world):
     assert counts({}) == 1  # no filter: counted
 
 
+@pytest.mark.parametrize("rows_once", [filters.ROWS_ONCE, 0])
 @pytest.mark.parametrize("username", ["office", "county"])
-def test_a_searched_lists_facets_count_its_matches_without_reading_the_list_again(client, world, username):
+def test_a_searched_lists_facets_count_its_matches_without_reading_the_list_again(
+    client, world, monkeypatch, username, rows_once
+):
     """The search alone: the facets across the memberships select the matches' ids, read once in the
-    reader's scope, instead of a subquery of the list (chainboard/filters.py, ``_searched_rows``)."""
+    reader's scope, instead of a subquery of the list (chainboard/filters.py, ``_searched_rows``);
+    past ``ROWS_ONCE`` too, up to the search's cap, since the page selects those ids already (高平's
+    9,982 enterprises of a million: the role facet 72 → 42 ms on PostgreSQL)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    monkeypatch.setattr(filters, "ROWS_ONCE", rows_once)
     client.force_login(world.users[username])
     with CaptureQueriesContext(connection) as queries:
         count, names, facets = seen(client, {"q": "潞安"})

@@ -486,6 +486,33 @@ def test_a_lone_initial_after_a_pair_matches_every_reading_of_its_character(inde
     assert ("景柏服饰" in names("jbf")) and "景柏服饰" not in names("jbx")
 
 
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        ("changchengz", True),  # 重 by its initial after two whole syllables: zhong
+        ("zhangchengc", True),  # 长 read zhang, 重 chong
+        ("changz", False),  # 城 is not read with z
+        ("changchengg", False),  # no reading of 重 starts with g
+    ],
+)
+def test_an_initial_after_a_syllable_matches_every_reading_of_its_character(indexed, term, found):
+    # The initial is asked as its pair with the piece before it (search._way_tokens): the same answers as
+    # a prefix of its position's syllables.
+    actions.create_direct(SystemActor("test"), Enterprise(name="长城重工", region=indexed.regions["140525"]))
+    call_command("rebuild_search", stdout=io.StringIO())
+    assert ("长城重工" in names(term)) is found
+
+
+def test_a_lone_initial_after_another_piece_is_asked_as_a_pair_not_as_a_prefix():
+    # PostgreSQL's GIN index gathers every entry of a prefix before anything else: gaoping's initials
+    # way ended in "06g":*, a name's seventh character read with g (公司 among them).
+    for term in ("gaoping", "jcg", "changchengz"):
+        for way in search._Query(Enterprise, term).pinyin:
+            alone = [token for token, _prefix in way[1:] if search._lone_initial(token)]
+            assert not alone, (term, way)
+    assert search._Query(Enterprise, "g").pinyin[0] == [("0" + "0g", False)]
+
+
 def test_a_phrase_whose_bigrams_all_occur_but_apart_is_not_found(indexed, monkeypatch):
     # 纺织纺: 纺织 and 织纺 are both in 纺织织纺, and in 纺织厂 + 织纺 (name and short name), but the
     # three characters in a row only in 纺织纺线. PostgreSQL keeps no positions: its bigrams' AND must
