@@ -774,7 +774,8 @@ def _syllables() -> frozenset[str]:
     found = set()
     for readings in pinyin_dict.values():
         for reading in readings.split(","):
-            plain = unicodedata.normalize("NFD", reading.replace("ü", "v"))
+            # ü with a tone mark (lǜ, nǚ) is one character: decomposed first, its diaeresis then read as v.
+            plain = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
             plain = "".join(c for c in plain if not unicodedata.combining(c))
             if plain.isascii() and plain.isalpha():
                 found.add(plain)
@@ -846,6 +847,35 @@ def _way_tokens(value: int, way: list[tuple[str, bool]]) -> list[tuple[str, bool
     return tokens
 
 
+# PostgreSQL: a syllable cut short (the last of a term, "01xian") that begins at most this many syllables
+# is asked as their OR ('01xian' | '01xiang'), not as a prefix ('01xian':*): the GIN index gathers every
+# entry of a prefix into a bitmap before it intersects anything, where an OR of entries it reads alongside
+# the way's other tokens (youxian 43 → 20 ms, fangzhi 28 → 4, jincheng 81 → 48 at a million enterprises;
+# bench/README.md, "A lone initial as a pair"). A shorter piece begins many (ch: 19) and stays a prefix.
+EXPLICIT_PREFIX = 4
+
+
+def _pg_pinyin_token(token: str, prefix: bool) -> str:
+    """One pinyin token of a way as PostgreSQL's tsquery asks it: a lone initial as a prefix of its
+    position's syllables ("01b:*": 01bai, 01bo…, no initials token is stored there), a syllable cut short
+    as the OR of the few syllables it begins (``EXPLICIT_PREFIX``) or as a prefix, anything else itself."""
+    if _lone_initial(token):
+        return _ts_quote(token) + ":*"
+    if not prefix:
+        return _ts_quote(token)
+    where, piece = token[:2], token[2:]  # "{value}{position:x}", then the letters
+    begun = _begun(piece)
+    if 0 < len(begun) <= EXPLICIT_PREFIX:
+        return "(" + " | ".join(_ts_quote(where + s) for s in begun) + ")"
+    return _ts_quote(token) + ":*"
+
+
+@lru_cache(maxsize=4096)
+def _begun(piece: str) -> tuple[str, ...]:
+    """The syllables that begin with ``piece``, in order."""
+    return tuple(sorted(s for s in _syllables() if s.startswith(piece)))
+
+
 def _lone_initial(token: str) -> bool:
     """Is this pinyin query token "value, position, one letter or digit" (not a pair, not a syllable)?"""
     return len(token) == 3 and token[2] != "-"
@@ -905,10 +935,7 @@ class _Query:
             else:  # one tsquery: the GIN index ORs its parts itself
                 # No initials tokens here: a lone initial is a prefix of its position's syllables
                 # ("01b:*": 01bai, 01bo…), which is what its token held.
-                ways = [
-                    " & ".join(_ts_quote(t) + (":*" if p or _lone_initial(t) else "") for t, p in way)
-                    for way in self.pinyin
-                ]
+                ways = [" & ".join(_pg_pinyin_token(t, p) for t, p in way) for way in self.pinyin]
                 out.append(("pinyin", " | ".join(f"({w})" for w in ways)))
         return out
 

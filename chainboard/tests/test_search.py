@@ -513,6 +513,60 @@ def test_a_lone_initial_after_another_piece_is_asked_as_a_pair_not_as_a_prefix()
     assert search._Query(Enterprise, "g").pinyin[0] == [("0" + "0g", False)]
 
 
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("lvse", {"绿色纺织"}),  # lǜ: ü with a tone mark, written v
+        ("lvye", {"铝业制品"}),  # pinyin is matched from the start of a value
+        ("nvzhuang", {"女装工坊"}),
+        ("lvs", {"绿色纺织"}),  # the last syllable cut short
+    ],
+)
+def test_full_pinyin_with_u_diaeresis_written_v_is_found(indexed, term, expected):
+    actor, region = SystemActor("test"), indexed.regions["140525"]
+    for name in ("绿色纺织", "铝业制品", "女装工坊"):
+        actions.create_direct(actor, Enterprise(name=name, region=region))
+    call_command("rebuild_search", stdout=io.StringIO())
+    assert names(term) & {"绿色纺织", "铝业制品", "女装工坊"} == expected
+
+
+def test_every_reading_of_every_character_is_a_syllable_a_term_may_ask():
+    # A term splits into these syllables, and on PostgreSQL a syllable cut short is asked as the OR of
+    # those it begins: a reading missing here could never be found by its full pinyin (lǜ, nǚ were).
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    syllables = search._syllables()
+    missing = {
+        chr(code): r for code in pinyin_dict for r in search._readings(chr(code)) if r not in syllables
+    }
+    assert not missing
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("youxian", {"有线传媒", "油香食品"}),  # xian cut short: xian and xiang
+        ("youxiang", {"油香食品"}),
+        ("youx", {"有线传媒", "油香食品"}),
+        ("youxianc", {"有线传媒"}),
+    ],
+)
+def test_a_syllable_cut_short_finds_every_syllable_it_begins(indexed, term, expected):
+    actor, region = SystemActor("test"), indexed.regions["140525"]
+    for name in ("有线传媒", "油香食品"):
+        actions.create_direct(actor, Enterprise(name=name, region=region))
+    call_command("rebuild_search", stdout=io.StringIO())
+    assert names(term) & {"有线传媒", "油香食品"} == expected
+
+
+def test_postgresql_asks_a_syllable_cut_short_as_the_few_syllables_it_begins():
+    assert search._pg_pinyin_token("01xian", True) == "('01xian' | '01xiang')"
+    assert search._pg_pinyin_token("01ping", True) == "('01ping')"
+    assert search._pg_pinyin_token("01ch", True) == "'01ch':*"  # 19 syllables: a prefix
+    assert search._pg_pinyin_token("01b", False) == "'01b':*"  # a lone initial
+    assert search._pg_pinyin_token("01xian", False) == "'01xian'"
+
+
 def test_a_phrase_whose_bigrams_all_occur_but_apart_is_not_found(indexed, monkeypatch):
     # 纺织纺: 纺织 and 织纺 are both in 纺织织纺, and in 纺织厂 + 织纺 (name and short name), but the
     # three characters in a row only in 纺织纺线. PostgreSQL keeps no positions: its bigrams' AND must
