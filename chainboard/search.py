@@ -847,27 +847,33 @@ def _way_tokens(value: int, way: list[tuple[str, bool]]) -> list[tuple[str, bool
     return tokens
 
 
-# PostgreSQL: a syllable cut short (the last of a term, "01xian") that begins at most this many syllables
-# is asked as their OR ('01xian' | '01xiang'), not as a prefix ('01xian':*): the GIN index gathers every
-# entry of a prefix into a bitmap before it intersects anything, where an OR of entries it reads alongside
-# the way's other tokens (youxian 43 → 20 ms, fangzhi 28 → 4, jincheng 81 → 48 at a million enterprises;
-# bench/README.md, "A lone initial as a pair"). A shorter piece begins many (ch: 19) and stays a prefix.
+# A syllable cut short (the last of a term, "01xian") that begins at most this many syllables is asked as
+# their OR ('01xian' | '01xiang'), not as a prefix ('01xian':*, "01xian"*): PostgreSQL's GIN index
+# gathers every entry of a prefix into a bitmap before it intersects anything, FTS5 merges every
+# prefixed token's list, where an OR of a few tokens is read alongside the way's other tokens. At a
+# million enterprises, PostgreSQL: youxian 43 → 20 ms, fangzhi 28 → 4, jincheng 81 → 48; SQLite:
+# youxian 24.8 → 4.5, jincheng 26.6 → 4.4 (bench/README.md, "A lone initial as a pair"). On PostgreSQL
+# a shorter piece, which begins many (ch: 19), stays a prefix: its OR cost more there (jinch 90 → 125 ms
+# as 19 syllables), where SQLite gained (91 → 13); SQLite asks every piece as its syllables (zh, the
+# most: 20).
 EXPLICIT_PREFIX = 4
+SQLITE_EXPLICIT_PREFIX = 20
 
 
-def _pg_pinyin_token(token: str, prefix: bool) -> str:
-    """One pinyin token of a way as PostgreSQL's tsquery asks it: a lone initial as a prefix of its
-    position's syllables ("01b:*": 01bai, 01bo…, no initials token is stored there), a syllable cut short
-    as the OR of the few syllables it begins (``EXPLICIT_PREFIX``) or as a prefix, anything else itself."""
-    if _lone_initial(token):
-        return _ts_quote(token) + ":*"
+def _pinyin_token(token: str, prefix: bool) -> str:
+    """One pinyin token of a way as the database's query asks it: a syllable cut short as the OR of the
+    few syllables it begins (``EXPLICIT_PREFIX``) or as a prefix; on PostgreSQL a lone initial as a
+    prefix of its position's syllables ("01b:*": 01bai, 01bo…; no initials token is stored there);
+    anything else itself."""
+    sqlite = connection.vendor == "sqlite"
+    quote, either, prefixed = (_fts_quote, " OR ", "*") if sqlite else (_ts_quote, " | ", ":*")
     if not prefix:
-        return _ts_quote(token)
+        return quote(token) + (prefixed if not sqlite and _lone_initial(token) else "")
     where, piece = token[:2], token[2:]  # "{value}{position:x}", then the letters
     begun = _begun(piece)
-    if 0 < len(begun) <= EXPLICIT_PREFIX:
-        return "(" + " | ".join(_ts_quote(where + s) for s in begun) + ")"
-    return _ts_quote(token) + ":*"
+    if 0 < len(begun) <= (SQLITE_EXPLICIT_PREFIX if sqlite else EXPLICIT_PREFIX):
+        return "(" + either.join(quote(where + s) for s in begun) + ")"
+    return quote(token) + prefixed
 
 
 @lru_cache(maxsize=4096)
@@ -930,12 +936,12 @@ class _Query:
                 # One part per way and value: FTS5 answers an AND of tokens fast, but an OR of such ANDs
                 # several times slower than the ANDs one by one (7.3 against 3.4 ms for zlfs at 200,000).
                 for way in self.pinyin:
-                    asked = [_fts_quote(t) + ("*" if p else "") for t, p in way]
+                    asked = [_pinyin_token(t, p) for t, p in way]
                     out.append(("pinyin", " AND ".join(asked + ([_fts_quote(within)] if within else []))))
             else:  # one tsquery: the GIN index ORs its parts itself
                 # No initials tokens here: a lone initial is a prefix of its position's syllables
                 # ("01b:*": 01bai, 01bo…), which is what its token held.
-                ways = [" & ".join(_pg_pinyin_token(t, p) for t, p in way) for way in self.pinyin]
+                ways = [" & ".join(_pinyin_token(t, p) for t, p in way) for way in self.pinyin]
                 out.append(("pinyin", " | ".join(f"({w})" for w in ways)))
         return out
 

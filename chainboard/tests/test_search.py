@@ -559,12 +559,19 @@ def test_a_syllable_cut_short_finds_every_syllable_it_begins(indexed, term, expe
     assert names(term) & {"有线传媒", "油香食品"} == expected
 
 
-def test_postgresql_asks_a_syllable_cut_short_as_the_few_syllables_it_begins():
-    assert search._pg_pinyin_token("01xian", True) == "('01xian' | '01xiang')"
-    assert search._pg_pinyin_token("01ping", True) == "('01ping')"
-    assert search._pg_pinyin_token("01ch", True) == "'01ch':*"  # 19 syllables: a prefix
-    assert search._pg_pinyin_token("01b", False) == "'01b':*"  # a lone initial
-    assert search._pg_pinyin_token("01xian", False) == "'01xian'"
+def test_a_syllable_cut_short_is_asked_as_the_few_syllables_it_begins():
+    token = search._pinyin_token
+    if connection.vendor == "sqlite":
+        assert token("01xian", True) == '("01xian" OR "01xiang")'
+        assert token("01ping", True) == '("01ping")'
+        assert token("01ch", True).count(" OR ") == 18  # its 19 syllables
+        assert token("01b", False) == '"01b"'  # a lone initial: its own token
+    else:
+        assert token("01xian", True) == "('01xian' | '01xiang')"
+        assert token("01ping", True) == "('01ping')"
+        assert token("01ch", True) == "'01ch':*"  # 19 syllables: a prefix
+        assert token("01b", False) == "'01b':*"  # a lone initial: a prefix of its position's syllables
+    assert token("01xian", False) in ('"01xian"', "'01xian'")
 
 
 def test_a_phrase_whose_bigrams_all_occur_but_apart_is_not_found(indexed, monkeypatch):
