@@ -730,3 +730,56 @@ def test_uninstalling_one_index_keeps_the_others_functions_and_the_last_drops_th
             for sql in search.uninstall_sql("postgresql", model._meta.db_table):
                 cursor.execute(sql)
     assert functions() == set()
+
+
+def _reads(term: str, name: str) -> bool:
+    """Does ``term`` read ``name`` from its start, by the rules the index answers (docs/search.md): some
+    way of reading the term (``search._readings_of``) whose pieces each match a character in turn, a
+    one-letter piece or one cut short by a reading that starts with it, any other by a reading itself."""
+    chars = [c for c in name if search._readings(c)][: search.PINYIN_POSITIONS]
+    for way in search._readings_of(term):
+        if len(way) > len(chars):
+            continue
+        if all(
+            any(r.startswith(piece) if prefix or len(piece) == 1 else r == piece for r in search._readings(c))
+            for (piece, prefix), c in zip(way, chars, strict=False)
+        ):
+            return True
+    return False
+
+
+def test_pinyin_answers_as_the_reading_rules_say_for_random_names_and_terms(indexed):
+    # The index's tokens and each database's query (pairs, a syllable cut short as its syllables, prefixes)
+    # against the rules themselves, on names of polyphones (长 chang/zhang, 重 chong/zhong, 行 hang/xing,
+    # 乐 le/yue, 绿 lv/lu) and terms made from their readings, some of them altered.
+    import random
+
+    rng = random.Random(24)
+    pool = "长重行银乐都绿女铝旅城平高晋丝麻纺织服装有限公司中国山西阳泽沁川安潞府绸景柏"
+    actor, region = SystemActor("test"), indexed.regions["140525"]
+    made = set()
+    while len(made) < 30:
+        made.add("".join(rng.choice(pool) for _ in range(rng.randint(3, 7))))
+    for name in made:
+        actions.create_direct(actor, Enterprise(name=name, region=region))
+    call_command("rebuild_search", stdout=io.StringIO())
+    terms = set()
+    for name in sorted(made):
+        for _ in range(4):
+            readings = [rng.choice(search._readings(c)) for c in name[: rng.randint(1, 5)]]
+            if rng.random() < 0.4:
+                term = "".join(r[0] for r in readings)
+            else:
+                term = "".join(readings)
+                term = term[: rng.randint(max(1, len(term) - 3), len(term))]
+            if rng.random() < 0.3:  # one letter altered: mostly no match, sometimes another reading
+                at = rng.randrange(len(term))
+                term = term[:at] + rng.choice("abcdeghijlnosuvxyz") + term[at + 1 :]
+            terms.add(term)
+    assert len(terms) > 80
+    found = 0
+    for term in sorted(terms):
+        expected = {name for name in made if _reads(term, name)}
+        assert names(term) & made == expected, term
+        found += bool(expected)
+    assert found > len(terms) // 2  # most terms find something: the test is not only of misses
