@@ -155,8 +155,9 @@ class ScopedFilterSet(django_filters.FilterSet):
     def filtered_ids(self) -> list | None:
         """The ids of the list's rows (the filter set's queryset through every filter), read once per
         filter set, when ``reads_rows`` and a filter other than the search is set, or the search's
-        matches when it is the only one (:meth:`_searched_rows`), and when they are at most
-        ``ROWS_ONCE``; None otherwise. The list's page, its count and each facet whose own filter
+        matches when it is the only one (:meth:`_searched_rows`); the rows when they are at most
+        ``ROWS_ONCE``, the matches up to the search's cap (the page selects them by id whatever their
+        number); None otherwise. The list's page, its count and each facet whose own filter
         is not set then select those ids instead of filtering again (PostgreSQL, a county and a chain
         over a million enterprises: 3,789 rows; the role facet 130 → 27 ms, the page 47 → 23 ms, the
         count is the read; bench/README.md, "Filtered lists: the rows read once"). A list page sets
@@ -170,13 +171,9 @@ class ScopedFilterSet(django_filters.FilterSet):
                 self._rows = self._searched_rows()
             else:
                 rows = self._filter_each(self.queryset.all()).order_by().values_list("pk", flat=True)
-                self._rows = list(rows[: ROWS_ONCE + 1])
-        if self._rows is False:
-            return None
-        # The search's matches were read whatever their number (up to SEARCH_COUNT_CAP) and the page
-        # selects them by id already: the facets take them too, past ROWS_ONCE.
-        most = SEARCH_COUNT_CAP if not self._other_filters_set() else ROWS_ONCE
-        return self._rows if len(self._rows) <= most else None
+                found = list(rows[: ROWS_ONCE + 1])
+                self._rows = found if len(found) <= ROWS_ONCE else False
+        return self._rows if self._rows is not False else None
 
     def _searched_rows(self) -> list | bool:
         """With the search the only filter: its matches in scope (:meth:`matches_in_scope`), which are the
