@@ -32,7 +32,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 
 from chainboard import actions, audit, confidential, scope
 from chainboard.converters import MAX_ID, is_integer_pk
-from chainboard.filters import list_count
+from chainboard.filters import list_count, sorted_page
 from chainboard.forms import form_data
 from chainboard.models import ApiToken
 from chainboard.workflow import workflow_of
@@ -574,6 +574,7 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
         if not scope.has_permission(request.user, "view", model):
             raise PermissionDenied
         queryset = model.objects.restrict(request.user, "view")
+        filterset = None
         if viewset.filterset_class is not None:
             # The web list's own filter set, so the API filters exactly the rows the list page shows.
             filterset = viewset.filterset_class(filter_data(filters), queryset=queryset, request=request)
@@ -583,9 +584,14 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             queryset = filterset.qs
         queryset = queryset.order_by(*viewset.table.default_order)
         start = (paging.page - 1) * paging.page_size
-        items = check_rows(reader.rows(queryset[start : start + paging.page_size], request.user))
+        stop = start + paging.page_size
+        # As the list page: matches past the cap that sort together far into the order are read and
+        # sorted, not walked to (filters.sorted_page).
+        rows = sorted_page(queryset, filterset, stop) if filterset is not None else None
+        page = (queryset if rows is None else rows)[start:stop]
+        items = check_rows(reader.rows(page, request.user))
         # As the list page (docs/lists.md): by a read of the search's matches, capped, or counted.
-        count, capped = list_count(queryset, filterset if viewset.filterset_class is not None else None)
+        count, capped = list_count(queryset, filterset)
         body = {"items": [item.model_dump() for item in items], "count": count, "count_capped": capped}
         return api.create_response(request, body, status=200)
 

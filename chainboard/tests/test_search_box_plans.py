@@ -59,16 +59,88 @@ def test_hits_that_sort_together_late_are_read_and_sorted_not_walked_to(client, 
     expected = [f"龙{i:02d}丝绸厂" for i in range(box.PER_KIND)]
 
     # 12 rows come before the first match: more than the walk may pass, so the matches are sorted.
-    monkeypatch.setattr(box, "WALK_AHEAD", 10)
+    monkeypatch.setattr(search, "WALK_AHEAD", 10)
     hits, sql = box_hits(client, "丝绸")
     assert hits == expected
     assert any("OFFSET 0) AS rows ORDER BY" in s for s in sql)
 
     # Fewer than the walk may pass: walked, the same hits.
-    monkeypatch.setattr(box, "WALK_AHEAD", 100)
+    monkeypatch.setattr(search, "WALK_AHEAD", 100)
     hits, sql = box_hits(client, "丝绸")
     assert hits == expected
     assert not any("OFFSET 0) AS rows ORDER BY" in s for s in sql)
+
+
+SORTED = "OFFSET 0) AS rows ORDER BY"
+
+
+def list_names(client, path: str, **headers) -> tuple[list[str], list[str]]:
+    """The names on a searched list page or API list, in order, and the statements the request sent."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, headers=headers)
+    assert response.status_code == 200
+    if path.startswith("/api/"):
+        names = [item["name"] for item in response.json()["items"]]
+    else:
+        names = [row["object"].name for row in response.context["rows"]]
+    return names, [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize("ahead", [10, 100])
+def test_a_list_searched_past_its_cap_shows_the_same_rows_sorted_or_walked(
+    client, everything, monkeypatch, ahead
+):
+    """Past the search's cap the list page and the API list read their page in the list's order from the
+    matches; where the matches sort together far into that order (12 rows before the first of them, more
+    than ``WALK_AHEAD`` = 10), they are read and sorted instead of walked to, and the rows are the same,
+    page after page (docs/lists.md, "Past the cap")."""
+    from chainboard import filters
+    from chainboard.tests.test_api import token_for
+
+    monkeypatch.setattr(filters, "SEARCH_COUNT_CAP", 5)  # 9 matches: past the cap
+    monkeypatch.setattr(search, "walks_order", lambda queryset: "probes")  # a walk is what the plan says
+    monkeypatch.setattr(search, "WALK_AHEAD", ahead)
+    sorted_read = ahead == 10
+    client.force_login(everything)
+
+    names, sql = list_names(client, "/enterprises/?q=丝绸")
+    assert names == [f"龙{i:02d}丝绸厂" for i in range(5)]  # the capped count's rows, in name order
+    assert any(SORTED in s for s in sql) is sorted_read
+
+    token = token_for(everything.username)
+    bearer = {"Authorization": f"Bearer {token}"}
+    for page, first in ((1, 0), (2, 2), (4, 6)):
+        names, sql = list_names(client, f"/api/v1/enterprises?q=丝绸&page_size=2&page={page}", **bearer)
+        assert names == [f"龙{i:02d}丝绸厂" for i in range(first, first + 2)]
+        assert any(SORTED in s for s in sql) is sorted_read
+    # Sorted, in the order asked for.
+    monkeypatch.setattr(search, "far_into_order", lambda *args: True)
+    names, _sql = list_names(client, "/enterprises/?q=丝绸&sort=-name")
+    assert names == [f"龙{i:02d}丝绸厂" for i in (8, 7, 6, 5, 4)]
+
+
+def test_far_into_order_judges_by_the_first_of_the_sample_in_the_order(everything, monkeypatch):
+    """The first of the matches read, in the list's order, stands for the walk's first hit: a walk that
+    would pass ``WALK_AHEAD`` rows or more before it is far, one fewer is not; in the reverse order the
+    first is 龙08丝绸厂."""
+    matching = Enterprise.objects.filter(search.matches(Enterprise, "丝绸"))
+    sample = list(matching.order_by("-name").values_list("pk", flat=True))  # in no useful order
+    everyone = Enterprise.objects.all()
+    before = everyone.filter(name__lt="龙00丝绸厂").count()
+    after = everyone.filter(name__gt="龙08丝绸厂").count()
+    assert before >= 12 and after < before
+    monkeypatch.setattr(search, "WALK_AHEAD", before)
+    assert search.far_into_order(matching.order_by("name"), everyone, sample)
+    assert not search.far_into_order(matching.order_by("-name"), everyone, sample)
+    monkeypatch.setattr(search, "WALK_AHEAD", before + 1)
+    assert not search.far_into_order(matching.order_by("name"), everyone, sample)
+    # Judged by the sample's first only: without 龙00丝绸厂, the first is a row further on.
+    monkeypatch.setattr(search, "WALK_AHEAD", before + 1)
+    first = Enterprise.objects.get(name="龙00丝绸厂").pk
+    assert search.far_into_order(matching.order_by("name"), everyone, [pk for pk in sample if pk != first])
+    # Nothing to judge by, or an order by another model's column: left to the walk.
+    assert not search.far_into_order(matching.order_by("name"), everyone, [])
+    assert not search.far_into_order(matching.order_by("region__name"), everyone, sample)
 
 
 def test_hits_in_descending_order_are_sorted_the_same_way(everything):

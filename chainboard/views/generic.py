@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from chainboard import actions, confidential, converters, deletion, formatting, scope
-from chainboard.filters import list_count
+from chainboard.filters import list_count, sorted_page
 from chainboard.tables import Table
 from chainboard.workflow import workflow_of
 
@@ -302,12 +302,29 @@ class ListPaginator(Paginator):
     """Pages of the prepared rows, counted on the filtered rows alone: the count carries no join, no
     prefetch and no display value, whatever the table reads for the rows it shows."""
 
-    def __init__(self, object_list, per_page, counted: models.QuerySet, filterset=None):
+    def __init__(self, object_list, per_page, counted: models.QuerySet, filterset=None, prepare=None):
         super().__init__(object_list, per_page)
         self.counted = counted
         self.filterset = filterset
+        # What makes rows of a queryset the page's (the table's ``prepare``), for the rows of a searched
+        # page read another way (``page``).
+        self.prepare = prepare
         # True once a searched list's count stopped at its cap: more rows match than ``count`` says.
         self.capped = False
+
+    def page(self, number):
+        """The page, from its rows' keys read and sorted where the list is searched past its cap and its
+        matches sort together far into its order (``filters.sorted_page``), instead of a walk of the
+        order to them."""
+        number = self.validate_number(number)
+        if self.prepare is None or self.filterset is None:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count) if self.orphans == 0 else None
+        rows = sorted_page(self.counted, self.filterset, top) if top else None
+        if rows is None:
+            return super().page(number)
+        return self._get_page(self.prepare(rows)[bottom:top], number, self)
 
     @cached_property
     def count(self) -> int:
@@ -378,6 +395,7 @@ class ListView(EntityView):
             page_size,
             queryset,
             filterset,
+            prepare=lambda rows: table.prepare(rows, request.user, display=False),
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()

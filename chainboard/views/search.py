@@ -27,9 +27,6 @@ BOX_PER_KIND = 5
 COUNT_CAP = 100
 # The newest rows in scope among which a common term's first hits are looked for (see _first).
 WINDOW = 400
-# A kind's first hits are walked to when fewer rows than this come before the first match the count met
-# (_walked_or_sorted), and sorted otherwise.
-WALK_AHEAD = 20_000
 # Up to this many matches, the box sorts the matches themselves when the window holds too few (_first).
 SORTED_UP_TO = 1_000
 
@@ -135,25 +132,10 @@ def _first(viewset: type[ViewSet], scoped, matching, found: list, per_kind: int 
 
 def _walked_or_sorted(viewset: type[ViewSet], scoped, ordered, found: list, per_kind: int):
     """``ordered`` to be walked for its first ``per_kind`` hits, or, when its matches sort together late
-    in the order, its matches read and sorted (``search.sorted_ids``). ``found`` are matches the count
-    met (in the index's order, not the list's): the first of them in the list's order is at least as
-    far as the walk's first hit. Where fewer than ``WALK_AHEAD`` of the rows the walk passes come before
-    it, the matches are taken to be spread and walked; more, and the walk could pass most of the table
-    before its first hit (高平's enterprises, after 97 % of the names): the matches are sorted. Only a
-    decision is drawn from the rows counted; nothing of them is shown."""
-    order = ordered.query.order_by
-    if not search._plain_order(order):
-        return ordered
-    field = order[0].lstrip("-")
-    first_found = list(viewset.search_order(scoped.filter(pk__in=found)).values_list(field, flat=True)[:1])
-    if not first_found or first_found[0] is None:
-        return ordered
-    # The rows a walk passes: PostgreSQL walks the order's index over the whole table, testing each row
-    # for the scope (a county's range of codes does not keep a (region, name) index in name order);
-    # SQLite the scope's own rows.
-    walked = scoped if connection.vendor == "sqlite" else scoped.model._base_manager.all()
-    ahead = walked.filter(**{f"{field}__{'gt' if order[0].startswith('-') else 'lt'}": first_found[0]})
-    if ahead.order_by()[:WALK_AHEAD].count() < WALK_AHEAD:
+    in the order (``search.far_into_order``, judged on ``found``: the matches the count met, in the
+    index's order), its matches read and sorted (``search.sorted_ids``). Only a decision is drawn from
+    the rows counted; nothing of them is shown."""
+    if not search.far_into_order(ordered, scoped, found):
         return ordered
     ids = search.sorted_ids(ordered, per_kind)
     return ordered if ids is None else viewset.search_order(scoped.filter(pk__in=ids))
