@@ -119,6 +119,27 @@ def test_a_list_searched_past_its_cap_shows_the_same_rows_sorted_or_walked(
     assert names == [f"龙{i:02d}丝绸厂" for i in (8, 7, 6, 5, 4)]
 
 
+@pytest.mark.parametrize("q", ["", "丝绸"])
+def test_rows_with_equal_values_follow_the_sorts_direction_by_key(client, everything, q):
+    """A list sorted by a column shows the rows that hold the same value (here no credit code, as most
+    enterprises in an office's ledger) in the sort's direction by key: the column's index then gives the
+    whole order, so a searched page is read in order, not sorted after reading every such row
+    (docs/lists.md, "Sorted by a column")."""
+    client.force_login(everything)
+    matching = Enterprise.objects.filter(uscc__isnull=True)
+    if q:
+        matching = matching.filter(name__contains=q)
+    without_code = set(matching.values_list("name", flat=True))
+    assert len(without_code) >= 5
+    by_key = list(
+        Enterprise.objects.filter(name__in=without_code).order_by("pk").values_list("name", flat=True)
+    )
+    for sort, expected in (("uscc", by_key), ("-uscc", by_key[::-1])):
+        names, _sql = list_names(client, f"/enterprises/?q={q}&sort={sort}&page_size=100")
+        assert Enterprise.objects.count() < 100  # one page holds them all
+        assert [name for name in names if name in without_code] == expected
+
+
 def test_far_into_order_judges_by_the_first_of_the_sample_in_the_order(everything, monkeypatch):
     """The first of the matches read, in the list's order, stands for the walk's first hit: a walk that
     would pass ``WALK_AHEAD`` rows or more before it is far, one fewer is not; in the reverse order the

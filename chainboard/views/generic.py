@@ -358,7 +358,13 @@ class ListView(EntityView):
         key = sort.lstrip("-")
         if key in orderings:
             field = orderings[key]
-            queryset = queryset.order_by(f"-{field}" if sort.startswith("-") else field, "-pk")
+            # Equal values in the key's order, in the sort's direction: an index of the column then
+            # serves the whole order (SQLite keeps the key as every index's last column), so a searched
+            # page walks it to its first matches. Against it (``-pk`` after an ascending column), the
+            # rows of each value were read and sorted before the first could be shown: the enterprises
+            # without a credit code, 400,000 of a million, for a search of 有限 sorted by code (7 s).
+            direction = "-" if sort.startswith("-") else ""
+            queryset = queryset.order_by(f"{direction}{field}", f"{direction}pk")
         else:
             sort = ""
             queryset = queryset.order_by(*table.default_order)
