@@ -320,8 +320,10 @@ class ListPaginator(Paginator):
         if self.prepare is None or self.filterset is None:
             return super().page(number)
         bottom = (number - 1) * self.per_page
-        top = min(bottom + self.per_page, self.count) if self.orphans == 0 else None
-        rows = sorted_page(self.counted, self.filterset, top) if top else None
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:  # as Paginator.page
+            top = self.count
+        rows = sorted_page(self.counted, self.filterset, top) if top > bottom else None
         if rows is None:
             return super().page(number)
         return self._get_page(self.prepare(rows)[bottom:top], number, self)
