@@ -1493,15 +1493,19 @@ def sorted_ids(queryset: models.QuerySet, limit: int) -> list | None:
 
 
 # A walk of the order is left to find a page's first hits where fewer rows than this come before the
-# first, in that order, of the matches already read (far_into_order).
+# first, in that order, of the matches already read (far_into_order) ...
 WALK_AHEAD = 20_000
+# ... or fewer than this many per match the search counted: walking a row costs less than reading a match
+# by key and sorting it (SQLite: about 0.9 µs against 2.4 against a set of the matches; PostgreSQL: a
+# probe about 5 µs against 6-7), so a walk that passes at most twice as many rows as there are matches
+# costs no more than sorting them, and a common term (its count stops at the walk's threshold, 54,772 for
+# a page of 25 at a million rows) is walked unless its first match lies past 110,000 rows.
+WALK_PER_MATCH = 2
 # At most this many of the matches read are looked at for the first of them in the order: their first
 # stands in for the first of all the matches. Read in the index's order, which knows nothing of the
-# list's, they are a sample of the matches; among 1,001 of a term spread through the order, the first
-# comes after about a thousandth of the rows, far below WALK_AHEAD even at ten million rows (among 101,
-# after 2 % of them in one case in eight). Reading 1,001 rows by key costs about 1 ms on SQLite and 5
-# on PostgreSQL (bench/README.md, "Matches just past the cap").
-ORDER_SAMPLE = 1_001
+# list's, they are a sample of the matches: among 1,001 matches spread through the order, the first comes
+# after about a thousandth of the rows (bench/README.md, "Matches just past the cap").
+ORDER_SAMPLE = 301
 
 
 def far_into_order(queryset: models.QuerySet, scoped: models.QuerySet, sample: list) -> bool:
@@ -1510,37 +1514,50 @@ def far_into_order(queryset: models.QuerySet, scoped: models.QuerySet, sample: l
     高平, after 97 % of a million names: 0.6-0.9 s on SQLite, seconds on PostgreSQL)? ``sample``: keys
     of some of its matches, read in no order (the first ``ORDER_SAMPLE`` are looked at); ``scoped``: the
     rows in the reader's scope, without the search. The first of the sample in the order stands for the
-    walk's first hit: where ``WALK_AHEAD`` or more of the rows the walk passes come before it, the
-    matches are to be read and sorted (:func:`sorted_ids`). The rows a walk passes: PostgreSQL walks the
-    order's index over the whole table, testing each row for the scope (a county's range of codes does
-    not keep a (region, name) index in name order); SQLite the scope's own rows. Only for an order by one
-    of the model's own columns."""
+    walk's first hit: where as many rows of those the walk passes come before it as reading and sorting
+    the matches would cost (``WALK_AHEAD``, ``WALK_PER_MATCH`` per match the search counted when its
+    query was compiled), the matches are to be read and sorted (:func:`sorted_ids`). The rows a walk
+    passes: PostgreSQL walks the order's index over the whole table, testing each row for the scope (a
+    county's range of codes does not keep a (region, name) index in name order); SQLite the scope's own
+    rows. Only for an order by one of the model's own columns."""
     order = queryset.query.order_by
     if not sample or not _plain_order(order):
         return False
     name, descending = order[0].lstrip("-"), order[0].startswith("-")
+    model = scoped.model
     try:
-        field = scoped.model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:  # an annotation or a related model's column
         return False
     if not field.concrete or field.is_relation:
         return False
-    keys = scoped.model._base_manager.filter(pk__in=list(sample[:ORDER_SAMPLE])).order_by()
-    sql, params = keys.values_list(field.attname).query.sql_with_params()
-    # Behind a fence: PostgreSQL otherwise answers MIN by walking the column's index to the first key
-    # among the sample, which is the walk this is to avoid.
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
+    keys = list(sample[:ORDER_SAMPLE])
+    table, pk, column = _quote(model._meta.db_table), _quote(model._meta.pk.column), _quote(field.column)
+    # The keys as one parameter, and behind a fence: PostgreSQL otherwise answers MIN by walking the
+    # column's index to the first key among them, which is the walk this is to avoid.
+    if connection.vendor == "postgresql":
+        among, fence, param = f"{pk} = ANY(%s)", "OFFSET 0", keys
+    else:
+        among, fence, param = (
+            f"{pk} IN (SELECT value FROM json_each(%s))",
+            "LIMIT -1 OFFSET 0",
+            json.dumps(keys),
+        )
+    first_of = "MAX" if descending else "MIN"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {'MAX' if descending else 'MIN'}(s.{_quote(field.column)}) FROM ({sql} {fence}) AS s",  # noqa: S608
-            params,
+            f"SELECT {first_of}(s.v) FROM (SELECT {column} AS v FROM {table} WHERE {among} {fence}) AS s",  # noqa: S608
+            [param],
         )
         first = cursor.fetchone()[0]
     if first is None:
         return False
-    walked = scoped if connection.vendor == "sqlite" else scoped.model._base_manager.all()
+    condition = _search_in(queryset.query)
+    counted = sum(condition.counts) if condition is not None else 0
+    limit = max(WALK_AHEAD, WALK_PER_MATCH * max(counted, len(sample)))
+    walked = scoped if connection.vendor == "sqlite" else model._base_manager.all()
     ahead = walked.filter(**{f"{field.attname}__{'gt' if descending else 'lt'}": first})
-    return ahead.order_by()[:WALK_AHEAD].count() >= WALK_AHEAD
+    return ahead.order_by()[:limit].count() >= limit
 
 
 def _plain_order(order) -> bool:

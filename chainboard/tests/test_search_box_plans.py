@@ -150,6 +150,7 @@ def test_far_into_order_judges_by_the_first_of_the_sample_in_the_order(everythin
     before = everyone.filter(name__lt="龙00丝绸厂").count()
     after = everyone.filter(name__gt="龙08丝绸厂").count()
     assert before >= 12 and after < before
+    monkeypatch.setattr(search, "WALK_PER_MATCH", 0)  # the rows ahead against WALK_AHEAD alone
     monkeypatch.setattr(search, "WALK_AHEAD", before)
     assert search.far_into_order(matching.order_by("name"), everyone, sample)
     assert not search.far_into_order(matching.order_by("-name"), everyone, sample)
@@ -159,6 +160,14 @@ def test_far_into_order_judges_by_the_first_of_the_sample_in_the_order(everythin
     monkeypatch.setattr(search, "WALK_AHEAD", before + 1)
     first = Enterprise.objects.get(name="龙00丝绸厂").pk
     assert search.far_into_order(matching.order_by("name"), everyone, [pk for pk in sample if pk != first])
+    # Against the matches too: a walk past fewer rows than WALK_PER_MATCH per match costs no more than
+    # reading and sorting them (9 matches, 2 rows each: 18).
+    monkeypatch.setattr(search, "WALK_AHEAD", 1)
+    monkeypatch.setattr(search, "WALK_PER_MATCH", 2)
+    assert search.far_into_order(matching.order_by("name"), everyone, sample) is (before >= 18)
+    monkeypatch.setattr(search, "WALK_PER_MATCH", before // len(sample) + 1)
+    assert not search.far_into_order(matching.order_by("name"), everyone, sample)
+    monkeypatch.setattr(search, "WALK_PER_MATCH", 0)
     # Nothing to judge by, or an order by another model's column: left to the walk.
     assert not search.far_into_order(matching.order_by("name"), everyone, [])
     assert not search.far_into_order(matching.order_by("region__name"), everyone, sample)
