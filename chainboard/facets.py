@@ -92,8 +92,14 @@ def _grouped(queryset, path: str, user, ids: list | None = None) -> list[dict]:
         far = related.objects.all()
         if not _scope_implied(model, related, remote, user):
             far = related.objects.restrict(user, "view")
+        stand_in = _far_keys(queryset)
         if ids is not None:
             far = far.filter(**{f"{remote}__in": id_list(ids)})
+        elif stand_in is not None:
+            # The rows' keys read off the far rows that stand for them (ScopedQuerySet.count_from): the
+            # chain's memberships instead of the enterprises tested one by one for one (the role facet
+            # of the office's silk chain over a million enterprises: 877-1,037 → 600 ms on SQLite).
+            far = far.filter(**{f"{remote}__in": stand_in})
         elif queryset.query.where or queryset.query.is_empty():
             far = far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
         count = Count("*") if scope.unique_together(related, remote, rest) else Count(remote, distinct=True)
@@ -107,6 +113,19 @@ def _grouped(queryset, path: str, user, ids: list | None = None) -> list[dict]:
         # over 200,000 rows: 160 ms against 80; bench/README.md, "Issue 14: projects").
         count = Count("*")
     return _top(queryset.order_by().values(path).annotate(n=count), _final_field(model, path))
+
+
+def _far_keys(queryset):
+    """The keys of ``queryset``'s rows as a subquery of the far rows that stand one for one for them
+    (``ScopedQuerySet.counted``: a list filtered by one chain, over every enterprise), when there are such
+    rows and one foreign key of theirs points at the list's model; else None."""
+    counted = queryset.counted() if hasattr(queryset, "counted") else queryset
+    if counted is queryset:
+        return None
+    keys = [
+        f for f in counted.model._meta.concrete_fields if f.many_to_one and f.related_model is queryset.model
+    ]
+    return counted.order_by().values(keys[0].name) if len(keys) == 1 else None
 
 
 def _top(grouped, field) -> list[dict]:

@@ -206,15 +206,27 @@ class ScopedFilterSet(django_filters.FilterSet):
         return found if found is not None and len(found) <= SEARCH_COUNT_CAP else False
 
     def _filter_each(self, queryset, skip: str | None = None):
+        unconditioned = not queryset.query.where
+        applied, far = 0, None
         for name, value in self.form.cleaned_data.items():
             if name == skip:
                 continue
             filt = self.filters[name]
+            applied += value not in EMPTY_VALUES
             if self._as_subquery(filt, value):
                 condition = scope.condition(queryset.model, filt.field_name, filt.lookup_expr, value)
                 queryset = queryset.exclude(condition) if filt.exclude else queryset.filter(condition)
+                if filt.lookup_expr == "exact" and not filt.exclude:
+                    far = scope.far_rows_of(queryset.model, filt.field_name, value)
             else:
                 queryset = filt.filter(queryset, value)
+        if unconditioned and applied == 1 and far is not None and hasattr(queryset, "count_from"):
+            # The one filter, over every row (a scope of everything), across a to-many relation whose far
+            # rows stand one for one for the list's (an enterprise is on a chain once): the list is counted
+            # off the far table, and its facets group the far rows of those keys (chainboard/facets.py).
+            # The office's silk chain over a million enterprises, 228,436 of them: the count tested
+            # EXISTS for every enterprise, 450-548 ms on SQLite, against 16 for the memberships.
+            queryset = queryset.count_from(far.using(queryset.db))
         return queryset
 
     def _as_subquery(self, filt, value) -> bool:

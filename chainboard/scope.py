@@ -349,6 +349,13 @@ def far_rows(model: type[models.Model], grant: GrantSpec) -> models.QuerySet | N
         lookup, value = "exact", value[0]
     if lookup != "exact":
         return None
+    return far_rows_of(model, path, value)
+
+
+def far_rows_of(model: type[models.Model], path: str, value) -> models.QuerySet | None:
+    """The rows of the far table that stand one for one for the rows of ``model`` with ``path`` equal to
+    ``value``, through a one-to-many relation whose far rows are unique for (the key to ``model``, the
+    field) (an enterprise's membership of a chain); None otherwise (see :func:`far_rows`)."""
     first, _sep, rest = path.partition("__")
     try:
         field = model._meta.get_field(first)

@@ -164,3 +164,62 @@ def test_a_filter_changed_in_place_brings_the_facets_of_the_new_filter(client, w
     assert "<html" not in swapped  # the table and the facets, not the page
     assert _facets_block(swapped) == _facets_block(whole)
     assert _facets_block(whole) != _facets_block(unfiltered)
+
+
+def _every_chain_office():
+    """An office over every chain and region: a scope of everything (the world's office has one chain)."""
+    from accounts.models import Grant, User
+    from accounts.roles import Role
+
+    user = User(username="every_chain")
+    user.set_unusable_password()
+    actions.create_direct(ACTOR, user)
+    actions.create_direct(ACTOR, Grant(user=user, role=Role.OFFICE))
+    return user
+
+
+@pytest.mark.parametrize("who", ["everything", "county", "office"])
+def test_one_chain_filter_counts_and_groups_as_the_rows_say(client, world, who, monkeypatch):
+    """The list filtered by one chain alone, more rows than are read once: over every enterprise (the
+    office) its count and its role facet are read off the chain's memberships, which stand one for one
+    for its rows; a narrower scope (a county, a chain) counts its own rows. Either way the figures are
+    those of the rows the list shows."""
+    from chainboard import filters
+
+    monkeypatch.setattr(filters, "ROWS_ONCE", 0)  # as a chain's 228,000 enterprises: not read once
+    silk = world.chains["silk"]
+    # An enterprise on both chains, leading the other one: one enterprise of the silk chain, one role each.
+    actions.create_direct(
+        ACTOR, Membership(enterprise=world.enterprises["gaoping_other"], chain=silk, role="member")
+    )
+    user = _every_chain_office() if who == "everything" else world.users[who]
+    client.force_login(user)
+    for extra in ("", "role=member", "region=140581"):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(
+                reverse("enterprises:enterprise_list") + f"?chain={silk.pk}&{extra}&page_size=100"
+            )
+        rows = Enterprise.objects.restrict(user, "view").filter(memberships__chain=silk)
+        if extra == "role=member":
+            rows = rows.filter(memberships__role="member")
+        elif extra:
+            rows = rows.filter(region__path__startswith="140581")
+        rows = rows.distinct()
+        shown = {row["object"].pk for row in response.context["rows"]}
+        assert shown == {e.pk for e in rows}
+        assert response.context["page"].paginator.count == len(shown) == rows.count()
+        facets = {
+            f["name"]: {str(v["label"]): v["count"] for v in f["values"]} for f in response.context["facets"]
+        }
+        if not extra:
+            memberships = list(Membership.objects.select_related("chain"))
+            assert facets["role"] == by_hand(rows, memberships)["role"]
+        counts = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "enter')
+        ]
+        assert len(counts) == 1
+        # Off the memberships only for the chain alone over everything: a second filter counts the rows.
+        off_memberships = counts[0].startswith('SELECT COUNT(*) AS "__count" FROM "enterprises_membership"')
+        assert off_memberships is (who == "everything" and not extra)
