@@ -93,7 +93,7 @@ def test_a_list_searched_past_its_cap_shows_the_same_rows_sorted_or_walked(
     """Past the search's cap the list page and the API list read their page in the list's order from the
     matches; where the matches sort together far into that order (12 rows before the first of them, more
     than ``WALK_AHEAD`` = 10), they are read and sorted instead of walked to, and the rows are the same,
-    page after page (docs/lists.md, "Past the cap")."""
+    page after page (docs/lists.md, "Searched lists: a capped count")."""
     from chainboard import filters
     from chainboard.tests.test_api import token_for
 
