@@ -207,7 +207,7 @@ class ScopedFilterSet(django_filters.FilterSet):
 
     def _filter_each(self, queryset, skip: str | None = None):
         unconditioned = not queryset.query.where
-        applied, far = 0, None
+        applied, across = 0, None
         for name, value in self.form.cleaned_data.items():
             if name == skip:
                 continue
@@ -216,11 +216,15 @@ class ScopedFilterSet(django_filters.FilterSet):
             if self._as_subquery(filt, value):
                 condition = scope.condition(queryset.model, filt.field_name, filt.lookup_expr, value)
                 queryset = queryset.exclude(condition) if filt.exclude else queryset.filter(condition)
-                if filt.lookup_expr == "exact" and not filt.exclude:
-                    far = scope.far_rows_of(queryset.model, filt.field_name, value)
+                across = (filt, value)
             else:
                 queryset = filt.filter(queryset, value)
-        if unconditioned and applied == 1 and far is not None and hasattr(queryset, "count_from"):
+        far = None
+        if unconditioned and applied == 1 and across is not None and hasattr(queryset, "count_from"):
+            filt, value = across
+            if filt.lookup_expr == "exact" and not filt.exclude:
+                far = scope.far_rows_of(queryset.model, filt.field_name, value)
+        if far is not None:
             # The one filter, over every row (a scope of everything), across a to-many relation whose far
             # rows stand one for one for the list's (an enterprise is on a chain once): the list is counted
             # off the far table, and its facets group the far rows of those keys (chainboard/facets.py).

@@ -1485,10 +1485,8 @@ def sorted_ids(queryset: models.QuerySet, limit: int) -> list | None:
     except EmptyResultSet:
         return []
     by = ", ".join(f"{i + 2} {'DESC' if o.startswith('-') else 'ASC'}" for i, o in enumerate(order))
-    # SQLite takes an OFFSET only after a LIMIT (-1: none); a subquery with an OFFSET is not flattened.
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM ({sql} {fence}) AS rows ORDER BY {by} LIMIT {limit:d}", params)  # noqa: S608
+        cursor.execute(f"SELECT * FROM ({sql} {_fence()}) AS rows ORDER BY {by} LIMIT {limit:d}", params)  # noqa: S608
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -1533,24 +1531,17 @@ def far_into_order(queryset: models.QuerySet, scoped: models.QuerySet, sample: l
         return False
     if not field.concrete or field.is_relation:
         return False
-    keys = list(sample[:ORDER_SAMPLE])
-    table, pk, column = _quote(model._meta.db_table), _quote(model._meta.pk.column), _quote(field.column)
-    # The keys as one parameter, and behind a fence: PostgreSQL otherwise answers MIN by walking the
-    # column's index to the first key among them, which is the walk this is to avoid.
-    if connection.vendor == "postgresql":
-        among, fence, param = f"{pk} = ANY(%s)", "OFFSET 0", keys
-    else:
-        among, fence, param = (
-            f"{pk} IN (SELECT value FROM json_each(%s))",
-            "LIMIT -1 OFFSET 0",
-            json.dumps(keys),
-        )
+    if not _integer_key(model):
+        return False
+    from chainboard.filters import id_list  # chainboard.filters imports this module
+
+    keys = model._base_manager.filter(pk__in=id_list(sample[:ORDER_SAMPLE])).order_by()
+    sql, params = keys.values_list(field.attname).query.sql_with_params()
+    # Behind a fence: PostgreSQL otherwise answers MIN by walking the column's index to the first key
+    # among them, which is the walk this is to avoid.
     first_of = "MAX" if descending else "MIN"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {first_of}(s.v) FROM (SELECT {column} AS v FROM {table} WHERE {among} {fence}) AS s",  # noqa: S608
-            [param],
-        )
+        cursor.execute(f"SELECT {first_of}(s.{_quote(field.column)}) FROM ({sql} {_fence()}) AS s", params)  # noqa: S608
         first = cursor.fetchone()[0]
     if first is None:
         return False
@@ -1560,6 +1551,12 @@ def far_into_order(queryset: models.QuerySet, scoped: models.QuerySet, sample: l
     walked = scoped if connection.vendor == "sqlite" else model._base_manager.all()
     ahead = walked.filter(**{f"{field.attname}__{'gt' if descending else 'lt'}": first})
     return ahead.order_by()[:limit].count() >= limit
+
+
+def _fence() -> str:
+    """What keeps a subquery from being merged into the query around it: an ``OFFSET`` (SQLite takes one
+    only after a ``LIMIT``, -1 for none); neither database flattens a subquery that has one."""
+    return "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
 
 
 def _plain_order(order) -> bool:

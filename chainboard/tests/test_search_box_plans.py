@@ -157,7 +157,6 @@ def test_far_into_order_judges_by_the_first_of_the_sample_in_the_order(everythin
     monkeypatch.setattr(search, "WALK_AHEAD", before + 1)
     assert not search.far_into_order(matching.order_by("name"), everyone, sample)
     # Judged by the sample's first only: without 龙00丝绸厂, the first is a row further on.
-    monkeypatch.setattr(search, "WALK_AHEAD", before + 1)
     first = Enterprise.objects.get(name="龙00丝绸厂").pk
     assert search.far_into_order(matching.order_by("name"), everyone, [pk for pk in sample if pk != first])
     # Against the matches too: a walk past fewer rows than WALK_PER_MATCH per match costs no more than
