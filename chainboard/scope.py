@@ -370,6 +370,24 @@ def far_rows_of(model: type[models.Model], path: str, value) -> models.QuerySet 
     return rows.filter(**{f"{remote}__isnull": False}) if field.field.null else rows
 
 
+def far_keys(model: type[models.Model], path: str, lookup: str, value) -> models.QuerySet | None:
+    """The keys of the rows of ``model`` with ``path__lookup=value``, read off the far table of a
+    one-to-many relation (``SELECT enterprise_id FROM membership WHERE role = 'core'``): the rows a
+    filter across it keeps, as a subquery the database can start from (see
+    ``ScopedFilterSet._filter_each``); None for any other shape."""
+    first, _sep, rest = path.partition("__")
+    try:
+        field = model._meta.get_field(first)
+    except FieldDoesNotExist:
+        return None
+    if not (field.one_to_many and rest and field.field.target_field.primary_key):
+        return None
+    far, remote = field.related_model, field.field.attname
+    rows = far._base_manager.filter(**{f"{rest}__{lookup}": value})
+    rows = rows.filter(**{f"{remote}__isnull": False}) if field.field.null else rows
+    return rows.order_by().values(remote)
+
+
 def unique_together(model: type[models.Model], *names: str) -> bool:
     """Does a unique constraint of ``model`` make the fields ``names`` unique together (one membership per
     enterprise and chain)? Only a constraint without a condition counts: every row must obey it."""
