@@ -1525,11 +1525,8 @@ def far_into_order(queryset: models.QuerySet, scoped: models.QuerySet, sample: l
         return False
     name, descending = order[0].lstrip("-"), order[0].startswith("-")
     model = scoped.model
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:  # an annotation or a related model's column
-        return False
-    if not field.concrete or field.is_relation:
+    field = own_column(model, name)  # None: an annotation or a related model's column
+    if field is None or (field.is_relation and not field.many_to_one):
         return False
     if not _integer_key(model):
         return False
@@ -1811,19 +1808,31 @@ def _leaves(node) -> list:
     return [node]
 
 
+def own_column(model: type[models.Model], name: str):
+    """The concrete field of ``model``'s own table that an order by ``name`` reads: the field itself, or
+    for the key a foreign key holds (``region__code``, the region's primary key) the foreign key, whose
+    column Django orders by without a join (ORDER BY region_id); None for anything else."""
+    head, _sep, tail = name.partition("__")
+    try:
+        field = model._meta.get_field(head)
+    except FieldDoesNotExist:
+        return None
+    if tail:
+        return field if field.many_to_one and tail in ("pk", field.target_field.name) else None
+    return field if field.concrete else None
+
+
 def _indexed_first(model: type[models.Model], order) -> bool:
     """Does an index of ``model``'s table begin with the column of ``order`` (a name, "-name")?"""
-    from django.core.exceptions import FieldDoesNotExist
-
     if not isinstance(order, str):
         return False
     name = order.lstrip("-")
     if name == "pk":
         return True
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
+    field = own_column(model, name)
+    if field is None:
         return False
+    name = field.name
     if field.primary_key or field.unique or getattr(field, "db_index", False):
         return True
     return any(index.fields and index.fields[0].lstrip("-") == name for index in model._meta.indexes)

@@ -172,6 +172,36 @@ def test_far_into_order_judges_by_the_first_of_the_sample_in_the_order(everythin
     assert not search.far_into_order(matching.order_by("region__name"), everyone, sample)
 
 
+def test_a_sort_by_region_is_walked_and_judged_as_the_enterprises_own_column(everything, world, monkeypatch):
+    """The region column sorts by the region's code, which the enterprise's own foreign key holds
+    (``region__code``: ORDER BY region_id, no join). Its page is walked through that column's index as a
+    sort by name is, with the rows of a sort by hand; and whether the matches sort together far into the
+    order is judged on that column. The 丝绸 mills all lie in one county, after every enterprise of the
+    counties before it."""
+    monkeypatch.setattr(search, "COMMON_MIN", 1)
+    monkeypatch.setattr(search, "PROBE_COST", 0)
+    monkeypatch.setattr(search, "PG_WALK_PROBE_COST", 0)
+    matching = Enterprise.objects.filter(search.matches(Enterprise, "丝绸"))
+    for order in ("region__code", "-region__code"):
+        page = matching.order_by(order, order.replace("region__code", "pk"))[:3]
+        assert search.walks_order(page) == search.walks_order(matching.order_by("name", "pk")[:3]) == "probes"
+        by_hand = sorted(matching, key=lambda e: (e.region_id, e.pk), reverse=order.startswith("-"))
+        assert list(page) == by_hand[:3]
+    # Another model's column is not the enterprise's: not walked.
+    assert search.walks_order(matching.order_by("region__name", "pk")[:3]) is None
+
+    region = world.enterprises["luanfu"].region_id
+    everyone = Enterprise.objects.all()
+    sample = list(matching.values_list("pk", flat=True))
+    before = everyone.filter(region_id__lt=region).count()
+    assert before >= 1
+    monkeypatch.setattr(search, "WALK_PER_MATCH", 0)
+    monkeypatch.setattr(search, "WALK_AHEAD", before)
+    assert search.far_into_order(matching.order_by("region__code"), everyone, sample)
+    monkeypatch.setattr(search, "WALK_AHEAD", before + 1)
+    assert not search.far_into_order(matching.order_by("region__code"), everyone, sample)
+
+
 def test_hits_in_descending_order_are_sorted_the_same_way(everything):
     """``search.sorted_ids`` keeps the order's direction, and reads nothing for a term that matches
     nothing."""
