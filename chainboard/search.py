@@ -1526,7 +1526,8 @@ def far_into_order(queryset: models.QuerySet, scoped: models.QuerySet, sample: l
     name, descending = order[0].lstrip("-"), order[0].startswith("-")
     model = scoped.model
     field = own_column(model, name)  # None: an annotation or a related model's column
-    if field is None or (field.is_relation and not field.many_to_one):
+    if field is None or (field.is_relation and "__" not in name):
+        # A foreign key by its own name sorts by the related model's ordering, not by its column.
         return False
     if not _integer_key(model):
         return False
@@ -1818,7 +1819,8 @@ def own_column(model: type[models.Model], name: str):
     except FieldDoesNotExist:
         return None
     if tail:
-        return field if field.many_to_one and tail in ("pk", field.target_field.name) else None
+        own = field.many_to_one and field.concrete and tail in ("pk", field.target_field.name)
+        return field if own else None
     return field if field.concrete else None
 
 
