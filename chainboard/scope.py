@@ -356,18 +356,13 @@ def far_rows_of(model: type[models.Model], path: str, value) -> models.QuerySet 
     """The rows of the far table that stand one for one for the rows of ``model`` with ``path`` equal to
     ``value``, through a one-to-many relation whose far rows are unique for (the key to ``model``, the
     field) (an enterprise's membership of a chain); None otherwise (see :func:`far_rows`)."""
-    first, _sep, rest = path.partition("__")
-    try:
-        field = model._meta.get_field(first)
-    except FieldDoesNotExist:
+    found = _far_rows(model, path, "exact", value)
+    if found is None:
         return None
-    if not (field.one_to_many and rest and "__" not in rest and field.field.target_field.primary_key):
+    field, rest, rows = found
+    if "__" in rest or not unique_together(field.related_model, field.field.name, rest):
         return None
-    far, remote = field.related_model, field.field.name
-    if not unique_together(far, remote, rest):
-        return None
-    rows = far._base_manager.filter(**{rest: value})
-    return rows.filter(**{f"{remote}__isnull": False}) if field.field.null else rows
+    return rows
 
 
 def far_keys(model: type[models.Model], path: str, lookup: str, value) -> models.QuerySet | None:
@@ -375,6 +370,17 @@ def far_keys(model: type[models.Model], path: str, lookup: str, value) -> models
     one-to-many relation (``SELECT enterprise_id FROM membership WHERE role = 'core'``): the rows a
     filter across it keeps, as a subquery the database can start from (see
     ``ScopedFilterSet._filter_each``); None for any other shape."""
+    found = _far_rows(model, path, lookup, value)
+    if found is None:
+        return None
+    field, _rest, rows = found
+    return rows.order_by().values(field.field.attname)
+
+
+def _far_rows(model: type[models.Model], path: str, lookup: str, value):
+    """(the one-to-many relation, the rest of ``path``, the far table's rows with ``rest__lookup=value``
+    that point at a row of ``model``) when ``path`` starts with a one-to-many relation to ``model``'s key;
+    else None."""
     first, _sep, rest = path.partition("__")
     try:
         field = model._meta.get_field(first)
@@ -382,10 +388,9 @@ def far_keys(model: type[models.Model], path: str, lookup: str, value) -> models
         return None
     if not (field.one_to_many and rest and field.field.target_field.primary_key):
         return None
-    far, remote = field.related_model, field.field.attname
-    rows = far._base_manager.filter(**{f"{rest}__{lookup}": value})
-    rows = rows.filter(**{f"{remote}__isnull": False}) if field.field.null else rows
-    return rows.order_by().values(remote)
+    rows = field.related_model._base_manager.filter(**{f"{rest}__{lookup}": value})
+    rows = rows.filter(**{f"{field.field.name}__isnull": False}) if field.field.null else rows
+    return field, rest, rows
 
 
 def unique_together(model: type[models.Model], *names: str) -> bool:
