@@ -224,6 +224,8 @@ class Membership(AuditedModel):
         verbose_name=_("enterprise"),
         on_delete=models.CASCADE,
         related_name="memberships",
+        # Looked up by the (enterprise, role) index below and the (enterprise, chain) constraint's.
+        db_index=False,
     )
     chain = models.ForeignKey(
         "chains.Chain",
@@ -250,9 +252,14 @@ class Membership(AuditedModel):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         ordering = ["chain", "enterprise__name"]
-        # The role facet counts enterprises per role (COUNT(DISTINCT enterprise_id) GROUP BY role): read
-        # in order from this index, with no temporary B-tree over every membership (chainboard/facets.py).
-        indexes = [models.Index(fields=["role", "enterprise"], name="membership_role_enterprise")]
+        # The role facet counts enterprises per role (COUNT(DISTINCT enterprise_id) GROUP BY role): over
+        # every membership, read in order from (role, enterprise), with no temporary B-tree over all of
+        # them; over some enterprises (a county's, a search's matches), from (enterprise, role) alone,
+        # without reading each membership's row (chainboard/facets.py; docs/lists.md, "Facets").
+        indexes = [
+            models.Index(fields=["role", "enterprise"], name="membership_role_enterprise"),
+            models.Index(fields=["enterprise", "role"], name="membership_enterprise_role"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["enterprise", "chain"],

@@ -1,6 +1,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from chainboard.schema import drop_lone_index
+
 TABLE = "enterprises_enterprise"
 # The name Django gave the foreign key's own index (restored on the way back).
 OLD_INDEX = "enterprises_enterprise_region_id_095272a5"
@@ -9,30 +11,8 @@ OLD_INDEX = "enterprises_enterprise_region_id_095272a5"
 def drop_region_alone(apps, schema_editor):
     """Drop the indexes on ``region_id`` alone: the foreign key's own, and on PostgreSQL its ``_like``
     twin for ``LIKE 'prefix%'``, which nothing asks (a region's rows are a code range,
-    ``scope.prefix_range``). Found by their columns, whatever they are named."""
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, TABLE)
-    for name, info in constraints.items():
-        if (
-            info["index"]
-            and not info["unique"]
-            and not info["primary_key"]
-            and info["columns"] == ["region_id"]
-        ):
-            schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
-    if connection.vendor == "sqlite":
-        # SQLite plans from the statistics ANALYZE wrote; an index without them is planned on guesses
-        # beside indexes with them. Where the table was analysed, it is again (a million rows: about a
-        # second); a table never analysed stays so (without statistics every index is guessed alike).
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
-            analysed = cursor.fetchone() is not None
-            if analysed:
-                cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [TABLE])
-                analysed = cursor.fetchone() is not None
-        if analysed:
-            schema_editor.execute(f"ANALYZE {schema_editor.quote_name(TABLE)}")
+    ``scope.prefix_range``)."""
+    drop_lone_index(schema_editor, TABLE, "region_id")
 
 
 def restore_region_alone(apps, schema_editor):
