@@ -1,24 +1,24 @@
 """Answer ``chainboard.scope``: turn a user's grants and positions into ``GrantSpec``s."""
 
+from functools import cache
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
 from chainboard.scope import GrantSpec
 
 from .roles import POSITION_ROLES, permissions_for
 
 
 def grants_for(user) -> list[GrantSpec]:
-    from chains.models import Position
-
-    from .models import Grant
-
     specs = []
-    # Ordered by key: the specs are a set of permissions; the models' own orderings would join users and
-    # chains on every request. Read as values: every page asks, and model instances cost it a millisecond.
-    rows = (
-        Grant.objects.filter(user=user)
-        .order_by("pk")
-        .values_list("role", "chain_id", "region__path", "enterprise_id", "organisation_id")
-    )
-    for role, chain_id, region_path, enterprise_id, unit_id in rows:
+    grants_sql, positions_sql = _statements(connection.alias, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(grants_sql, [user.pk])
+        grants = cursor.fetchall()
+        cursor.execute(positions_sql, [user.pk])
+        positions = cursor.fetchall()
+    for role, chain_id, region_path, enterprise_id, unit_id in grants:
         specs.append(
             GrantSpec(
                 role=role,
@@ -29,10 +29,40 @@ def grants_for(user) -> list[GrantSpec]:
                 unit_id=unit_id,
             )
         )
-    for chain_id, kind in Position.objects.filter(user=user).order_by("pk").values_list("chain_id", "kind"):
+    for chain_id, kind in positions:
         role = POSITION_ROLES[kind]
         specs.append(GrantSpec(role=role, permissions=permissions_for(role), chain_ids=frozenset([chain_id])))
     return specs
+
+
+@cache
+def _statements(alias: str, vendor: str) -> tuple[str, str]:
+    """The two statements that read a user's grants and positions, compiled by the ORM once per database:
+    every request asks for them, and building and compiling the two querysets cost 1.1 ms of the 1.2
+    that reading them took (SQLite, the bench's office user; bench/README.md, session 27). Ordered by key:
+    the specs are a set of permissions, and the models' own orderings would join users and chains. Read
+    as plain rows (text and integers, which need no converter): model instances cost a millisecond more.
+    The user's key is the only parameter of each, checked here so that a change to the querysets cannot
+    pass another parameter silently."""
+    from chains.models import Position
+
+    from .models import Grant
+
+    statements = []
+    for queryset in (
+        Grant.objects.filter(user_id=_USER).values_list(
+            "role", "chain_id", "region__path", "enterprise_id", "organisation_id"
+        ),
+        Position.objects.filter(user_id=_USER).values_list("chain_id", "kind"),
+    ):
+        sql, params = queryset.order_by("pk").query.sql_with_params()
+        if list(params) != [_USER]:
+            raise ImproperlyConfigured(f"the grants' statement takes {params!r}, not the user's key alone")
+        statements.append(sql)
+    return statements[0], statements[1]
+
+
+_USER = -424242  # a key no user has: the placeholder found among the compiled statement's parameters
 
 
 def grant_name(grant: GrantSpec, dimensions: set[str]) -> str:
