@@ -1,23 +1,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from chainboard.schema import drop_lone_index
-
-TABLE = "enterprises_enterprise"
-# The name Django gave the foreign key's own index (restored on the way back).
-OLD_INDEX = "enterprises_enterprise_region_id_095272a5"
-
-
-def drop_region_alone(apps, schema_editor):
-    """Drop the indexes on ``region_id`` alone: the foreign key's own, and on PostgreSQL its ``_like``
-    twin for ``LIKE 'prefix%'``, which nothing asks (a region's rows are a code range,
-    ``scope.prefix_range``)."""
-    drop_lone_index(schema_editor, TABLE, "region_id")
-
-
-def restore_region_alone(apps, schema_editor):
-    model = apps.get_model("enterprises", "Enterprise")
-    schema_editor.add_index(model, models.Index(fields=["region"], name=OLD_INDEX))
+from chainboard.schema import foreign_key_index_dropped
 
 
 class Migration(migrations.Migration):
@@ -40,21 +24,21 @@ class Migration(migrations.Migration):
             model_name="enterprise",
             index=models.Index(fields=["region", "name"], include=["id"], name="enterprise_region_name"),
         ),
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="enterprise",
-                    name="region",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        help_text="The county or town; the city when the county is unknown.",
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="enterprises",
-                        to="regions.region",
-                        verbose_name="region",
-                    ),
-                ),
-            ],
-            database_operations=[migrations.RunPython(drop_region_alone, restore_region_alone)],
+        # Also drops PostgreSQL's _like twin of the foreign key's index, for ``LIKE 'prefix%'``, which
+        # nothing asks (a region's rows are a code range, ``scope.prefix_range``).
+        foreign_key_index_dropped(
+            "enterprises",
+            "enterprise",
+            "region",
+            models.ForeignKey(
+                db_index=False,
+                help_text="The county or town; the city when the county is unknown.",
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="enterprises",
+                to="regions.region",
+                verbose_name="region",
+            ),
+            # The name Django gave the foreign key's own index (restored on the way back).
+            "enterprises_enterprise_region_id_095272a5",
         ),
     ]
