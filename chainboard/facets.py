@@ -30,8 +30,8 @@ def facet_counts(viewset, request, base_queryset, filterset=None) -> list[dict]:
         for key in ("page", "page_size", "sort", "export"):
             params.pop(key, None)
         queryset = _filtered_but(filterset, name, base_queryset)
-        # The list's rows read once, when this facet's own filter is not set (ScopedFilterSet.filtered_ids).
-        ids = filterset.filtered_ids_but(name) if filterset.is_bound and filterset.is_valid() else None
+        # The list's rows read once, when this facet's own filter is not set (ScopedFilterSet.counted_ids).
+        ids = filterset.counted_ids_but(name) if filterset.is_bound and filterset.is_valid() else None
         rows = _grouped(queryset, path, request.user, ids)
         field = _final_field(model, path)
         labels = _labels(field, [r[path] for r in rows])
@@ -77,7 +77,7 @@ def _grouped(queryset, path: str, user, ids: list | None = None) -> list[dict]:
     ``enterprise_id IN (SELECT id FROM enterprises_enterprise)``). A row is counted once per value by
     ``COUNT(*)`` when the far table cannot hold two rows with the same value for one row of ``queryset``
     (a unique constraint on both columns), else by ``COUNT(DISTINCT …)``. Still one query. ``ids``: the
-    rows of ``queryset`` read once (:meth:`ScopedFilterSet.filtered_ids`), which the far table then
+    rows of ``queryset`` read once (:meth:`ScopedFilterSet.counted_ids`), which the far table then
     selects by its key directly (PostgreSQL, 3,789 enterprises of a county and a chain: the role facet
     41 → 10 ms).
     """

@@ -30,6 +30,12 @@ SEARCH_COUNT_CAP = 10_000
 # (ScopedFilterSet.filtered_ids); past it, each asks the database as before (a city's 22,800 rows by id
 # cost more than the filters: the page 5 → 159 ms on PostgreSQL).
 ROWS_ONCE = 5_000
+# Past ROWS_ONCE and up to this many, the ids read still give the count and the facets (ScopedFilterSet.
+# counted_ids), while the page filters as before: reading the ids costs what counting the rows did (both
+# test every row the filters select), and each facet then selects the far rows of those ids instead of
+# testing the rows again (a city and a chain over a million enterprises, 22,800 rows: the page 496-549 →
+# 410 ms on SQLite; docs/lists.md, "Filtered lists"). Not where the rows are counted off far keys.
+ROWS_COUNTED = 50_000
 # A list over every row whose only filters are across to-many relations is counted from the far rows of
 # its most selective filter when they are at most this many (ScopedFilterSet._driver). Each filter's far
 # rows are counted up to it to learn which is smallest (a few ms for 50,000 index entries); past it the
@@ -136,7 +142,8 @@ class ScopedFilterSet(django_filters.FilterSet):
     # See filtered_ids: set on the instance by a list page with a facet across a to-many relation.
     reads_rows = False
     _matches: list | None = None
-    _rows: list | bool | None = None  # filtered_ids: None not read yet, False not to be read
+    _rows: list | bool | None = None  # counted_ids: None not read yet, False not to be read
+    _rows_matched = False  # _rows are the search's matches (_searched_rows)
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -182,39 +189,60 @@ class ScopedFilterSet(django_filters.FilterSet):
             return queryset.filter(pk__in=id_list(found))
         return self._filter_each(queryset, skip)
 
-    def filtered_ids_but(self, skip: str | None) -> list | None:
-        """:meth:`filtered_ids`, where leaving the filter ``skip`` out changes nothing (it is not set)."""
+    def filtered_ids_but(self, skip: str | None, read=None) -> list | None:
+        """:meth:`filtered_ids` (or ``read``: :meth:`counted_ids`), where leaving the filter ``skip`` out
+        changes nothing (it is not set)."""
         if skip is None or self.form.cleaned_data.get(skip) in EMPTY_VALUES:
-            return self.filtered_ids()
+            return (read or self.filtered_ids)()
         return None
+
+    def counted_ids_but(self, skip: str | None) -> list | None:
+        """:meth:`counted_ids`, where leaving the filter ``skip`` out changes nothing (a facet's)."""
+        return self.filtered_ids_but(skip, self.counted_ids)
 
     def _other_filters_set(self) -> bool:
         """Is a filter other than the search set?"""
         return any(value not in EMPTY_VALUES for key, value in self.form.cleaned_data.items() if key != "q")
 
     def filtered_ids(self) -> list | None:
+        """The ids of the list's rows for its page: :meth:`counted_ids` when they are at most
+        ``ROWS_ONCE``, or the search's matches whatever their number up to its cap (the page selects them by
+        id either way); None otherwise, and the page filters. Past ``ROWS_ONCE`` a page of the rows by id
+        sorts all of them, which costs more than the filters' walk of the order (a city's 22,800 rows: the
+        page 5 → 159 ms on PostgreSQL)."""
+        found = self.counted_ids()
+        if found is None or (len(found) > ROWS_ONCE and not self._rows_matched):
+            return None
+        return found
+
+    def counted_ids(self) -> list | None:
         """The ids of the list's rows (the filter set's queryset through every filter), read once per
         filter set, when ``reads_rows`` and a filter other than the search is set, or the search's
         matches when it is the only one (:meth:`_searched_rows`); the rows when they are at most
-        ``ROWS_ONCE``, the matches up to the search's cap (the page selects them by id whatever their
-        number); None otherwise. The list's page, its count and each facet whose own filter
-        is not set then select those ids instead of filtering again (PostgreSQL, a county and a chain
-        over a million enterprises: 3,789 rows; the role facet 130 → 27 ms, the page 47 → 23 ms, the
-        count is the read; bench/README.md, "Filtered lists: the rows read once"). A list page sets
-        ``reads_rows`` only when it has a facet across a to-many relation, whose count over the far table
-        is what the read saves; a list whose facets group its own columns (the projects' light) pays for
-        the read and the ids more than it saves (822 projects: 26.6 → 34.6 ms on PostgreSQL)."""
+        ``ROWS_COUNTED``, the matches up to the search's cap; None otherwise. The list's count and each
+        facet whose own filter is not set then select those ids instead of filtering again, and its page
+        too up to ``ROWS_ONCE`` (:meth:`filtered_ids`) (PostgreSQL, a county and a chain over a million
+        enterprises: 3,789 rows; the role facet 130 → 27 ms, the page 47 → 23 ms, the count is the read;
+        bench/README.md, "Filtered lists: the rows read once"). A list page sets ``reads_rows`` only when
+        it has a facet across a to-many relation, whose count over the far table is what the read saves;
+        a list whose facets group its own columns (the projects' light) pays for the read and the ids
+        more than it saves (822 projects: 26.6 → 34.6 ms on PostgreSQL)."""
         if not self.reads_rows or self.queryset is None or not is_integer_pk(self.queryset.model):
             return None
         if self._rows is None:
             if not self._other_filters_set():
                 self._rows = self._searched_rows()
+                self._rows_matched = True
             else:
                 rows = self._filter_each(self.queryset.all())
                 keys = counted_keys(rows)
                 rows = keys if keys is not None else rows.order_by().values_list("pk", flat=True)
-                found = list(rows[: ROWS_ONCE + 1])
-                self._rows = found if len(found) <= ROWS_ONCE else False
+                # Rows counted off far keys (count_from) are counted and faceted cheaper by those keys in
+                # the database than by ids carried through Python (the office's 27,730 core enterprises:
+                # the page 148 → 161-173 ms on SQLite); only ROWS_ONCE of them are read, for the page.
+                most = ROWS_ONCE if keys is not None else max(ROWS_ONCE, ROWS_COUNTED)
+                found = list(rows[: most + 1])
+                self._rows = found if len(found) <= most else False
         return self._rows if self._rows is not False else None
 
     def _searched_rows(self) -> list | bool:
@@ -345,11 +373,11 @@ class ScopedFilterSet(django_filters.FilterSet):
 
     def known_count(self) -> tuple[int, bool] | None:
         """(rows, capped) of the list when a read of its rows gave it, with no query of its own: the rows
-        read once (:meth:`filtered_ids`), or the matches when the search is the only filter
+        read once (:meth:`counted_ids`), or the matches when the search is the only filter
         (:meth:`matches_in_scope`, capped). None otherwise."""
         if not self.is_bound or not self.is_valid():
             return None
-        found = self.filtered_ids()
+        found = self.counted_ids()
         if found is not None:
             return len(found), False
         if self._matches is None or self._other_filters_set():
