@@ -45,10 +45,9 @@ def foreign_key_index_dropped(app_label: str, model_name: str, name: str, field,
     until the next ``ANALYZE``)."""
     from django.db import migrations, models
 
-    table = f"{app_label}_{model_name}"
-
     def forwards(apps, schema_editor):
-        drop_lone_index(schema_editor, table, f"{name}_id")
+        meta = apps.get_model(app_label, model_name)._meta
+        drop_lone_index(schema_editor, meta.db_table, meta.get_field(name).column)
 
     def backwards(apps, schema_editor):
         model = apps.get_model(app_label, model_name)
