@@ -143,7 +143,6 @@ class ScopedFilterSet(django_filters.FilterSet):
     reads_rows = False
     _matches: list | None = None
     _rows: list | bool | None = None  # counted_ids: None not read yet, False not to be read
-    _rows_matched = False  # _rows are the search's matches (_searched_rows)
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -189,16 +188,17 @@ class ScopedFilterSet(django_filters.FilterSet):
             return queryset.filter(pk__in=id_list(found))
         return self._filter_each(queryset, skip)
 
-    def filtered_ids_but(self, skip: str | None, read=None) -> list | None:
-        """:meth:`filtered_ids` (or ``read``: :meth:`counted_ids`), where leaving the filter ``skip`` out
-        changes nothing (it is not set)."""
-        if skip is None or self.form.cleaned_data.get(skip) in EMPTY_VALUES:
-            return (read or self.filtered_ids)()
-        return None
+    def _unset(self, skip: str | None) -> bool:
+        """Does leaving the filter ``skip`` out change nothing (no filter named, or it is not set)?"""
+        return skip is None or self.form.cleaned_data.get(skip) in EMPTY_VALUES
+
+    def filtered_ids_but(self, skip: str | None) -> list | None:
+        """:meth:`filtered_ids`, where leaving the filter ``skip`` out changes nothing."""
+        return self.filtered_ids() if self._unset(skip) else None
 
     def counted_ids_but(self, skip: str | None) -> list | None:
         """:meth:`counted_ids`, where leaving the filter ``skip`` out changes nothing (a facet's)."""
-        return self.filtered_ids_but(skip, self.counted_ids)
+        return self.counted_ids() if self._unset(skip) else None
 
     def _other_filters_set(self) -> bool:
         """Is a filter other than the search set?"""
@@ -211,7 +211,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         sorts all of them, which costs more than the filters' walk of the order (a city's 22,800 rows: the
         page 5 → 159 ms on PostgreSQL)."""
         found = self.counted_ids()
-        if found is None or (len(found) > ROWS_ONCE and not self._rows_matched):
+        if found is None or (len(found) > ROWS_ONCE and self._other_filters_set()):
             return None
         return found
 
@@ -232,7 +232,6 @@ class ScopedFilterSet(django_filters.FilterSet):
         if self._rows is None:
             if not self._other_filters_set():
                 self._rows = self._searched_rows()
-                self._rows_matched = True
             else:
                 rows = self._filter_each(self.queryset.all())
                 keys = counted_keys(rows)

@@ -4,6 +4,8 @@ Migrations call these by name, so they keep their behaviour: a change here is a 
 that ran them.
 """
 
+from django.db import migrations, models
+
 
 def drop_lone_index(schema_editor, table: str, column: str) -> None:
     """Drop the indexes on ``column`` alone (a foreign key's own, and on PostgreSQL its ``_like`` twin),
@@ -43,7 +45,6 @@ def foreign_key_index_dropped(app_label: str, model_name: str, name: str, field,
     (:func:`drop_lone_index`), and put back by its old name on the way back. Not ``AlterField`` alone:
     on SQLite it rebuilds the whole table to drop an index (and loses the table's planner statistics
     until the next ``ANALYZE``)."""
-    from django.db import migrations, models
 
     def forwards(apps, schema_editor):
         meta = apps.get_model(app_label, model_name)._meta
