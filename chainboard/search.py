@@ -1910,6 +1910,12 @@ def _size(cursor, model: type[models.Model]) -> int:
     return _sizes(cursor, [model])[0]
 
 
+def table_size(model: type[models.Model]) -> int:
+    """:func:`_size` for a caller without a cursor of its own (``filters.windowed_page``)."""
+    with connection.cursor() as cursor:
+        return _size(cursor, model)
+
+
 def _integer_key(model: type[models.Model]) -> bool:
     """Is ``model``'s key an integer, so that its largest value is the table's size?"""
     return isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField)

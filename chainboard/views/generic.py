@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from chainboard import actions, confidential, converters, deletion, formatting, scope
-from chainboard.filters import list_count, sorted_page
+from chainboard.filters import list_count, sorted_page, windowed_page
 from chainboard.tables import Table
 from chainboard.workflow import workflow_of
 
@@ -315,7 +315,9 @@ class ListPaginator(Paginator):
     def page(self, number):
         """The page, from its rows' keys read and sorted where the list is searched past its cap and its
         matches sort together far into its order (``filters.sorted_page``), instead of a walk of the
-        order to them."""
+        order to them; or, filtered past ``ROWS_ONCE`` on SQLite, from the first rows of the scope in its
+        order or the ids read for the count (``filters.windowed_page``), instead of a sort of every row
+        the filters select."""
         number = self.validate_number(number)
         if self.prepare is None or self.filterset is None:
             return super().page(number)
@@ -324,6 +326,8 @@ class ListPaginator(Paginator):
         if top + self.orphans >= self.count:  # as Paginator.page
             top = self.count
         rows = sorted_page(self.counted, self.filterset, top) if top > bottom else None
+        if rows is None and top > bottom:
+            rows = windowed_page(self.counted, self.filterset, top, self.count)
         if rows is None:
             return super().page(number)
         return self._get_page(self.prepare(rows)[bottom:top], number, self)
