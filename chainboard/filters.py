@@ -184,10 +184,7 @@ def _sorts_every_row(queryset: models.QuerySet) -> bool:
         return False
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return any(
-            str(row[-1]).endswith("TEMP B-TREE FOR ORDER BY") and "PART" not in str(row[-1])
-            for row in cursor.fetchall()
-        )
+        return any(str(row[-1]).endswith("USE TEMP B-TREE FOR ORDER BY") for row in cursor.fetchall())
 
 
 class ScopedFilterSet(django_filters.FilterSet):
