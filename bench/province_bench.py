@@ -437,7 +437,11 @@ class Raw:
 def raw_api(raw: Raw, region_path, chain, page_size=25) -> int:
     where, params = tuned_where(region_path, chain, None)
     base = f"FROM enterprises_enterprise e{where}"
-    total = raw.q(f"SELECT COUNT(*) {base}", params)[0][0]  # noqa: S608
+    carried = carried_where(region_path, chain, None) if chain is not None else None
+    if carried is not None:  # the chain's memberships in the region, as tuned_list counts them
+        total = raw.q(f"SELECT COUNT(*) FROM enterprises_membership m WHERE {carried[0]}", carried[1])[0][0]  # noqa: S608
+    else:
+        total = raw.q(f"SELECT COUNT(*) {base}", params)[0][0]  # noqa: S608
     page = raw.q(
         "SELECT e.id, e.name, e.short_name, e.uscc, e.region_id, e.address, e.longitude, e.latitude, "  # noqa: S608
         f"e.industry_class_id, e.description, e.version, e.is_sample, e.source {base} "
@@ -573,7 +577,13 @@ def tuned_list(raw: Raw, region_path, region_code, chain, scope_region, page_siz
     """The list page by hand: count, the page by name with its regions, the page's chains and roles,
     both facets grouped straight off the membership table, the chain filter's choices."""
     where, params = tuned_where(region_path, chain, scope_region)
-    total = raw.q(f"SELECT COUNT(*) FROM enterprises_enterprise e{where}", params)[0][0]  # noqa: S608
+    carried = carried_where(region_path, chain, scope_region)
+    if carried is not None:
+        # A region and a chain over everything: the chain's memberships in the region, by the region
+        # each membership carries ((enterprise, chain) is unique: COUNT(*)).
+        total = raw.q(f"SELECT COUNT(*) FROM enterprises_membership m WHERE {carried[0]}", carried[1])[0][0]  # noqa: S608
+    else:
+        total = raw.q(f"SELECT COUNT(*) FROM enterprises_enterprise e{where}", params)[0][0]  # noqa: S608
     page = raw.q(
         "SELECT e.id, e.name, e.uscc, r.name, r.level, e.industry_class_id FROM enterprises_enterprise e "  # noqa: S608
         f"LEFT JOIN regions_region r ON r.code = e.region_id{where} ORDER BY e.name, e.id LIMIT {page_size:d}",
@@ -592,11 +602,29 @@ def tuned_list(raw: Raw, region_path, region_code, chain, scope_region, page_siz
     return total
 
 
+def carried_where(region_path, chain, scope_region) -> tuple[str, list] | None:
+    """Over everything (no scope's region), a region as a range of the region each membership carries
+    (enterprises.Membership.region, kept equal to its enterprise's by triggers), and the chain: the
+    memberships alone answer, by their (chain, region, enterprise) and (region, chain) indexes. None
+    otherwise."""
+    if scope_region or not region_path:
+        return None
+    upper = region_path[:-1] + chr(ord(region_path[-1]) + 1)
+    where, params = ["m.region_id >= %s AND m.region_id < %s"], [region_path, upper]
+    if chain is not None:
+        where.append("m.chain_id = %s")
+        params.append(chain)
+    return " AND ".join(where), params
+
+
 def tuned_facets(raw: Raw, region_path, chain, scope_region) -> None:
     # Chain: the list filtered by the region only, grouped straight off the memberships ((enterprise,
-    # chain) is unique: COUNT(*)); over everything, no condition at all.
+    # chain) is unique: COUNT(*)); over everything, no condition at all, or the region the memberships carry.
     where, params = tuned_where(region_path, None, scope_region)
     inner = f" WHERE m.enterprise_id IN (SELECT e.id FROM enterprises_enterprise e{where})" if where else ""
+    carried = carried_where(region_path, None, scope_region)
+    if carried is not None:
+        inner, params = f" WHERE {carried[0]}", carried[1]
     rows = raw.q(
         f"SELECT m.chain_id, COUNT(*) FROM enterprises_membership m{inner} "  # noqa: S608
         "GROUP BY m.chain_id ORDER BY 2 DESC LIMIT 12",
@@ -607,6 +635,13 @@ def tuned_facets(raw: Raw, region_path, chain, scope_region) -> None:
     # Role: region and chain applied; an enterprise with one role on two chains counts once.
     where, params = tuned_where(region_path, chain, scope_region)
     inner = f" WHERE m.enterprise_id IN (SELECT e.id FROM enterprises_enterprise e{where})" if where else ""
+    carried = carried_where(region_path, chain, scope_region)
+    if carried is not None and chain is None:
+        inner, params = f" WHERE {carried[0]}", carried[1]  # the region's memberships
+    elif carried is not None:
+        # The enterprises of the chain's memberships in the region; then all of their memberships.
+        inner = f" WHERE m.enterprise_id IN (SELECT m.enterprise_id FROM enterprises_membership m WHERE {carried[0]})"  # noqa: S608
+        params = carried[1]
     # Three roles: sorted here, so that SQLite reads COUNT(DISTINCT) in order off (role, enterprise_id).
     sorted(
         raw.q(

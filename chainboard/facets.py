@@ -31,8 +31,11 @@ def facet_counts(viewset, request, base_queryset, filterset=None) -> list[dict]:
             params.pop(key, None)
         queryset = _filtered_but(filterset, name, base_queryset)
         # The list's rows read once, when this facet's own filter is not set (ScopedFilterSet.counted_ids).
-        ids = filterset.counted_ids_but(name) if filterset.is_bound and filterset.is_valid() else None
-        rows = _grouped(queryset, path, request.user, ids)
+        valid = filterset.is_bound and filterset.is_valid()
+        ids = filterset.counted_ids_but(name) if valid else None
+        # Else, where the far rows carry every filter but this one: those far rows by their own index.
+        carried = filterset.far_condition_but(name, path) if valid and ids is None else None
+        rows = _grouped(queryset, path, request.user, ids, carried)
         field = _final_field(model, path)
         labels = _labels(field, [r[path] for r in rows])
         values = []
@@ -67,7 +70,7 @@ def _filtered_but(filterset, name: str, base_queryset):
     return filterset.filter_queryset(base_queryset.all(), skip=name)
 
 
-def _grouped(queryset, path: str, user, ids: list | None = None) -> list[dict]:
+def _grouped(queryset, path: str, user, ids: list | None = None, carried=None) -> list[dict]:
     """[{path: value, "n": rows}] for the 12 most frequent values of ``path`` over ``queryset``.
 
     Through a one-to-many relation (an enterprise's memberships) the rows are grouped straight off the
@@ -79,7 +82,9 @@ def _grouped(queryset, path: str, user, ids: list | None = None) -> list[dict]:
     (a unique constraint on both columns), else by ``COUNT(DISTINCT …)``. Still one query. ``ids``: the
     rows of ``queryset`` read once (:meth:`ScopedFilterSet.counted_ids`), which the far table then
     selects by its key directly (PostgreSQL, 3,789 enterprises of a county and a chain: the role facet
-    41 → 10 ms).
+    41 → 10 ms). ``carried``: a condition on the far table that selects the far rows of ``queryset``'s rows
+    (``ScopedFilterSet.far_condition_but``: a region the memberships carry), used instead of selecting
+    them by ``queryset``'s keys.
     """
     model = queryset.model
     first, _sep, rest = path.partition("__")
@@ -93,7 +98,9 @@ def _grouped(queryset, path: str, user, ids: list | None = None) -> list[dict]:
         if not _scope_implied(model, related, remote, user):
             far = related.objects.restrict(user, "view")
         stand_in = counted_keys(queryset)
-        if ids is not None:
+        if carried is not None:
+            far = far.filter(carried)
+        elif ids is not None:
             far = far.filter(**{f"{remote}__in": id_list(ids)})
         elif stand_in is not None:
             # The rows' keys read off the far rows that stand for them (ScopedQuerySet.count_from): the

@@ -166,7 +166,11 @@ def windowed_page(queryset: models.QuerySet, filterset, stop: int, rows: int) ->
             return filterset.queryset.filter(pk__in=id_list(ids)).order_by(*order)
     found = filterset.counted_ids()
     if found is None:
-        return None
+        # Counted off far keys (ScopedFilterSet._driver): those keys, read now, unless too many.
+        keys = counted_keys(queryset)
+        found = list(keys[: ROWS_COUNTED + 1]) if keys is not None else None
+        if found is None or len(found) > ROWS_COUNTED:
+            return None
     return filterset.queryset.filter(pk__in=id_list(found)).order_by(*order)
 
 
@@ -324,7 +328,7 @@ class ScopedFilterSet(django_filters.FilterSet):
 
     def _filter_each(self, queryset, skip: str | None = None):
         unconditioned = not queryset.query.where
-        applied, across = 0, []
+        applied, across, own = 0, [], []
         for name, value in self.form.cleaned_data.items():
             if name == skip:
                 continue
@@ -334,20 +338,31 @@ class ScopedFilterSet(django_filters.FilterSet):
                 across.append((name, filt, value))
             else:
                 queryset = filt.filter(queryset, value)
+                if value not in EMPTY_VALUES:
+                    own.append((name, self._own_condition(filt, value)))
         far = None
         if unconditioned and applied == 1 and across and hasattr(queryset, "count_from"):
             _name, filt, value = across[0]
             if filt.lookup_expr == "exact" and not filt.exclude:
                 far = scope.far_rows_of(queryset.model, filt.field_name, value)
-        # Over every row, with only filters across to-many relations set and none whose far rows stand
-        # one for one for the list's: the list is counted, and its rows read for a facet, from the far
-        # rows of the most selective filter (_driver). The page keeps EXISTS: it walks its order to 25.
-        drives = far is None and unconditioned and applied == len(across) and hasattr(queryset, "count_from")
-        driver = self._driver(queryset, across) if drives else None
+        # Over every row, with only filters across to-many relations set (and filters on the model's own
+        # fields that the far rows carry) and none whose far rows stand one for one for the list's: the
+        # list is counted, and its rows read for a facet, from the far rows of the most selective filter
+        # (_driver). The page keeps EXISTS: it walks its order to 25.
+        drives = far is None and unconditioned and applied == len(across) + len(own)
+        driver = self._driver(queryset, across, own) if drives and hasattr(queryset, "count_from") else None
         counted = None
         if driver is not None:
             _name, keys = driver
-            counted = keys.distinct() if len(across) == 1 else queryset.filter(pk__in=keys)
+            if len(across) > 1:
+                counted = queryset.filter(pk__in=keys)
+            elif self._distinct_keys(queryset.model, *across[0][1:]):
+                # Not made DISTINCT: PostgreSQL then joins each key to the far rows by index (the role
+                # facet of the office's city and silk chain: 60 ms), where over a DISTINCT it hashed
+                # every far row (177 ms).
+                counted = keys
+            else:
+                counted = keys.distinct()
         for name, filt, value in across:
             condition = scope.condition(queryset.model, filt.field_name, filt.lookup_expr, value)
             queryset = queryset.exclude(condition) if filt.exclude else queryset.filter(condition)
@@ -364,15 +379,20 @@ class ScopedFilterSet(django_filters.FilterSet):
             queryset = queryset.count_from(far.using(queryset.db))
         return queryset
 
-    def _driver(self, queryset, across) -> tuple[str, models.QuerySet] | None:
+    def _driver(self, queryset, across, own=()) -> tuple[str, models.QuerySet] | None:
         """(filter name, far keys) of the filter across a to-many relation that selects the list's rows
         from the fewest far rows, at most ``DRIVE_CAP`` of them; None when each has more. The list is then
         counted (and its rows read for the facets) as ``pk IN (SELECT enterprise_id FROM membership WHERE
         role = 'core') AND EXISTS (…)``, which the database starts from, instead of ``EXISTS`` tested on
         every row of the table; one filter alone as its distinct far keys. The office's enterprises on the
         silk chain with a core role, over a million: the count 632 → 39 ms on SQLite, the page
-        1.3-1.4 s → 0.42 s (docs/lists.md, "Facets"). Each far set is counted once per filter set, up to
-        the cap."""
+        1.3-1.4 s → 0.42 s (docs/lists.md, "Facets"). ``own``: (name, condition) of the filters set on the
+        model's own fields (:meth:`_own_condition`); a relation is a driver only when its far rows carry
+        every one of them (``scope.carried``: a region on the memberships), which then select its far rows
+        too, when an index of the far rows begins with the filter's field and the carried ones: the
+        office's city and silk chain, 22,800 of 228,000 memberships, are counted off the (chain, region,
+        enterprise) index (docs/lists.md, "A region carried on the memberships"). Each far set is counted
+        once per filter set, up to the cap."""
         sizes = self.__dict__.setdefault("_far_sizes", {})
         best = None
         for name, filt, value in across:
@@ -381,12 +401,79 @@ class ScopedFilterSet(django_filters.FilterSet):
             keys = scope.far_keys(queryset.model, filt.field_name, filt.lookup_expr, value)
             if keys is None:
                 continue
+            relation, _sep, rest = filt.field_name.partition("__")
+            conditions = [
+                scope.carried(queryset.model, relation, *spec) if spec else None for _n, spec in own
+            ]
+            if None in conditions:
+                continue
+            carried = [spec[0].split("__")[0] for _n, spec in own]
+            if carried and not scope.indexed_together(keys.model, rest, *carried):
+                continue  # read off no index of both: slower than the rows' own plan
+            for condition in conditions:
+                keys = keys.filter(condition)
             keys = keys.using(queryset.db)
-            if name not in sizes:
-                sizes[name] = keys[: DRIVE_CAP + 1].count()
-            if sizes[name] <= DRIVE_CAP and (best is None or sizes[name] < best[0]):
-                best = (sizes[name], name, keys)
+            key = (name, *sorted(n for n, _spec in own))
+            if key not in sizes:
+                sizes[key] = keys[: DRIVE_CAP + 1].count()
+            if sizes[key] <= DRIVE_CAP and (best is None or sizes[key] < best[0]):
+                best = (sizes[key], name, keys)
         return best[1:] if best is not None else None
+
+    @staticmethod
+    def _distinct_keys(model, filt, value) -> bool:
+        """Are the far keys of ``filt`` (a one-value filter across a one-to-many relation) each read once:
+        an exact value of a field that a unique constraint makes unique with the far rows' key (an
+        enterprise is on a chain once)?"""
+        relation, _sep, rest = filt.field_name.partition("__")
+        field = model._meta.get_field(relation)
+        return filt.lookup_expr == "exact" and scope.unique_together(
+            field.related_model, field.field.name, rest
+        )
+
+    @staticmethod
+    def _own_condition(filt, value) -> tuple[str, str, object] | None:
+        """(path, lookup, value) of a set filter on the model's own fields, as ``scope.condition`` takes
+        them: a region and everything below it (a ``LookupFilter`` with a subtree), or a plain one-value
+        filter; None for any other (a method of its own, an exclusion, the empty value's own choice)."""
+        if filt.method is not None or filt.exclude or value == getattr(filt, "null_value", object()):
+            return None
+        subtree = getattr(filt, "subtree_path", None)
+        if isinstance(filt, LookupFilter) and subtree is not None:
+            return f"{filt.field_name}__{subtree}", "startswith", getattr(value, subtree)
+        if type(filt).filter not in _PLAIN_FILTERS:
+            return None
+        return filt.field_name, filt.lookup_expr, value
+
+    def far_condition_but(self, skip: str | None, path: str) -> Q | None:
+        """The far rows of a facet's one-to-many ``path`` (``memberships__chain``) that point at the list's
+        rows (every filter but ``skip``), as a condition on the far table alone, when the reader's scope
+        is every row, each filter set but ``skip`` is on the model's own fields and carried by the far
+        rows (``scope.carried``), and an index of the far rows begins with the carried fields and the
+        grouped one; None otherwise. The facet then groups those rows off that index: the chain facet of
+        the office's list filtered by a city (100,000 of a million enterprises) reads the city's
+        memberships from (chain, region, enterprise) instead of looking up each enterprise's (SQLite
+        143 → 11 ms). Without such an index it would read each far row for the grouped field, slower
+        than the enterprises' plan (the role facet 150 → 194 ms); docs/lists.md, "A region carried on
+        the memberships"."""
+        if self.queryset is None or self.queryset.query.where or not self.is_bound or not self.is_valid():
+            return None
+        relation, _sep, grouped = path.partition("__")
+        combined, carried = None, []
+        for name, value in self.form.cleaned_data.items():
+            if name == skip or value in EMPTY_VALUES:
+                continue
+            filt = self.filters[name]
+            spec = None if self._as_subquery(filt, value) else self._own_condition(filt, value)
+            condition = scope.carried(self._meta.model, relation, *spec) if spec else None
+            if condition is None:
+                return None
+            carried.append(spec[0].split("__")[0])
+            combined = condition if combined is None else combined & condition
+        if combined is None:
+            return None
+        far = self._meta.model._meta.get_field(relation).related_model
+        return combined if scope.indexed_together(far, grouped, *carried) else None
 
     def _tests_across(self) -> bool:
         """Is a filter across a to-many relation set, which the database tests on each row it selects by

@@ -6,6 +6,9 @@ that ran them.
 
 from django.db import migrations, models
 
+# ruff: noqa: S608 - the SQL here is built from table and column names a migration passes (quoted), never
+# from input.
+
 
 def drop_lone_index(schema_editor, table: str, column: str) -> None:
     """Drop the indexes on ``column`` alone (a foreign key's own, and on PostgreSQL its ``_like`` twin),
@@ -58,3 +61,69 @@ def foreign_key_index_dropped(app_label: str, model_name: str, name: str, field,
         state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field)],
         database_operations=[migrations.RunPython(forwards, backwards)],
     )
+
+
+def carried_column(far: str, key: str, near: str, column: str) -> migrations.RunPython:
+    """Triggers that keep ``far.column`` equal to ``near.column`` of the row ``far.key`` points at (a
+    membership's region is its enterprise's): set when a far row is written (whatever it says), and on
+    every far row of a near row whose column changes. In the database, so that every write path keeps it,
+    bulk inserts and queryset updates included; ``far.column`` is filled for the rows there already. The
+    model declares it (``carried``, chainboard/scope.py) and excludes it from its forms and audit.
+
+    SQLite drops a table's triggers with the table, and its schema editor remakes a table for most
+    changes to it: a later migration that alters ``far`` or ``near`` on SQLite must run this again (a
+    test of the carried value fails otherwise, chainboard/tests/test_carried.py)."""
+
+    def forwards(apps, schema_editor):
+        for statement in _carried_sql(schema_editor, far, key, near, column):
+            schema_editor.execute(statement)
+
+    def backwards(apps, schema_editor):
+        name = f"{far}_{column}_carried"
+        quote = schema_editor.quote_name
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(far)}")
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {quote(name + '_near')} ON {quote(near)}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {quote(name)}()")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {quote(name + '_near')}()")
+        else:
+            for suffix in ("_insert", "_update", "_near"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {quote(name + suffix)}")
+
+    return migrations.RunPython(forwards, backwards)
+
+
+def _carried_sql(schema_editor, far: str, key: str, near: str, column: str) -> list[str]:
+    """The statements :func:`carried_column` runs: the far rows filled, then the triggers. Names are the
+    migration's own (no user input)."""
+    quote = schema_editor.quote_name
+    f, k, n, c = quote(far), quote(key), quote(near), quote(column)
+    name = f"{far}_{column}_carried"
+    source = f"(SELECT {c} FROM {n} WHERE {n}.id = {f}.{k})"
+    statements = [f"UPDATE {f} SET {c} = {source}"]
+    if schema_editor.connection.vendor == "postgresql":
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {quote(name)}() RETURNS trigger AS $$ BEGIN "
+            f"NEW.{c} := (SELECT {c} FROM {n} WHERE id = NEW.{k}); RETURN NEW; END $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {quote(name)} BEFORE INSERT OR UPDATE OF {c}, {k} ON {f} "
+            f"FOR EACH ROW EXECUTE FUNCTION {quote(name)}()",
+            f"CREATE OR REPLACE FUNCTION {quote(name + '_near')}() RETURNS trigger AS $$ BEGIN "
+            f"UPDATE {f} SET {c} = NEW.{c} WHERE {k} = NEW.id AND {c} IS DISTINCT FROM NEW.{c}; "
+            f"RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {quote(name + '_near')} AFTER UPDATE OF {c} ON {n} FOR EACH ROW "
+            f"WHEN (OLD.{c} IS DISTINCT FROM NEW.{c}) EXECUTE FUNCTION {quote(name + '_near')}()",
+        ]
+        return statements
+    own = f"(SELECT {c} FROM {n} WHERE id = NEW.{k})"
+    for suffix, event in (("_insert", "INSERT"), ("_update", f"UPDATE OF {c}, {k}")):
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {quote(name + suffix)} AFTER {event} ON {f} "
+            f"FOR EACH ROW WHEN NEW.{c} IS NOT {own} "
+            f"BEGIN UPDATE {f} SET {c} = {own} WHERE id = NEW.id; END"
+        )
+    statements.append(
+        f"CREATE TRIGGER IF NOT EXISTS {quote(name + '_near')} AFTER UPDATE OF {c} ON {n} "
+        f"FOR EACH ROW WHEN NEW.{c} IS NOT OLD.{c} "
+        f"BEGIN UPDATE {f} SET {c} = NEW.{c} WHERE {k} = NEW.id; END"
+    )
+    return statements

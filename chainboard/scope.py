@@ -393,6 +393,36 @@ def _far_rows(model: type[models.Model], path: str, lookup: str, value):
     return field, rest, rows
 
 
+def carried(model: type[models.Model], relation: str, path: str, lookup: str, value) -> Q | None:
+    """``path__lookup=value``, a condition on ``model``'s own fields, as the same condition on the far rows
+    of the one-to-many ``relation`` (a region on an enterprise's memberships), when the far model carries
+    the field ``path`` starts with (its ``carried``: fields of the row its foreign key points at, kept
+    equal in the database, chainboard/schema.py ``carried_column``); None otherwise. A far row then
+    meets it exactly when the row of ``model`` it points at does."""
+    try:
+        field = model._meta.get_field(relation)
+    except FieldDoesNotExist:
+        return None
+    if not field.one_to_many or not field.field.target_field.primary_key:
+        return None
+    far = field.related_model
+    first = path.split("__")[0]
+    if first not in getattr(far, "carried", {}).get(field.field.name, ()):
+        return None
+    return condition(far, path, lookup, value)
+
+
+def indexed_together(model: type[models.Model], *names: str) -> bool:
+    """Does an index (or a unique constraint) of ``model`` begin with the fields ``names``, in any order?
+    The far rows of a filter and a carried field are read off such an index; without one the database
+    reads every far row of either and looks the other up in the row (the office's core enterprises in a
+    city, off the memberships: 208 ms on SQLite, where the enterprises' own plan took 148)."""
+    wanted = set(names)
+    sets = [[f.lstrip("-") for f in index.fields] for index in model._meta.indexes]
+    sets += [list(c.fields) for c in model._meta.total_unique_constraints]
+    return any(set(fields[: len(wanted)]) == wanted for fields in sets)
+
+
 def unique_together(model: type[models.Model], *names: str) -> bool:
     """Does a unique constraint of ``model`` make the fields ``names`` unique together (one membership per
     enterprise and chain)? Only a constraint without a condition counts: every row must obey it."""

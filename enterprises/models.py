@@ -244,8 +244,27 @@ class Membership(AuditedModel):
         max_length=200,
         blank=True,
     )
+    # The enterprise's region, carried on each of its memberships so that a list filtered by a region and
+    # a chain is counted off the memberships' own index instead of testing each of the region's
+    # enterprises (``carried`` below; docs/lists.md, "A region carried on the memberships"). Kept equal to
+    # the enterprise's by database triggers (migration 0011), on every write path: a form, the API, an
+    # import's bulk insert, a queryset update. Derived, so neither edited nor audited: the enterprise's
+    # own audit record holds the change.
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # the enterprise's own key guards it
+        null=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
 
     scope_paths = {"chain": "chain", "region": "enterprise__region__path", "enterprise": "enterprise"}
+    # Fields of the row a foreign key points at, copied onto this row (chainboard/scope.py, ``carried``).
+    carried = {"enterprise": ("region",)}
+    audit_exclude = ("created_at", "updated_at", "region")
     detail_fields = ("enterprise", "chain", "role", "note")
 
     class Meta:
@@ -259,6 +278,10 @@ class Membership(AuditedModel):
         indexes = [
             models.Index(fields=["role", "enterprise"], name="membership_role_enterprise"),
             models.Index(fields=["enterprise", "role"], name="membership_enterprise_role"),
+            # A chain's enterprises in a region, read off the index alone; and the chain facet of a list
+            # filtered by a region, grouped from the region's memberships (chainboard/facets.py).
+            models.Index(fields=["chain", "region", "enterprise"], name="membership_chain_region"),
+            models.Index(fields=["region", "chain"], name="membership_region_chain"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -143,3 +143,43 @@ def test_no_window_past_its_limit_or_below_rows_once(client, world, shelf, monke
     monkeypatch.setattr(filters, "ROWS_ONCE", 0)
     assert page_names(client, {"chain": silk.pk, "q": "潞安"}) == ["潞安府潞绸"]
     assert asked == []  # a searched list has plans of its own
+
+
+def test_over_every_enterprise_a_page_the_window_misses_is_sorted_from_the_carried_keys(
+    client, world, shelf, monkeypatch
+):
+    """Over every enterprise a region and a chain are counted off the memberships, which carry the
+    region (docs/lists.md, "A region carried on the memberships"): no ids are read for the count. When the
+    window holds too few (高平's names sort late), the page sorts those memberships' keys, read for it:
+    the same rows a sort of every filtered row gives, on SQLite; PostgreSQL walks its order to the page."""
+    from django.test.utils import CaptureQueriesContext
+
+    from chainboard.tests.test_list_plans import _every_chain_office
+
+    silk = shelf("Z", "B")
+    user = _every_chain_office()
+    monkeypatch.setattr(filters, "ROWS_ONCE", 10)
+    monkeypatch.setattr(filters, "WINDOW_MARGIN", 1)
+    asked = windows(monkeypatch)
+    client.force_login(user)
+    expected = by_hand(user, silk)
+    assert len(expected) >= 60
+    for params, rows in (
+        ({"chain": silk.pk, "region": "140581"}, expected[:25]),
+        ({"chain": silk.pk, "region": "140581", "page": 2}, expected[25:50]),
+        ({"chain": silk.pk, "region": "140581", "sort": "-name"}, by_hand(user, silk, descending=True)[:25]),
+    ):
+        asked.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            assert page_names(client, params) == rows, params
+        keys_read = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if q["sql"].startswith('SELECT "enterprises_membership"."enterprise_id"')
+            and q["sql"].endswith(f"LIMIT {filters.ROWS_COUNTED + 1}")
+        ]
+        if connection.vendor == "sqlite":
+            # Sorted by -name, 高平's names come first: the window holds the page.
+            assert len(asked) == 1 and len(keys_read) == ("sort" not in params), (params, asked)
+        else:
+            assert asked == [] and keys_read == [], params  # PostgreSQL walks its order to the page
