@@ -384,15 +384,15 @@ class ScopedFilterSet(django_filters.FilterSet):
         from the fewest far rows, at most ``DRIVE_CAP`` of them; None when each has more. The list is then
         counted (and its rows read for the facets) as ``pk IN (SELECT enterprise_id FROM membership WHERE
         role = 'core') AND EXISTS (…)``, which the database starts from, instead of ``EXISTS`` tested on
-        every row of the table; one filter alone as its distinct far keys. The office's enterprises on the
-        silk chain with a core role, over a million: the count 632 → 39 ms on SQLite, the page
-        1.3-1.4 s → 0.42 s (docs/lists.md, "Facets"). ``own``: (name, condition) of the filters set on the
-        model's own fields (:meth:`_own_condition`); a relation is a driver only when its far rows carry
-        every one of them (``scope.carried``: a region on the memberships), which then select its far rows
-        too, when an index of the far rows begins with the filter's field and the carried ones: the
-        office's city and silk chain, 22,800 of 228,000 memberships, are counted off the (chain, region,
-        enterprise) index (docs/lists.md, "A region carried on the memberships"). Each far set is counted
-        once per filter set, up to the cap."""
+        every row of the table; one filter alone as its far keys (made distinct unless each is unique to a
+        row, ``_distinct_keys``). The office's enterprises on the silk chain with a core role, over a
+        million: the count 632 → 39 ms on SQLite, the page 1.3-1.4 s → 0.42 s (docs/lists.md, "Facets").
+        ``own``: (name, condition) of the filters set on the model's own fields (:meth:`_own_condition`);
+        a relation is a driver only when its far rows carry every one of them (``scope.carried``: a region
+        on the memberships), which then select its far rows too, when an index of the far rows begins with
+        the filter's field and the carried ones: the office's city and silk chain, 22,800 of 228,000
+        memberships, are counted off the (chain, region, enterprise) index (docs/lists.md, "A region
+        carried on the memberships"). Each far set is counted once per filter set, up to the cap."""
         sizes = self.__dict__.setdefault("_far_sizes", {})
         best = None
         for name, filt, value in across:
