@@ -412,6 +412,17 @@ def carried(model: type[models.Model], relation: str, path: str, lookup: str, va
     return condition(far, path, lookup, value)
 
 
+def carried_values(model: type[models.Model], key: str, parent: models.Model) -> dict[str, Any]:
+    """The fields ``model`` carries from the row its foreign key ``key`` points at (its ``carried``), as
+    ``parent``, that row, has them, by column name: given on insert, the triggers that keep them
+    (chainboard/schema.py ``carried_column``) find them right and write nothing (SQLite: an UPDATE per
+    row saved, about 10 µs of each membership an import writes)."""
+    out = {}
+    for name in getattr(model, "carried", {}).get(key, ()):
+        out[model._meta.get_field(name).attname] = getattr(parent, parent._meta.get_field(name).attname)
+    return out
+
+
 def indexed_together(model: type[models.Model], *names: str) -> bool:
     """Does an index (or a unique constraint) of ``model`` begin with the fields ``names``, in any order?
     The far rows of a filter and a carried field are read off such an index; without one the database

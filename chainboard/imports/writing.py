@@ -139,8 +139,9 @@ class Writing:
                 have = current.get(r.instance.pk, set())
                 owners[r.instance.pk] = r.instance
                 targets = {o.pk: o for o in r.related[f.name]}
+                carried = scope.carried_values(through, source, r.instance)  # a membership's region
                 for t in sorted(wanted - have):
-                    obj = build(**{source_att: r.instance.pk, target_att: t})
+                    obj = build(**{source_att: r.instance.pk, target_att: t, **carried})
                     source_field.set_cached_value(obj, r.instance)
                     target_field.set_cached_value(obj, targets[t])
                     add.append(obj)

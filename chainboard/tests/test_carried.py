@@ -143,3 +143,21 @@ def test_the_carried_region_is_not_used_within_a_narrower_scope(client, world, m
     assert [row["object"].name for row in response.context["rows"]] == ["潞安府潞绸"]
     assert response.context["page"].paginator.count == 1
     assert not [q for q in ctx.captured_queries if '"enterprises_membership"."region_id"' in q["sql"]]
+
+
+def test_an_imports_memberships_carry_their_enterprises_region(client, world):
+    """An import writes its memberships in bulk with the region given (chainboard/imports/writing.py); a
+    second import that moves an enterprise to another county moves its memberships' region with it."""
+    from chainboard.tests.test_imports import HEADER, check, commit, csv_bytes, job_of, upload, uscc
+
+    client.force_login(world.users["office"])
+    rows = [HEADER, ["1", "示例导入企业", uscc(7), "140581", "丝麻纺织服装产业链"]]
+    job = commit(client, check(client, job_of(upload(client, "企业.csv", csv_bytes(rows)))))
+    assert job.status == "done", job.message
+    made = Enterprise.objects.get(uscc=uscc(7))
+    assert carried(made) == {"140581"}
+    rows[1][3] = "140525"
+    job = commit(client, check(client, job_of(upload(client, "企业.csv", csv_bytes(rows)))))
+    assert job.status == "done", job.message
+    assert Enterprise.objects.get(pk=made.pk).region_id == "140525"
+    assert carried(made) == {"140525"}
