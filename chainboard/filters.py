@@ -402,17 +402,10 @@ class ScopedFilterSet(django_filters.FilterSet):
             if keys is None:
                 continue
             relation, _sep, rest = filt.field_name.partition("__")
-            conditions = [
-                scope.carried(queryset.model, relation, *spec) if spec else None for _n, spec in own
-            ]
-            if None in conditions:
-                continue
-            carried = [spec[0].split("__")[0] for _n, spec in own]
-            if carried and not scope.indexed_together(keys.model, rest, *carried):
-                continue  # read off no index of both: slower than the rows' own plan
-            for condition in conditions:
-                keys = keys.filter(condition)
-            keys = keys.using(queryset.db)
+            carried = scope.carried(queryset.model, relation, [spec for _n, spec in own], rest)
+            if carried is None:
+                continue  # a filter of its own the far rows do not carry, or no index of it and this one's
+            keys = keys.filter(carried).using(queryset.db)
             key = (name, *sorted(n for n, _spec in own))
             if key not in sizes:
                 sizes[key] = keys[: DRIVE_CAP + 1].count()
@@ -459,21 +452,13 @@ class ScopedFilterSet(django_filters.FilterSet):
         if self.queryset is None or self.queryset.query.where or not self.is_bound or not self.is_valid():
             return None
         relation, _sep, grouped = path.partition("__")
-        combined, carried = None, []
+        specs = []
         for name, value in self.form.cleaned_data.items():
             if name == skip or value in EMPTY_VALUES:
                 continue
             filt = self.filters[name]
-            spec = None if self._as_subquery(filt, value) else self._own_condition(filt, value)
-            condition = scope.carried(self._meta.model, relation, *spec) if spec else None
-            if condition is None:
-                return None
-            carried.append(spec[0].split("__")[0])
-            combined = condition if combined is None else combined & condition
-        if combined is None:
-            return None
-        far = self._meta.model._meta.get_field(relation).related_model
-        return combined if scope.indexed_together(far, grouped, *carried) else None
+            specs.append(None if self._as_subquery(filt, value) else self._own_condition(filt, value))
+        return scope.carried(self._meta.model, relation, specs, grouped) if specs else None
 
     def _tests_across(self) -> bool:
         """Is a filter across a to-many relation set, which the database tests on each row it selects by

@@ -393,12 +393,15 @@ def _far_rows(model: type[models.Model], path: str, lookup: str, value):
     return field, rest, rows
 
 
-def carried(model: type[models.Model], relation: str, path: str, lookup: str, value) -> Q | None:
-    """``path__lookup=value``, a condition on ``model``'s own fields, as the same condition on the far rows
-    of the one-to-many ``relation`` (a region on an enterprise's memberships), when the far model carries
-    the field ``path`` starts with (its ``carried``: fields of the row its foreign key points at, kept
-    equal in the database, chainboard/schema.py ``carried_column``); None otherwise. A far row then
-    meets it exactly when the row of ``model`` it points at does."""
+def carried(model: type[models.Model], relation: str, conditions: list, leading: str) -> Q | None:
+    """``conditions`` ((path, lookup, value) each, on ``model``'s own fields) together, as the same
+    conditions on the far rows of the one-to-many ``relation`` (a region on an enterprise's memberships):
+    when the far model carries the field each path starts with (its ``carried``: fields of the row its
+    foreign key points at, kept equal in the database, chainboard/schema.py ``carried_column``), and an
+    index of the far rows begins with ``leading`` (the field a filter or a facet reads there) and those
+    fields (:func:`indexed_together`). A far row then meets them exactly when the row of ``model`` it
+    points at does. None otherwise (a condition given as None is one that cannot be carried); no
+    conditions, ``Q()``."""
     try:
         field = model._meta.get_field(relation)
     except FieldDoesNotExist:
@@ -406,10 +409,17 @@ def carried(model: type[models.Model], relation: str, path: str, lookup: str, va
     if not field.one_to_many or not field.field.target_field.primary_key:
         return None
     far = field.related_model
-    first = path.split("__")[0]
-    if first not in getattr(far, "carried", {}).get(field.field.name, ()):
+    kept = getattr(far, "carried", {}).get(field.field.name, ())
+    combined, fields = Q(), []
+    for spec in conditions:
+        if spec is None or spec[0].split("__")[0] not in kept:
+            return None
+        path, lookup, value = spec
+        fields.append(path.split("__")[0])
+        combined &= condition(far, path, lookup, value)
+    if fields and not indexed_together(far, leading, *fields):
         return None
-    return condition(far, path, lookup, value)
+    return combined
 
 
 def carried_values(model: type[models.Model], key: str, parent: models.Model) -> dict[str, Any]:
