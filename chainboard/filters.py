@@ -354,9 +354,10 @@ class ScopedFilterSet(django_filters.FilterSet):
         counted = None
         if driver is not None:
             _name, keys = driver
-            if len(across) > 1:
+            lone = across[0][1] if len(across) == 1 else None
+            if lone is None:
                 counted = queryset.filter(pk__in=keys)
-            elif self._distinct_keys(queryset.model, *across[0][1:]):
+            elif lone.lookup_expr == "exact" and scope.one_per_row(queryset.model, lone.field_name):
                 # Not made DISTINCT: PostgreSQL then joins each key to the far rows by index (the role
                 # facet of the office's city and silk chain: 60 ms), where over a DISTINCT it hashed
                 # every far row (177 ms).
@@ -385,7 +386,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         counted (and its rows read for the facets) as ``pk IN (SELECT enterprise_id FROM membership WHERE
         role = 'core') AND EXISTS (…)``, which the database starts from, instead of ``EXISTS`` tested on
         every row of the table; one filter alone as its far keys (made distinct unless each is unique to a
-        row, ``_distinct_keys``). The office's enterprises on the silk chain with a core role, over a
+        row, ``scope.one_per_row``). The office's enterprises on the silk chain with a core role, over a
         million: the count 632 → 39 ms on SQLite, the page 1.3-1.4 s → 0.42 s (docs/lists.md, "Facets").
         ``own``: (name, condition) of the filters set on the model's own fields (:meth:`_own_condition`);
         a relation is a driver only when its far rows carry every one of them (``scope.carried``: a region
@@ -412,17 +413,6 @@ class ScopedFilterSet(django_filters.FilterSet):
             if sizes[key] <= DRIVE_CAP and (best is None or sizes[key] < best[0]):
                 best = (sizes[key], name, keys)
         return best[1:] if best is not None else None
-
-    @staticmethod
-    def _distinct_keys(model, filt, value) -> bool:
-        """Are the far keys of ``filt`` (a one-value filter across a one-to-many relation) each read once:
-        an exact value of a field that a unique constraint makes unique with the far rows' key (an
-        enterprise is on a chain once)?"""
-        relation, _sep, rest = filt.field_name.partition("__")
-        field = model._meta.get_field(relation)
-        return filt.lookup_expr == "exact" and scope.unique_together(
-            field.related_model, field.field.name, rest
-        )
 
     @staticmethod
     def _own_condition(filt, value) -> tuple[str, str, object] | None:

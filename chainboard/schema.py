@@ -68,7 +68,8 @@ def carried_column(far: str, key: str, near: str, column: str) -> migrations.Run
     membership's region is its enterprise's): set when a far row is written (whatever it says), and on
     every far row of a near row whose column changes. In the database, so that every write path keeps it,
     bulk inserts and queryset updates included; ``far.column`` is filled for the rows there already. The
-    model declares it (``carried``, chainboard/scope.py) and excludes it from its forms and audit.
+    model declares it (``carried``, chainboard/scope.py) and excludes it from its forms and audit. Both
+    tables are keyed by ``id``.
 
     SQLite drops a table's triggers with the table, and its schema editor remakes a table for most
     changes to it: a later migration that alters ``far`` or ``near`` on SQLite must run this again (a

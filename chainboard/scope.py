@@ -357,12 +357,21 @@ def far_rows_of(model: type[models.Model], path: str, value) -> models.QuerySet 
     ``value``, through a one-to-many relation whose far rows are unique for (the key to ``model``, the
     field) (an enterprise's membership of a chain); None otherwise (see :func:`far_rows`)."""
     found = _far_rows(model, path, "exact", value)
-    if found is None:
-        return None
-    field, rest, rows = found
-    if "__" in rest or not unique_together(field.related_model, field.field.name, rest):
-        return None
-    return rows
+    return found[2] if found is not None and one_per_row(model, path) else None
+
+
+def one_per_row(model: type[models.Model], path: str) -> bool:
+    """Does ``path`` cross a one-to-many relation of ``model`` to a field that a unique constraint makes
+    unique with the far rows' key (an enterprise is on a chain once), so that the far rows of one value
+    of it stand one for one for rows of ``model``?"""
+    first, _sep, rest = path.partition("__")
+    try:
+        field = model._meta.get_field(first)
+    except FieldDoesNotExist:
+        return False
+    if not field.one_to_many or not rest or "__" in rest:
+        return False
+    return unique_together(field.related_model, field.field.name, rest)
 
 
 def far_keys(model: type[models.Model], path: str, lookup: str, value) -> models.QuerySet | None:
@@ -412,10 +421,12 @@ def carried(model: type[models.Model], relation: str, conditions: list, leading:
     kept = getattr(far, "carried", {}).get(field.field.name, ())
     combined, fields = Q(), []
     for spec in conditions:
-        if spec is None or spec[0].split("__")[0] not in kept:
+        if spec is None:
             return None
         path, lookup, value = spec
         fields.append(path.split("__")[0])
+        if fields[-1] not in kept:
+            return None
         combined &= condition(far, path, lookup, value)
     if fields and not indexed_together(far, leading, *fields):
         return None
