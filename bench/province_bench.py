@@ -617,7 +617,20 @@ def carried_where(region_path, chain, scope_region) -> tuple[str, list] | None:
     return " AND ".join(where), params
 
 
+KEPT = "SELECT value, SUM(n) FROM chainboard_keptcount WHERE name = %s GROUP BY value HAVING SUM(n) > 0"
+
+
 def tuned_facets(raw: Raw, region_path, chain, scope_region) -> None:
+    # Over every row (no filter, a scope of everything) both facets are kept on write
+    # (chainboard/keptcounts.py): an expert on this schema reads them, as the application does.
+    if not region_path and chain is None and not scope_region:
+        rows = sorted(raw.q(KEPT, ("enterprises_membership.chain_id.enterprise_id",)), key=lambda r: -r[1])[
+            :12
+        ]
+        cond, ids = raw.in_list("id", [int(r[0]) for r in rows])
+        raw.q(f"SELECT id, name FROM chains_chain WHERE {cond}", ids)  # noqa: S608
+        sorted(raw.q(KEPT, ("enterprises_membership.role.enterprise_id",)), key=lambda row: -row[1])
+        return
     # Chain: the list filtered by the region only, grouped straight off the memberships ((enterprise,
     # chain) is unique: COUNT(*)); over everything, no condition at all, or the region the memberships carry.
     where, params = tuned_where(region_path, None, scope_region)

@@ -80,6 +80,12 @@ class ChainboardConfig(AppConfig):
             label=_("Send the webhook deliveries whose next attempt is due"),
         )
         scheduler.register(
+            "fold-kept-counts",
+            cron="*/10 * * * *",
+            task="chainboard.tasks.fold_kept_counts",
+            label=_("Fold the changes of the counts kept on write (PostgreSQL)"),
+        )
+        scheduler.register(
             "search-merge",
             cron="15 3 * * *",
             task="chainboard.tasks.merge_search_index",

@@ -11,7 +11,7 @@ from django.db.models import BooleanField, Count
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from chainboard import scope
+from chainboard import keptcounts, scope
 from chainboard.filters import counted_keys, id_list
 
 
@@ -109,6 +109,11 @@ def _grouped(queryset, path: str, user, ids: list | None = None, carried=None) -
             far = far.filter(**{f"{remote}__in": stand_in})
         elif queryset.query.where or queryset.query.is_empty():
             far = far.filter(**{f"{remote}__in": queryset.order_by().values("pk")})
+        elif not far.query.where and (kept := keptcounts.counts(related, remote, rest)) is not None:
+            # Every far row counts: the counts kept on write, not a grouping of the whole far table
+            # (PostgreSQL, the role facet over 931,000 memberships: 150 ms).
+            rows = _top([{rest: value, "n": n} for value, n in kept], _final_field(model, path))
+            return [{path: row[rest], "n": row["n"]} for row in rows]
         count = Count("*") if scope.unique_together(related, remote, rest) else Count(remote, distinct=True)
         rows = _top(far.order_by().values(rest).annotate(n=count), _final_field(model, path))
         return [{path: row[rest], "n": row["n"]} for row in rows]
@@ -126,8 +131,8 @@ def _top(grouped, field) -> list[dict]:
     """The 12 largest groups. A field with a few values by declaration (choices, a boolean) is sorted
     here rather than by the database: an ``ORDER BY count`` makes SQLite put a ``COUNT(DISTINCT …)``
     into a temporary B-tree instead of reading it in order from an index (the role facet over a million
-    memberships: 1.3 s against 0.5 s)."""
-    if getattr(field, "choices", None) or isinstance(field, BooleanField):
+    memberships: 1.3 s against 0.5 s). Groups given as a list (counts kept on write) are sorted here too."""
+    if isinstance(grouped, list) or getattr(field, "choices", None) or isinstance(field, BooleanField):
         return sorted(grouped, key=lambda row: -row["n"])[:12]
     return list(grouped.order_by("-n")[:12])
 

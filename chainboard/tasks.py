@@ -98,3 +98,12 @@ def merge_search_index() -> dict:
     from chainboard import search
 
     return search.merge_segments()
+
+
+@task()
+def fold_kept_counts() -> int:
+    """PostgreSQL: the rows of changes of the counts kept on write folded into one per value
+    (chainboard.keptcounts.fold); the rows removed. Nothing on SQLite."""
+    from chainboard import keptcounts
+
+    return keptcounts.fold()

@@ -264,6 +264,9 @@ class Membership(AuditedModel):
     scope_paths = {"chain": "chain", "region": "enterprise__region__path", "enterprise": "enterprise"}
     # Fields of the row a foreign key points at, copied onto this row (chainboard/scope.py, ``carried``).
     carried = {"enterprise": ("region",)}
+    # Per role and per chain, the number of enterprises, kept on write by database triggers (migration
+    # 0012; chainboard/keptcounts.py): the facets of the list of every enterprise read them.
+    kept = {"enterprise": ("role", "chain")}
     audit_exclude = ("created_at", "updated_at", "region")
     detail_fields = ("enterprise", "chain", "role", "note")
 

@@ -5,6 +5,7 @@ from .config import CityConfig
 from .imports import ImportJob, ImportMapping, ImportStatus
 from .instructions import Instruction, InstructionStatus
 from .journal import JournalEntry
+from .kept import KeptCount
 from .notices import Notice
 from .schedule import JobStatus, ScheduledJob
 from .tokens import ApiToken
@@ -27,6 +28,7 @@ __all__ = [
     "AuditedModel",
     "JobStatus",
     "JournalEntry",
+    "KeptCount",
     "ScopedManager",
     "ScopedQuerySet",
     "NON_NEGATIVE",
