@@ -2,8 +2,8 @@
 
 A model declares them beside its foreign key: ``Membership.kept = {"enterprise": ("role", "chain")}``
 says that the enterprises per role and per chain are kept (for each role, how many enterprises have a
-membership with it). Database triggers keep them on every write (``chainboard.schema.kept_count``, one
-migration per count); :func:`counts` reads them. A facet over every row of a list (no filter, a reader
+membership with it). Database triggers keep them on every write (``chainboard.schema.kept_count``, in
+the model's migration); :func:`counts` reads them. A facet over every row of a list (no filter, a reader
 whose scope is everything) is then read from a few rows instead of grouping the whole far table: the role
 facet over 931,000 memberships took 150 ms on PostgreSQL (docs/lists.md, "Counts kept on write").
 """

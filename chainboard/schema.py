@@ -130,125 +130,153 @@ def _carried_sql(schema_editor, far: str, key: str, near: str, column: str) -> l
     return statements
 
 
-def kept_count(table: str, group: str, distinct: str, near: str) -> migrations.RunPython:
-    """Triggers that keep, in ``chainboard_keptcount``, how many distinct ``distinct`` values each
-    ``group`` value of ``table`` has (the enterprises per membership role), under the name
-    :func:`chainboard.keptcounts.kept_name` gives; the counts filled for the rows there already. In the
-    database, so that every write path keeps them: a form, the API, an import's bulk insert, a queryset
-    update or delete, a cascade. ``near``: the table ``distinct`` points at, whose rows a PostgreSQL
-    writer locks so that two transactions adding the first row of one pair count it once. Both columns
-    are NOT NULL; ``table`` is keyed by ``id``.
+def kept_count(table: str, groups: tuple[str, ...], distinct: str, near: str) -> migrations.RunPython:
+    """Triggers that keep, in ``chainboard_keptcount``, how many distinct ``distinct`` values each value
+    of each of ``groups`` of ``table`` has (the enterprises per membership role, and per chain), under
+    the names :func:`chainboard.keptcounts.kept_name` gives; the counts filled for the rows there
+    already. In the database, so that every write path keeps them: a form, the API, an import's bulk
+    insert, a queryset update or delete, a cascade. ``near``: the table ``distinct`` points at, whose rows
+    a PostgreSQL writer locks so that two transactions adding the first row of one pair count it once.
+    The columns are NOT NULL; ``table`` is keyed by ``id``.
 
-    PostgreSQL: a statement-level trigger per event reads the statement's rows (transition tables) and
-    adds one row of changes per value it changed; readers add the rows up (the ``fold-kept-counts`` job
-    folds them). SQLite: row triggers keep one row per value, and a decrement only ever updates that row,
-    so that ``DELETE FROM`` the kept table before the counted one (the test runner's flush) leaves
-    nothing behind. SQLite drops a table's triggers with the table: a later migration that makes Django
-    remake ``table`` on SQLite must run this again (chainboard/tests/test_kept_counts.py fails
-    otherwise)."""
+    PostgreSQL: a statement-level trigger per event (one for every group) reads the statement's rows
+    (transition tables) and adds one row of changes per value it changed; readers add the rows up (the
+    ``fold-kept-counts`` job folds them). SQLite: row triggers keep one row per value, and a decrement
+    only ever updates that row, so that ``DELETE FROM`` the kept table before the counted one (the test
+    runner's flush) leaves nothing behind. SQLite drops a table's triggers with the table: a later
+    migration that makes Django remake ``table`` on SQLite must run this again
+    (chainboard/tests/test_kept_counts.py fails otherwise)."""
 
     def forwards(apps, schema_editor):
-        for statement in _kept_sql(schema_editor, table, group, distinct, near):
+        for statement in _kept_sql(schema_editor, table, groups, distinct, near):
             schema_editor.execute(statement)
 
     def backwards(apps, schema_editor):
         from chainboard.keptcounts import kept_name
 
         quote = schema_editor.quote_name
-        name = f"{table}_{group}_kept"
+        events = ("insert", "update", "delete")
         if schema_editor.connection.vendor == "postgresql":
-            for event in ("insert", "update", "delete"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {quote(f'{name}_{event}')} ON {quote(table)}")
-                schema_editor.execute(f"DROP FUNCTION IF EXISTS {quote(f'{name}_{event}')}()")
-        else:
-            for event in ("insert", "update", "delete"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {quote(f'{name}_{event}')}")
-        schema_editor.execute(
-            "DELETE FROM chainboard_keptcount WHERE name = %s", [kept_name(table, group, distinct)]
-        )
+            for event in events:
+                name = quote(f"{table}_{distinct}_kept_{event}")
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {quote(table)}")
+                schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        for group in groups:
+            if schema_editor.connection.vendor != "postgresql":
+                for event in events:
+                    schema_editor.execute(f"DROP TRIGGER IF EXISTS {quote(f'{table}_{group}_kept_{event}')}")
+            schema_editor.execute(
+                "DELETE FROM chainboard_keptcount WHERE name = %s", [kept_name(table, group, distinct)]
+            )
 
     return migrations.RunPython(forwards, backwards)
 
 
-def _kept_sql(schema_editor, table: str, group: str, distinct: str, near: str) -> list[str]:
+def _kept_sql(schema_editor, table: str, groups: tuple[str, ...], distinct: str, near: str) -> list[str]:
     """The statements :func:`kept_count` runs: the counts filled afresh, then the triggers. Names are the
-    migration's own (no user input); the count's name is quoted as a literal."""
+    migration's own (no user input); the counts' names are quoted as literals."""
     from chainboard.keptcounts import kept_name
 
     quote = schema_editor.quote_name
-    t, g, d, n = quote(table), quote(group), quote(distinct), quote(near)
+    t, d = quote(table), quote(distinct)
     kept = quote("chainboard_keptcount")
-    label = "'" + kept_name(table, group, distinct).replace("'", "''") + "'"
-    name = f"{table}_{group}_kept"
-    statements = [
-        f"DELETE FROM {kept} WHERE name = {label}",
-        f"INSERT INTO {kept} (name, value, n) SELECT {label}, CAST({g} AS TEXT), COUNT(DISTINCT {d}) "
-        f"FROM {t} GROUP BY {g}",
-    ]
+
+    def label(group: str) -> str:
+        return "'" + kept_name(table, group, distinct).replace("'", "''") + "'"
+
+    statements = []
+    for group in groups:
+        statements += [
+            f"DELETE FROM {kept} WHERE name = {label(group)}",
+            f"INSERT INTO {kept} (name, value, n) SELECT {label(group)}, CAST({quote(group)} AS TEXT), "
+            f"COUNT(DISTINCT {d}) FROM {t} GROUP BY {quote(group)}",
+        ]
     if schema_editor.connection.vendor == "postgresql":
-        none = f"SELECT {d} AS d, {g} AS g, 0::bigint AS k FROM {t} WHERE false"
-        for event, old, new in (
-            ("insert", none, f"SELECT {d} AS d, {g} AS g, COUNT(*) AS k FROM new_rows GROUP BY 1, 2"),
-            (
-                "update",
-                f"SELECT {d} AS d, {g} AS g, COUNT(*) AS k FROM old_rows GROUP BY 1, 2",
-                f"SELECT {d} AS d, {g} AS g, COUNT(*) AS k FROM new_rows GROUP BY 1, 2",
-            ),
-            ("delete", f"SELECT {d} AS d, {g} AS g, COUNT(*) AS k FROM old_rows GROUP BY 1, 2", none),
-        ):
-            function = quote(f"{name}_{event}")
+        return statements + _kept_pg(quote, table, groups, distinct, near, label)
+
+    for group in groups:
+        g = quote(group)
+        name = f"{table}_{group}_kept"
+
+        def pairs(row: str, g=g) -> str:
+            return f"(SELECT COUNT(*) FROM {t} WHERE {d} = {row}.{d} AND {g} = {row}.{g})"
+
+        def value(row: str, g=g, group=group) -> str:
+            return f"name = {label(group)} AND value = CAST({row}.{g} AS TEXT)"
+
+        def added(row: str, g=g, group=group) -> str:
+            # The value's row made when missing, then counted up: the pair is new when this row is its
+            # only one.
+            return (
+                f"INSERT INTO {kept} (name, value, n) SELECT {label(group)}, CAST({row}.{g} AS TEXT), 0 "
+                f"WHERE {pairs(row)} = 1 AND NOT EXISTS (SELECT 1 FROM {kept} WHERE {value(row)}); "
+                f"UPDATE {kept} SET n = n + 1 WHERE {value(row)} AND {pairs(row)} = 1;"
+            )
+
+        def removed(row: str) -> str:
+            return f"UPDATE {kept} SET n = n - 1 WHERE {value(row)} AND {pairs(row)} = 0;"
+
+        statements += [
+            f"CREATE TRIGGER IF NOT EXISTS {quote(name + '_insert')} AFTER INSERT ON {t} FOR EACH ROW "
+            f"BEGIN {added('NEW')} END",
+            f"CREATE TRIGGER IF NOT EXISTS {quote(name + '_update')} AFTER UPDATE OF {g}, {d} ON {t} "
+            f"FOR EACH ROW WHEN OLD.{g} IS NOT NEW.{g} OR OLD.{d} IS NOT NEW.{d} "
+            f"BEGIN {removed('OLD')} {added('NEW')} END",
+            f"CREATE TRIGGER IF NOT EXISTS {quote(name + '_delete')} AFTER DELETE ON {t} FOR EACH ROW "
+            f"BEGIN {removed('OLD')} END",
+        ]
+    return statements
+
+
+def _kept_pg(quote, table: str, groups: tuple[str, ...], distinct: str, near: str, label) -> list[str]:
+    """PostgreSQL's part of :func:`_kept_sql`: one function and statement-level trigger per event."""
+    t, d, n = quote(table), quote(distinct), quote(near)
+    kept = quote("chainboard_keptcount")
+    statements = []
+    for event in ("insert", "update", "delete"):
+        function = quote(f"{table}_{distinct}_kept_{event}")
+        sources = {"insert": ("new_rows",), "update": ("old_rows", "new_rows"), "delete": ("old_rows",)}[
+            event
+        ]
+        keys = " UNION ".join(f"SELECT {d} FROM {source}" for source in sources)
+        # The rows the statement's pairs point at are locked first, in key order: a concurrent writer of
+        # the same pair waits, and its next statement then sees this one's rows once committed.
+        body = [f"PERFORM 1 FROM {n} WHERE id = ANY(ARRAY({keys})) ORDER BY id FOR NO KEY UPDATE;"]
+        for group in groups:
+            g = quote(group)
+
+            def per_pair(source: str, g=g) -> str:
+                if source not in sources:
+                    return f"SELECT {d} AS d, {g} AS g, 0::bigint AS k FROM {t} WHERE false"
+                return f"SELECT {d} AS d, {g} AS g, COUNT(*) AS k FROM {source} GROUP BY 1, 2"
+
             # Each pair the statement touched: present after it (c) and before it (c - new + old). The
-            # rows the pairs point at are locked first, in key order: a concurrent writer of the same
-            # pair waits, and its next statement then sees this one's rows once committed.
-            statements.append(
-                f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ BEGIN "
-                f"PERFORM 1 FROM {n} WHERE id IN (SELECT d FROM ({old}) o UNION SELECT d FROM ({new}) w) "
-                "ORDER BY id FOR NO KEY UPDATE; "
-                f"WITH o AS ({old}), w AS ({new}), p AS (SELECT d, g FROM o UNION SELECT d, g FROM w), "
+            # table's rows are looked up by key (= ANY of an array): the function's plan is made once,
+            # and with the statistics of that moment a join could scan a table that has since grown (an
+            # import's 100,000 rows inserted one statement at a time: minutes instead of seconds).
+            body.append(
+                f"WITH o AS ({per_pair('old_rows')}), w AS ({per_pair('new_rows')}), "
+                "p AS (SELECT d, g FROM o UNION SELECT d, g FROM w), "
                 f"c AS (SELECT {d} AS d, {g} AS g, COUNT(*) AS k FROM {t} "
-                f"WHERE {d} IN (SELECT d FROM p) GROUP BY 1, 2), "
+                f"WHERE {d} = ANY(ARRAY(SELECT DISTINCT d FROM p)) GROUP BY 1, 2), "
                 "delta AS (SELECT p.g, SUM((CASE WHEN COALESCE(c.k, 0) > 0 THEN 1 ELSE 0 END) - "
                 "(CASE WHEN COALESCE(c.k, 0) - COALESCE(w.k, 0) + COALESCE(o.k, 0) > 0 THEN 1 ELSE 0 END)) "
                 "AS n FROM p LEFT JOIN o ON o.d = p.d AND o.g = p.g LEFT JOIN w ON w.d = p.d AND w.g = p.g "
                 "LEFT JOIN c ON c.d = p.d AND c.g = p.g GROUP BY p.g) "
-                f"INSERT INTO {kept} (name, value, n) SELECT {label}, CAST(g AS TEXT), n FROM delta "
-                "WHERE n <> 0; RETURN NULL; END $$ LANGUAGE plpgsql"
+                f"INSERT INTO {kept} (name, value, n) SELECT {label(group)}, CAST(g AS TEXT), n FROM delta "
+                "WHERE n <> 0;"
             )
-            tables = {
-                "insert": "NEW TABLE AS new_rows",
-                "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-                "delete": "OLD TABLE AS old_rows",
-            }[event]
-            statements += [
-                f"DROP TRIGGER IF EXISTS {function} ON {t}",
-                f"CREATE TRIGGER {function} AFTER {event.upper()} ON {t} REFERENCING {tables} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-            ]
-        return statements
-
-    def pairs(row: str) -> str:
-        return f"(SELECT COUNT(*) FROM {t} WHERE {d} = {row}.{d} AND {g} = {row}.{g})"
-
-    def value(row: str) -> str:
-        return f"name = {label} AND value = CAST({row}.{g} AS TEXT)"
-
-    def added(row: str) -> str:
-        # The value's row made when missing, then counted up: the pair is new when this row is its only one.
-        return (
-            f"INSERT INTO {kept} (name, value, n) SELECT {label}, CAST({row}.{g} AS TEXT), 0 "
-            f"WHERE {pairs(row)} = 1 AND NOT EXISTS (SELECT 1 FROM {kept} WHERE {value(row)}); "
-            f"UPDATE {kept} SET n = n + 1 WHERE {value(row)} AND {pairs(row)} = 1;"
-        )
-
-    def removed(row: str) -> str:
-        return f"UPDATE {kept} SET n = n - 1 WHERE {value(row)} AND {pairs(row)} = 0;"
-
-    statements += [
-        f"CREATE TRIGGER IF NOT EXISTS {quote(name + '_insert')} AFTER INSERT ON {t} FOR EACH ROW "
-        f"BEGIN {added('NEW')} END",
-        f"CREATE TRIGGER IF NOT EXISTS {quote(name + '_update')} AFTER UPDATE OF {g}, {d} ON {t} FOR EACH ROW "
-        f"WHEN OLD.{g} IS NOT NEW.{g} OR OLD.{d} IS NOT NEW.{d} BEGIN {removed('OLD')} {added('NEW')} END",
-        f"CREATE TRIGGER IF NOT EXISTS {quote(name + '_delete')} AFTER DELETE ON {t} FOR EACH ROW "
-        f"BEGIN {removed('OLD')} END",
-    ]
+        tables = {
+            "insert": "NEW TABLE AS new_rows",
+            "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+            "delete": "OLD TABLE AS old_rows",
+        }[event]
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ BEGIN "
+            + " ".join(body)
+            + " RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"DROP TRIGGER IF EXISTS {function} ON {t}",
+            f"CREATE TRIGGER {function} AFTER {event.upper()} ON {t} REFERENCING {tables} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        ]
     return statements

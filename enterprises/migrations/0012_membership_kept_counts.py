@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        kept_count("enterprises_membership", "role", "enterprise_id", near="enterprises_enterprise"),
-        kept_count("enterprises_membership", "chain_id", "enterprise_id", near="enterprises_enterprise"),
+        kept_count(
+            "enterprises_membership", ("role", "chain_id"), "enterprise_id", near="enterprises_enterprise"
+        ),
     ]
