@@ -624,9 +624,8 @@ def tuned_facets(raw: Raw, region_path, chain, scope_region) -> None:
     # Over every row (no filter, a scope of everything) both facets are kept on write
     # (chainboard/keptcounts.py): an expert on this schema reads them, as the application does.
     if not region_path and chain is None and not scope_region:
-        rows = sorted(raw.q(KEPT, ("enterprises_membership.chain_id.enterprise_id",)), key=lambda r: -r[1])[
-            :12
-        ]
+        chains = raw.q(KEPT, ("enterprises_membership.chain_id.enterprise_id",))
+        rows = sorted(chains, key=lambda r: -r[1])[:12]
         cond, ids = raw.in_list("id", [int(r[0]) for r in rows])
         raw.q(f"SELECT id, name FROM chains_chain WHERE {cond}", ids)  # noqa: S608
         sorted(raw.q(KEPT, ("enterprises_membership.role.enterprise_id",)), key=lambda row: -row[1])

@@ -205,11 +205,11 @@ def _kept_sql(schema_editor, table: str, groups: tuple[str, ...], distinct: str,
             return f"name = {label(group)} AND value = CAST({row}.{g} AS TEXT)"
 
         def added(row: str, g=g, group=group) -> str:
-            # The value's row made when missing, then counted up: the pair is new when this row is its
-            # only one.
+            # The value's row made when missing (a row of 0 is read as no row), then counted up: the pair
+            # is new when this row is its only one. One count of the pair per row written.
             return (
                 f"INSERT INTO {kept} (name, value, n) SELECT {label(group)}, CAST({row}.{g} AS TEXT), 0 "
-                f"WHERE {pairs(row)} = 1 AND NOT EXISTS (SELECT 1 FROM {kept} WHERE {value(row)}); "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {kept} WHERE {value(row)}); "
                 f"UPDATE {kept} SET n = n + 1 WHERE {value(row)} AND {pairs(row)} = 1;"
             )
 
