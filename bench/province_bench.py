@@ -578,9 +578,9 @@ def tuned_list(raw: Raw, region_path, region_code, chain, scope_region, page_siz
     both facets grouped straight off the membership table, the chain filter's choices."""
     where, params = tuned_where(region_path, chain, scope_region)
     carried = carried_where(region_path, chain, scope_region)
-    if carried is not None:
-        # A region and a chain over everything: the chain's memberships in the region, by the region
-        # each membership carries ((enterprise, chain) is unique: COUNT(*)).
+    if carried is not None and chain is not None:
+        # A region and a chain: the chain's memberships in the region, by the region each membership
+        # carries ((enterprise, chain) is unique: COUNT(*)).
         total = raw.q(f"SELECT COUNT(*) FROM enterprises_membership m WHERE {carried[0]}", carried[1])[0][0]  # noqa: S608
     else:
         total = raw.q(f"SELECT COUNT(*) FROM enterprises_enterprise e{where}", params)[0][0]  # noqa: S608
@@ -603,14 +603,18 @@ def tuned_list(raw: Raw, region_path, region_code, chain, scope_region, page_siz
 
 
 def carried_where(region_path, chain, scope_region) -> tuple[str, list] | None:
-    """Over everything (no scope's region), a region as a range of the region each membership carries
-    (enterprises.Membership.region, kept equal to its enterprise's by triggers), and the chain: the
-    memberships alone answer, by their (chain, region, enterprise) and (region, chain) indexes. None
-    otherwise."""
-    if scope_region or not region_path:
+    """A region, the filter's or the scope's (a county user's) or both, as a range of the region each
+    membership carries (enterprises.Membership.region, kept equal to its enterprise's by triggers), and
+    the chain: the memberships alone answer, by their (chain, region, enterprise), (region, chain) and
+    (region, role, enterprise) indexes. None without a region."""
+    paths = [path for path in (scope_region, region_path) if path]
+    if not paths:
         return None
-    upper = region_path[:-1] + chr(ord(region_path[-1]) + 1)
-    where, params = ["m.region_id >= %s AND m.region_id < %s"], [region_path, upper]
+    where, params = [], []
+    for path in paths:
+        upper = path[:-1] + chr(ord(path[-1]) + 1)
+        where.append("m.region_id >= %s AND m.region_id < %s")
+        params += [path, upper]
     if chain is not None:
         where.append("m.chain_id = %s")
         params.append(chain)

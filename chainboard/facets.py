@@ -34,7 +34,7 @@ def facet_counts(viewset, request, base_queryset, filterset=None) -> list[dict]:
         valid = filterset.is_bound and filterset.is_valid()
         ids = filterset.counted_ids_but(name) if valid else None
         # Else, where the far rows carry every filter but this one: those far rows by their own index.
-        carried = filterset.far_condition_but(name, path) if valid and ids is None else None
+        carried = filterset.far_condition_but(name, path) if ids is None else None
         rows = _grouped(queryset, path, request.user, ids, carried)
         field = _final_field(model, path)
         labels = _labels(field, [r[path] for r in rows])

@@ -238,20 +238,46 @@ def condition(model: type[models.Model], path: str, lookup: str, value, joins: b
 
 def grant_condition(model: type[models.Model], grant: GrantSpec, joins: bool = False) -> Q | None:
     """The rows of ``model`` one grant covers; ``None`` when it covers them all."""
-    paths: dict[str, str] = getattr(model, "scope_paths", {})
     if excluded(model, grant):
         return Q(pk__in=[])
-    conditions: list[Q] = []
-    for dimension in DIMENSIONS.values():
-        value = dimension.value(grant)
-        if value is not None and dimension.name in paths:
-            conditions.append(condition(model, paths[dimension.name], dimension.lookup, value, joins))
+    conditions = [condition(model, *spec, joins) for spec in grant_conditions(model, grant)]
     if not conditions:
         return None
     combined = conditions[0]
     for extra in conditions[1:]:
         combined &= extra
     return combined
+
+
+def grant_conditions(model: type[models.Model], grant: GrantSpec) -> list[tuple[str, str, Any]]:
+    """The (path, lookup, value) conditions, one per dimension, that :func:`grant_condition` joins with
+    AND for ``grant`` on ``model`` (none: the grant covers every row). Not for an excluded grant."""
+    paths: dict[str, str] = getattr(model, "scope_paths", {})
+    return [
+        (paths[dimension.name], dimension.lookup, value)
+        for dimension in DIMENSIONS.values()
+        if (value := dimension.value(grant)) is not None and dimension.name in paths
+    ]
+
+
+def scope_conditions(model: type[models.Model], user, action: str = "view") -> list | None:
+    """The rows of ``model`` the user may ``action`` (what :func:`restrict` selects) as (path, lookup,
+    value) conditions that hold together, when they are one grant's: ``[]`` when the scope is every row,
+    None when it is no such list (grants that narrow differently, joined by OR; no grant at all). A far
+    table that carries the fields they start with can then select the far rows of the scope's rows by
+    its own columns (:func:`carried`: a county user's memberships by the region each carries)."""
+    perm = permission_name(model, action)
+    found = None
+    for grant in grants(user):
+        if not grant.allows(perm) or excluded(model, grant):
+            continue  # an excluded grant covers no row: nothing added to the OR
+        specs = grant_conditions(model, grant)
+        if not specs:
+            return []
+        if found is not None and specs != found:
+            return None
+        found = specs
+    return found
 
 
 def restrict(

@@ -285,6 +285,9 @@ class Membership(AuditedModel):
             # filtered by a region, grouped from the region's memberships (chainboard/facets.py).
             models.Index(fields=["chain", "region", "enterprise"], name="membership_chain_region"),
             models.Index(fields=["region", "chain"], name="membership_region_chain"),
+            # The role facet of a region's enterprises (a county user's scope, a region filter), grouped
+            # from the region's memberships off the index alone (chainboard/facets.py).
+            models.Index(fields=["region", "role", "enterprise"], name="membership_region_role"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -131,18 +131,89 @@ def test_a_region_and_a_chain_over_everything_count_and_group_as_the_rows_say(
     assert len(counted) == (reads == "counted-off-memberships")
 
 
-def test_the_carried_region_is_not_used_within_a_narrower_scope(client, world, monkeypatch):
-    """A county user's list by chain: the scope is not every row, so its rows are counted as before, and
-    show only the county's."""
-    monkeypatch.setattr(filters, "ROWS_ONCE", 0)
-    monkeypatch.setattr(filters, "ROWS_COUNTED", 0)
-    silk = world.chains["silk"]
-    client.force_login(world.users["county"])
+def _membership_reads(ctx) -> list[str]:
+    """The statements that read the memberships by the region they carry."""
+    return [q["sql"] for q in ctx.captured_queries if '"enterprises_membership"."region_id"' in q["sql"]]
+
+
+@pytest.mark.parametrize("query", [{}, {"chain": "silk"}, {"region": "140500"}, {"role": "core"}])
+def test_a_county_users_facets_carry_its_county_and_count_as_its_rows_say(client, world, query):
+    """A county user's list: its scope (高平市) is carried like a region filter, so the chain facet, and
+    the role facet where no other filter is set, group the county's memberships by the region they carry,
+    never reading the enterprises; every figure is that of the rows the list shows, after an enterprise
+    has moved into the county and another out of it, and with a membership of the county's enterprise
+    on a second chain."""
+    silk, other = world.chains["silk"], world.chains["other"]
+    newcomer = actions.create_direct(ACTOR, Enterprise(name="示例新入企业", region_id="140525"))
+    actions.create_direct(ACTOR, Membership(enterprise=newcomer, chain=silk, role="core"))
+    actions.create_direct(ACTOR, Membership(enterprise=newcomer, chain=other, role="core"))
+    actions.save_fields(ACTOR, Enterprise.objects.get(pk=newcomer.pk), region=world.regions["140581101"])
+    actions.save_fields(
+        ACTOR,
+        Enterprise.objects.get(pk=world.enterprises["gaoping_other"].pk),
+        region=world.regions["140525"],
+    )
+    user = world.users["county"]
+    params = {key: (world.chains[value].pk if key == "chain" else value) for key, value in query.items()}
+    client.force_login(user)
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(reverse(LIST), {"region": "140500", "chain": silk.pk})
-    assert [row["object"].name for row in response.context["rows"]] == ["潞安府潞绸"]
-    assert response.context["page"].paginator.count == 1
-    assert not [q for q in ctx.captured_queries if '"enterprises_membership"."region_id"' in q["sql"]]
+        response = client.get(reverse(LIST), params)
+    assert response.status_code == 200
+
+    in_county = Enterprise.objects.filter(region__path__startswith=world.regions["140581"].path)
+    rows = in_county
+    if "chain" in params:
+        rows = rows.filter(memberships__chain_id=params["chain"])
+    if "role" in params:
+        rows = rows.filter(memberships__role=params["role"])
+    rows = rows.distinct()
+    shown = {row["object"].name for row in response.context["rows"]}
+    assert shown == {e.name for e in rows} and "示例新入企业" in {e.name for e in in_county}
+    assert "高平其他企业" not in shown
+    assert response.context["page"].paginator.count == len(shown)
+    memberships = list(Membership.objects.select_related("chain"))
+    facets = _facets(response)
+    but_chain = (
+        in_county.filter(memberships__role=params["role"]).distinct() if "role" in params else in_county
+    )
+    assert facets["chain"] == by_hand(but_chain, memberships)["chain"]
+    but_role = (
+        in_county.filter(memberships__chain_id=params["chain"]).distinct() if "chain" in params else in_county
+    )
+    assert facets["role"] == by_hand(but_role, memberships)["role"]
+    # The chain facet (its own filter aside, nothing across the memberships is left) groups the county's
+    # memberships by their region; so does the role facet with no chain filter.
+    reads = _membership_reads(ctx)
+    grouped_by = {
+        column
+        for column in ("chain_id", "role")
+        for sql in reads
+        if f'"enterprises_membership"."{column}" AS' in sql
+    }
+    expected = (
+        {"chain_id", "role"}
+        - ({"role"} if "chain" in params else set())
+        - ({"chain_id"} if "role" in params else set())
+    )
+    assert grouped_by == expected
+
+
+def test_a_scope_of_several_grants_is_not_carried(client, world):
+    """Two county grants (an OR of two regions) are no list of conditions that hold together: the facets
+    count the scope's rows as before, and show both counties' figures."""
+    from accounts.models import Grant
+    from accounts.roles import Role
+
+    user = world.users["county"]
+    actions.create_direct(ACTOR, Grant(user=user, role=Role.COUNTY, region=world.regions["140525"]))
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(LIST))
+    in_scope = Enterprise.objects.filter(region__path__startswith="1405")
+    memberships = list(Membership.objects.select_related("chain"))
+    assert _facets(response) == by_hand(in_scope, memberships)
+    assert {row["object"].name for row in response.context["rows"]} == {e.name for e in in_scope}
+    assert not _membership_reads(ctx)
 
 
 def test_an_imports_memberships_carry_their_enterprises_region(client, world):
@@ -161,3 +232,45 @@ def test_an_imports_memberships_carry_their_enterprises_region(client, world):
     assert job.status == "done", job.message
     assert Enterprise.objects.get(pk=made.pk).region_id == "140525"
     assert carried(made) == {"140525"}
+
+
+@pytest.mark.parametrize("region", ["140581", "140500"], ids=["county", "city"])
+def test_a_region_filter_whose_facets_are_carried_reads_no_rows_first(client, world, region):
+    """The office filters every enterprise by a region alone: both facets group the region's memberships
+    by what they carry, so the list's rows are not read first for them (a city's 100,000 ids read for
+    nothing); the figures are those of the rows shown."""
+    user = _every_chain_office()
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(LIST), {"region": region})
+    rows = Enterprise.objects.filter(region__path__startswith=world.regions[region].path)
+    assert {row["object"].name for row in response.context["rows"]} == {e.name for e in rows}
+    assert response.context["page"].paginator.count == rows.count()
+    assert _facets(response) == by_hand(rows, list(Membership.objects.select_related("chain")))
+    read = f"LIMIT {max(filters.ROWS_ONCE, filters.ROWS_COUNTED) + 1}"
+    assert not [q for q in ctx.captured_queries if q["sql"].endswith(read)]
+    assert len(_membership_reads(ctx)) == 2  # the chain facet and the role facet
+
+
+def test_the_scope_as_conditions_that_hold_together(world):
+    """``scope.scope_conditions``: what restrict() selects, as one grant's conditions, or None."""
+    from accounts.models import Grant
+    from accounts.roles import Role
+    from chainboard import scope
+
+    county = world.users["county"]
+    path = world.regions["140581"].path
+    assert scope.scope_conditions(Enterprise, county) == [("region__path", "startswith", path)]
+    assert scope.scope_conditions(Enterprise, _every_chain_office()) == []
+    # The same conditions twice are still one list; a second, different grant makes an OR.
+    actions.create_direct(ACTOR, Grant(user=county, role=Role.COUNTY, region=world.regions["140581"]))
+    scope.forget(county)
+    assert scope.scope_conditions(Enterprise, county) == [("region__path", "startswith", path)]
+    actions.create_direct(ACTOR, Grant(user=county, role=Role.COUNTY, region=world.regions["140525"]))
+    scope.forget(county)
+    assert scope.scope_conditions(Enterprise, county) is None
+    # A chain's investment user is narrowed across the memberships: a condition, not carried.
+    chain = [("memberships__chain", "in", [world.chains["silk"].pk])]
+    assert scope.scope_conditions(Enterprise, world.users["investment"]) == chain
+    # No grant that allows the action: no scope to carry.
+    assert scope.scope_conditions(Enterprise, world.users["investment"], "delete") is None

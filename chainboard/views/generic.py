@@ -351,6 +351,8 @@ class ListView(EntityView):
         if self.viewset.filterset_class is not None:
             filterset = self.viewset.filterset_class(request.GET or None, queryset=queryset, request=request)
             filterset.reads_matches = True  # a search's matches read once for the page, count and facets
+            filterset.scope_of = (request.user, "view")  # its queryset is that scope (facets carry it)
+            filterset.facet_paths = tuple(self.viewset.facets)
             # A filtered list's rows read once where a facet counts across a to-many relation.
             filterset.reads_rows = any(
                 scope.is_multi_valued(self.model, path) for _name, path in self.viewset.facets
