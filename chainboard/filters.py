@@ -345,6 +345,9 @@ class ScopedFilterSet(django_filters.FilterSet):
 
     def _filter_each(self, queryset, skip: str | None = None):
         unconditioned = not queryset.query.where
+        # The reader's scope, when ``queryset`` is it, as conditions on the model's own fields (a county
+        # user's region): far rows that carry them select the list's rows as a region filter's would.
+        scoped = [] if unconditioned else self._scope_own(queryset)
         applied, across, own = 0, [], []
         for name, value in self.form.cleaned_data.items():
             if name == skip:
@@ -366,8 +369,12 @@ class ScopedFilterSet(django_filters.FilterSet):
         # fields that the far rows carry) and none whose far rows stand one for one for the list's: the
         # list is counted, and its rows read for a facet, from the far rows of the most selective filter
         # (_driver). The page keeps EXISTS: it walks its order to 25.
-        drives = far is None and unconditioned and applied == len(across) + len(own)
-        driver = self._driver(queryset, across, own) if drives and hasattr(queryset, "count_from") else None
+        drives = far is None and (unconditioned or scoped) and applied == len(across) + len(own)
+        driver = (
+            self._driver(queryset, across, [*own, *scoped])
+            if drives and hasattr(queryset, "count_from")
+            else None
+        )
         counted = None
         if driver is not None:
             _name, keys = driver
@@ -396,6 +403,20 @@ class ScopedFilterSet(django_filters.FilterSet):
             # EXISTS for every enterprise, 450-548 ms on SQLite, against 16 for the memberships.
             queryset = queryset.count_from(far.using(queryset.db))
         return queryset
+
+    def _scope_own(self, queryset) -> list[tuple[str, tuple]]:
+        """("", condition) per condition of the reader's scope (``scope.scope_conditions``) when
+        ``queryset`` is the filter set's own, which is that scope (``scope_of``), and each condition is on
+        the model's own fields; else none. A county user's list by a chain is then counted off the chain's
+        memberships in the county, by the region they carry, as the office's list by a county and a chain
+        is (:meth:`_driver`)."""
+        if not self.scope_of or self.queryset is None or queryset.query.where != self.queryset.query.where:
+            return []
+        found = scope.scope_conditions(self._meta.model, *self.scope_of)
+        model = self._meta.model
+        if not found or any(scope.is_multi_valued(model, path) for path, _lookup, _value in found):
+            return []
+        return [("", spec) for spec in found]
 
     def _driver(self, queryset, across, own=()) -> tuple[str, models.QuerySet] | None:
         """(filter name, far keys) of the filter across a to-many relation that selects the list's rows
