@@ -274,3 +274,46 @@ def test_the_scope_as_conditions_that_hold_together(world):
     assert scope.scope_conditions(Enterprise, world.users["investment"]) == chain
     # No grant that allows the action: no scope to carry.
     assert scope.scope_conditions(Enterprise, world.users["investment"], "delete") is None
+
+
+@pytest.mark.parametrize("query", ["role=core", "chain=silk", "chain=silk&role=core"])
+def test_a_county_users_filtered_list_is_counted_off_the_countys_memberships(
+    client, world, query, monkeypatch
+):
+    """A county user's list by a role or a chain, more rows than are read once: counted off the
+    memberships in the county (the driver's far rows with the region they carry), with the count of the
+    rows shown; an enterprise core on two chains is one row."""
+    monkeypatch.setattr(filters, "ROWS_ONCE", 0)
+    monkeypatch.setattr(filters, "ROWS_COUNTED", 0)
+    silk, other = world.chains["silk"], world.chains["other"]
+    both = actions.create_direct(ACTOR, Enterprise(name="示例两链企业", region_id="140581101"))
+    actions.create_direct(ACTOR, Membership(enterprise=both, chain=silk, role="core"))
+    actions.create_direct(ACTOR, Membership(enterprise=both, chain=other, role="core"))
+    outside = actions.create_direct(ACTOR, Enterprise(name="示例县外企业", region_id="140525"))
+    actions.create_direct(ACTOR, Membership(enterprise=outside, chain=silk, role="core"))
+    user = world.users["county"]
+    client.force_login(user)
+    params = query.replace("silk", str(silk.pk))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(LIST) + f"?{params}&page_size=100")
+    rows = Enterprise.objects.filter(region__path__startswith=world.regions["140581"].path)
+    for key, value in (pair.split("=") for pair in query.split("&")):
+        rows = rows.filter(
+            **({"memberships__chain": silk} if key == "chain" else {"memberships__role": value})
+        )
+    rows = rows.distinct()
+    shown = {row["object"].name for row in response.context["rows"]}
+    assert shown == {e.name for e in rows} and "示例县外企业" not in shown
+    assert response.context["page"].paginator.count == len(shown)
+    # The list's count (not the driver's probe of each filter's far rows, up to DRIVE_CAP).
+    probe = f"LIMIT {filters.DRIVE_CAP + 1})"
+    counted = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT COUNT(*)")
+        and "chainboard_notice" not in q["sql"]
+        and probe not in q["sql"]
+    ]
+    # By the region the memberships carry (the table's own, or a subquery's), not the enterprises'.
+    assert len(counted) == 1, counted
+    assert '"enterprises_membership"."region_id" >=' in counted[0] or 'U0."region_id" >=' in counted[0]
