@@ -579,6 +579,7 @@ def register(viewset, *, router_tag: str | None = None) -> Router:
             # The web list's own filter set, so the API filters exactly the rows the list page shows.
             filterset = viewset.filterset_class(filter_data(filters), queryset=queryset, request=request)
             filterset.reads_matches = True  # as the list page (ScopedFilterSet.matches_in_scope)
+            filterset.scope_of = (request.user, "view")  # its queryset is that scope (counts carry it)
             if not filterset.is_valid():
                 raise actions.InvalidData({k: [str(m) for m in v] for k, v in filterset.errors.items()})
             queryset = filterset.qs

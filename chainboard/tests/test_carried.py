@@ -317,3 +317,37 @@ def test_a_county_users_filtered_list_is_counted_off_the_countys_memberships(
     # By the region the memberships carry (the table's own, or a subquery's), not the enterprises'.
     assert len(counted) == 1, counted
     assert '"enterprises_membership"."region_id" >=' in counted[0] or 'U0."region_id" >=' in counted[0]
+
+
+def test_a_county_users_api_list_by_a_chain_is_counted_off_the_countys_memberships(
+    client, world, monkeypatch
+):
+    """The API list filters as the list page does: a county user's enterprises on the silk chain are
+    counted off the chain's memberships in the county, and the count is that of the rows returned."""
+    from chainboard.tests.test_api import token_for
+
+    monkeypatch.setattr(filters, "ROWS_ONCE", 0)
+    monkeypatch.setattr(filters, "ROWS_COUNTED", 0)
+    silk = world.chains["silk"]
+    actions.create_direct(ACTOR, Membership(enterprise=world.enterprises["gaoping_other"], chain=silk))
+    outside = actions.create_direct(ACTOR, Enterprise(name="示例县外企业", region_id="140525"))
+    actions.create_direct(ACTOR, Membership(enterprise=outside, chain=silk))
+    token = token_for("county")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(
+            f"/api/v1/enterprises?chain={silk.pk}&page_size=100", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    in_county = Enterprise.objects.filter(region__path__startswith="140581", memberships__chain=silk)
+    assert (
+        {item["name"] for item in body["items"]}
+        == {e.name for e in in_county}
+        == {"潞安府潞绸", "高平其他企业"}
+    )
+    assert body["count"] == 2
+    assert any(
+        q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "enterprises_membership"')
+        and '"enterprises_membership"."region_id" >=' in q["sql"]
+        for q in ctx.captured_queries
+    )
