@@ -441,9 +441,9 @@ class ScopedFilterSet(django_filters.FilterSet):
             if keys is None:
                 continue
             relation, _sep, rest = filt.field_name.partition("__")
-            carried = scope.carried(queryset.model, relation, [spec for _n, spec in own], rest)
+            carried = scope.carried(queryset.model, relation, [spec for _n, spec in own], rest, seek=True)
             if carried is None:
-                continue  # a filter of its own the far rows do not carry, or no index of it and this one's
+                continue  # a filter of its own the far rows do not carry, or no index of this one's then it
             keys = keys.filter(carried).using(queryset.db)
             key = (name, *sorted(n for n, _spec in own))
             if key not in sizes:

@@ -428,14 +428,17 @@ def _far_rows(model: type[models.Model], path: str, lookup: str, value):
     return field, rest, rows
 
 
-def carried(model: type[models.Model], relation: str, conditions: list, leading: str) -> Q | None:
+def carried(
+    model: type[models.Model], relation: str, conditions: list, leading: str, *, seek: bool = False
+) -> Q | None:
     """``conditions`` ((path, lookup, value) each, on ``model``'s own fields) together, as the same
     conditions on the far rows of the one-to-many ``relation`` (a region on an enterprise's memberships):
     when the far model carries the field each path starts with (its ``carried``: fields of the row its
     foreign key points at, kept equal in the database, chainboard/schema.py ``carried_column``), and an
     index of the far rows begins with ``leading`` (the field a filter or a facet reads there) and those
-    fields (:func:`indexed_together`). A far row then meets them exactly when the row of ``model`` it
-    points at does. None otherwise (a condition given as None is one that cannot be carried); no
+    fields (:func:`indexed_together`; with ``seek``, ``leading`` first: a filter's far rows of one value
+    sought within the carried conditions). A far row then meets them exactly when the row of ``model``
+    it points at does. None otherwise (a condition given as None is one that cannot be carried); no
     conditions, ``Q()``."""
     try:
         field = model._meta.get_field(relation)
@@ -454,7 +457,7 @@ def carried(model: type[models.Model], relation: str, conditions: list, leading:
         if fields[-1] not in kept:
             return None
         combined &= condition(far, path, lookup, value)
-    if fields and not indexed_together(far, leading, *fields):
+    if fields and not indexed_together(far, leading, *fields, first=leading if seek else None):
         return None
     return combined
 
@@ -470,15 +473,22 @@ def carried_values(model: type[models.Model], key: str, parent: models.Model) ->
     return out
 
 
-def indexed_together(model: type[models.Model], *names: str) -> bool:
-    """Does an index (or a unique constraint) of ``model`` begin with the fields ``names``, in any order?
-    The far rows of a filter and a carried field are read off such an index; without one the database
-    reads every far row of either and looks the other up in the row (the office's core enterprises in a
-    city, off the memberships: 208 ms on SQLite, where the enterprises' own plan took 148)."""
+def indexed_together(model: type[models.Model], *names: str, first: str | None = None) -> bool:
+    """Does an index (or a unique constraint) of ``model`` begin with the fields ``names``, in any order
+    (with ``first``, that one first)? The far rows of a filter and a carried field are read off such an
+    index; without one the database reads every far row of either and looks the other up in the row (the
+    office's core enterprises in a city, off the memberships: 208 ms on SQLite, where the enterprises'
+    own plan took 148). ``first``: a count that seeks one value's far rows within a carried range wants
+    the value's field first. Behind a range, SQLite planning without statistics (a database never
+    analysed) prefers the value's own index and reads its far rows over the whole table (a county's core
+    enterprises off (role, enterprise): 30 ms, against under 1 off (region, role, enterprise) with
+    statistics; bench/README.md, session 31)."""
     wanted = set(names)
     sets = [[f.lstrip("-") for f in index.fields] for index in model._meta.indexes]
     sets += [list(c.fields) for c in model._meta.total_unique_constraints]
-    return any(set(fields[: len(wanted)]) == wanted for fields in sets)
+    return any(
+        set(fields[: len(wanted)]) == wanted and (first is None or fields[0] == first) for fields in sets
+    )
 
 
 def unique_together(model: type[models.Model], *names: str) -> bool:
