@@ -347,7 +347,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         unconditioned = not queryset.query.where
         # The reader's scope, when ``queryset`` is it, as conditions on the model's own fields (a county
         # user's region): far rows that carry them select the list's rows as a region filter's would.
-        scoped = [] if unconditioned else self._scope_own(queryset)
+        scoped = [] if unconditioned else [("", spec) for spec in self._scope_specs(queryset) or ()]
         applied, across, own = 0, [], []
         for name, value in self.form.cleaned_data.items():
             if name == skip:
@@ -404,19 +404,16 @@ class ScopedFilterSet(django_filters.FilterSet):
             queryset = queryset.count_from(far.using(queryset.db))
         return queryset
 
-    def _scope_own(self, queryset) -> list[tuple[str, tuple]]:
-        """("", condition) per condition of the reader's scope (``scope.scope_conditions``) when
-        ``queryset`` is the filter set's own, which is that scope (``scope_of``), and each condition is on
-        the model's own fields; else none. A county user's list by a chain is then counted off the chain's
-        memberships in the county, by the region they carry, as the office's list by a county and a chain
-        is (:meth:`_driver`)."""
+    def _scope_specs(self, queryset) -> list | None:
+        """The reader's scope as (path, lookup, value) conditions (``scope.scope_conditions``) when
+        ``queryset`` is the filter set's own, which is that scope (``scope_of``); None otherwise. Those on
+        fields far rows carry select the list's rows as a region filter's would: a county user's facets
+        group the county's memberships (:meth:`far_condition_but`), and its list by a chain is counted off
+        the chain's memberships in the county (:meth:`_driver`); a condition across a to-many relation (a
+        chain's office) is carried by none, so those lists count as before."""
         if not self.scope_of or self.queryset is None or queryset.query.where != self.queryset.query.where:
-            return []
-        found = scope.scope_conditions(self._meta.model, *self.scope_of)
-        model = self._meta.model
-        if not found or any(scope.is_multi_valued(model, path) for path, _lookup, _value in found):
-            return []
-        return [("", spec) for spec in found]
+            return None
+        return scope.scope_conditions(self._meta.model, *self.scope_of)
 
     def _driver(self, queryset, across, own=()) -> tuple[str, models.QuerySet] | None:
         """(filter name, far keys) of the filter across a to-many relation that selects the list's rows
@@ -443,7 +440,7 @@ class ScopedFilterSet(django_filters.FilterSet):
             relation, _sep, rest = filt.field_name.partition("__")
             carried = scope.carried(queryset.model, relation, [spec for _n, spec in own], rest, seek=True)
             if carried is None:
-                continue  # a filter of its own the far rows do not carry, or no index of this one's then it
+                continue  # a condition the far rows do not carry, or no index that begins with this filter's
             keys = keys.filter(carried).using(queryset.db)
             key = (name, *sorted(n for n, _spec in own))
             if key not in sizes:
@@ -484,7 +481,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         specs = []
         if self.queryset.query.where:
             # The scope's own conditions, carried as a filter's are (a county user's region).
-            scoped = scope.scope_conditions(self._meta.model, *self.scope_of) if self.scope_of else None
+            scoped = self._scope_specs(self.queryset)
             if not scoped:  # several grants (an OR), or something else narrows the queryset
                 return None
             specs = list(scoped)
