@@ -92,6 +92,12 @@ class ChainboardConfig(AppConfig):
             label=_("Merge the search index's segments (SQLite)"),
         )
         scheduler.register(
+            "planner-statistics",
+            cron="45 3 * * *",
+            task="chainboard.tasks.refresh_planner_statistics",
+            label=_("Refresh the query planner's statistics of the tables that changed (SQLite)"),
+        )
+        scheduler.register(
             "daily-digest",
             cron="30 7 * * *",
             task="chainboard.tasks.daily_digest",

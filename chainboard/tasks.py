@@ -101,6 +101,15 @@ def merge_search_index() -> dict:
 
 
 @task()
+def refresh_planner_statistics() -> dict:
+    """SQLite: ANALYZE each table whose planner statistics are missing or stale
+    (chainboard.planner.refresh); the tables analysed with their rows. Nothing on PostgreSQL."""
+    from chainboard import planner
+
+    return planner.refresh()
+
+
+@task()
 def fold_kept_counts() -> int:
     """PostgreSQL: the rows of changes of the counts kept on write folded into one per value
     (chainboard.keptcounts.fold); the rows removed. Nothing on SQLite."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -177,6 +177,15 @@ def run_job(job_id: int, *, commit: bool) -> None:
         # What the check decided for the user (a chain defaulted from their scope), said in the preview.
         fields["message"] = "\n".join(outcome.notes)
     jobs.update(**fields)
+    if commit and outcome.ok:
+        # SQLite plans from statistics that only ANALYZE writes: a large import would otherwise be
+        # planned on guesses until the nightly job (docs/planner.md). Nothing on PostgreSQL.
+        from chainboard import planner
+
+        try:
+            planner.refresh()
+        except DatabaseError:  # the import stands; the nightly job tries again
+            logging.getLogger(__name__).exception("planner statistics after import %s", job.pk)
 
 
 def job_rows(job, viewset) -> tuple[list[list[str]], list[tuple[str, int]] | None]:
