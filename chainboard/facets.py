@@ -7,7 +7,7 @@ query per facet, whatever the page size.
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Count
+from django.db.models import BooleanField, Count, F
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
@@ -112,10 +112,10 @@ def _grouped(queryset, path: str, user, ids: list | None = None, carried=None) -
         elif not far.query.where and (kept := keptcounts.counts(related, remote, rest)) is not None:
             # Every far row counts: the counts kept on write, not a grouping of the whole far table
             # (PostgreSQL, the role facet over 931,000 memberships: 150 ms).
-            rows = _top([{rest: value, "n": n} for value, n in kept], _final_field(model, path))
+            rows = _top([{rest: value, "n": n} for value, n in kept], rest, _final_field(model, path))
             return [{path: row[rest], "n": row["n"]} for row in rows]
         count = Count("*") if scope.unique_together(related, remote, rest) else Count(remote, distinct=True)
-        rows = _top(far.order_by().values(rest).annotate(n=count), _final_field(model, path))
+        rows = _top(far.order_by().values(rest).annotate(n=count), rest, _final_field(model, path))
         return [{path: row[rest], "n": row["n"]} for row in rows]
     if queryset.query.distinct or scope.is_multi_valued(model, path):
         count = Count("pk", distinct=True)
@@ -124,17 +124,32 @@ def _grouped(queryset, path: str, user, ids: list | None = None, carried=None) -
         # (an index-only scan), where COUNT(id) reads the table for the id (the projects' light facet
         # over 200,000 rows: 160 ms against 80; bench/README.md, "Issue 14: projects").
         count = Count("*")
-    return _top(queryset.order_by().values(path).annotate(n=count), _final_field(model, path))
+    return _top(queryset.order_by().values(path).annotate(n=count), path, _final_field(model, path))
 
 
-def _top(grouped, field) -> list[dict]:
-    """The 12 largest groups. A field with a few values by declaration (choices, a boolean) is sorted
-    here rather than by the database: an ``ORDER BY count`` makes SQLite put a ``COUNT(DISTINCT …)``
-    into a temporary B-tree instead of reading it in order from an index (the role facet over a million
-    memberships: 1.3 s against 0.5 s). Groups given as a list (counts kept on write) are sorted here too."""
+def _top(grouped, key: str, field) -> list[dict]:
+    """The 12 largest groups, equal counts in the order of their values (a choice's declared order, a
+    region's code, a chain's key), so that a facet's order and its cut at 12 do not change from one
+    request or database to the next. A field with a few values by declaration (choices, a boolean) is
+    sorted here rather than by the database: an ``ORDER BY count`` makes SQLite put a
+    ``COUNT(DISTINCT …)`` into a temporary B-tree instead of reading it in order from an index (the role
+    facet over a million memberships: 1.3 s against 0.5 s). Groups given as a list (counts kept on
+    write) are sorted here too."""
     if isinstance(grouped, list) or getattr(field, "choices", None) or isinstance(field, BooleanField):
-        return sorted(grouped, key=lambda row: -row["n"])[:12]
-    return list(grouped.order_by("-n")[:12])
+        declared = {value: i for i, (value, _label) in enumerate(getattr(field, "choices", None) or ())}
+
+        def order(row):
+            value = row[key]
+            return (
+                -row["n"],
+                value is None,
+                declared.get(value, len(declared)),
+                "" if value is None else value,
+            )
+
+        return sorted(grouped, key=order)[:12]
+    # F(): a foreign key's own column, not its model's ordering (which would join the related table).
+    return list(grouped.order_by("-n", F(key).asc())[:12])
 
 
 def _scope_implied(model, related, remote: str, user) -> bool:
