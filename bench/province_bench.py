@@ -361,12 +361,16 @@ def build_keys(target: Target) -> dict:
 
 
 def analyse(target: Target) -> dict:
-    """The planner's statistics (after the keys, or alone with ``--no-keys``)."""
+    """The planner's statistics (after the keys, or alone with ``--no-keys``): on SQLite those the
+    application's nightly job writes (``planner.refresh``: every table with rows), as a deployment has
+    them; on PostgreSQL what autovacuum would write."""
     from django.db import connection
 
-    with connection.cursor() as c:
-        if target.kind == "sqlite":
-            c.execute("ANALYZE")
+    from chainboard import planner
+
+    if target.kind == "sqlite":
+        planner.refresh()
+        with connection.cursor() as c:
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     if target.kind == "postgres":
         connection.close()
