@@ -11,7 +11,7 @@ statistics in that state, so that ``province_bench.py --only list,api`` and ``--
 the lists planned by each. Without it, on the same file in one run:
 
 - the check alone (``planner.stale_tables``: a ``COUNT(*)`` of every table), statistics current;
-- ``planner.refresh()`` from none: every table of more than 50 rows analysed;
+- ``planner.refresh()`` from none: every table with rows analysed;
 - the raw ``ANALYZE`` it stands on, table by table through ``sqlite3``, from none: the whole file, and
   its longest single table (how long a writer may wait for one statement of the job);
 - the same sampled (``PRAGMA analysis_limit = 1000``, as SQLite advises beside ``PRAGMA optimize``), and

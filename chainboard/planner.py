@@ -9,8 +9,8 @@ analyses a table once a tenth of its rows have changed); there is nothing to do 
 :func:`refresh` analyses each table whose statistics are missing or stale by the same rule autovacuum
 follows: its row count moved by more than ``CHANGED_ROWS`` plus ``CHANGED_SHARE`` of the count the
 statistics recorded (or an index has none). Each table is its own statement (and transaction), so a
-writer waits for one table at most: at a million enterprises the whole file takes 1.9 s, its largest
-table 0.7. Read whole, not sampled: ``PRAGMA analysis_limit``, which SQLite advises beside ``PRAGMA
+writer waits for one table at most: at a million enterprises the whole file takes 1.7 s, its largest
+table 0.63. Read whole, not sampled: ``PRAGMA analysis_limit``, which SQLite advises beside ``PRAGMA
 optimize``, recorded one role's memberships as 1,001 rows where there are 310,404, the very figure the
 lists' plans turn on (docs/planner.md). ``PRAGMA optimize`` itself cannot serve a job: before SQLite 3.46
 it looks only at the tables its own connection queried. The scheduler runs it each night
