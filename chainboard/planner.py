@@ -14,13 +14,18 @@ table 0.63. Read whole, not sampled: ``PRAGMA analysis_limit``, which SQLite adv
 optimize``, recorded one role's memberships as 1,001 rows where there are 310,404, the very figure the
 lists' plans turn on (docs/planner.md). ``PRAGMA optimize`` itself cannot serve a job: before SQLite 3.46
 it looks only at the tables its own connection queried. The scheduler runs it each night
-(``planner-statistics``, chainboard/apps.py) and a committed import runs it for what it wrote
-(chainboard/imports/jobs.py).
+(``planner-statistics``, chainboard/apps.py); a committed import (in the web's task and in ``chainboard
+import-file``) and the demo's load run it for what they wrote (:func:`refresh_after`).
 """
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DatabaseError
 from django.db import connection as default_connection
+
+logger = logging.getLogger(__name__)
 
 CHANGED_SHARE = 0.1  # as PostgreSQL's autovacuum_analyze_scale_factor
 CHANGED_ROWS = 50  # as PostgreSQL's autovacuum_analyze_threshold
@@ -97,3 +102,14 @@ def refresh(connection=None) -> dict[str, int]:
         for table in stale:
             cursor.execute(f"ANALYZE {qn(table)}")
     return {table: now for table, (_before, now) in stale.items()}
+
+
+def refresh_after(what: str) -> dict[str, int]:
+    """:func:`refresh` after a bulk write (an import, the demo's load), so that its tables are planned
+    with statistics from the first page that reads them, not from the next night. A failure (the file
+    locked by another writer) is logged, not raised: the write stands, and the nightly job tries again."""
+    try:
+        return refresh()
+    except DatabaseError:
+        logger.exception("planner statistics after %s", what)
+        return {}

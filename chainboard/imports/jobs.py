@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -182,10 +182,7 @@ def run_job(job_id: int, *, commit: bool) -> None:
         # planned on guesses until the nightly job (docs/planner.md). Nothing on PostgreSQL.
         from chainboard import planner
 
-        try:
-            planner.refresh()
-        except DatabaseError:  # the import stands; the nightly job tries again
-            logging.getLogger(__name__).exception("planner statistics after import %s", job.pk)
+        planner.refresh_after(f"import {job.pk}")
 
 
 def job_rows(job, viewset) -> tuple[list[list[str]], list[tuple[str, int]] | None]:

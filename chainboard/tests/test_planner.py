@@ -1,6 +1,8 @@
 """SQLite's planner statistics kept current (docs/planner.md): a table that grew is analysed, by the nightly
 job and after a committed import; one that did not is left alone; PostgreSQL is left to autovacuum."""
 
+import io
+
 import pytest
 from django.db import connection
 
@@ -115,3 +117,29 @@ def test_a_failed_refresh_leaves_the_import_done(client, world, monkeypatch):
     job = commit(client, check(client, job_of(upload(client, "锁.csv", csv_bytes(rows)))))
     assert job.status == "done", job.message
     assert Enterprise.objects.filter(name="锁住也导入企业").exists()
+
+
+@sqlite_only
+def test_the_command_line_import_analyses_what_it_wrote_and_a_dry_run_does_not(world, tmp_path):
+    from django.core.management import call_command
+
+    rows = [HEADER] + [
+        [str(i), f"命令统计企业{i}", uscc(400 + i), "140581", "丝麻纺织服装产业链"] for i in range(1, 60)
+    ]
+    path = tmp_path / "命令统计.csv"
+    path.write_bytes(csv_bytes(rows))
+    call_command(
+        "import_file", "enterprises", str(path), "--user", "office", "--dry-run", stdout=io.StringIO()
+    )
+    assert index_statistics(TABLE) == {}
+    call_command("import_file", "enterprises", str(path), "--user", "office", stdout=io.StringIO())
+    assert {stat.split()[0] for stat in index_statistics(TABLE).values()} == {str(Enterprise.objects.count())}
+
+
+@sqlite_only
+def test_the_demo_is_loaded_with_statistics(db):
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=io.StringIO())
+    assert {stat.split()[0] for stat in index_statistics(TABLE).values()} == {str(Enterprise.objects.count())}
+    assert planner.stale_tables() == {}

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from chainboard import audit, importlog, imports, tabular
+from chainboard import audit, importlog, imports, planner, tabular
 from chainboard.imports.related import FilePeriod, RelatedSpec, column_plan, parse_period
 
 
@@ -111,6 +111,8 @@ class Command(BaseCommand):
                 outcome = importer.run(commit=not dry_run)
                 if not dry_run:
                     importlog.from_command(name, entity, outcome=outcome)
+            if not dry_run and outcome.ok:
+                planner.refresh_after(f"import-file {name}")  # SQLite's statistics (docs/planner.md)
         except (tabular.FileProblem, imports.ImportError_, PermissionDenied) as exc:
             with audit.operation(user=account, source=audit.Source.IMPORT, label=label):
                 importlog.from_command(name, entity, refused=str(exc))

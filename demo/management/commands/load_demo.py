@@ -2,7 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from chainboard import audit
+from chainboard import audit, planner
 from chainboard.scope import SystemActor
 from demo import investment, jincheng, problems, projects
 
@@ -29,6 +29,7 @@ class Command(BaseCommand):
             counts.update(projects.load(actor))
             counts.update(investment.load(actor))
             counts.update(problems.load(actor))
+        planner.refresh_after("load-demo")  # SQLite's statistics for what was loaded (docs/planner.md)
         self.stdout.write(
             f"demo: {counts['enterprises']} enterprises, {counts['organisations']} organisations, "
             f"{counts['projects']} projects, {counts['events']} investment events, {counts['tasks']} tasks"
