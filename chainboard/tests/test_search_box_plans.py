@@ -236,3 +236,29 @@ def test_a_pinyin_terms_parts_are_one_in_over_their_union_on_postgresql(everythi
     assert names == ["LSC丝绸厂", "龙丝绸厂"]
     sql = queries.captured_queries[-1]["sql"]
     assert " UNION ALL " in sql and sql.count('"enterprises_enterprise"."id" IN (') == 1
+
+
+@pytest.mark.parametrize("checked", [True, False], ids=["tested-on-rows", "read-from-index"])
+def test_a_term_tested_on_the_rows_past_its_cap_is_sorted_not_walked_to(
+    client, everything, monkeypatch, checked
+):
+    """A term tested on a county's own rows (``search.checks_rows``: PostgreSQL, a Chinese term beside the
+    county's range) walks nothing of ours, but the database may walk the order's index testing each row
+    (the county user's 高平 at a million enterprises: 972,793 rows passed, 2.1 s). Past the cap, where the
+    matches sort together far into the order, the list page and the API list read them and sort them
+    instead; the rows are the same either way."""
+    from chainboard import filters
+    from chainboard.tests.test_api import token_for
+
+    monkeypatch.setattr(filters, "SEARCH_COUNT_CAP", 5)  # 9 matches: past the cap
+    monkeypatch.setattr(search, "walks_order", lambda queryset: None)  # no walk of ours
+    monkeypatch.setattr(search, "checks_rows", lambda queryset: checked)
+    monkeypatch.setattr(search, "WALK_AHEAD", 10)  # 12 rows before the first match: far into the order
+    client.force_login(everything)
+    names, sql = list_names(client, "/enterprises/?q=丝绸")
+    assert names == [f"龙{i:02d}丝绸厂" for i in range(5)]
+    assert any(SORTED in s for s in sql) is checked
+    bearer = {"Authorization": f"Bearer {token_for(everything.username)}"}
+    names, sql = list_names(client, "/api/v1/enterprises?q=丝绸&page_size=2&page=2", **bearer)
+    assert names == ["龙02丝绸厂", "龙03丝绸厂"]
+    assert any(SORTED in s for s in sql) is checked
