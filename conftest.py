@@ -25,13 +25,15 @@ def _planner_statistics_not_kept(request, django_db_blocker):
         return
     from django.db import connection
 
+    from chainboard import planner
+
     if connection.vendor != "sqlite":
         return
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
-        if cursor.fetchone() is not None:
-            cursor.execute("DELETE FROM sqlite_stat1")
-            cursor.execute("ANALYZE sqlite_master")  # the planner rereads them: none
+    with django_db_blocker.unblock():
+        if planner.recorded(connection) != ({}, set()):
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM sqlite_stat1")
+                cursor.execute("ANALYZE sqlite_master")  # the planner rereads them: none
 
 
 @pytest.fixture

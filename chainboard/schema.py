@@ -28,16 +28,12 @@ def reanalyse(schema_editor, table: str) -> None:
     indexes with them. Where the table was analysed, it is again (a million rows: about a second); a table
     never analysed stays so (without statistics every index is guessed alike). Nothing on PostgreSQL, whose
     statistics are per column and kept by autovacuum."""
+    from chainboard import planner
+
     connection = schema_editor.connection
     if connection.vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
-        analysed = cursor.fetchone() is not None
-        if analysed:
-            cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [table])
-            analysed = cursor.fetchone() is not None
-    if analysed:
+    if table in planner.recorded(connection)[0]:
         schema_editor.execute(f"ANALYZE {schema_editor.quote_name(table)}")
 
 
